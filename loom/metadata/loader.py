@@ -1,0 +1,221 @@
+"""Finding and reading app packages (folders or zips) and site overlays.
+
+A package is a folder holding ``app.yaml`` and any tree of ``.yaml``/``.yml``/``.json``
+documents; a zip of such a folder is read without unpacking it to disk.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from pathlib import PurePosixPath
+
+from .problems import Location
+from .problems import Problem
+from .source import MAX_DOCUMENT_BYTES
+from .source import Document
+from .source import parse_documents
+
+MANIFEST = "app.yaml"
+SUFFIXES = (".yaml", ".yml", ".json")
+MAX_FILES = 10_000
+BUILTIN_APPS = Path(__file__).resolve().parent.parent / "builtin_apps"
+
+
+@dataclass(frozen=True, slots=True)
+class Package:
+    """An app package as read from disk: its manifest and its other documents."""
+
+    name: str
+    root: str
+    manifest: Document
+    documents: tuple[Document, ...]
+
+    @property
+    def depends(self) -> tuple[str, ...]:
+        depends = self.manifest.data.get("depends")
+        if not isinstance(depends, list):
+            return ()
+        return tuple(d for d in depends if isinstance(d, str))
+
+
+@dataclass(frozen=True, slots=True)
+class Sources:
+    """Everything one validation reads: packages, site overlays, and reading problems."""
+
+    packages: tuple[Package, ...]
+    overlays: tuple[Document, ...]
+    problems: tuple[Problem, ...]
+
+
+def display_path(path: Path | str) -> str:
+    """A path as users should see it: relative to the working folder when inside it."""
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def read_sources(
+    paths: Iterable[Path | str], overlay_paths: Iterable[Path | str] = (), with_builtin: bool = True
+) -> Sources:
+    """Read the packages under ``paths`` and the overlays under ``overlay_paths``.
+
+    A path may be a package folder, a zip of one, or a folder of packages. With
+    ``with_builtin``, a dependency no given path provides is taken from the builtin apps.
+    """
+    packages: dict[str, Package] = {}
+    problems: list[Problem] = []
+    for root in _package_roots(paths, problems):
+        package, found = load_package(root)
+        problems.extend(found)
+        if package is not None and package.name not in packages:
+            packages[package.name] = package
+    if with_builtin:
+        _add_builtin_dependencies(packages, problems)
+    overlays: list[Document] = []
+    for path in overlay_paths:
+        documents, found = load_overlays(path)
+        overlays.extend(documents)
+        problems.extend(found)
+    return Sources(tuple(packages.values()), tuple(overlays), tuple(problems))
+
+
+def _package_roots(paths: Iterable[Path | str], problems: list[Problem]) -> Iterator[Path]:
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            problems.append(Problem("load.not_found", Location(display_path(path))))
+        elif path.is_file() or (path / MANIFEST).is_file():
+            yield path
+        else:
+            children = sorted(p for p in path.iterdir() if (p / MANIFEST).is_file())
+            if not children:
+                problems.append(Problem("load.no_manifest", Location(display_path(path))))
+            yield from children
+
+
+def _add_builtin_dependencies(packages: dict[str, Package], problems: list[Problem]) -> None:
+    wanted = [dep for package in list(packages.values()) for dep in package.depends]
+    while wanted:
+        name = wanted.pop()
+        folder = BUILTIN_APPS / name
+        if name in packages or not (folder / MANIFEST).is_file():
+            continue
+        package, found = load_package(folder)
+        problems.extend(found)
+        if package is not None:
+            packages[package.name] = package
+            wanted.extend(package.depends)
+
+
+def load_package(path: Path | str) -> tuple[Package | None, list[Problem]]:
+    """Read one package folder or zip; returns None with problems when it has no manifest."""
+    path = Path(path)
+    try:
+        files = list(_zip_files(path) if path.is_file() else _folder_files(path))
+    except (OSError, zipfile.BadZipFile) as exc:
+        return None, [Problem("load.bad_zip", Location(display_path(path)), "", {"detail": str(exc)})]
+    manifest_name = f"{display_path(path)}/{MANIFEST}" if not path.is_file() else None
+    documents: list[Document] = []
+    problems: list[Problem] = []
+    manifest: Document | None = None
+    for display, relative, read in files:
+        text, problem = _read_text(display, read)
+        if problem is not None:
+            problems.append(problem)
+            continue
+        found, parse_problems = parse_documents(text, display)
+        problems.extend(parse_problems)
+        is_manifest = relative == MANIFEST or display == manifest_name
+        if is_manifest and found:
+            manifest = found[0]
+            documents.extend(found[1:])
+        else:
+            documents.extend(found)
+    if manifest is None:
+        return None, [*problems, Problem("load.no_manifest", Location(display_path(path)))]
+    name = manifest.name or path.stem
+    bound = tuple(Document(d.data, d.positions, d.file, name) for d in documents)
+    own_manifest = Document(manifest.data, manifest.positions, manifest.file, name)
+    return Package(name, display_path(path), own_manifest, bound), problems
+
+
+def load_overlays(path: Path | str) -> tuple[list[Document], list[Problem]]:
+    """Read a site's overlay documents from a file or a folder tree."""
+    path = Path(path)
+    if not path.exists():
+        return [], [Problem("load.not_found", Location(display_path(path)))]
+    files = [path] if path.is_file() else _walk(path)
+    documents: list[Document] = []
+    problems: list[Problem] = []
+    for file in files:
+        display = display_path(file)
+        text, problem = _read_text(display, file.read_bytes)
+        if problem is not None:
+            problems.append(problem)
+            continue
+        found, parse_problems = parse_documents(text, display)
+        documents.extend(found)
+        problems.extend(parse_problems)
+    return documents, problems
+
+
+def _walk(folder: Path) -> list[Path]:
+    found = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "_")))
+        found.extend(
+            Path(dirpath) / f for f in sorted(filenames) if f.endswith(SUFFIXES) and not f.startswith(".")
+        )
+        if len(found) > MAX_FILES:
+            break
+    return found[:MAX_FILES]
+
+
+def _folder_files(folder: Path) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
+    for file in _walk(folder):
+        yield display_path(file), file.relative_to(folder).as_posix(), file.read_bytes
+
+
+def _zip_files(archive: Path) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
+    with zipfile.ZipFile(archive) as zf:
+        members = [m for m in zf.infolist() if not m.is_dir() and m.filename.endswith(SUFFIXES)]
+        prefix = _common_folder([m.filename for m in members])
+        for member in members[:MAX_FILES]:
+            relative = member.filename[len(prefix) :]
+            if any(part.startswith((".", "_")) for part in PurePosixPath(relative).parts):
+                continue
+            # Read at most one byte past the limit: a zip's declared sizes can lie.
+            with zf.open(member) as handle:
+                raw = handle.read(MAX_DOCUMENT_BYTES + 1)
+            yield f"{display_path(archive)}!/{member.filename}", relative, lambda raw=raw: raw
+
+
+def _common_folder(names: list[str]) -> str:
+    """The single top folder all members share (zips of a folder usually have one)."""
+    tops = {name.split("/", 1)[0] for name in names if "/" in name}
+    if len(tops) == 1 and all("/" in name for name in names):
+        return tops.pop() + "/"
+    return ""
+
+
+def _read_text(display: str, read: Callable[[], bytes]) -> tuple[str, Problem | None]:
+    try:
+        raw = read()
+    except OSError as exc:
+        return "", Problem("load.unreadable", Location(display), "", {"detail": exc.strerror or str(exc)})
+    if len(raw) > MAX_DOCUMENT_BYTES:
+        return "", Problem(
+            "load.too_large", Location(display), "", {"size": f">{MAX_DOCUMENT_BYTES}", "limit": MAX_DOCUMENT_BYTES}
+        )
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        return "", Problem("load.unreadable", Location(display), "", {"detail": f"not UTF-8 ({exc.reason})"})
