@@ -213,7 +213,10 @@ def _read_text(display: str, read: Callable[[], bytes]) -> tuple[str, Problem | 
         return "", Problem("load.unreadable", Location(display), "", {"detail": exc.strerror or str(exc)})
     if len(raw) > MAX_DOCUMENT_BYTES:
         return "", Problem(
-            "load.too_large", Location(display), "", {"size": f">{MAX_DOCUMENT_BYTES}", "limit": MAX_DOCUMENT_BYTES}
+            "load.too_large",
+            Location(display),
+            "",
+            {"size": f">{MAX_DOCUMENT_BYTES}", "limit": MAX_DOCUMENT_BYTES},
         )
     try:
         return raw.decode("utf-8-sig"), None

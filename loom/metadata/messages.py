@@ -77,8 +77,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "应为 {expected}，实际为 {actual}",
     },
     "schema.name": {
-        "en": "{value} is not a valid name: use lowercase snake_case "
-        "(a letter, then letters, digits or '_')",
+        "en": "{value} is not a valid name: use lowercase snake_case (a letter, then letters, digits or '_')",
         "zh": "{value} 不是合法名称：请使用小写蛇形命名（字母开头，可含字母、数字和下划线）",
     },
     "schema.pattern": {
@@ -273,15 +272,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "只能退回到“{node}”之前的节点；“{target}”不是",
     },
     # automations
-    "automation.cycle": {
-        "en": "automations trigger each other in a cycle: {cycle}",
-        "zh": "自动化规则之间存在循环触发：{cycle}",
-    },
     "automation.cron": {
         "en": "'{cron}' is not a cron schedule (5 fields: minute hour day month weekday)",
         "zh": "“{cron}”不是合法的 cron 表达式（5 段：分 时 日 月 周）",
     },
 }
+
 
 def render_message(code: str, params: Mapping[str, Any], lang: str = "en") -> str:
     """Render ``code`` in ``lang`` (English when the language has no template)."""

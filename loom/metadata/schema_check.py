@@ -59,9 +59,7 @@ def check_document(document: Document) -> list[Problem]:
     if kind not in KINDS:
         if "kind" not in document.data:
             return [document.problem("schema.required", "", key="kind")]
-        return [
-            document.problem("schema.enum", "/kind", value=_show(kind), allowed=", ".join(KINDS))
-        ]
+        return [document.problem("schema.enum", "/kind", value=_show(kind), allowed=", ".join(KINDS))]
     validator = _validators()[kind]
     problems = (_to_problem(document, error) for error in _leaf_errors(validator.iter_errors(document.data)))
     unique = {p.sort_key(): p for p in problems if p is not None}
@@ -95,13 +93,19 @@ def _to_problem(document: Document, error: ValidationError) -> Problem | None:
     if keyword == "enum":
         allowed = ", ".join(_show(v) for v in value)
         return document.problem(
-            "schema.enum", pointer, value=_show(instance), allowed=allowed, hint=_did_you_mean(instance, value)
+            "schema.enum",
+            pointer,
+            value=_show(instance),
+            allowed=allowed,
+            hint=_did_you_mean(instance, value),
         )
     if keyword == "const":
         return document.problem("schema.const", pointer, expected=_show(value))
     if keyword == "type":
         names = [_TYPE_NAMES[t] for t in _as_list(value)]
-        expected = {lang: (" or " if lang == "en" else "或").join(n[lang] for n in names) for lang in ("en", "zh")}
+        expected = {
+            lang: (" or " if lang == "en" else "或").join(n[lang] for n in names) for lang in ("en", "zh")
+        }
         return document.problem("schema.type", pointer, expected=expected, actual=_type_of(instance))
     if keyword == "pattern":
         code = "schema.name" if value == _NAME_PATTERN or "[a-z][a-z0-9_]*" in value else "schema.pattern"
@@ -165,7 +169,13 @@ def _as_list(value: Any) -> list[Any]:
 def _type_of(value: Any) -> dict[str, str]:
     if isinstance(value, bool):
         return _TYPE_NAMES["boolean"]
-    for python_type, name in ((dict, "object"), (list, "array"), (str, "string"), (int, "integer"), (float, "number")):
+    for python_type, name in (
+        (dict, "object"),
+        (list, "array"),
+        (str, "string"),
+        (int, "integer"),
+        (float, "number"),
+    ):
         if isinstance(value, python_type):
             return _TYPE_NAMES[name]
     return _TYPE_NAMES["null"]

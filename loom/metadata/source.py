@@ -198,6 +198,8 @@ def _build_document(node: Node, file: str, app: str | None) -> tuple[Document | 
 
 def _syntax_problem(exc: yaml.YAMLError, file: str) -> Problem:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    detail = " ".join(str(part) for part in (getattr(exc, "context", None), getattr(exc, "problem", None)) if part)
+    detail = " ".join(
+        str(part) for part in (getattr(exc, "context", None), getattr(exc, "problem", None)) if part
+    )
     location = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
     return Problem("yaml.syntax", location, "", {"detail": detail or str(exc)})

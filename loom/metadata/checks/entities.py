@@ -1,0 +1,203 @@
+"""Semantic checks of entity documents: names, references, expressions, field options."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from ..index import Index
+from ..index import fields_of
+from ..problems import Problem
+from ..source import Document
+from . import common
+from .names import check_field_name
+from .names import check_identifier
+from .names import check_length
+from .names import child_table_name
+from .names import table_name
+
+FIELD = {"en": "field", "zh": "字段"}
+RULE = {"en": "rule", "zh": "规则"}
+VIEW = {"en": "view", "zh": "视图"}
+OPTION = {"en": "option", "zh": "选项"}
+NUMERIC = ("integer", "decimal", "money", "percent", "computed", "rollup")
+_TOKEN = re.compile(r"\{([^{}]*)\}")
+_DATE_TOKENS = ("YYYY", "YY", "MM", "DD")
+
+
+def check_entity(doc: Document, index: Index) -> Iterator[Problem]:
+    app = doc.app or ""
+    data = doc.data
+    yield from check_identifier(doc, "/name", doc.name)
+    yield from check_length(doc, "/name", table_name(app, doc.name))
+    fields = fields_of(doc)
+    variables = common.entity_variables(doc)
+    yield from common.duplicates(doc, "/fields", data["fields"], FIELD)
+    for i, item in enumerate(data["fields"]):
+        yield from _check_field(doc, index, f"/fields/{i}", item, variables)
+    if "title_field" in data:
+        yield from common.field_ref(doc, "/title_field", data["title_field"], doc, fields)
+    yield from common.duplicates(doc, "/rules", data.get("rules", []), RULE)
+    for i, rule in enumerate(data.get("rules", [])):
+        for key in ("check", "when"):
+            yield from common.expression(doc, f"/rules/{i}/{key}", rule.get(key), variables)
+        if "field" in rule:
+            yield from common.field_ref(doc, f"/rules/{i}/field", rule["field"], doc, fields)
+    for i, spec in enumerate(data.get("indexes", [])):
+        names = spec["fields"] if isinstance(spec, dict) else spec
+        pointer = f"/indexes/{i}/fields" if isinstance(spec, dict) else f"/indexes/{i}"
+        yield from common.field_refs(doc, pointer, names, doc)
+    yield from _check_list(doc, data.get("list", {}), variables)
+    yield from _check_permissions(doc, index, data.get("permissions", []))
+
+
+def _check_field(
+    doc: Document, index: Index, pointer: str, item: dict[str, Any], variables: set[str]
+) -> Iterator[Problem]:
+    app = doc.app or ""
+    name = item["name"]
+    kind = item["type"]
+    yield from check_field_name(doc, f"{pointer}/name", name)
+    if kind in ("table", "many"):
+        yield from check_length(doc, f"{pointer}/name", child_table_name(app, doc.name, name))
+    if kind in ("link", "many", "table"):
+        target, problems = common.entity_ref(
+            index, doc, f"{pointer}/entity", item["entity"], child=kind == "table"
+        )
+        yield from problems
+        if "filter" in item:
+            yield from common.expression(
+                doc,
+                f"{pointer}/filter",
+                item["filter"],
+                common.entity_variables(target) | {"record"},
+                {"record": doc},
+            )
+    if "compute" in item:
+        yield from common.expression(doc, f"{pointer}/compute", item["compute"], variables - {name})
+        if "default" in item:
+            yield doc.problem("entity.compute_and_default", f"{pointer}/default")
+    if kind == "autonumber":
+        yield from _check_pattern(doc, f"{pointer}/pattern", item["pattern"])
+    if "scale" in item and "precision" in item and item["scale"] > item["precision"]:
+        yield doc.problem(
+            "entity.scale", f"{pointer}/scale", scale=item["scale"], precision=item["precision"]
+        )
+    for low, high in (("min", "max"), ("min_length", "max_length"), ("min_rows", "max_rows")):
+        if low in item and high in item and item[low] > item[high]:
+            yield doc.problem("entity.range", f"{pointer}/{low}", min=item[low], max=item[high])
+    if kind in ("select", "multiselect"):
+        yield from _check_options(doc, pointer, item)
+    if kind == "rollup":
+        yield from _check_rollup(doc, index, f"{pointer}/rollup", item["rollup"])
+
+
+def _option_keys(item: dict[str, Any]) -> list[str]:
+    return [o if isinstance(o, str) else o["key"] for o in item.get("options", [])]
+
+
+def _check_options(doc: Document, pointer: str, item: dict[str, Any]) -> Iterator[Problem]:
+    keys = _option_keys(item)
+    seen: set[str] = set()
+    for i, key in enumerate(keys):
+        if key in seen:
+            yield doc.problem(
+                "name.duplicate", f"{pointer}/options/{i}", what=OPTION, name=key, other=f"{pointer}/options"
+            )
+        seen.add(key)
+    default = item.get("default")
+    defaults = default if isinstance(default, list) else [default]
+    for value in defaults:
+        if value is not None and value not in seen:
+            yield doc.problem(
+                "entity.default_option", f"{pointer}/default", value=value, allowed=", ".join(keys)
+            )
+
+
+def _check_pattern(doc: Document, pointer: str, pattern: str) -> Iterator[Problem]:
+    tokens = _TOKEN.findall(pattern)
+    for token in tokens:
+        if token not in _DATE_TOKENS and not re.fullmatch(r"#{2,12}", token):
+            yield doc.problem("entity.autonumber_token", pointer, pattern=pattern, token=token)
+    if not any(re.fullmatch(r"#{2,12}", t) for t in tokens):
+        yield doc.problem("entity.autonumber_pattern", pointer, pattern=pattern)
+
+
+def _check_rollup(doc: Document, index: Index, pointer: str, rollup: dict[str, Any]) -> Iterator[Problem]:
+    related, problems = common.entity_ref(index, doc, f"{pointer}/of", rollup["of"])
+    yield from problems
+    if related is None:
+        return
+    related_fields = fields_of(related)
+    via = rollup["via"]
+    yield from common.field_ref(doc, f"{pointer}/via", via, related, related_fields)
+    link = related_fields.get(via)
+    if link is not None:
+        points_here = link["type"] == "link" and _same_entity(index, related, link.get("entity", ""), doc)
+        if not points_here:
+            yield doc.problem(
+                "ref.field_type",
+                f"{pointer}/via",
+                field=via,
+                actual=link["type"],
+                expected={"en": f"a link to {doc.name}", "zh": f"指向 {doc.name} 的关联字段"},
+            )
+    if "field" in rollup:
+        yield from common.field_ref(doc, f"{pointer}/field", rollup["field"], related, related_fields)
+        target = related_fields.get(rollup["field"])
+        if target is not None and rollup["aggregate"] in ("sum", "avg") and target["type"] not in NUMERIC:
+            yield doc.problem(
+                "ref.field_type",
+                f"{pointer}/field",
+                field=rollup["field"],
+                actual=target["type"],
+                expected={"en": "a number", "zh": "数值类型"},
+            )
+    elif rollup["aggregate"] != "count":
+        yield doc.problem("schema.required", pointer, key="field")
+    if "where" in rollup:
+        yield from common.expression(
+            doc, f"{pointer}/where", rollup["where"], common.entity_variables(related)
+        )
+
+
+def _same_entity(index: Index, holder: Document, ref: str, target: Document) -> bool:
+    owner, name = index.split(ref, holder.app or "")
+    return (owner, name) == (target.app, target.name)
+
+
+def _check_list(doc: Document, settings: dict[str, Any], variables: set[str]) -> Iterator[Problem]:
+    for key in ("columns", "filters"):
+        yield from _field_or_system(doc, f"/list/{key}", settings.get(key, []))
+    yield from _check_sort(doc, "/list/sort", settings.get("sort"))
+    yield from common.duplicates(doc, "/list/views", settings.get("views", []), VIEW)
+    for i, view in enumerate(settings.get("views", [])):
+        yield from common.expression(doc, f"/list/views/{i}/filter", view.get("filter"), variables)
+        yield from _field_or_system(doc, f"/list/views/{i}/columns", view.get("columns", []))
+        yield from _check_sort(doc, f"/list/views/{i}/sort", view.get("sort"))
+
+
+def _field_or_system(doc: Document, pointer: str, names: list[str]) -> Iterator[Problem]:
+    fields = fields_of(doc)
+    for i, name in enumerate(names):
+        yield from common.field_ref(doc, f"{pointer}/{i}", name, doc, fields, system=True)
+
+
+def _check_sort(doc: Document, pointer: str, sort: Any) -> Iterator[Problem]:
+    if sort is None:
+        return
+    keys = sort if isinstance(sort, list) else [sort]
+    fields = fields_of(doc)
+    for i, key in enumerate(keys):
+        here = f"{pointer}/{i}" if isinstance(sort, list) else pointer
+        yield from common.field_ref(doc, here, key.lstrip("-"), doc, fields, system=True)
+
+
+def _check_permissions(doc: Document, index: Index, grants: list[dict[str, Any]]) -> Iterator[Problem]:
+    if grants and doc.data.get("child"):
+        yield doc.problem("entity.child_permissions", "/permissions")
+    for i, grant in enumerate(grants):
+        yield from common.role_ref(index, doc, f"/permissions/{i}/role", grant["role"])
+        for key in ("hidden", "readonly"):
+            yield from common.field_refs(doc, f"/permissions/{i}/{key}", grant.get(key, []), doc)
