@@ -62,8 +62,7 @@ class Index:
     def resolve(self, kind: str, ref: str, app: str) -> Resolution:
         owner, name = self.split(ref, app)
         key = (kind, owner, name)
-        undeclared = owner != app and owner not in self.depends(app)
-        if undeclared and (key in self.documents or key in self.broken):
+        if owner != app and owner not in self.depends(app):
             return Resolution(None, key, broken=False, undeclared=True)
         if key in self.broken:
             return Resolution(None, key, broken=True)

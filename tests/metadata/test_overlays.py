@@ -1,0 +1,103 @@
+"""Overlays: merge by name, remove, place, replace, and report what cannot apply."""
+
+from __future__ import annotations
+
+from loom.metadata import validate_paths
+
+BASE = {
+    "entities/customer.yaml": """\
+        kind: entity
+        name: customer
+        label: {zh: 客户, en: Customer}
+        fields:
+          - {name: title, type: string, required: true, label: {zh: 名称, en: Name}}
+          - {name: industry, type: string}
+          - {name: website, type: url}
+          - {name: level, type: select, options: [a, b]}
+        list: {columns: [title, industry]}
+        """,
+}
+
+
+def overlay(patch: str, target: str = "shop.customer", extra: str = "") -> str:
+    return f"kind: overlay\nname: acme\ntarget: {target}\n{extra}patch:\n{patch}"
+
+
+def test_fields_merge_by_name_and_survive_in_order(write_package, tmp_path) -> None:
+    package = write_package(BASE)
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "acme.yaml").write_text(
+        overlay(
+            "  fields:\n"
+            "    - {name: credit_level, type: select, options: [A, B, C], after: industry}\n"
+            "    - {name: website, remove: true}\n"
+            "    - {name: industry, required: true, label: {zh: 行业}}\n"
+            "    - {name: first, type: string, before: title}\n"
+            "  list: {columns: [title]}\n"
+            "  label: {zh: 顾客, en: Client}\n"
+        ),
+        encoding="utf-8",
+    )
+    result = validate_paths([package], [site])
+    assert result.problems == ()
+    entity = result.catalog.entity("shop.customer")
+    assert [f.name for f in entity.fields] == ["first", "title", "industry", "credit_level", "level"]
+    industry = entity.field("industry")
+    assert industry.required and industry.type == "string" and industry.label.zh == "行业"
+    assert entity.list.columns == ("title",)  # plain lists are replaced
+    assert entity.label.en == "Client"
+
+
+def test_problem_in_added_field_points_into_the_overlay(write_package, tmp_path) -> None:
+    package = write_package(BASE)
+    site = tmp_path / "site.yaml"
+    site.write_text(overlay("  fields:\n    - {name: fax, type: fax_number}\n"), encoding="utf-8")
+    (problem,) = validate_paths([package], [site]).problems
+    assert problem.code == "schema.enum"
+    assert problem.location.file.endswith("site.yaml")
+    assert problem.location.line == 6
+
+
+def test_missing_target_item_and_anchor_are_reported(write_package, tmp_path) -> None:
+    package = write_package(BASE)
+    site = tmp_path / "site.yaml"
+    site.write_text(
+        overlay("  fields:\n    - {name: fax, remove: true}\n    - {name: x, type: string, after: nowhere}\n")
+        + "---\n"
+        + overlay("  label: X\n", target="shop.supplier").replace("name: acme", "name: acme2"),
+        encoding="utf-8",
+    )
+    problems = validate_paths([package], [site]).problems
+    assert sorted((p.code, p.location.line) for p in problems) == [
+        ("overlay.missing_anchor", 7),
+        ("overlay.missing_item", 6),
+        ("overlay.missing_target", 11),
+    ]
+
+
+def test_overlays_apply_in_declared_order(write_package, tmp_path) -> None:
+    package = write_package(BASE)
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "a.yaml").write_text(overlay("  label: Second\n", extra="order: 2\n"), encoding="utf-8")
+    (site / "b.yaml").write_text(
+        overlay("  label: First\n", extra="order: 1\n").replace("acme", "acme_b"), encoding="utf-8"
+    )
+    result = validate_paths([package], [site])
+    assert result.catalog.entity("shop.customer").label.en == "Second"
+
+
+def test_package_overlay_patches_its_dependency(write_package, tmp_path) -> None:
+    write_package(BASE, root=tmp_path)
+    client = write_package(
+        {"overlays/customer.yaml": overlay("  fields:\n    - {name: vip, type: boolean}\n")},
+        name="acme",
+        root=tmp_path,
+    )
+    (client / "app.yaml").write_text(
+        "kind: app\nname: acme\nlabel: Acme\nversion: 1.0.0\ndepends: [shop]\n", encoding="utf-8"
+    )
+    result = validate_paths([tmp_path])
+    assert result.problems == ()
+    assert result.catalog.entity("shop.customer").has_field("vip")
