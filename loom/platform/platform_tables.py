@@ -1,0 +1,90 @@
+"""Loom's own tables (prefix ``loom_``): identity, files, number series and the audit log.
+
+They live in the same MetaData as the generated record tables, so one migration plan
+covers both and record tables can hold foreign keys to users, departments and files.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON
+from sqlalchemy import BigInteger
+from sqlalchemy import Boolean
+from sqlalchemy import Column
+from sqlalchemy import DateTime
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import Integer
+from sqlalchemy import MetaData
+from sqlalchemy import String
+from sqlalchemy import Table
+from sqlalchemy import Text
+from sqlalchemy import UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+
+ID_TYPE = BigInteger().with_variant(Integer(), "sqlite")
+JSON_TYPE = JSON().with_variant(JSONB(), "postgresql")
+
+
+def define(metadata: MetaData) -> None:
+    """Add the platform tables to ``metadata``."""
+    Table(
+        "loom_departments",
+        metadata,
+        Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+        Column("name", String(120), nullable=False),
+        Column("parent_id", ID_TYPE, ForeignKey("loom_departments.id", ondelete="RESTRICT"), index=True),
+        Column(
+            "head_id",
+            ID_TYPE,
+            ForeignKey("loom_users.id", ondelete="SET NULL", use_alter=True, name="fk_loom_departments_head"),
+        ),
+        Column("position", Integer, nullable=False, server_default="0"),
+    )
+    Table(
+        "loom_users",
+        metadata,
+        Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+        Column("login", String(64), nullable=False, unique=True),
+        Column("name", String(120), nullable=False),
+        Column("email", String(254)),
+        Column("phone", String(32)),
+        Column("active", Boolean, nullable=False, server_default="1"),
+        Column("locale", String(16), nullable=False, server_default="zh_CN"),
+        Column("password_hash", String(255)),
+        Column("department_id", ID_TYPE, ForeignKey("loom_departments.id", ondelete="SET NULL"), index=True),
+        Column("manager_id", ID_TYPE, ForeignKey("loom_users.id", ondelete="SET NULL")),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+    )
+    Table(
+        "loom_files",
+        metadata,
+        Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+        Column("name", String(255), nullable=False),
+        Column("content_type", String(127), nullable=False),
+        Column("size", BigInteger, nullable=False),
+        Column("sha256", String(64), nullable=False, index=True),
+        Column("uploaded_by", ID_TYPE, ForeignKey("loom_users.id", ondelete="SET NULL")),
+        Column("uploaded_at", DateTime(timezone=True), nullable=False),
+    )
+    Table(
+        "loom_number_series",
+        metadata,
+        Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+        Column("series", String(190), nullable=False),
+        Column("period", String(16), nullable=False),
+        Column("value", BigInteger, nullable=False),
+        UniqueConstraint("series", "period", name="uq_loom_number_series"),
+    )
+    audit = Table(
+        "loom_audit",
+        metadata,
+        Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+        Column("at", DateTime(timezone=True), nullable=False),
+        Column("user_id", ID_TYPE, ForeignKey("loom_users.id", ondelete="SET NULL")),
+        Column("entity", String(127), nullable=False),
+        Column("record_id", BigInteger, nullable=False),
+        Column("action", String(16), nullable=False),
+        Column("changes", JSON_TYPE, nullable=False),
+        Column("note", Text),
+    )
+    Index("ix_loom_audit__entity_record_id", audit.c.entity, audit.c.record_id)

@@ -1,0 +1,245 @@
+"""From a Catalog to SQLAlchemy Core tables: one table per entity, child and link tables.
+
+Identifiers come only from validated metadata names. Money and decimals are ``Numeric``
+with the declared scale (never float); datetimes are timezone-aware; selects store their
+key. Every record table carries the system columns; child rows carry ``parent_id`` and
+``position`` and are deleted with their parent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+
+from sqlalchemy import JSON
+from sqlalchemy import BigInteger
+from sqlalchemy import Boolean
+from sqlalchemy import Column
+from sqlalchemy import Date
+from sqlalchemy import DateTime
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import Integer
+from sqlalchemy import MetaData
+from sqlalchemy import Numeric
+from sqlalchemy import String
+from sqlalchemy import Table
+from sqlalchemy import Text
+from sqlalchemy import Time
+from sqlalchemy import UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeEngine
+
+from loom.metadata.catalog import Catalog
+from loom.metadata.catalog import Entity
+from loom.metadata.catalog import Field
+
+from . import platform_tables
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
+ID_TYPE = BigInteger().with_variant(Integer(), "sqlite")
+JSON_TYPE = JSON().with_variant(JSONB(), "postgresql")
+MAX_IDENTIFIER = 63
+ON_DELETE = {"restrict": "RESTRICT", "set_null": "SET NULL", "cascade": "CASCADE"}
+NO_COLUMN = frozenset({"table", "many"})
+REFERENCES = {
+    "user": "loom_users",
+    "department": "loom_departments",
+    "file": "loom_files",
+    "image": "loom_files",
+}
+
+
+@dataclass
+class RecordTables:
+    """The tables holding one entity's records (or one table field's child rows)."""
+
+    entity: Entity
+    table: Table
+    children: dict[str, RecordTables] = dc_field(default_factory=dict)
+    links: dict[str, Table] = dc_field(default_factory=dict)
+    is_child: bool = False
+
+    def walk(self) -> Iterator[RecordTables]:
+        yield self
+        for child in self.children.values():
+            yield from child.walk()
+
+
+@dataclass
+class Schema:
+    """All tables of a Catalog, in one MetaData with the platform tables."""
+
+    metadata: MetaData
+    records: dict[str, RecordTables]
+
+    def of(self, entity: str) -> RecordTables:
+        return self.records[entity]
+
+
+def build_schema(catalog: Catalog) -> Schema:
+    metadata = MetaData()
+    platform_tables.define(metadata)
+    builder = _Builder(catalog, metadata)
+    records = {
+        name: builder.record_tables(entity) for name, entity in catalog.entities.items() if not entity.child
+    }
+    return Schema(metadata, records)
+
+
+def index_name(table: str, columns: list[str], prefix: str = "ix") -> str:
+    """A readable index name, shortened with a hash when it would pass 63 bytes."""
+    name = f"{prefix}_{table}__{'_'.join(columns)}"
+    if len(name) <= MAX_IDENTIFIER:
+        return name
+    digest = hashlib.sha1(name.encode()).hexdigest()[:8]
+    return f"{name[: MAX_IDENTIFIER - 9]}_{digest}"
+
+
+def column_type(field: Field) -> TypeEngine:
+    """The column type that stores a field's value."""
+    kind = field.type
+    if kind == "computed":
+        kind = field.result or "string"
+    if kind in ("string", "email", "phone", "url"):
+        return String(field.max_length or 255)
+    if kind in ("text", "rich_text"):
+        return Text()
+    if kind == "integer":
+        return BigInteger()
+    if kind in ("decimal", "money", "percent"):
+        return Numeric(field.precision or 18, field.scale if field.scale is not None else 4)
+    if kind == "rollup":
+        if field.rollup is not None and field.rollup.aggregate == "count":
+            return BigInteger()
+        return Numeric(18, field.scale if field.scale is not None else 2)
+    if kind == "boolean":
+        return Boolean()
+    if kind == "date":
+        return Date()
+    if kind == "datetime":
+        return DateTime(timezone=True)
+    if kind == "time":
+        return Time()
+    if kind == "select":
+        return String(64)
+    if kind == "autonumber":
+        return String(64)
+    if kind in ("link", "user", "department", "file", "image"):
+        return ID_TYPE
+    return JSON_TYPE  # multiselect, json, region, geo
+
+
+def system_columns(has_flow: bool) -> list[Column]:
+    columns = [
+        Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("created_by", ID_TYPE, ForeignKey("loom_users.id", ondelete="SET NULL"), nullable=True),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+        Column("updated_by", ID_TYPE, ForeignKey("loom_users.id", ondelete="SET NULL"), nullable=True),
+        Column("owner", ID_TYPE, ForeignKey("loom_users.id", ondelete="SET NULL"), nullable=True, index=True),
+        Column("version", Integer, nullable=False, server_default="1"),
+    ]
+    if has_flow:
+        columns.append(Column("flow_status", String(16), nullable=False, server_default="draft"))
+    return columns
+
+
+class _Builder:
+    def __init__(self, catalog: Catalog, metadata: MetaData) -> None:
+        self.catalog = catalog
+        self.metadata = metadata
+
+    def record_tables(self, entity: Entity) -> RecordTables:
+        name = entity.table_name
+        columns = system_columns(entity.has_flow)
+        tables = self._tables(entity, name, columns, is_child=False)
+        filters = [f for f in entity.list.filters if entity.has_field(f) and _has_column(entity.field(f))]
+        for column in filters:
+            self._index(tables.table, [column])
+        if "created_at" in entity.list.sort or "-created_at" in entity.list.sort:
+            self._index(tables.table, ["created_at"])
+        return tables
+
+    def _tables(self, entity: Entity, name: str, columns: list[Column], is_child: bool) -> RecordTables:
+        for field in entity.fields:
+            if _has_column(field):
+                columns.append(self._column(field))
+        table = Table(name, self.metadata, *columns)
+        tables = RecordTables(entity, table, is_child=is_child)
+        for field in entity.fields:
+            if field.type == "table":
+                tables.children[field.name] = self._child(field, name)
+            elif field.type == "many" or (field.multiple and field.type in REFERENCES):
+                tables.links[field.name] = self._link(field, name)
+            if field.unique and _has_column(field):
+                table.append_constraint(
+                    UniqueConstraint(field.name, name=index_name(name, [field.name], "uq"))
+                )
+            elif (field.index or field.type in ("link", "user", "department")) and _has_column(field):
+                self._index(table, [field.name])
+        for spec in entity.indexes:
+            columns_ = list(spec.fields)
+            if spec.unique:
+                table.append_constraint(
+                    UniqueConstraint(*columns_, name=spec.name or index_name(name, columns_, "uq"))
+                )
+            else:
+                self._index(table, columns_, spec.name)
+        return tables
+
+    def _column(self, field: Field) -> Column:
+        target = self._reference(field)
+        args = []
+        if target is not None:
+            ondelete = ON_DELETE[field.on_delete or "restrict"]
+            args.append(ForeignKey(f"{target}.id", ondelete=ondelete))
+        return Column(field.name, column_type(field), *args, nullable=True)
+
+    def _reference(self, field: Field) -> str | None:
+        if field.type == "link" and field.entity:
+            return self.catalog.entity(field.entity).table_name
+        return REFERENCES.get(field.type)
+
+    def _child(self, field: Field, parent: str) -> RecordTables:
+        entity = self.catalog.entity(field.entity or "")
+        name = f"{parent}__{field.name}"
+        columns = [
+            Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+            Column("parent_id", ID_TYPE, ForeignKey(f"{parent}.id", ondelete="CASCADE"), nullable=False),
+            Column("position", Integer, nullable=False),
+        ]
+        tables = self._tables(entity, name, columns, is_child=True)
+        self._index(tables.table, ["parent_id", "position"])
+        return tables
+
+    def _link(self, field: Field, parent: str) -> Table:
+        target = (
+            self._reference(field)
+            if field.type != "many"
+            else self.catalog.entity(field.entity or "").table_name
+        )
+        name = f"{parent}__{field.name}"
+        table = Table(
+            name,
+            self.metadata,
+            Column("record_id", ID_TYPE, ForeignKey(f"{parent}.id", ondelete="CASCADE"), primary_key=True),
+            Column("target_id", ID_TYPE, ForeignKey(f"{target}.id", ondelete="CASCADE"), primary_key=True),
+            Column("position", Integer, nullable=False, server_default="0"),
+        )
+        self._index(table, ["target_id"])
+        return table
+
+    def _index(self, table: Table, columns: list[str], name: str | None = None) -> None:
+        """Index ``columns`` unless an index on exactly those columns exists already."""
+        if any([c.name for c in ix.columns] == columns for ix in table.indexes):
+            return
+        Index(name or index_name(table.name, columns), *(table.c[c] for c in columns))
+
+
+def _has_column(field: Field) -> bool:
+    if field.type in NO_COLUMN:
+        return False
+    return not (field.multiple and field.type in REFERENCES)
