@@ -1,7 +1,7 @@
 """Overlays: a client's patches to documents of packages it does not own.
 
-Lists of named items merge by name (``name``, or ``field`` for form items, or the string
-itself); ``remove: true`` drops an item; ``before``/``after`` place an item; mappings merge
+Lists of named items merge by name (``name``; ``field`` for form items, ``key`` for options,
+``role`` for permissions; or the string itself); ``remove: true`` drops an item; ``before``/``after`` place an item; mappings merge
 key by key; anything else is replaced. The merged document keeps, for every value, the
 location it came from, so a problem in a patched field points into the overlay file.
 """
@@ -18,6 +18,9 @@ from .source import Document
 from .source import join_pointer
 
 ITEM_DIRECTIVES = ("remove", "before", "after")
+# What names an item of a list: fields and nodes by name, form items by field, options by
+# key, permissions by role; a plain string names itself.
+NAME_KEYS = ("name", "field", "key", "role")
 _ACTIONS = {
     "remove": {"en": "remove", "zh": "删除"},
     "before": {"en": "place an item before", "zh": "将项目放在其前面"},
@@ -63,7 +66,11 @@ class _Merger:
     def merge(self, base: Any, src: _Source, patch: Any, psrc: _Source, out: str, key: str) -> Any:
         if isinstance(patch, dict) and isinstance(base, dict):
             return self.mapping(base, src, patch, psrc, out)
-        if isinstance(patch, list) and isinstance(base, list) and _is_named_list(base):
+        if (
+            isinstance(patch, list)
+            and isinstance(base, list)
+            and (_is_named_list(base) or _is_named_list(patch))
+        ):
             return self.named_list(base, src, patch, psrc, out, key)
         return self.copy(patch, psrc, out)
 
@@ -182,10 +189,10 @@ class _Merged:
 
 
 def _is_named_list(items: Iterable[Any]) -> bool:
-    return any(isinstance(item, dict) and ("name" in item or "field" in item) for item in items)
+    return any(isinstance(item, dict) and any(key in item for key in NAME_KEYS) for item in items)
 
 
 def _item_name(item: Any) -> Any:
     if isinstance(item, dict):
-        return item.get("name", item.get("field"))
+        return next((item[key] for key in NAME_KEYS if key in item), None)
     return item if isinstance(item, str) else None

@@ -6,11 +6,9 @@ covers both and record tables can hold foreign keys to users, departments and fi
 
 from __future__ import annotations
 
-from sqlalchemy import JSON
 from sqlalchemy import BigInteger
 from sqlalchemy import Boolean
 from sqlalchemy import Column
-from sqlalchemy import DateTime
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import Integer
@@ -19,10 +17,10 @@ from sqlalchemy import String
 from sqlalchemy import Table
 from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
-from sqlalchemy.dialects.postgresql import JSONB
 
-ID_TYPE = BigInteger().with_variant(Integer(), "sqlite")
-JSON_TYPE = JSON().with_variant(JSONB(), "postgresql")
+from .types import ID_TYPE
+from .types import JSON_TYPE
+from .types import UTCDateTime
 
 
 def define(metadata: MetaData) -> None:
@@ -53,7 +51,7 @@ def define(metadata: MetaData) -> None:
         Column("password_hash", String(255)),
         Column("department_id", ID_TYPE, ForeignKey("loom_departments.id", ondelete="SET NULL"), index=True),
         Column("manager_id", ID_TYPE, ForeignKey("loom_users.id", ondelete="SET NULL")),
-        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("created_at", UTCDateTime(), nullable=False),
     )
     Table(
         "loom_files",
@@ -64,7 +62,7 @@ def define(metadata: MetaData) -> None:
         Column("size", BigInteger, nullable=False),
         Column("sha256", String(64), nullable=False, index=True),
         Column("uploaded_by", ID_TYPE, ForeignKey("loom_users.id", ondelete="SET NULL")),
-        Column("uploaded_at", DateTime(timezone=True), nullable=False),
+        Column("uploaded_at", UTCDateTime(), nullable=False),
     )
     Table(
         "loom_number_series",
@@ -79,7 +77,7 @@ def define(metadata: MetaData) -> None:
         "loom_audit",
         metadata,
         Column("id", ID_TYPE, primary_key=True, autoincrement=True),
-        Column("at", DateTime(timezone=True), nullable=False),
+        Column("at", UTCDateTime(), nullable=False),
         Column("user_id", ID_TYPE, ForeignKey("loom_users.id", ondelete="SET NULL")),
         Column("entity", String(127), nullable=False),
         Column("record_id", BigInteger, nullable=False),

@@ -13,12 +13,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 
-from sqlalchemy import JSON
 from sqlalchemy import BigInteger
 from sqlalchemy import Boolean
 from sqlalchemy import Column
 from sqlalchemy import Date
-from sqlalchemy import DateTime
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import Integer
@@ -29,7 +27,6 @@ from sqlalchemy import Table
 from sqlalchemy import Text
 from sqlalchemy import Time
 from sqlalchemy import UniqueConstraint
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeEngine
 
 from loom.metadata.catalog import Catalog
@@ -37,10 +34,10 @@ from loom.metadata.catalog import Entity
 from loom.metadata.catalog import Field
 
 from . import platform_tables
+from .types import ID_TYPE
+from .types import JSON_TYPE
+from .types import UTCDateTime
 
-# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
-ID_TYPE = BigInteger().with_variant(Integer(), "sqlite")
-JSON_TYPE = JSON().with_variant(JSONB(), "postgresql")
 MAX_IDENTIFIER = 63
 ON_DELETE = {"restrict": "RESTRICT", "set_null": "SET NULL", "cascade": "CASCADE"}
 NO_COLUMN = frozenset({"table", "many"})
@@ -120,7 +117,7 @@ def column_type(field: Field) -> TypeEngine:
     if kind == "date":
         return Date()
     if kind == "datetime":
-        return DateTime(timezone=True)
+        return UTCDateTime()
     if kind == "time":
         return Time()
     if kind == "select":
@@ -135,9 +132,9 @@ def column_type(field: Field) -> TypeEngine:
 def system_columns(has_flow: bool) -> list[Column]:
     columns = [
         Column("id", ID_TYPE, primary_key=True, autoincrement=True),
-        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("created_at", UTCDateTime(), nullable=False),
         Column("created_by", ID_TYPE, ForeignKey("loom_users.id", ondelete="SET NULL"), nullable=True),
-        Column("updated_at", DateTime(timezone=True), nullable=False),
+        Column("updated_at", UTCDateTime(), nullable=False),
         Column("updated_by", ID_TYPE, ForeignKey("loom_users.id", ondelete="SET NULL"), nullable=True),
         Column("owner", ID_TYPE, ForeignKey("loom_users.id", ondelete="SET NULL"), nullable=True, index=True),
         Column("version", Integer, nullable=False, server_default="1"),

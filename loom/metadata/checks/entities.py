@@ -47,7 +47,7 @@ def check_entity(doc: Document, index: Index) -> Iterator[Problem]:
     for i, spec in enumerate(data.get("indexes", [])):
         names = spec["fields"] if isinstance(spec, dict) else spec
         pointer = f"/indexes/{i}/fields" if isinstance(spec, dict) else f"/indexes/{i}"
-        yield from common.field_refs(doc, pointer, names, doc)
+        yield from _field_or_system(doc, pointer, names)
     yield from _check_list(doc, data.get("list", {}), variables)
     yield from _check_permissions(doc, index, data.get("permissions", []))
 

@@ -1,0 +1,19 @@
+"""Who performs an operation. Every service call names its actor; nothing reads a global user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """A user (or the system) as the services see it: id, roles and department."""
+
+    id: int | None
+    login: str
+    roles: frozenset[str] = frozenset()
+    department_id: int | None = None
+    is_system: bool = False
+
+
+SYSTEM = Actor(None, "system", frozenset({"admin"}), is_system=True)

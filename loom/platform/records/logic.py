@@ -1,0 +1,111 @@
+"""The metadata-declared logic of a record: defaults, computed fields and rules (CEL).
+
+An expression that cannot be evaluated because a value it reads is missing does not
+block a save: a rule over empty fields is not applicable, and a computed field whose
+inputs are missing is empty. That is what people filling a form half-way expect.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from collections.abc import Mapping
+from typing import Any
+
+from loom.metadata.catalog import Entity
+from loom.metadata.catalog import Field
+from loom.metadata.expressions import Expression
+
+from ..actor import Actor
+from .errors import FieldError
+
+NOT_EVALUATED = object()
+
+
+def cel_value(value: Any) -> Any:
+    """A stored value as CEL sees it: decimals as doubles, dates and times as ISO text."""
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [cel_value(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: cel_value(v) for k, v in value.items()}
+    return value
+
+
+def variables(entity: Entity, record: Mapping[str, Any], actor: Actor, now: dt.datetime) -> dict[str, Any]:
+    """Every name an entity expression may read; absent fields are null, never undefined."""
+    names = {f.name: cel_value(record.get(f.name)) for f in entity.fields}
+    for column in ("id", "created_at", "created_by", "updated_at", "updated_by", "owner", "flow_status"):
+        names[column] = cel_value(record.get(column))
+    names.update(current_user=actor.id, today=now.date().isoformat(), now=now)
+    return names
+
+
+def evaluate(expression: Expression, names: Mapping[str, Any]) -> Any:
+    try:
+        return expression.evaluate(names)
+    except Exception:
+        return NOT_EVALUATED
+
+
+def default_value(field: Field, actor: Actor, now: dt.datetime) -> Any:
+    default = field.default
+    if default == "=current_user":
+        return actor.id
+    if default == "=today":
+        return now.date()
+    if default == "=now":
+        return now
+    if isinstance(default, tuple):
+        return list(default)
+    return default
+
+
+def apply_computed(entity: Entity, record: dict[str, Any], actor: Actor, now: dt.datetime) -> None:
+    """Set every computed field; twice, so one may read another declared after it."""
+    computed = [f for f in entity.fields if f.compute is not None]
+    for _ in range(2 if len(computed) > 1 else 1):
+        names = variables(entity, record, actor, now)
+        for field in computed:
+            result = evaluate(field.compute, names)
+            record[field.name] = None if result is NOT_EVALUATED else stored_value(field, result)
+            names[field.name] = cel_value(record[field.name])
+
+
+def stored_value(field: Field, value: Any) -> Any:
+    """Convert a CEL result to the field's column type."""
+    if value is None:
+        return None
+    kind = field.result if field.type == "computed" else field.type
+    kind = kind or "string"
+    if kind in ("decimal", "money", "percent"):
+        scale = field.scale if field.scale is not None else 2
+        return decimal.Decimal(str(value)).quantize(decimal.Decimal(1).scaleb(-scale), decimal.ROUND_HALF_UP)
+    if kind == "integer":
+        return int(value)
+    if kind == "boolean":
+        return bool(value)
+    if kind == "date":
+        return dt.date.fromisoformat(str(value)[:10])
+    if kind == "datetime":
+        return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+    return str(value)
+
+
+def broken_rules(
+    entity: Entity, record: Mapping[str, Any], actor: Actor, now: dt.datetime
+) -> list[FieldError]:
+    names = variables(entity, record, actor, now)
+    errors = []
+    for rule in entity.rules:
+        if rule.when is not None and evaluate(rule.when, names) is not True:
+            continue
+        if evaluate(rule.check, names) is False:
+            text = {"en": rule.message.en, "zh": rule.message.zh}
+            errors.append(FieldError(rule.field or "_record", "rule", {"text": text, "rule": rule.name}))
+    return errors

@@ -1,0 +1,73 @@
+"""Messages of the records service, by code, in English and Chinese."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "required": {"en": "This field is required.", "zh": "此项为必填。"},
+    "null": {"en": "This field cannot be empty.", "zh": "此项不能为空。"},
+    "invalid": {"en": "Not a valid {kind}.", "zh": "不是有效的{kind}。"},
+    "unknown": {"en": "There is no such field.", "zh": "没有这个字段。"},
+    "readonly": {"en": "This field cannot be changed.", "zh": "此项不可修改。"},
+    "too_long": {"en": "At most {max} characters.", "zh": "最多 {max} 个字符。"},
+    "too_short": {"en": "At least {min} characters.", "zh": "至少 {min} 个字符。"},
+    "min": {"en": "Must be at least {min}.", "zh": "不能小于 {min}。"},
+    "max": {"en": "Must be at most {max}.", "zh": "不能大于 {max}。"},
+    "decimals": {"en": "At most {scale} decimal places.", "zh": "最多 {scale} 位小数。"},
+    "digits": {
+        "en": "Too large: at most {digits} digits before the point.",
+        "zh": "数值过大：整数部分最多 {digits} 位。",
+    },
+    "not_option": {"en": "'{value}' is not one of: {allowed}.", "zh": "“{value}”不是可选值：{allowed}。"},
+    "email": {"en": "Not a valid e-mail address.", "zh": "不是有效的电子邮箱。"},
+    "url": {"en": "Not a valid URL (http or https).", "zh": "不是有效的网址（http 或 https）。"},
+    "phone": {"en": "Not a valid phone number.", "zh": "不是有效的电话号码。"},
+    "not_found": {"en": "No such record.", "zh": "记录不存在。"},
+    "link_not_found": {"en": "The linked record {id} does not exist.", "zh": "关联的记录 {id} 不存在。"},
+    "unique": {"en": "'{value}' is already used by another record.", "zh": "“{value}”已被其他记录使用。"},
+    "rows_min": {"en": "At least {min} row(s).", "zh": "至少 {min} 行。"},
+    "rows_max": {"en": "At most {max} rows.", "zh": "最多 {max} 行。"},
+    "rule": {"en": "{text}", "zh": "{text}"},
+    "invalid_record": {"en": "{count} value(s) are invalid.", "zh": "有 {count} 项内容不正确。"},
+    "conflict": {
+        "en": "The record was changed by someone else (version {expected} expected, {actual} found); "
+        "reload it and try again.",
+        "zh": "记录已被他人修改（期望版本 {expected}，当前版本 {actual}），请刷新后重试。",
+    },
+    "referenced": {
+        "en": "Other records still refer to this one; remove those references first.",
+        "zh": "仍有其他记录引用此记录，请先解除引用。",
+    },
+    "forbidden": {"en": "You may not do this.", "zh": "您没有此操作的权限。"},
+    "error": {"en": "The operation failed.", "zh": "操作失败。"},
+}
+
+KINDS = {
+    "integer": {"en": "whole number", "zh": "整数"},
+    "number": {"en": "number", "zh": "数字"},
+    "boolean": {"en": "yes/no value", "zh": "是/否值"},
+    "date": {"en": "date (YYYY-MM-DD)", "zh": "日期（YYYY-MM-DD）"},
+    "datetime": {"en": "date and time", "zh": "日期时间"},
+    "time": {"en": "time (HH:MM)", "zh": "时间（HH:MM）"},
+    "text": {"en": "text", "zh": "文本"},
+    "list": {"en": "list", "zh": "列表"},
+    "object": {"en": "object", "zh": "对象"},
+    "id": {"en": "record id", "zh": "记录编号"},
+}
+
+
+def render(code: str, params: Mapping[str, Any], lang: str = "en") -> str:
+    template = MESSAGES.get(code, MESSAGES["error"])
+    values = {}
+    for key, value in params.items():
+        if isinstance(value, Mapping) and set(value) <= {"en", "zh"}:
+            value = value.get(lang) or value.get("en", "")
+        values[key] = value
+    if "kind" in values and values["kind"] in KINDS:
+        values["kind"] = KINDS[values["kind"]][lang if lang in ("en", "zh") else "en"]
+    try:
+        return (template.get(lang) or template["en"]).format(**values)
+    except (KeyError, IndexError):
+        return template.get(lang) or template["en"]

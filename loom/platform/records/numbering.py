@@ -1,0 +1,56 @@
+"""Autonumbers such as ``HT-{YYYY}{MM}-{####}``: gap-free counters per pattern and period.
+
+The counter row is incremented inside the transaction that inserts the record, so the
+row lock serializes concurrent writers and a rolled-back insert gives its number back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from sqlalchemy import Connection
+from sqlalchemy import Table
+from sqlalchemy import insert
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from loom.metadata.catalog import Field
+
+_COUNTER = re.compile(r"\{(#{2,12})\}")
+_PERIODS = {"yearly": "%Y", "monthly": "%Y%m", "daily": "%Y%m%d", "never": ""}
+
+
+def period_of(field: Field, now: dt.datetime) -> str:
+    return now.strftime(_PERIODS[field.reset or "never"]) if field.reset != "never" else "-"
+
+
+def format_number(pattern: str, value: int, now: dt.datetime) -> str:
+    text = _COUNTER.sub(lambda m: str(value).zfill(len(m.group(1))), pattern)
+    for token, fmt in (("{YYYY}", "%Y"), ("{YY}", "%y"), ("{MM}", "%m"), ("{DD}", "%d")):
+        text = text.replace(token, now.strftime(fmt))
+    return text
+
+
+def next_number(conn: Connection, series_table: Table, series: str, field: Field, now: dt.datetime) -> str:
+    """Take the next number of ``series`` for the period ``now`` falls in."""
+    period = period_of(field, now)
+    value = _increment(conn, series_table, series, period)
+    if value is None:
+        try:
+            with conn.begin_nested():
+                conn.execute(insert(series_table).values(series=series, period=period, value=1))
+            value = 1
+        except IntegrityError:  # another transaction created the row first: count on it
+            value = _increment(conn, series_table, series, period)
+    return format_number(field.pattern or "{####}", value or 1, now)
+
+
+def _increment(conn: Connection, table: Table, series: str, period: str) -> int | None:
+    statement = (
+        update(table)
+        .where(table.c.series == series, table.c.period == period)
+        .values(value=table.c.value + 1)
+        .returning(table.c.value)
+    )
+    return conn.execute(statement).scalar_one_or_none()

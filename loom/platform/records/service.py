@@ -1,0 +1,416 @@
+"""The records service: the only way records are written.
+
+The REST API, the web UI, the admin console, importers, flows and automations all call
+it, so every write gets the same validation, defaults, computed values, numbering,
+optimistic locking and audit entry. Each call runs in one transaction, or inside the
+caller's when a connection is passed in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from collections.abc import Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import Connection
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import func
+from sqlalchemy import insert
+from sqlalchemy import select
+from sqlalchemy import update as sql_update
+from sqlalchemy.exc import IntegrityError
+
+from loom.metadata.catalog import Entity
+from loom.metadata.catalog import Field
+
+from ..actor import Actor
+from ..runtime import Runtime
+from ..tables import REFERENCES
+from ..tables import RecordTables
+from . import logic
+from .audit import diff
+from .audit import jsonable
+from .audit import record_change
+from .errors import Conflict
+from .errors import FieldError
+from .errors import NotFound
+from .errors import Referenced
+from .errors import ValidationFailed
+from .numbering import next_number
+from .schemas import SERVER_OWNED
+from .schemas import Schemas
+from .schemas import field_errors
+
+SYSTEM_INPUT = frozenset(
+    {"id", "created_at", "created_by", "updated_at", "updated_by", "version", "flow_status"}
+)
+
+
+class RecordService:
+    def __init__(self, runtime: Runtime, clock: Any = None) -> None:
+        self.runtime = runtime
+        self.catalog = runtime.catalog
+        tz = runtime.site.settings.time_zone if runtime.site else "Asia/Shanghai"
+        self.schemas = Schemas(runtime.catalog, tz)
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        tables = runtime.schema.metadata.tables
+        self._series = tables["loom_number_series"]
+        self._audit = tables["loom_audit"]
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def get(
+        self, entity: str, record_id: int, actor: Actor, *, conn: Connection | None = None
+    ) -> dict[str, Any]:
+        with self._transaction(conn) as c:
+            tables = self._tables(entity)
+            return self._read(c, tables, record_id)
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def create(
+        self, entity: str, data: Mapping[str, Any], actor: Actor, *, conn: Connection | None = None
+    ) -> dict[str, Any]:
+        tables = self._tables(entity)
+        now = self.clock()
+        with self._transaction(conn) as c:
+            values = self._prepare(c, tables, dict(data), actor, now, existing=None)
+            row = self._row_values(tables.entity, values)
+            row.update(created_at=now, updated_at=now, created_by=actor.id, updated_by=actor.id, version=1)
+            row["owner"] = data.get("owner") if actor.is_system and data.get("owner") else actor.id
+            self._number(c, tables.entity, row, now)
+            record_id = c.execute(insert(tables.table).values(row).returning(tables.table.c.id)).scalar_one()
+            self._write_related(c, tables, record_id, values)
+            record = self._read(c, tables, record_id)
+            self._audit_entry(c, tables.entity, record_id, "create", diff({}, _audited(record)), actor, now)
+            return record
+
+    def update(
+        self,
+        entity: str,
+        record_id: int,
+        changes: Mapping[str, Any],
+        actor: Actor,
+        *,
+        version: int | None = None,
+        conn: Connection | None = None,
+    ) -> dict[str, Any]:
+        tables = self._tables(entity)
+        now = self.clock()
+        with self._transaction(conn) as c:
+            before = self._read(c, tables, record_id, lock=True)
+            expected = version if version is not None else changes.get("version")
+            if expected is not None and expected != before["version"]:
+                raise Conflict(expected=expected, actual=before["version"])
+            values = self._prepare(c, tables, dict(changes), actor, now, existing=before)
+            row = self._row_values(tables.entity, values)
+            row.update(updated_at=now, updated_by=actor.id, version=before["version"] + 1)
+            table = tables.table
+            statement = (
+                sql_update(table)
+                .where(table.c.id == record_id, table.c.version == before["version"])
+                .values(row)
+            )
+            if c.execute(statement).rowcount != 1:
+                raise Conflict(expected=before["version"], actual=before["version"] + 1)
+            self._write_related(c, tables, record_id, values, replace=True)
+            after = self._read(c, tables, record_id)
+            changed = diff(_audited(before), _audited(after))
+            self._audit_entry(c, tables.entity, record_id, "update", changed, actor, now)
+            return after
+
+    def delete(
+        self,
+        entity: str,
+        record_id: int,
+        actor: Actor,
+        *,
+        version: int | None = None,
+        conn: Connection | None = None,
+    ) -> None:
+        tables = self._tables(entity)
+        now = self.clock()
+        with self._transaction(conn) as c:
+            before = self._read(c, tables, record_id, lock=True)
+            if version is not None and version != before["version"]:
+                raise Conflict(expected=version, actual=before["version"])
+            try:
+                with c.begin_nested():
+                    c.execute(sql_delete(tables.table).where(tables.table.c.id == record_id))
+            except IntegrityError:
+                raise Referenced() from None
+            self._audit_entry(c, tables.entity, record_id, "delete", diff(_audited(before), {}), actor, now)
+
+    # -- preparing values ------------------------------------------------------------------
+
+    def _prepare(
+        self,
+        c: Connection,
+        tables: RecordTables,
+        data: dict[str, Any],
+        actor: Actor,
+        now: dt.datetime,
+        existing: Mapping[str, Any] | None,
+    ) -> dict[str, Any]:
+        """Validated, complete values of a record (with children) ready to be stored."""
+        entity = tables.entity
+        errors: list[FieldError] = []
+        given = self._strip_input(entity, data, actor, errors)
+        if existing is None:
+            for field in entity.fields:
+                if field.name not in given and field.default is not None and field.type not in SERVER_OWNED:
+                    given[field.name] = logic.default_value(field, actor, now)
+        loaded = self._load(entity, given, errors, partial=existing is not None)
+        record = {**(existing or {}), **loaded}
+        self._normalize_children(entity, record, loaded, actor, now, errors)
+        logic.apply_computed(entity, record, actor, now)
+        if not errors:
+            errors += self._missing_required(entity, record, prefix="")
+            errors += self._links_exist(c, entity, loaded)
+            errors += self._unique(c, tables, record, existing)
+            errors += logic.broken_rules(entity, record, actor, now)
+        if errors:
+            raise ValidationFailed(_first_per_field(errors))
+        return record
+
+    def _strip_input(
+        self, entity: Entity, data: dict[str, Any], actor: Actor, errors: list[FieldError]
+    ) -> dict[str, Any]:
+        """Drop server-owned values; refuse business-readonly fields from users."""
+        given = {}
+        for key, value in data.items():
+            if key in SYSTEM_INPUT or key == "owner":
+                continue
+            if entity.has_field(key):
+                field = entity.field(key)
+                if field.type in SERVER_OWNED:
+                    continue
+                if field.readonly and not actor.is_system:
+                    errors.append(FieldError(key, "readonly"))
+                    continue
+            given[key] = value
+        return given
+
+    def _load(self, entity: Entity, given: dict[str, Any], errors: list[FieldError], partial: bool) -> dict:
+        given = {k: (None if v == "" else v) for k, v in given.items()}
+        try:
+            return self.schemas.of(entity.qualified_name).load(given, partial=partial)
+        except ValidationError as exc:
+            errors.extend(field_errors(exc.messages, entity, self.catalog, given))
+            valid = exc.valid_data if isinstance(exc.valid_data, dict) else {}
+            return valid
+
+    def _normalize_children(
+        self,
+        entity: Entity,
+        record: dict[str, Any],
+        loaded: Mapping[str, Any],
+        actor: Actor,
+        now: dt.datetime,
+        errors: list[FieldError],
+    ) -> None:
+        """Compute child rows' fields and check their row counts and required values."""
+        for field in entity.fields:
+            if field.type != "table" or field.name not in record:
+                continue
+            rows = record[field.name] or []
+            child = self.catalog.entity(field.entity or "")
+            for index, row in enumerate(rows):
+                logic.apply_computed(child, row, actor, now)
+                if field.name in loaded:
+                    errors += self._missing_required(child, row, prefix=f"{field.name}.{index}.")
+            if field.min_rows is not None and len(rows) < field.min_rows:
+                errors.append(FieldError(field.name, "rows_min", {"min": field.min_rows}))
+            if field.max_rows is not None and len(rows) > field.max_rows:
+                errors.append(FieldError(field.name, "rows_max", {"max": field.max_rows}))
+
+    def _missing_required(self, entity: Entity, record: Mapping[str, Any], prefix: str) -> list[FieldError]:
+        return [
+            FieldError(f"{prefix}{f.name}", "required")
+            for f in entity.fields
+            if f.required and f.type not in SERVER_OWNED and record.get(f.name) in (None, "", [])
+        ]
+
+    def _links_exist(self, c: Connection, entity: Entity, loaded: Mapping[str, Any]) -> list[FieldError]:
+        errors = []
+        for field in entity.fields:
+            value = loaded.get(field.name)
+            ids = value if isinstance(value, list) else [value]
+            ids = [i for i in ids if isinstance(i, int)]
+            target = self._target_table(field)
+            if not ids or target is None:
+                continue
+            found = set(c.execute(select(target.c.id).where(target.c.id.in_(ids))).scalars())
+            errors += [FieldError(field.name, "link_not_found", {"id": i}) for i in ids if i not in found]
+        return errors
+
+    def _target_table(self, field: Field):
+        tables = self.runtime.schema.metadata.tables
+        if field.type in ("link", "many"):
+            return self.runtime.schema.of(field.entity or "").table
+        if field.type in REFERENCES:
+            return tables[REFERENCES[field.type]]
+        return None
+
+    def _unique(
+        self,
+        c: Connection,
+        tables: RecordTables,
+        record: Mapping[str, Any],
+        existing: Mapping[str, Any] | None,
+    ) -> list[FieldError]:
+        errors = []
+        table = tables.table
+        for field in tables.entity.fields:
+            value = record.get(field.name)
+            if not field.unique or value in (None, "") or field.type in ("table", "many"):
+                continue
+            query = select(table.c.id).where(table.c[field.name] == value)
+            if existing is not None:
+                query = query.where(table.c.id != existing["id"])
+            if c.execute(query.limit(1)).first() is not None:
+                errors.append(FieldError(field.name, "unique", {"value": jsonable(value)}))
+        return errors
+
+    # -- storing ---------------------------------------------------------------------------
+
+    def _row_values(self, entity: Entity, record: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            f.name: record.get(f.name)
+            for f in entity.fields
+            if f.type not in ("table", "many") and not (f.multiple and f.type in REFERENCES)
+        }
+
+    def _number(self, c: Connection, entity: Entity, row: dict[str, Any], now: dt.datetime) -> None:
+        for field in entity.fields:
+            if field.type == "autonumber":
+                series = f"{entity.qualified_name}.{field.name}"
+                row[field.name] = next_number(c, self._series, series, field, now)
+
+    def _write_related(
+        self,
+        c: Connection,
+        tables: RecordTables,
+        record_id: int,
+        values: Mapping[str, Any],
+        replace: bool = False,
+    ) -> None:
+        for name, link in tables.links.items():
+            if name in values and values[name] is not None:
+                if replace:
+                    c.execute(sql_delete(link).where(link.c.record_id == record_id))
+                rows = [
+                    {"record_id": record_id, "target_id": t, "position": i}
+                    for i, t in enumerate(values[name])
+                ]
+                if rows:
+                    c.execute(insert(link), rows)
+        for name, child in tables.children.items():
+            if name in values and values[name] is not None:
+                self._write_children(c, child, record_id, values[name])
+
+    def _write_children(self, c: Connection, child: RecordTables, parent_id: int, rows: list[dict]) -> None:
+        """Replace a parent's child rows, keeping the ids of rows that come back with one."""
+        table = child.table
+        existing = set(c.execute(select(table.c.id).where(table.c.parent_id == parent_id)).scalars())
+        kept = {row.get("id") for row in rows if row.get("id") in existing}
+        if existing - kept:
+            c.execute(sql_delete(table).where(table.c.id.in_(existing - kept)))
+        for position, row in enumerate(rows):
+            values = self._row_values(child.entity, row)
+            values.update(parent_id=parent_id, position=position)
+            row_id = row.get("id")
+            if row_id in kept:
+                c.execute(sql_update(table).where(table.c.id == row_id).values(values))
+            else:
+                row_id = c.execute(insert(table).values(values).returning(table.c.id)).scalar_one()
+            self._write_related(c, child, row_id, row, replace=True)
+
+    def _audit_entry(
+        self, c: Connection, entity: Entity, record_id: int, action: str, changes: dict, actor: Actor, now
+    ) -> None:
+        if entity.audit:
+            record_change(
+                c, self._audit, entity=entity.qualified_name, record_id=record_id, action=action,
+                changes=changes, user_id=actor.id, at=now,
+            )  # fmt: skip
+
+    # -- reading rows ----------------------------------------------------------------------
+
+    def _read(
+        self, c: Connection, tables: RecordTables, record_id: int, lock: bool = False
+    ) -> dict[str, Any]:
+        table = tables.table
+        query = select(table).where(table.c.id == record_id)
+        if lock and c.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = c.execute(query).mappings().first()
+        if row is None:
+            raise NotFound(id=record_id)
+        record = dict(row)
+        self._read_related(c, tables, [record])
+        return record
+
+    def _read_related(self, c: Connection, tables: RecordTables, records: list[dict[str, Any]]) -> None:
+        """Attach link ids and child rows to ``records`` with one query per related table."""
+        ids = [r["id"] for r in records]
+        for name, link in tables.links.items():
+            found: dict[int, list[int]] = {i: [] for i in ids}
+            query = select(link.c.record_id, link.c.target_id).where(link.c.record_id.in_(ids))
+            for record_id, target_id in c.execute(query.order_by(link.c.record_id, link.c.position)):
+                found[record_id].append(target_id)
+            for record in records:
+                record[name] = found[record["id"]]
+        for name, child in tables.children.items():
+            table = child.table
+            query = (
+                select(table).where(table.c.parent_id.in_(ids)).order_by(table.c.parent_id, table.c.position)
+            )
+            rows = [dict(r) for r in c.execute(query).mappings()]
+            if rows:
+                self._read_related(c, child, rows)
+            by_parent: dict[int, list[dict]] = {i: [] for i in ids}
+            for row in rows:
+                by_parent[row.pop("parent_id")].append(row)
+                row.pop("position")
+            for record in records:
+                record[name] = by_parent[record["id"]]
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _tables(self, entity: str) -> RecordTables:
+        if entity not in self.runtime.schema.records:
+            raise NotFound(entity=entity)
+        return self.runtime.schema.of(entity)
+
+    @contextmanager
+    def _transaction(self, conn: Connection | None) -> Iterator[Connection]:
+        if conn is not None:
+            yield conn
+            return
+        with self.runtime.engine.begin() as c:
+            yield c
+
+    def count(self, entity: str, *, conn: Connection | None = None) -> int:
+        with self._transaction(conn) as c:
+            table = self._tables(entity).table
+            return c.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def _audited(record: Mapping[str, Any]) -> dict[str, Any]:
+    skip = {"id", "version", "created_at", "updated_at", "created_by", "updated_by"}
+    return {k: v for k, v in record.items() if k not in skip}
+
+
+def _first_per_field(errors: list[FieldError]) -> list[FieldError]:
+    """One error per field: a value that is invalid is not also reported as missing."""
+    seen: set[str] = set()
+    kept = []
+    for error in errors:
+        if error.field not in seen or error.field == "_record":
+            kept.append(error)
+            seen.add(error.field)
+    return kept
