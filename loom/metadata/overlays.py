@@ -1,8 +1,8 @@
 """Overlays: a client's patches to documents of packages it does not own.
 
 Lists of named items merge by name (``name``; ``field`` for form items, ``key`` for options,
-``role`` for permissions; or the string itself); ``remove: true`` drops an item; ``before``/``after`` place an item; mappings merge
-key by key; anything else is replaced. The merged document keeps, for every value, the
+``role`` for permissions; or the string itself); ``remove: true`` drops an item;
+``before``/``after`` place an item; mappings merge key by key; anything else is replaced. The merged document keeps, for every value, the
 location it came from, so a problem in a patched field points into the overlay file.
 """
 

@@ -42,6 +42,16 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "forbidden": {"en": "You may not do this.", "zh": "您没有此操作的权限。"},
     "error": {"en": "The operation failed.", "zh": "操作失败。"},
+    "bad_operator": {
+        "en": "Unknown operator '{op}'; use one of: {allowed}.",
+        "zh": "未知的运算符“{op}”；可用：{allowed}。",
+    },
+    "bad_field": {"en": "'{field}' cannot be used here.", "zh": "此处不能使用“{field}”。"},
+    "bad_value": {"en": "Not a valid value for '{field}'.", "zh": "“{field}”的值无效。"},
+    "bad_cursor": {
+        "en": "The cursor is invalid or belongs to another sort order.",
+        "zh": "游标无效或与排序方式不符。",
+    },
 }
 
 KINDS = {

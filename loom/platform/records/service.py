@@ -40,6 +40,9 @@ from .errors import NotFound
 from .errors import Referenced
 from .errors import ValidationFailed
 from .numbering import next_number
+from .query import Lister
+from .query import ListQuery
+from .query import Page
 from .schemas import SERVER_OWNED
 from .schemas import Schemas
 from .schemas import field_errors
@@ -55,6 +58,7 @@ class RecordService:
         self.catalog = runtime.catalog
         tz = runtime.site.settings.time_zone if runtime.site else "Asia/Shanghai"
         self.schemas = Schemas(runtime.catalog, tz)
+        self._lister = Lister(runtime.schema, self.schemas)
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         tables = runtime.schema.metadata.tables
         self._series = tables["loom_number_series"]
@@ -68,6 +72,18 @@ class RecordService:
         with self._transaction(conn) as c:
             tables = self._tables(entity)
             return self._read(c, tables, record_id)
+
+    def list(self, entity: str, query: ListQuery, actor: Actor, *, conn: Connection | None = None) -> Page:
+        """One page of records; related rows only for the table/many fields named in ``fields``."""
+        tables = self._tables(entity)
+        with self._transaction(conn) as c:
+            rows, page = self._lister.run(c, tables, query)
+            related = _related_subset(tables, query.fields)
+            if rows and (related.links or related.children):
+                self._read_related(c, related, rows)
+            return Page(
+                rows, page.total, page.total_is_lower_bound, page.next_cursor, page.page, page.page_size
+            )
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -403,6 +419,16 @@ class RecordService:
 def _audited(record: Mapping[str, Any]) -> dict[str, Any]:
     skip = {"id", "version", "created_at", "updated_at", "created_by", "updated_by"}
     return {k: v for k, v in record.items() if k not in skip}
+
+
+def _related_subset(tables: RecordTables, fields: tuple[str, ...] | None) -> RecordTables:
+    wanted = set(fields or ())
+    return RecordTables(
+        tables.entity,
+        tables.table,
+        {k: v for k, v in tables.children.items() if k in wanted},
+        {k: v for k, v in tables.links.items() if k in wanted},
+    )
 
 
 def _first_per_field(errors: list[FieldError]) -> list[FieldError]:

@@ -1,0 +1,291 @@
+"""Listing records: filters on any field (also through links and child rows), free-text
+search, multi-key sort, offset pages or keyset cursors, chosen fields, and counts that
+stay cheap on large tables.
+
+Every identifier comes from the Catalog; every value is bound. Filter values are parsed by
+the same marshmallow fields that validate writes, so ``"2026-01-01"`` means a date on a
+date field and a string on a text field.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import decimal
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import ColumnElement
+from sqlalchemy import Connection
+from sqlalchemy import Select
+from sqlalchemy import and_
+from sqlalchemy import exists
+from sqlalchemy import false
+from sqlalchemy import func
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy import true
+
+from loom.metadata.catalog import Entity
+
+from ..tables import RecordTables
+from ..tables import Schema
+from .audit import jsonable
+from .errors import FieldError
+from .errors import ValidationFailed
+from .schemas import Schemas
+
+OPERATORS = (
+    "eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "contains", "starts_with", "between", "is_null",
+)  # fmt: skip
+SYSTEM_SORTABLE = (
+    "id",
+    "created_at",
+    "updated_at",
+    "created_by",
+    "updated_by",
+    "owner",
+    "version",
+    "flow_status",
+)
+COUNT_CAP = 10_000
+SEARCHABLE = ("string", "text", "email", "phone", "url", "autonumber", "select")
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """``field op value``; ``field`` may be ``link.field`` or ``table_field.field``."""
+
+    field: str
+    op: str
+    value: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class ListQuery:
+    filters: tuple[Condition, ...] = ()
+    q: str | None = None
+    sort: tuple[str, ...] = ()
+    page: int = 1
+    page_size: int = 50
+    cursor: str | None = None
+    fields: tuple[str, ...] | None = None
+    count: str = "auto"  # exact | auto | none
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    records: list[dict[str, Any]]
+    total: int | None
+    total_is_lower_bound: bool
+    next_cursor: str | None
+    page: int
+    page_size: int
+
+
+class Lister:
+    """Builds and runs list queries for one Catalog's tables."""
+
+    def __init__(self, schema: Schema, schemas: Schemas) -> None:
+        self.schema = schema
+        self.schemas = schemas
+
+    def run(
+        self, c: Connection, tables: RecordTables, query: ListQuery, scope: ColumnElement[bool] | None = None
+    ) -> tuple[list[dict[str, Any]], Page]:
+        """Rows of one page (without related rows) and the page description."""
+        entity, table = tables.entity, tables.table
+        errors: list[FieldError] = []
+        where = [self._condition(tables, cond, f"filter.{i}", errors) for i, cond in enumerate(query.filters)]
+        if query.q:
+            where.append(self._search(tables, query.q))
+        if scope is not None:
+            where.append(scope)
+        order = self._sort_keys(entity, query.sort or entity.list.sort, errors)
+        if not 1 <= query.page_size <= 500:
+            errors.append(FieldError("page_size", "max", {"max": 500}))
+        if errors:
+            raise ValidationFailed(errors)
+        columns = self._columns(tables, query.fields)
+        statement = select(*columns).where(*where)
+        if query.cursor:
+            statement = statement.where(self._after(table, order, query.cursor))
+        else:
+            statement = statement.offset((max(query.page, 1) - 1) * query.page_size)
+        ordering = [table.c[name].desc() if desc else table.c[name].asc() for name, desc in order]
+        rows = [
+            dict(r) for r in c.execute(statement.order_by(*ordering).limit(query.page_size + 1)).mappings()
+        ]
+        more = len(rows) > query.page_size
+        rows = rows[: query.page_size]
+        total, capped = self._count(c, table, where, query.count)
+        cursor = _encode_cursor(order, rows[-1]) if more and rows else None
+        return rows, Page([], total, capped, cursor, query.page, query.page_size)
+
+    # -- conditions ------------------------------------------------------------------------
+
+    def _condition(
+        self, tables: RecordTables, cond: Condition, where: str, errors: list[FieldError]
+    ) -> ColumnElement[bool]:
+        entity, table = tables.entity, tables.table
+        head, _, rest = cond.field.partition(".")
+        if cond.op not in OPERATORS:
+            errors.append(FieldError(where, "bad_operator", {"op": cond.op, "allowed": ", ".join(OPERATORS)}))
+            return false()
+        if rest and entity.has_field(head):
+            field = entity.field(head)
+            if field.type == "link":
+                target = self.schema.of(field.entity or "")
+                inner = self._condition(target, Condition(rest, cond.op, cond.value), where, errors)
+                return table.c[head].in_(select(target.table.c.id).where(inner))
+            if field.type == "table":
+                child = tables.children[head]
+                inner = self._condition(child, Condition(rest, cond.op, cond.value), where, errors)
+                return exists().where(child.table.c.parent_id == table.c.id, inner)
+        if cond.field in SYSTEM_SORTABLE:
+            return _compare(table.c[cond.field], cond.op, cond.value)
+        if not entity.has_field(cond.field) or cond.field not in table.c:
+            errors.append(FieldError(where, "bad_field", {"field": cond.field}))
+            return false()
+        value = self._parse(entity, cond, where, errors)
+        return _compare(table.c[cond.field], cond.op, value)
+
+    def _parse(self, entity: Entity, cond: Condition, where: str, errors: list[FieldError]) -> Any:
+        """Parse filter values with the field's own marshmallow field."""
+        if cond.op == "is_null":
+            return (
+                bool(cond.value) if not isinstance(cond.value, str) else cond.value.lower() in ("1", "true")
+            )
+        field = self.schemas.of(entity.qualified_name).fields.get(cond.field)
+        if field is None or cond.op in ("contains", "starts_with"):
+            return cond.value
+        values = cond.value if cond.op in ("in", "not_in", "between") else [cond.value]
+        if not isinstance(values, list | tuple) or (cond.op == "between" and len(values) != 2):
+            errors.append(FieldError(where, "bad_value", {"field": cond.field}))
+            return None
+        inner = getattr(field, "inner", field)
+        try:
+            parsed = [inner.deserialize(v) for v in values]
+        except ValidationError:
+            errors.append(FieldError(where, "bad_value", {"field": cond.field}))
+            return None
+        return parsed if cond.op in ("in", "not_in", "between") else parsed[0]
+
+    def _search(self, tables: RecordTables, text: str) -> ColumnElement[bool]:
+        entity, table = tables.entity, tables.table
+        names = [f.name for f in entity.fields if f.search and f.type in SEARCHABLE]
+        if not names and entity.title_field:
+            names = [entity.title_field]
+        if not names:
+            return true()
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        return or_(*(table.c[n].ilike(pattern, escape="\\") for n in names))
+
+    # -- sorting, columns, paging ----------------------------------------------------------
+
+    def _sort_keys(
+        self, entity: Entity, keys: tuple[str, ...], errors: list[FieldError]
+    ) -> list[tuple[str, bool]]:
+        order = []
+        for key in keys:
+            name = key.lstrip("-")
+            direct = entity.has_field(name) and entity.field(name).type not in ("table", "many")
+            if not (direct or name in SYSTEM_SORTABLE):
+                errors.append(FieldError("sort", "bad_field", {"field": name}))
+                continue
+            if name != "flow_status" or entity.has_flow:
+                order.append((name, key.startswith("-")))
+        if not any(name == "id" for name, _ in order):
+            order.append(("id", bool(order and order[0][1])))
+        return order
+
+    def _columns(self, tables: RecordTables, fields: tuple[str, ...] | None) -> list[Any]:
+        table = tables.table
+        if fields is None:
+            return list(table.c)
+        wanted = {"id", "version", *fields}
+        return [column for column in table.c if column.name in wanted]
+
+    def _after(self, table: Any, order: list[tuple[str, bool]], cursor: str) -> ColumnElement[bool]:
+        values = _decode_cursor(order, cursor)
+        clauses = []
+        for i, (name, desc) in enumerate(order):
+            equal = [table.c[n] == _typed(table.c[n], values[n]) for n, _ in order[:i]]
+            value = _typed(table.c[name], values[name])
+            beyond = table.c[name] < value if desc else table.c[name] > value
+            clauses.append(and_(*equal, beyond))
+        return or_(*clauses)
+
+    def _count(self, c: Connection, table: Any, where: list[Any], mode: str) -> tuple[int | None, bool]:
+        """An exact count when asked; otherwise exact up to COUNT_CAP, then a lower bound."""
+        if mode == "none":
+            return None, False
+        inner: Select = select(table.c.id).where(*where)
+        if mode != "exact":
+            inner = inner.limit(COUNT_CAP + 1)
+        total = c.execute(select(func.count()).select_from(inner.subquery())).scalar_one()
+        if mode != "exact" and total > COUNT_CAP:
+            return COUNT_CAP, True
+        return total, False
+
+
+def _compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
+    if op == "eq":
+        return column.is_(None) if value is None else column == value
+    if op == "ne":
+        return column.is_not(None) if value is None else or_(column != value, column.is_(None))
+    if op in ("lt", "lte", "gt", "gte"):
+        return {"lt": column < value, "lte": column <= value, "gt": column > value, "gte": column >= value}[
+            op
+        ]
+    if op == "in":
+        return column.in_(value)
+    if op == "not_in":
+        return or_(column.not_in(value), column.is_(None))
+    if op == "between":
+        return column.between(value[0], value[1])
+    if op == "is_null":
+        return column.is_(None) if value else column.is_not(None)
+    text = str(value).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{text}%" if op == "contains" else f"{text}%"
+    return column.ilike(pattern, escape="\\")
+
+
+def _encode_cursor(order: list[tuple[str, bool]], row: Mapping[str, Any]) -> str:
+    payload = {
+        "k": [f"{'-' if d else ''}{n}" for n, d in order],
+        "v": [jsonable(row.get(n)) for n, _ in order],
+    }
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(order: list[tuple[str, bool]], cursor: str) -> dict[str, Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        payload = json.loads(base64.urlsafe_b64decode(padded))
+        keys = payload["k"]
+        values = payload["v"]
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise ValidationFailed([FieldError("cursor", "bad_cursor")]) from None
+    if keys != [f"{'-' if d else ''}{n}" for n, d in order] or len(values) != len(keys):
+        raise ValidationFailed([FieldError("cursor", "bad_cursor")])
+    return {name: value for (name, _), value in zip(order, values, strict=True)}
+
+
+def _typed(column: Any, value: Any) -> Any:
+    """A cursor value (JSON) back in the column's Python type, so it binds like the column."""
+    if value is None:
+        return None
+    try:
+        python_type = column.type.python_type
+    except NotImplementedError:
+        return value
+    if python_type is decimal.Decimal:
+        return decimal.Decimal(str(value))
+    if python_type in (dt.date, dt.datetime, dt.time) and isinstance(value, str):
+        return python_type.fromisoformat(value)
+    return value
