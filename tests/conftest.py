@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
+import uuid
 from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,3 +33,46 @@ def write_package(tmp_path: Path) -> Callable[..., Path]:
         return folder
 
     return write
+
+
+# -- databases -------------------------------------------------------------------------------
+# Every database test runs on SQLite, and on PostgreSQL when LOOM_TEST_DATABASE_URL names one
+# (`.ci/run` sets it). Each PostgreSQL test gets a schema of its own, dropped afterwards.
+
+POSTGRES_URL = os.environ.get("LOOM_TEST_DATABASE_URL")
+DATABASES = [
+    "sqlite",
+    pytest.param(
+        "postgresql",
+        marks=[
+            pytest.mark.postgres,
+            pytest.mark.skipif(
+                not POSTGRES_URL, reason="PostgreSQL not tested: set LOOM_TEST_DATABASE_URL to run these"
+            ),
+        ],
+    ),
+]
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL of an empty database: a SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    from loom.platform.database import normalize_url
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(normalize_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    url = make_url(normalize_url(POSTGRES_URL)).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()

@@ -2,8 +2,9 @@
 
 Lists of named items merge by name (``name``; ``field`` for form items, ``key`` for options,
 ``role`` for permissions; or the string itself); ``remove: true`` drops an item;
-``before``/``after`` place an item; mappings merge key by key; anything else is replaced. The merged document keeps, for every value, the
-location it came from, so a problem in a patched field points into the overlay file.
+``before``/``after`` place an item; mappings merge key by key; anything else is replaced.
+The merged document keeps, for every value, the location it came from, so a problem in a
+patched field points into the overlay file.
 """
 
 from __future__ import annotations

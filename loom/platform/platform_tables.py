@@ -6,6 +6,8 @@ covers both and record tables can hold foreign keys to users, departments and fi
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import BigInteger
 from sqlalchemy import Boolean
 from sqlalchemy import Column
@@ -25,7 +27,7 @@ from .types import UTCDateTime
 
 def define(metadata: MetaData) -> None:
     """Add the platform tables to ``metadata``."""
-    Table(
+    _table(
         "loom_departments",
         metadata,
         Column("id", ID_TYPE, primary_key=True, autoincrement=True),
@@ -38,7 +40,7 @@ def define(metadata: MetaData) -> None:
         ),
         Column("position", Integer, nullable=False, server_default="0"),
     )
-    Table(
+    _table(
         "loom_users",
         metadata,
         Column("id", ID_TYPE, primary_key=True, autoincrement=True),
@@ -53,7 +55,7 @@ def define(metadata: MetaData) -> None:
         Column("manager_id", ID_TYPE, ForeignKey("loom_users.id", ondelete="SET NULL")),
         Column("created_at", UTCDateTime(), nullable=False),
     )
-    Table(
+    _table(
         "loom_files",
         metadata,
         Column("id", ID_TYPE, primary_key=True, autoincrement=True),
@@ -64,7 +66,7 @@ def define(metadata: MetaData) -> None:
         Column("uploaded_by", ID_TYPE, ForeignKey("loom_users.id", ondelete="SET NULL")),
         Column("uploaded_at", UTCDateTime(), nullable=False),
     )
-    Table(
+    _table(
         "loom_number_series",
         metadata,
         Column("id", ID_TYPE, primary_key=True, autoincrement=True),
@@ -73,7 +75,7 @@ def define(metadata: MetaData) -> None:
         Column("value", BigInteger, nullable=False),
         UniqueConstraint("series", "period", name="uq_loom_number_series"),
     )
-    audit = Table(
+    audit = _table(
         "loom_audit",
         metadata,
         Column("id", ID_TYPE, primary_key=True, autoincrement=True),
@@ -86,3 +88,8 @@ def define(metadata: MetaData) -> None:
         Column("note", Text),
     )
     Index("ix_loom_audit__entity_record_id", audit.c.entity, audit.c.record_id)
+
+
+def _table(name: str, metadata: MetaData, *items: Any) -> Table:
+    # AUTOINCREMENT on SQLite: ids of deleted rows are never reused.
+    return Table(name, metadata, *items, sqlite_autoincrement=True)

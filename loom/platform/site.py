@@ -75,7 +75,9 @@ def open_site(folder: Path | str = ".", create: bool = True) -> Site:
     path = folder / SITE_FILE
     if not path.exists():
         if not create:
-            raise SiteError(f"{path} does not exist; run 'loom serve' or 'loom migrate' there to create a site")
+            raise SiteError(
+                f"{path} does not exist; run 'loom serve' or 'loom migrate' there to create a site"
+            )
         folder.mkdir(parents=True, exist_ok=True)
         path.write_text(_default_site_yaml(), encoding="utf-8")
     try:

@@ -164,7 +164,8 @@ class _Builder:
         for field in entity.fields:
             if _has_column(field):
                 columns.append(self._column(field))
-        table = Table(name, self.metadata, *columns)
+        # AUTOINCREMENT on SQLite: ids of deleted rows are never reused, so links stay true.
+        table = Table(name, self.metadata, *columns, sqlite_autoincrement=True)
         tables = RecordTables(entity, table, is_child=is_child)
         for field in entity.fields:
             if field.type == "table":

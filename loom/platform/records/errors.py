@@ -62,6 +62,12 @@ class Conflict(RecordError):
     code = "conflict"
 
 
+class IntegrityConflict(Conflict):
+    """A write broke a database constraint that another writer satisfied first."""
+
+    code = "integrity"
+
+
 class Referenced(Conflict):
     code = "referenced"
 

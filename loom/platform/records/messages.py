@@ -40,6 +40,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Other records still refer to this one; remove those references first.",
         "zh": "仍有其他记录引用此记录，请先解除引用。",
     },
+    "integrity": {
+        "en": "Another change got there first (a unique value or a reference); reload and try again.",
+        "zh": "其他修改抢先完成（唯一值或引用冲突），请刷新后重试。",
+    },
     "forbidden": {"en": "You may not do this.", "zh": "您没有此操作的权限。"},
     "error": {"en": "The operation failed.", "zh": "操作失败。"},
     "bad_operator": {

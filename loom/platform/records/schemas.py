@@ -24,6 +24,7 @@ from loom.metadata.catalog import Entity
 from loom.metadata.catalog import Field
 
 from .errors import FieldError
+from .messages import MESSAGES
 
 SERVER_OWNED = frozenset({"computed", "autonumber", "rollup"})
 PHONE = re.compile(r"^\+?[0-9][0-9 ()\-]{2,30}$")
@@ -83,7 +84,11 @@ class Schemas:
 
 
 def _coded(field: mf.Field) -> mf.Field:
-    field.error_messages = {key: _KEY_CODES.get(key, "invalid") for key in field.error_messages}
+    """Replace marshmallow's English messages by our codes (keeping codes already given)."""
+    field.error_messages = {
+        key: message if message in MESSAGES else _KEY_CODES.get(key, "invalid")
+        for key, message in field.error_messages.items()
+    }
     return field
 
 
@@ -132,9 +137,11 @@ def _text(field: Field, options: dict[str, Any]) -> mf.Field:
     if field.min_length:
         checks.append(validate.Length(min=field.min_length, error="too_short"))
     if field.type == "email":
-        return mf.Email(validate=checks, **options)
+        return mf.Email(validate=checks, error_messages={"invalid": "email"}, **options)
     if field.type == "url":
-        return mf.Url(schemes={"http", "https"}, validate=checks, **options)
+        return mf.Url(
+            schemes={"http", "https"}, validate=checks, error_messages={"invalid": "url"}, **options
+        )
     if field.type == "phone":
         checks.append(validate.Regexp(PHONE, error="phone"))
     return mf.String(validate=checks, **options)

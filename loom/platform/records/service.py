@@ -36,6 +36,7 @@ from .audit import jsonable
 from .audit import record_change
 from .errors import Conflict
 from .errors import FieldError
+from .errors import IntegrityConflict
 from .errors import NotFound
 from .errors import Referenced
 from .errors import ValidationFailed
@@ -98,8 +99,11 @@ class RecordService:
             row.update(created_at=now, updated_at=now, created_by=actor.id, updated_by=actor.id, version=1)
             row["owner"] = data.get("owner") if actor.is_system and data.get("owner") else actor.id
             self._number(c, tables.entity, row, now)
-            record_id = c.execute(insert(tables.table).values(row).returning(tables.table.c.id)).scalar_one()
-            self._write_related(c, tables, record_id, values)
+            with _integrity_as_conflict(c):
+                record_id = c.execute(
+                    insert(tables.table).values(row).returning(tables.table.c.id)
+                ).scalar_one()
+                self._write_related(c, tables, record_id, values)
             record = self._read(c, tables, record_id)
             self._audit_entry(c, tables.entity, record_id, "create", diff({}, _audited(record)), actor, now)
             return record
@@ -130,9 +134,10 @@ class RecordService:
                 .where(table.c.id == record_id, table.c.version == before["version"])
                 .values(row)
             )
-            if c.execute(statement).rowcount != 1:
-                raise Conflict(expected=before["version"], actual=before["version"] + 1)
-            self._write_related(c, tables, record_id, values, replace=True)
+            with _integrity_as_conflict(c):
+                if c.execute(statement).rowcount != 1:
+                    raise Conflict(expected=before["version"], actual=before["version"] + 1)
+                self._write_related(c, tables, record_id, values, replace=True)
             after = self._read(c, tables, record_id)
             changed = diff(_audited(before), _audited(after))
             self._audit_entry(c, tables.entity, record_id, "update", changed, actor, now)
@@ -207,8 +212,18 @@ class RecordService:
                 if field.readonly and not actor.is_system:
                     errors.append(FieldError(key, "readonly"))
                     continue
+                if field.type == "table" and isinstance(value, list):
+                    value = [self._strip_row(field, row) for row in value]
             given[key] = value
         return given
+
+    def _strip_row(self, field: Field, row: Any) -> Any:
+        """Child rows as read come back with their computed values: accept and drop them."""
+        if not isinstance(row, dict):
+            return row
+        child = self.catalog.entity(field.entity or "")
+        owned = {f.name for f in child.fields if f.type in SERVER_OWNED}
+        return {k: v for k, v in row.items() if k not in owned}
 
     def _load(self, entity: Entity, given: dict[str, Any], errors: list[FieldError], partial: bool) -> dict:
         given = {k: (None if v == "" else v) for k, v in given.items()}
@@ -278,18 +293,34 @@ class RecordService:
         record: Mapping[str, Any],
         existing: Mapping[str, Any] | None,
     ) -> list[FieldError]:
+        """Unique values, checked up front so the user gets a message naming the field."""
         errors = []
-        table = tables.table
-        for field in tables.entity.fields:
+        own = existing["id"] if existing is not None else None
+        for field in _unique_fields(tables.entity):
             value = record.get(field.name)
-            if not field.unique or value in (None, "") or field.type in ("table", "many"):
-                continue
-            query = select(table.c.id).where(table.c[field.name] == value)
-            if existing is not None:
-                query = query.where(table.c.id != existing["id"])
-            if c.execute(query.limit(1)).first() is not None:
+            if value is not None and self._taken(
+                c, tables.table.c.id, tables.table.c[field.name], value, own
+            ):
                 errors.append(FieldError(field.name, "unique", {"value": jsonable(value)}))
+        for name, child in tables.children.items():
+            for field in _unique_fields(child.entity):
+                seen: set[Any] = set()
+                for index, row in enumerate(record.get(name) or []):
+                    value = row.get(field.name)
+                    if value is None:
+                        continue
+                    parent = child.table.c.parent_id
+                    if value in seen or self._taken(c, parent, child.table.c[field.name], value, own):
+                        errors.append(FieldError(f"{name}.{index}.{field.name}", "unique", {"value": value}))
+                    seen.add(value)
         return errors
+
+    def _taken(self, c: Connection, owner_column: Any, column: Any, value: Any, own: int | None) -> bool:
+        """Whether ``value`` is used by a row that does not belong to record ``own``."""
+        query = select(column).where(column == value)
+        if own is not None:
+            query = query.where(owner_column != own)
+        return c.execute(query.limit(1)).first() is not None
 
     # -- storing ---------------------------------------------------------------------------
 
@@ -419,6 +450,20 @@ class RecordService:
 def _audited(record: Mapping[str, Any]) -> dict[str, Any]:
     skip = {"id", "version", "created_at", "updated_at", "created_by", "updated_by"}
     return {k: v for k, v in record.items() if k not in skip}
+
+
+@contextmanager
+def _integrity_as_conflict(c: Connection) -> Iterator[None]:
+    """A constraint the checks could not foresee (a concurrent writer) is a conflict, not a crash."""
+    try:
+        with c.begin_nested():
+            yield
+    except IntegrityError:
+        raise IntegrityConflict() from None
+
+
+def _unique_fields(entity: Entity) -> list[Field]:
+    return [f for f in entity.fields if f.unique and f.type not in ("table", "many")]
 
 
 def _related_subset(tables: RecordTables, fields: tuple[str, ...] | None) -> RecordTables:
