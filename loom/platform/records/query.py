@@ -53,6 +53,7 @@ SYSTEM_SORTABLE = (
     "flow_status",
 )
 COUNT_CAP = 10_000
+_INVALID = object()
 SEARCHABLE = ("string", "text", "email", "phone", "url", "autonumber", "select")
 
 
@@ -152,6 +153,8 @@ class Lister:
             errors.append(FieldError(where, "bad_field", {"field": cond.field}))
             return false()
         value = self._parse(entity, cond, where, errors)
+        if value is _INVALID:
+            return false()
         return _compare(table.c[cond.field], cond.op, value)
 
     def _parse(self, entity: Entity, cond: Condition, where: str, errors: list[FieldError]) -> Any:
@@ -166,13 +169,13 @@ class Lister:
         values = cond.value if cond.op in ("in", "not_in", "between") else [cond.value]
         if not isinstance(values, list | tuple) or (cond.op == "between" and len(values) != 2):
             errors.append(FieldError(where, "bad_value", {"field": cond.field}))
-            return None
+            return _INVALID
         inner = getattr(field, "inner", field)
         try:
             parsed = [inner.deserialize(v) for v in values]
         except ValidationError:
             errors.append(FieldError(where, "bad_value", {"field": cond.field}))
-            return None
+            return _INVALID
         return parsed if cond.op in ("in", "not_in", "between") else parsed[0]
 
     def _search(self, tables: RecordTables, text: str) -> ColumnElement[bool]:

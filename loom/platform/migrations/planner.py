@@ -1,0 +1,311 @@
+"""Plan a migration: turn the differences between target and live database into ordered steps.
+
+Planning only reads the database (to compare and to count the rows each step touches), so a
+plan can be shown, tested and refused without side effects. The order of ``PHASES`` makes
+every step find what it needs: tables before the columns that reference them, constraints
+dropped before columns change and added after, purges last.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy import Engine
+from sqlalchemy import MetaData
+from sqlalchemy import column
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import table
+from sqlalchemy.schema import sort_tables
+from sqlalchemy.schema import sort_tables_and_constraints
+
+from loom.metadata.catalog import Catalog
+from loom.metadata.catalog import Label
+
+from ..runtime import Runtime
+from ..tables import Schema
+from ..tables import build_schema
+from . import ops
+from .archive import archive_name
+from .compare import Diff
+from .compare import compare
+from .compare import owner
+from .typediff import TypeChange
+from .typediff import Where
+from .typediff import changed_values
+from .typediff import classify
+
+PHASES: tuple[type[ops.Op], ...] = (
+    ops.CreateTable,
+    ops.RenameColumn,
+    ops.DropForeignKey,
+    ops.DropUniqueConstraint,
+    ops.DropIndex,
+    ops.AddColumn,
+    ops.WidenColumn,
+    ops.NarrowColumn,
+    ops.ChangeColumnType,
+    ops.AddIndex,
+    ops.AddUniqueConstraint,
+    ops.AddForeignKey,
+    ops.RetireColumn,
+    ops.RetireTable,
+    ops.PurgeColumn,
+    ops.PurgeTable,
+)
+TYPE_OPS: dict[TypeChange, type[ops.ColumnTypeOp]] = {
+    TypeChange.WIDEN: ops.WidenColumn,
+    TypeChange.NARROW: ops.NarrowColumn,
+    TypeChange.CHANGE: ops.ChangeColumnType,
+}
+
+
+def plan(
+    source: Runtime | Engine,
+    schema: Schema | None = None,
+    catalog: Catalog | None = None,
+    *,
+    purge_retired: bool = False,
+    allow_destructive: bool = False,
+) -> ops.Plan:
+    """Plan the migration of the live database to a Catalog's schema.
+
+    ``source`` is a Runtime, or an Engine given with the ``catalog`` (and optionally its
+    ``schema``). Steps the flags do not allow are listed in ``Plan.refused``.
+    """
+    if isinstance(source, Runtime):
+        engine, schema, catalog = source.engine, source.schema, source.catalog
+    elif catalog is None:
+        raise TypeError("plan(engine, ...) needs the catalog")
+    else:
+        engine, schema = source, schema or build_schema(catalog)
+    flags = {ops.PURGE_RETIRED: purge_retired, ops.ALLOW_DESTRUCTIVE: allow_destructive}
+    with engine.connect() as conn:
+        planner = _Planner(conn, schema, catalog, purge_retired)
+        steps = planner.steps(compare(conn, schema.metadata, owner(catalog, schema.metadata)))
+        refused = [*planner.refused, *(_refusal(step) for step in steps if _needs_flag(step, flags))]
+        conn.rollback()
+    return ops.Plan(tuple(steps), tuple(refused), engine.dialect.name, purge_retired, allow_destructive)
+
+
+def renames(schema: Schema) -> dict[tuple[str, str], str]:
+    """``(table, column) → former column name`` for every field declaring ``renamed_from``."""
+    found = {}
+    for records in schema.records.values():
+        for tables in records.walk():
+            for field in tables.entity.fields:
+                if field.renamed_from and field.name in tables.table.c:
+                    found[(tables.table.name, field.name)] = field.renamed_from
+    return found
+
+
+def _needs_flag(step: ops.Op, flags: dict[str, bool]) -> bool:
+    return step.needs is not None and not flags[step.needs]
+
+
+def _refusal(step: ops.Op) -> ops.Refusal:
+    option = f"--{(step.needs or '').replace('_', '-')}"
+    reason = Label(
+        f"可能改变或丢失 {step.rows} 行数据；加 {option} 会先归档这些数据再执行",
+        f"may change or lose data in {step.rows} row(s); {option} archives them first and applies it",
+    )
+    return ops.Refusal(step, reason, step.needs)
+
+
+class _Planner:
+    """Turns Diffs into ops, consulting the live database for row counts and duplicates."""
+
+    def __init__(self, conn: Connection, schema: Schema, catalog: Catalog, purge_retired: bool) -> None:
+        self.conn = conn
+        self.metadata: MetaData = schema.metadata
+        self.renames = renames(schema)
+        self.purge = purge_retired
+        self.stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S")
+        self.refused: list[ops.Refusal] = []
+        self.new_tables: set[str] = set()
+        self.added: set[tuple[str, str]] = set()
+        self.removed: set[tuple[str, str]] = set()  # retired or purged columns
+        self.renamed: set[tuple[str, str]] = set()  # (table, column) on both sides of a rename
+        self._counts: dict[str, int] = {}
+
+    def steps(self, diffs: list[Diff]) -> list[ops.Op]:
+        found = list(self._renames(diffs))
+        self.new_tables = {d.table for d in diffs if d.kind == "add_table"}
+        self.added = {(d.table, d.name or "") for d in diffs if d.kind == "add_column"} - self.renamed
+        self.removed = {(d.table, d.name or "") for d in diffs if d.kind == "remove_column"} - self.renamed
+        found += [*self._new_tables(), *self._dropped_tables(diffs)]
+        for diff in diffs:
+            handler = HANDLERS.get(diff.kind)
+            if handler is not None:
+                found.extend(handler(self, diff))
+        return sorted(found, key=lambda step: PHASES.index(type(step)))
+
+    # -- counting --------------------------------------------------------------------------
+
+    def count(self, name: str, where: Where | None = None, on: str | None = None) -> int:
+        """Rows of table ``name``, or those where ``where`` holds for column ``on``."""
+        if where is None and name in self._counts:
+            return self._counts[name]
+        query = select(func.count()).select_from(table(name))
+        if where is not None and on is not None:
+            query = query.where(where(column(on)))
+        rows = int(self.conn.scalar(query) or 0)
+        if where is None:
+            self._counts[name] = rows
+        return rows
+
+    # -- steps that look at several diffs at once -----------------------------------------
+
+    def _renames(self, diffs: list[Diff]) -> Iterator[ops.Op]:
+        """A target column declared ``renamed_from`` a live column that is gone from the target."""
+        added = {(d.table, d.name): d for d in diffs if d.kind == "add_column"}
+        removed = {(d.table, d.name): d for d in diffs if d.kind == "remove_column"}
+        for (name, new), old in self.renames.items():
+            if (name, new) not in added or (name, old) not in removed:
+                continue
+            self.renamed |= {(name, new), (name, old)}
+            yield ops.RenameColumn(
+                table=name, column=new, old_name=old, rows=self.count(name), detail=f"{old} → {new}"
+            )
+            live, target = removed[(name, old)].target.type, added[(name, new)].target.type
+            yield from self._type_change(Diff("modify_type", name, new, target, live))
+
+    def _new_tables(self) -> Iterator[ops.Op]:
+        """New tables in dependency order; where ALTER exists, cycles become AddForeignKey steps."""
+        alter = self.conn.dialect.supports_alter
+        tables = [self.metadata.tables[name] for name in sorted(self.new_tables)]
+        for new, foreign_keys in sort_tables_and_constraints(tables):
+            if new is not None:
+                inline = foreign_keys if alter else new.foreign_key_constraints
+                yield ops.CreateTable(table=new.name, definition=new, inline_foreign_keys=frozenset(inline))
+            elif alter:
+                for fk in foreign_keys:
+                    yield ops.AddForeignKey(table=fk.table.name, column=fk.name, constraint=fk)
+
+    def _dropped_tables(self, diffs: list[Diff]) -> Iterator[ops.Op]:
+        """Tables gone from the target: retired, or purged, tables referencing others first."""
+        names = [d.table for d in diffs if d.kind == "remove_table"]
+        if not self.purge:
+            yield from (ops.RetireTable(table=name, rows=self.count(name)) for name in names)
+            return
+        reflected = MetaData()
+        reflected.reflect(self.conn, only=names)
+        for name in reversed([t.name for t in sort_tables(reflected.tables[n] for n in names)]):
+            archive = archive_name(name, None, self.stamp)
+            yield ops.PurgeTable(table=name, rows=self.count(name), archive=archive, detail=f"→ {archive}")
+
+    # -- one diff at a time -----------------------------------------------------------------
+
+    def add_column(self, diff: Diff) -> Iterator[ops.Op]:
+        if (diff.table, diff.name) in self.added:
+            yield ops.AddColumn(
+                table=diff.table, column=diff.name, rows=self.count(diff.table), definition=diff.target
+            )
+
+    def remove_column(self, diff: Diff) -> Iterator[ops.Op]:
+        if (diff.table, diff.name) not in self.removed:
+            return
+        rows = self.count(diff.table, lambda c: c.is_not(None), diff.name)
+        if not self.purge:
+            yield ops.RetireColumn(table=diff.table, column=diff.name, rows=rows, detail="data kept")
+            return
+        archive = archive_name(diff.table, diff.name, self.stamp)
+        yield ops.PurgeColumn(
+            table=diff.table, column=diff.name, rows=rows, archive=archive, detail=f"→ {archive}"
+        )
+
+    def _type_change(self, diff: Diff) -> Iterator[ops.Op]:
+        dialect = self.conn.dialect
+        change = classify(diff.live, diff.target, dialect)
+        if change is TypeChange.SAME:
+            return
+        kind = TYPE_OPS[change]
+        where = changed_values(diff.live, diff.target, dialect) if kind.destructive else None
+        yield kind(
+            table=diff.table,
+            column=diff.name,
+            rows=self.count(diff.table, where, diff.name),
+            detail=f"{diff.live.compile(dialect)} → {diff.target.compile(dialect)}",
+            archive=archive_name(diff.table, diff.name, self.stamp) if kind.destructive else None,
+            old_type=diff.live,
+            new_type=diff.target,
+        )
+
+    def add_index(self, diff: Diff) -> Iterator[ops.Op]:
+        if diff.table not in self.new_tables:
+            yield ops.AddIndex(**self._about(diff), index=diff.target)
+
+    def add_unique(self, diff: Diff) -> Iterator[ops.Op]:
+        if diff.table in self.new_tables:
+            return
+        step = ops.AddUniqueConstraint(**self._about(diff), constraint=diff.target)
+        names = [c.name for c in diff.target.columns]
+        duplicated = self._duplicates(diff.table, names)
+        if duplicated:
+            listed = ", ".join(names)
+            reason = Label(
+                f"{diff.table} 的 ({listed}) 有 {duplicated} 个值重复出现；请先消除重复",
+                f"{duplicated} value(s) of ({listed}) occur more than once in {diff.table}; "
+                "make them unique first",
+            )
+            self.refused.append(ops.Refusal(step, reason))
+        yield step
+
+    def add_foreign_key(self, diff: Diff) -> Iterator[ops.Op]:
+        columns = self._columns(diff)
+        if diff.table in self.new_tables or columns <= self.added or columns & self.renamed:
+            return  # created with its table or column; a renamed column keeps its own
+        yield ops.AddForeignKey(**self._about(diff), constraint=diff.target)
+
+    def remove_index(self, diff: Diff) -> Iterator[ops.Op]:
+        if not self._columns(diff) & self.removed:  # kept with a retired column, dropped with a purged one
+            yield ops.DropIndex(**self._about(diff))
+
+    def remove_unique(self, diff: Diff) -> Iterator[ops.Op]:
+        if not self._columns(diff) & self.removed:
+            yield ops.DropUniqueConstraint(**self._about(diff))
+
+    def remove_foreign_key(self, diff: Diff) -> Iterator[ops.Op]:
+        if not self._columns(diff) & (self.removed | self.renamed):
+            yield ops.DropForeignKey(**self._about(diff), constraint=diff.target)
+
+    def _about(self, diff: Diff) -> dict[str, Any]:
+        """The common fields of an index or constraint step."""
+        detail = ", ".join(c.name for c in diff.target.columns)
+        referred = getattr(diff.target, "referred_table", None)
+        if referred is not None:
+            detail = f"({detail}) → {referred.name}"
+        return {"table": diff.table, "column": diff.name, "rows": self.count(diff.table), "detail": detail}
+
+    @staticmethod
+    def _columns(diff: Diff) -> set[tuple[str, str]]:
+        return {(diff.table, c.name) for c in diff.target.columns}
+
+    def _duplicates(self, name: str, names: list[str]) -> int:
+        """How many values of ``names`` occur more than once (NULLs never collide)."""
+        columns = [column(n) for n in names]
+        groups = (
+            select(*columns)
+            .select_from(table(name))
+            .where(*(c.is_not(None) for c in columns))
+            .group_by(*columns)
+            .having(func.count() > 1)
+        )
+        return int(self.conn.scalar(select(func.count()).select_from(groups.subquery())) or 0)
+
+
+HANDLERS: dict[str, Callable[[_Planner, Diff], Iterator[ops.Op]]] = {
+    "add_column": _Planner.add_column,
+    "remove_column": _Planner.remove_column,
+    "modify_type": _Planner._type_change,
+    "add_index": _Planner.add_index,
+    "remove_index": _Planner.remove_index,
+    "add_constraint": _Planner.add_unique,
+    "remove_constraint": _Planner.remove_unique,
+    "add_fk": _Planner.add_foreign_key,
+    "remove_fk": _Planner.remove_foreign_key,
+}

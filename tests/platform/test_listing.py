@@ -1,0 +1,123 @@
+"""Listing: every filter operator, paths through links and child rows, search, sort, pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from loom.platform.records import query as query_module
+from loom.platform.records.errors import ValidationFailed
+from loom.platform.records.query import Condition
+from loom.platform.records.query import ListQuery
+
+
+@pytest.fixture
+def filled(shop):
+    """Twelve orders over three customers, with quantities 1..12 and varied lines."""
+    customers = [
+        shop.service.create("shop.customer", {"title": t, "industry": i}, shop.alice)
+        for t, i in (("华为", "it"), ("招商银行", "finance"), ("永辉超市", "retail"))
+    ]
+    for n in range(1, 13):
+        shop.service.create(
+            "shop.order_doc",
+            {
+                "title": f"订单 {n:02d}" + (" 加急" if n % 4 == 0 else ""),
+                "quantity": n,
+                "customer": customers[n % 3]["id"],
+                "status": ("draft", "confirmed", "shipped")[n % 3],
+                "notes": None if n % 2 else "备注",
+                "lines": [{"product": "螺丝" if n % 2 else "螺母", "quantity": str(n), "price": "1"}],
+            },
+            shop.alice,
+        )
+    return shop
+
+
+def quantities(shop, *conditions: Condition, **options) -> list[int]:
+    options.setdefault("sort", ("quantity",))
+    page = shop.service.list("shop.order_doc", ListQuery(filters=conditions, **options), shop.alice)
+    return [r["quantity"] for r in page.records]
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        (Condition("quantity", "eq", "3"), [3]),
+        (Condition("quantity", "ne", 3), [1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12]),
+        (Condition("quantity", "lt", 3), [1, 2]),
+        (Condition("quantity", "lte", 3), [1, 2, 3]),
+        (Condition("quantity", "gt", 10), [11, 12]),
+        (Condition("quantity", "gte", 10), [10, 11, 12]),
+        (Condition("quantity", "in", [2, 5, 99]), [2, 5]),
+        (Condition("quantity", "not_in", list(range(3, 13))), [1, 2]),
+        (Condition("quantity", "between", [4, 6]), [4, 5, 6]),
+        (Condition("title", "contains", "加急"), [4, 8, 12]),
+        (Condition("title", "starts_with", "订单 1"), [10, 11, 12]),
+        (Condition("notes", "is_null", True), [1, 3, 5, 7, 9, 11]),
+        (Condition("status", "eq", "shipped"), [2, 5, 8, 11]),
+        (Condition("customer.industry", "eq", "finance"), [1, 4, 7, 10]),
+        (Condition("lines.product", "eq", "螺母"), [2, 4, 6, 8, 10, 12]),
+        (Condition("lines.quantity", "gt", "10"), [11, 12]),
+        (Condition("total", "gte", "12"), [12]),
+        (Condition("title", "contains", "%"), []),
+    ],
+)
+def test_filter_operators(filled, condition, expected) -> None:
+    assert quantities(filled, condition) == expected
+
+
+def test_search_sort_and_selected_fields(filled) -> None:
+    page = filled.service.list(
+        "shop.order_doc",
+        ListQuery(q="加急", sort=("-quantity",), fields=("title", "quantity", "lines")),
+        filled.alice,
+    )
+    assert [r["quantity"] for r in page.records] == [12, 8, 4]
+    assert set(page.records[0]) == {"id", "version", "title", "quantity", "lines"}
+    assert page.records[0]["lines"][0]["product"] == "螺母"
+    multi = quantities(filled, sort=("status", "-quantity"))
+    assert multi == [10, 7, 4, 1, 12, 9, 6, 3, 11, 8, 5, 2]  # confirmed < draft < shipped
+
+
+def test_offset_pages_and_cursor_pages_agree(filled) -> None:
+    by_offset = [quantities(filled, page=p, page_size=5, sort=("-quantity",)) for p in (1, 2, 3)]
+    assert by_offset == [[12, 11, 10, 9, 8], [7, 6, 5, 4, 3], [2, 1]]
+    seen, cursor = [], None
+    while True:
+        query = ListQuery(sort=("-total", "title"), page_size=5, cursor=cursor)
+        page = filled.service.list("shop.order_doc", query, filled.alice)
+        seen += [r["quantity"] for r in page.records]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == list(range(12, 0, -1))
+    assert page.total == 12 and not page.total_is_lower_bound
+
+
+def test_count_is_capped_unless_exact_is_asked(filled, monkeypatch) -> None:
+    monkeypatch.setattr(query_module, "COUNT_CAP", 5)
+    capped = filled.service.list("shop.order_doc", ListQuery(page_size=2), filled.alice)
+    assert (capped.total, capped.total_is_lower_bound) == (5, True)
+    exact = filled.service.list("shop.order_doc", ListQuery(page_size=2, count="exact"), filled.alice)
+    assert (exact.total, exact.total_is_lower_bound) == (12, False)
+    none = filled.service.list("shop.order_doc", ListQuery(page_size=2, count="none"), filled.alice)
+    assert none.total is None
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "code"),
+    [
+        (ListQuery(filters=(Condition("colour", "eq", 1),)), "filter.0", "bad_field"),
+        (ListQuery(filters=(Condition("quantity", "like", 1),)), "filter.0", "bad_operator"),
+        (ListQuery(filters=(Condition("quantity", "eq", "many"),)), "filter.0", "bad_value"),
+        (ListQuery(filters=(Condition("quantity", "between", [1]),)), "filter.0", "bad_value"),
+        (ListQuery(filters=(Condition("customer.colour", "eq", 1),)), "filter.0", "bad_field"),
+        (ListQuery(sort=("lines",)), "sort", "bad_field"),
+        (ListQuery(cursor="not-a-cursor"), "cursor", "bad_cursor"),
+        (ListQuery(page_size=10_000), "page_size", "max"),
+    ],
+)
+def test_bad_list_parameters_are_field_errors(filled, query, field, code) -> None:
+    with pytest.raises(ValidationFailed) as info:
+        filled.service.list("shop.order_doc", query, filled.alice)
+    assert [(e.field, e.code) for e in info.value.errors] == [(field, code)]
