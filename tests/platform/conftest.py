@@ -51,6 +51,8 @@ SHOP = {
           - {name: related, type: many, entity: customer}
           - {name: total, type: money, compute: "sum(lines.map(l, l.amount))"}
           - {name: notes, type: text}
+          - {name: contract_scan, type: file, accept: [.pdf, image/*], max_size: 1000}
+          - {name: photos, type: image, multiple: true}
         rules:
           - name: discount_needs_reason
             check: "discount <= 10.0 || notes != null"

@@ -44,6 +44,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Another change got there first (a unique value or a reference); reload and try again.",
         "zh": "其他修改抢先完成（唯一值或引用冲突），请刷新后重试。",
     },
+    "file_too_large": {"en": "The file is larger than {limit} bytes.", "zh": "文件超过 {limit} 字节的上限。"},
+    "file_type": {
+        "en": "Files of type {type} are not accepted here.",
+        "zh": "此处不接受 {type} 类型的文件。",
+    },
     "forbidden": {"en": "You may not do this.", "zh": "您没有此操作的权限。"},
     "error": {"en": "The operation failed.", "zh": "操作失败。"},
     "bad_operator": {

@@ -274,8 +274,28 @@ class RecordService:
             target = self._target_table(field)
             if not ids or target is None:
                 continue
+            if field.type in ("file", "image"):
+                errors += self._file_errors(c, field, target, ids)
+                continue
             found = set(c.execute(select(target.c.id).where(target.c.id.in_(ids))).scalars())
             errors += [FieldError(field.name, "link_not_found", {"id": i}) for i in ids if i not in found]
+        return errors
+
+    def _file_errors(self, c: Connection, field: Field, files: Any, ids: list[int]) -> list[FieldError]:
+        """Attached files must exist and fit the field's size limit and accepted types."""
+        query = select(files.c.id, files.c.name, files.c.size, files.c.content_type).where(
+            files.c.id.in_(ids)
+        )
+        found = {row.id: row for row in c.execute(query)}
+        errors = []
+        for file_id in ids:
+            row = found.get(file_id)
+            if row is None:
+                errors.append(FieldError(field.name, "link_not_found", {"id": file_id}))
+            elif field.max_size is not None and row.size > field.max_size:
+                errors.append(FieldError(field.name, "file_too_large", {"limit": field.max_size}))
+            elif not _accepted(field, row.name, row.content_type):
+                errors.append(FieldError(field.name, "file_type", {"type": row.content_type}))
         return errors
 
     def _target_table(self, field: Field):
@@ -460,6 +480,21 @@ def _integrity_as_conflict(c: Connection) -> Iterator[None]:
             yield
     except IntegrityError:
         raise IntegrityConflict() from None
+
+
+def _accepted(field: Field, name: str, content_type: str) -> bool:
+    """``accept`` lists extensions (``.pdf``) and types (``image/*``); images must be images."""
+    if field.type == "image" and not content_type.startswith("image/"):
+        return False
+    if not field.accept:
+        return True
+    extension = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    for pattern in field.accept:
+        if pattern in (extension, content_type):
+            return True
+        if pattern.endswith("/*") and content_type.startswith(pattern[:-1]):
+            return True
+    return False
 
 
 def _unique_fields(entity: Entity) -> list[Field]:

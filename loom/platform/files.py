@@ -1,0 +1,109 @@
+"""Uploaded files: stored once by content hash under the site's folder, described by a row.
+
+The bytes go to ``uploads/ab/cd/<sha256>`` (written to a temporary name, then renamed, so a
+reader never sees half a file); the ``loom_files`` row carries the name, type, size, hash
+and uploader. Uploads are read in chunks and refused as soon as they pass the size limit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import mimetypes
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from typing import BinaryIO
+
+from sqlalchemy import Connection
+from sqlalchemy import insert
+from sqlalchemy import select
+
+from .actor import Actor
+from .records.errors import NotFound
+from .records.errors import RecordError
+from .runtime import Runtime
+
+CHUNK = 64 * 1024
+
+
+class FileTooLarge(RecordError):
+    code = "file_too_large"
+
+
+class FileStore:
+    def __init__(self, runtime: Runtime, folder: Path, max_bytes: int) -> None:
+        self.runtime = runtime
+        self.folder = Path(folder)
+        self.max_bytes = max_bytes
+        self.table = runtime.schema.metadata.tables["loom_files"]
+
+    def save(
+        self,
+        stream: BinaryIO,
+        name: str,
+        actor: Actor,
+        content_type: str | None = None,
+        *,
+        conn: Connection | None = None,
+    ) -> dict[str, Any]:
+        """Store ``stream``; raises FileTooLarge (nothing kept) past ``max_bytes``."""
+        name = _safe_name(name)
+        content_type = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with self._receive(stream) as (temporary, digest, size):
+            target = self.path_of(digest)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(temporary, target)
+        values = {
+            "name": name, "content_type": content_type[:127], "size": size, "sha256": digest,
+            "uploaded_by": actor.id, "uploaded_at": dt.datetime.now(dt.UTC),
+        }  # fmt: skip
+        with self._transaction(conn) as c:
+            file_id = c.execute(insert(self.table).values(values).returning(self.table.c.id)).scalar_one()
+        return {"id": file_id, **values}
+
+    def describe(self, file_id: int, *, conn: Connection | None = None) -> dict[str, Any]:
+        with self._transaction(conn) as c:
+            row = c.execute(select(self.table).where(self.table.c.id == file_id)).mappings().first()
+        if row is None:
+            raise NotFound(id=file_id)
+        return dict(row)
+
+    def path_of(self, digest: str) -> Path:
+        return self.folder / digest[:2] / digest[2:4] / digest
+
+    @contextmanager
+    def _receive(self, stream: BinaryIO) -> Iterator[tuple[str, str, int]]:
+        digest = hashlib.sha256()
+        size = 0
+        handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".upload-")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                while chunk := stream.read(CHUNK):
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        raise FileTooLarge(limit=self.max_bytes)
+                    digest.update(chunk)
+                    out.write(chunk)
+            yield temporary, digest.hexdigest(), size
+        finally:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+
+    @contextmanager
+    def _transaction(self, conn: Connection | None) -> Iterator[Connection]:
+        if conn is not None:
+            yield conn
+        else:
+            with self.runtime.engine.begin() as c:
+                yield c
+
+
+def _safe_name(name: str) -> str:
+    """The file name without any folder part, so it can never point elsewhere."""
+    base = os.path.basename(name.replace("\\", "/")).strip() or "file"
+    return base[:255]

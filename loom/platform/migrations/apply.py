@@ -1,0 +1,238 @@
+"""Apply a plan: every step in one transaction, so a failure leaves the database as it was.
+
+Each op class has one applier in ``APPLIERS``; they use Alembic ``Operations`` on the same
+connection. Changes SQLite cannot make with ALTER (types, constraints, dropping columns) go
+through Alembic's batch mode, which rebuilds the table: create a copy, move the rows, drop
+the original, rename the copy; indexes, unique constraints and foreign keys are reflected
+and recreated.
+
+SQLite and foreign keys: ``make_engine`` turns them on per connection. Dropping the
+original table during a rebuild then runs an implicit ``DELETE``, whose ``ON DELETE
+CASCADE`` empties every child table. ``PRAGMA defer_foreign_keys`` and ``legacy_alter_table``
+do not stop cascades (only deferred *checks*), so we do what SQLite documents for schema
+changes: switch foreign keys off before the transaction (the pragma is ignored inside one),
+run ``PRAGMA foreign_key_check`` on the touched tables before committing, and switch them
+back on afterwards, whatever happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from typing import TypeVar
+
+from alembic.migration import MigrationContext
+from alembic.operations import BatchOperations
+from alembic.operations import Operations
+from sqlalchemy import Connection
+from sqlalchemy import Engine
+from sqlalchemy import column
+from sqlalchemy import func
+from sqlalchemy import table
+from sqlalchemy import update
+from sqlalchemy.schema import CreateIndex
+from sqlalchemy.schema import CreateTable
+
+from . import ops
+from .archive import copy_to_archive
+from .errors import MigrationError
+from .errors import MigrationFailed
+from .errors import MigrationRefused
+from .typediff import changed_values
+from .typediff import resolve
+
+# Names for SQLite's unnamed foreign keys, so a rebuild can tell which one to drop.
+FK_CONVENTION = {"fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s"}
+
+OpT = TypeVar("OpT", bound=ops.Op)
+
+
+@dataclass(frozen=True)
+class _Context:
+    conn: Connection
+    operations: Operations
+
+    def alter(self, name: str, **options: Any) -> AbstractContextManager[BatchOperations]:
+        """Alter table ``name``: plain ALTER where the database can, a table rebuild on SQLite."""
+        return self.operations.batch_alter_table(name, **options)
+
+
+Applier = Callable[[_Context, Any], None]
+APPLIERS: dict[type[ops.Op], Applier] = {}
+
+
+def apply(plan: ops.Plan, engine: Engine, *, on_step: Callable[[ops.Op], None] | None = None) -> None:
+    """Run the plan's steps in one transaction; ``on_step`` is called after each one.
+
+    Raises MigrationRefused (nothing done) when the plan has refused steps, and
+    MigrationFailed (everything rolled back) when a step fails.
+    """
+    if plan.refused:
+        raise MigrationRefused(plan)
+    if plan.dialect and plan.dialect != engine.dialect.name:
+        raise MigrationError(f"this plan was made for {plan.dialect}, not {engine.dialect.name}")
+    steps = plan.pending
+    if not steps:
+        return
+    with engine.connect() as conn, _sqlite_foreign_keys_off(conn), conn.begin():
+        context = _Context(conn, Operations(MigrationContext.configure(conn)))
+        for number, step in enumerate(steps, 1):
+            try:
+                APPLIERS[type(step)](context, step)
+            except Exception as exc:  # any failure: say which step, roll everything back
+                raise MigrationFailed(step, number, len(steps), exc) from exc
+            if on_step is not None:
+                on_step(step)
+        _check_foreign_keys(conn, {step.table for step in steps})
+
+
+@contextmanager
+def _sqlite_foreign_keys_off(conn: Connection) -> Iterator[None]:
+    """On SQLite, foreign keys off around the transaction (see the module docstring)."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    enabled = raw.execute("PRAGMA foreign_keys").fetchone()[0]
+    raw.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        raw.execute(f"PRAGMA foreign_keys = {'ON' if enabled else 'OFF'}")
+
+
+def _check_foreign_keys(conn: Connection, names: set[str]) -> None:
+    if conn.dialect.name != "sqlite":
+        return  # PostgreSQL checked every constraint as it went
+    existing = {row[0] for row in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    for name in sorted(names & existing):
+        broken = conn.exec_driver_sql(f'PRAGMA foreign_key_check("{name}")').fetchall()
+        if broken:
+            raise MigrationError(
+                f"the migration would leave {len(broken)} row(s) of {name} pointing at missing "
+                f"{broken[0][2]} records; the database was left unchanged"
+            )
+
+
+def applies(kind: type[OpT]) -> Callable[[Callable[[_Context, OpT], None]], Callable[[_Context, OpT], None]]:
+    def register(applier: Callable[[_Context, OpT], None]) -> Callable[[_Context, OpT], None]:
+        APPLIERS[kind] = applier
+        return applier
+
+    return register
+
+
+@applies(ops.CreateTable)
+def _create_table(context: _Context, step: ops.CreateTable) -> None:
+    new = step.definition
+    context.conn.execute(CreateTable(new, include_foreign_key_constraints=step.inline_foreign_keys))
+    for index in new.indexes:
+        context.conn.execute(CreateIndex(index))
+
+
+@applies(ops.AddColumn)
+def _add_column(context: _Context, step: ops.AddColumn) -> None:
+    # Inline REFERENCES: the one way SQLite can add a foreign key without a rebuild.
+    context.operations.add_column(step.table, step.definition, inline_references=True)
+
+
+@applies(ops.RenameColumn)
+def _rename_column(context: _Context, step: ops.RenameColumn) -> None:
+    context.operations.alter_column(step.table, step.old_name, new_column_name=step.column)
+
+
+@applies(ops.WidenColumn)
+def _widen_column(context: _Context, step: ops.WidenColumn) -> None:
+    _alter_type(context, step)
+
+
+@applies(ops.NarrowColumn)
+def _narrow_column(context: _Context, step: ops.NarrowColumn) -> None:
+    _archive_changed_values(context, step)
+    length = getattr(resolve(step.new_type, context.conn.dialect), "length", None)
+    if length is not None:  # cut strings ourselves: SQLite would keep them whole, PostgreSQL refuse
+        value = column(step.column or "")
+        cut = update(table(step.table, value)).where(func.length(value) > length)
+        context.conn.execute(cut.values({value: func.substr(value, 1, length)}))
+    _alter_type(context, step)
+
+
+@applies(ops.ChangeColumnType)
+def _change_column_type(context: _Context, step: ops.ChangeColumnType) -> None:
+    _archive_changed_values(context, step)
+    dialect = context.conn.dialect
+    quoted = dialect.identifier_preparer.quote(step.column or "")
+    _alter_type(context, step, postgresql_using=f"{quoted}::{step.new_type.compile(dialect)}")
+
+
+def _archive_changed_values(context: _Context, step: ops.ColumnTypeOp) -> None:
+    where = changed_values(step.old_type, step.new_type, context.conn.dialect)
+    copy_to_archive(context.conn, step.archive or "", step.table, step.column, where)
+
+
+def _alter_type(context: _Context, step: ops.ColumnTypeOp, **options: Any) -> None:
+    with context.alter(step.table) as batch:
+        batch.alter_column(step.column or "", type_=step.new_type, existing_type=step.old_type, **options)
+
+
+@applies(ops.AddIndex)
+def _add_index(context: _Context, step: ops.AddIndex) -> None:
+    names = [c.name for c in step.index.columns]
+    context.operations.create_index(step.column or "", step.table, names, unique=bool(step.index.unique))
+
+
+@applies(ops.DropIndex)
+def _drop_index(context: _Context, step: ops.DropIndex) -> None:
+    context.operations.drop_index(step.column or "", table_name=step.table)
+
+
+@applies(ops.AddUniqueConstraint)
+def _add_unique(context: _Context, step: ops.AddUniqueConstraint) -> None:
+    with context.alter(step.table) as batch:
+        batch.create_unique_constraint(step.column, [c.name for c in step.constraint.columns])
+
+
+@applies(ops.DropUniqueConstraint)
+def _drop_unique(context: _Context, step: ops.DropUniqueConstraint) -> None:
+    with context.alter(step.table) as batch:
+        batch.drop_constraint(step.column or "", type_="unique")
+
+
+@applies(ops.AddForeignKey)
+def _add_foreign_key(context: _Context, step: ops.AddForeignKey) -> None:
+    fk = step.constraint
+    with context.alter(step.table) as batch:
+        batch.create_foreign_key(
+            fk.name,
+            fk.referred_table.name,
+            [c.name for c in fk.columns],
+            [e.column.name for e in fk.elements],
+            ondelete=fk.ondelete,
+            onupdate=fk.onupdate,
+        )
+
+
+@applies(ops.DropForeignKey)
+def _drop_foreign_key(context: _Context, step: ops.DropForeignKey) -> None:
+    fk = step.constraint
+    name = fk.name or f"fk_{step.table}_{next(iter(fk.columns)).name}_{fk.referred_table.name}"
+    with context.alter(step.table, naming_convention=FK_CONVENTION) as batch:
+        batch.drop_constraint(name, type_="foreignkey")
+
+
+@applies(ops.PurgeColumn)
+def _purge_column(context: _Context, step: ops.PurgeColumn) -> None:
+    copy_to_archive(context.conn, step.archive or "", step.table, step.column, lambda c: c.is_not(None))
+    with context.alter(step.table) as batch:
+        batch.drop_column(step.column or "")
+
+
+@applies(ops.PurgeTable)
+def _purge_table(context: _Context, step: ops.PurgeTable) -> None:
+    copy_to_archive(context.conn, step.archive or "", step.table)
+    context.operations.drop_table(step.table)
