@@ -71,6 +71,89 @@ def _print_text(result, lang: str) -> None:
         click.echo(click.style("✗ ", fg="red") + summary[lang], err=True)
 
 
+@cli.command()
+@click.option(
+    "--site",
+    "site_dir",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="The site folder; a default site.yaml is created if it has none.",
+)
+@click.option("--plan", "show_plan", is_flag=True, help="Print the plan and change nothing (the default).")
+@click.option("--apply", "apply_plan", is_flag=True, help="Apply the plan in one transaction.")
+@click.option(
+    "--purge-retired",
+    is_flag=True,
+    help="Drop retired columns and tables after copying them to archive tables.",
+)
+@click.option(
+    "--allow-destructive",
+    is_flag=True,
+    help="Allow narrowing and unsafe type changes after archiving the values they change.",
+)
+@click.option("--lang", type=LANG, default=None, help="Message language (default: LOOM_LANG, else en).")
+@click.option("--format", "output", type=FORMAT, default="text", show_default=True)
+def migrate(
+    site_dir: str,
+    show_plan: bool,
+    apply_plan: bool,
+    purge_retired: bool,
+    allow_destructive: bool,
+    lang: str | None,
+    output: str,
+) -> None:
+    """Bring the site's database in line with its metadata: print the plan, or --apply it.
+
+    Fields and entities removed from the metadata are retired (kept with their data) unless
+    --purge-retired. Exits 0 on success, 1 when the metadata is invalid, a step is refused
+    or a step fails (the database is then unchanged), 2 on usage errors.
+    """
+    # Imported here so that `loom validate` starts without database drivers.
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from loom.errors import LoomError
+    from loom.errors import MetadataError
+    from loom.platform import migrations
+    from loom.platform.runtime import Runtime
+    from loom.platform.site import open_site
+
+    if show_plan and apply_plan:
+        raise click.UsageError("use either --plan or --apply, not both")
+    lang = lang or default_lang()
+    try:
+        runtime = Runtime.for_site(open_site(site_dir))
+        plan = migrations.plan(runtime, purge_retired=purge_retired, allow_destructive=allow_destructive)
+    except MetadataError as exc:
+        for problem in exc.problems:
+            click.echo(f"{problem.location}: {problem.pointer or '/'}: {problem.message(lang)}", err=True)
+        sys.exit(1)
+    except (LoomError, SQLAlchemyError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    error = None
+    if plan.refused:
+        error = str(migrations.MigrationRefused(plan))
+    elif apply_plan and plan.pending:
+        try:
+            with click.progressbar(length=len(plan.pending), label="migrating", file=sys.stderr) as bar:
+                migrations.apply(plan, runtime.engine, on_step=lambda _step: bar.update(1))
+        except migrations.MigrationError as exc:
+            error = str(exc)
+    if output == "json":
+        applied = apply_plan and error is None
+        click.echo(json.dumps({"ok": error is None, "applied": applied, "error": error, **plan.as_dict()},
+                              ensure_ascii=False, indent=2))  # fmt: skip
+    else:
+        click.echo(migrations.render_plan(plan, lang))
+        if error is None and apply_plan and plan.pending:
+            done = {"en": f"applied {len(plan.pending)} step(s)", "zh": f"已执行 {len(plan.pending)} 步"}
+            click.echo(click.style("✓ ", fg="green") + done[lang])
+    if error is not None:
+        click.echo(click.style("✗ ", fg="red") + error, err=True)
+        sys.exit(1)
+
+
 def main() -> None:
     """Entry point of the ``loom`` console script."""
     cli(prog_name="loom")

@@ -33,7 +33,9 @@ def test_concurrent_creates_get_distinct_gap_free_numbers(shop) -> None:
 
 def test_two_concurrent_updates_exactly_one_wins(shop) -> None:
     record = shop.service.create(
-        "shop.order_doc", {"title": "t", "lines": [{"product": "p", "quantity": "1", "price": "1"}]}, shop.alice
+        "shop.order_doc",
+        {"title": "t", "lines": [{"product": "p", "quantity": "1", "price": "1"}]},
+        shop.alice,
     )
     start = threading.Barrier(2)
 

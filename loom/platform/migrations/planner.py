@@ -127,6 +127,7 @@ class _Planner:
         self.stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S")
         self.refused: list[ops.Refusal] = []
         self.new_tables: set[str] = set()
+        self.gone_tables: set[str] = set()
         self.added: set[tuple[str, str]] = set()
         self.removed: set[tuple[str, str]] = set()  # retired or purged columns
         self.renamed: set[tuple[str, str]] = set()  # (table, column) on both sides of a rename
@@ -135,6 +136,7 @@ class _Planner:
     def steps(self, diffs: list[Diff]) -> list[ops.Op]:
         found = list(self._renames(diffs))
         self.new_tables = {d.table for d in diffs if d.kind == "add_table"}
+        self.gone_tables = {d.table for d in diffs if d.kind == "remove_table"}
         self.added = {(d.table, d.name or "") for d in diffs if d.kind == "add_column"} - self.renamed
         self.removed = {(d.table, d.name or "") for d in diffs if d.kind == "remove_column"} - self.renamed
         found += [*self._new_tables(), *self._dropped_tables(diffs)]
@@ -194,7 +196,7 @@ class _Planner:
             return
         reflected = MetaData()
         reflected.reflect(self.conn, only=names)
-        for name in reversed([t.name for t in sort_tables(reflected.tables[n] for n in names)]):
+        for name in reversed([t.name for t in sort_tables([reflected.tables[n] for n in names])]):
             archive = archive_name(name, None, self.stamp)
             yield ops.PurgeTable(table=name, rows=self.count(name), archive=archive, detail=f"→ {archive}")
 
@@ -262,16 +264,20 @@ class _Planner:
         yield ops.AddForeignKey(**self._about(diff), constraint=diff.target)
 
     def remove_index(self, diff: Diff) -> Iterator[ops.Op]:
-        if not self._columns(diff) & self.removed:  # kept with a retired column, dropped with a purged one
+        if self._drops(diff):
             yield ops.DropIndex(**self._about(diff))
 
     def remove_unique(self, diff: Diff) -> Iterator[ops.Op]:
-        if not self._columns(diff) & self.removed:
+        if self._drops(diff):
             yield ops.DropUniqueConstraint(**self._about(diff))
 
     def remove_foreign_key(self, diff: Diff) -> Iterator[ops.Op]:
-        if not self._columns(diff) & (self.removed | self.renamed):
+        if self._drops(diff) and not self._columns(diff) & self.renamed:  # a rename keeps its key
             yield ops.DropForeignKey(**self._about(diff), constraint=diff.target)
+
+    def _drops(self, diff: Diff) -> bool:
+        """Whether to drop this index or constraint: not if it goes (or stays) with its column or table."""
+        return diff.table not in self.gone_tables and not self._columns(diff) & self.removed
 
     def _about(self, diff: Diff) -> dict[str, Any]:
         """The common fields of an index or constraint step."""

@@ -22,6 +22,7 @@ from marshmallow import ValidationError
 from sqlalchemy import ColumnElement
 from sqlalchemy import Connection
 from sqlalchemy import Select
+from sqlalchemy import String
 from sqlalchemy import and_
 from sqlalchemy import exists
 from sqlalchemy import false
@@ -147,33 +148,41 @@ class Lister:
                 child = tables.children[head]
                 inner = self._condition(child, Condition(rest, cond.op, cond.value), where, errors)
                 return exists().where(child.table.c.parent_id == table.c.id, inner)
-        if cond.field in SYSTEM_SORTABLE:
-            return _compare(table.c[cond.field], cond.op, cond.value)
-        if not entity.has_field(cond.field) or cond.field not in table.c:
+        known = cond.field in SYSTEM_SORTABLE or entity.has_field(cond.field)
+        if not known or cond.field not in table.c:
             errors.append(FieldError(where, "bad_field", {"field": cond.field}))
+            return false()
+        column = table.c[cond.field]
+        if cond.op in ("contains", "starts_with") and not isinstance(column.type, String):
+            errors.append(FieldError(where, "bad_operator", {"op": cond.op, "allowed": ", ".join(OPERATORS)}))
             return false()
         value = self._parse(entity, cond, where, errors)
         if value is _INVALID:
             return false()
-        return _compare(table.c[cond.field], cond.op, value)
+        return _compare(column, cond.op, value)
 
     def _parse(self, entity: Entity, cond: Condition, where: str, errors: list[FieldError]) -> Any:
-        """Parse filter values with the field's own marshmallow field."""
+        """Parse filter values with a marshmallow field of the column's kind."""
         if cond.op == "is_null":
-            return (
-                bool(cond.value) if not isinstance(cond.value, str) else cond.value.lower() in ("1", "true")
-            )
-        field = self.schemas.of(entity.qualified_name).fields.get(cond.field)
-        if field is None or cond.op in ("contains", "starts_with"):
-            return cond.value
+            if isinstance(cond.value, str):
+                return cond.value.lower() in ("1", "true")
+            return bool(cond.value)
+        if cond.op in ("contains", "starts_with"):
+            if isinstance(cond.value, str | int | float) and not isinstance(cond.value, bool):
+                return str(cond.value)
+            errors.append(FieldError(where, "bad_value", {"field": cond.field}))
+            return _INVALID
         values = cond.value if cond.op in ("in", "not_in", "between") else [cond.value]
         if not isinstance(values, list | tuple) or (cond.op == "between" and len(values) != 2):
             errors.append(FieldError(where, "bad_value", {"field": cond.field}))
             return _INVALID
-        inner = getattr(field, "inner", field)
+        field = self.schemas.filter_field(entity.qualified_name, cond.field)
         try:
-            parsed = [inner.deserialize(v) for v in values]
+            parsed = [field.deserialize(v) for v in values]
         except ValidationError:
+            errors.append(FieldError(where, "bad_value", {"field": cond.field}))
+            return _INVALID
+        if None in parsed and cond.op not in ("eq", "ne"):
             errors.append(FieldError(where, "bad_value", {"field": cond.field}))
             return _INVALID
         return parsed if cond.op in ("in", "not_in", "between") else parsed[0]

@@ -8,6 +8,7 @@ so the user reads "At most 120 characters" in their language, not marshmallow's 
 from __future__ import annotations
 
 import decimal
+from dataclasses import replace
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -62,6 +63,7 @@ class Schemas:
         self.catalog = catalog
         self.tz = ZoneInfo(time_zone)
         self._built: dict[str, RecordSchema] = {}
+        self._filters: dict[str, mf.Field] = {}
 
     def of(self, entity_name: str) -> RecordSchema:
         schema = self._built.get(entity_name)
@@ -76,11 +78,47 @@ class Schemas:
         schema_class = RecordSchema.from_dict(declared, name=f"{entity.qualified_name}Schema")
         return schema_class()
 
+    def filter_field(self, entity_name: str, name: str) -> mf.Field:
+        """A marshmallow field that parses one filter value of a field or system column.
+
+        Filters compare stored values, so constraints of input (length, range) do not
+        apply, and computed values parse as the type they are stored as.
+        """
+        key = f"{entity_name}:{name}"
+        found = self._filters.get(key)
+        if found is None:
+            entity = self.catalog.entity(entity_name)
+            if entity.has_field(name):
+                found = _field(_as_stored(entity.field(name)), self.tz)
+                found = getattr(found, "inner", found)
+            else:
+                found = _SYSTEM_FILTERS[name]()
+            self._filters[key] = found
+        return found
+
     def _field(self, field: Field) -> mf.Field:
         if field.type == "table":
             child = self.of(field.entity or "")
             return _coded(mf.List(mf.Nested(type(child)), allow_none=True))
         return _field(field, self.tz)
+
+
+_SYSTEM_FILTERS = {
+    "id": mf.Integer, "created_by": mf.Integer, "updated_by": mf.Integer, "owner": mf.Integer,
+    "version": mf.Integer, "created_at": mf.AwareDateTime, "updated_at": mf.AwareDateTime, "flow_status": mf.String,
+}  # fmt: skip
+
+
+def _as_stored(field: Field) -> Field:
+    """The field as its column stores it: computed values by result type, no input limits."""
+    kind = field.type
+    if kind == "computed":
+        kind = field.result or "string"
+    elif kind == "autonumber":
+        kind = "string"
+    elif kind == "rollup":
+        kind = "integer" if field.rollup is not None and field.rollup.aggregate == "count" else "decimal"
+    return replace(field, type=kind, min=None, max=None, max_length=None, min_length=None, precision=38)
 
 
 def _coded(field: mf.Field) -> mf.Field:
