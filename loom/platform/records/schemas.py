@@ -8,9 +8,9 @@ so the user reads "At most 120 characters" in their language, not marshmallow's 
 from __future__ import annotations
 
 import decimal
-from dataclasses import replace
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -105,7 +105,8 @@ class Schemas:
 
 _SYSTEM_FILTERS = {
     "id": mf.Integer, "created_by": mf.Integer, "updated_by": mf.Integer, "owner": mf.Integer,
-    "version": mf.Integer, "created_at": mf.AwareDateTime, "updated_at": mf.AwareDateTime, "flow_status": mf.String,
+    "version": mf.Integer, "created_at": mf.AwareDateTime, "updated_at": mf.AwareDateTime,
+    "flow_status": mf.String,
 }  # fmt: skip
 
 
