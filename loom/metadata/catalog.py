@@ -490,7 +490,7 @@ def _definition(index: Index, doc: Document) -> Definition:
         label=_label(data, fallback=doc.name),
         spec=_freeze(data),
         entity=entity,
-        expressions=MappingProxyType(dict(_expressions(doc))),
+        expressions=MappingProxyType(dict(_expressions(doc)) if doc.kind != "data" else {}),
     )
 
 
@@ -499,6 +499,8 @@ _CEL_KEYS = frozenset(
     {"when", "if", "where", "filter", "visible_when", "required_when", "readonly_when", "from", "to", "users"}
 )
 _ASSIGNMENT_KEYS = frozenset({"set", "values"})
+# Subtrees that hold no CEL of the document: a button's parameter fields are field specs.
+_NOT_CEL = frozenset({"params", "label", "description", "message", "title"})
 
 
 def _expressions(doc: Document) -> list[tuple[str, Expression]]:
@@ -511,7 +513,7 @@ def _expressions(doc: Document) -> list[tuple[str, Expression]]:
                 is_cel = parent_key in _ASSIGNMENT_KEYS or key in _CEL_KEYS
                 if is_cel and isinstance(child, str):
                     found.append((here, compile_expression(child)))
-                else:
+                elif key not in _NOT_CEL:
                     walk(child, here, key)
         elif isinstance(value, list):
             for i, child in enumerate(value):

@@ -17,6 +17,17 @@ from typing import Any
 from .source import Document
 
 BUILTIN_ROLES = ("admin", "employee")
+KIND_NAMES = {
+    "app": {"en": "app", "zh": "应用"},
+    "entity": {"en": "entity", "zh": "实体"},
+    "form": {"en": "form", "zh": "表单"},
+    "flow": {"en": "flow", "zh": "流程"},
+    "automation": {"en": "automation", "zh": "自动化"},
+    "role": {"en": "role", "zh": "角色"},
+    "report": {"en": "report", "zh": "报表"},
+    "overlay": {"en": "overlay", "zh": "覆盖层"},
+    "data": {"en": "data set", "zh": "数据集"},
+}
 SYSTEM_COLUMNS = (
     "id",
     "created_at",
@@ -37,6 +48,7 @@ class Index:
     manifests: dict[str, Document] = dc_field(default_factory=dict)
     documents: dict[Key, Document] = dc_field(default_factory=dict)
     broken: set[Key] = dc_field(default_factory=set)
+    installable: frozenset[str] = frozenset()
 
     def add(self, document: Document) -> None:
         if document.kind == "app":
@@ -63,7 +75,9 @@ class Index:
         owner, name = self.split(ref, app)
         key = (kind, owner, name)
         if owner != app and owner not in self.depends(app):
-            return Resolution(None, key, broken=False, undeclared=True)
+            # Naming an app that exists somewhere is a missing 'depends'; any other is a typo.
+            exists = owner in self.manifests or owner in self.installable
+            return Resolution(None, key, broken=False, undeclared=exists)
         if key in self.broken:
             return Resolution(None, key, broken=True)
         return Resolution(self.documents.get(key), key)

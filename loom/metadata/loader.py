@@ -24,6 +24,7 @@ from .source import parse_documents
 MANIFEST = "app.yaml"
 SUFFIXES = (".yaml", ".yml", ".json")
 MAX_FILES = 10_000
+APP = {"en": "app", "zh": "应用"}
 BUILTIN_APPS = Path(__file__).resolve().parent.parent / "builtin_apps"
 
 
@@ -53,6 +54,11 @@ class Sources:
     problems: tuple[Problem, ...]
 
 
+def builtin_app_names() -> frozenset[str]:
+    """Apps shipped with Loom, which any package may depend on."""
+    return frozenset(p.name for p in BUILTIN_APPS.iterdir() if (p / MANIFEST).is_file())
+
+
 def display_path(path: Path | str) -> str:
     """A path as users should see it: relative to the working folder when inside it."""
     path = Path(path)
@@ -75,7 +81,16 @@ def read_sources(
     for root in _package_roots(paths, problems):
         package, found = load_package(root)
         problems.extend(found)
-        if package is not None and package.name not in packages:
+        if package is None:
+            continue
+        if package.name in packages:
+            first = packages[package.name].manifest
+            problems.append(
+                package.manifest.problem(
+                    "name.duplicate", "/name", what=APP, name=package.name, other=str(first.locate("/name"))
+                )
+            )
+        else:
             packages[package.name] = package
     if with_builtin:
         _add_builtin_dependencies(packages, problems)

@@ -164,7 +164,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "ref.unknown_field": {
         "en": "{owner} has no field '{field}'{hint}",
-        "zh": "{owner} 没有字段“{field}”{hint}",
+        "zh": "{owner}没有字段“{field}”{hint}",
     },
     "ref.field_type": {
         "en": "field '{field}' is of type {actual}; {expected} is needed here",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 
 from .problems import Location
@@ -55,7 +56,9 @@ class _Source:
         return _Source(self.doc, join_pointer(self.pointer, token))
 
     def location(self) -> Location:
-        return self.doc.locate(self.pointer)
+        """Where the value is, remembering its pointer in its own file."""
+        location, origin = self.doc.source_of(self.pointer)
+        return replace(location, pointer=origin)
 
 
 class _Merger:

@@ -24,6 +24,8 @@ class Location:
     file: str
     line: int | None = None
     column: int | None = None
+    # Where the value sits in its own file, when a merged document holds it elsewhere.
+    pointer: str | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         if self.line is None:

@@ -26,7 +26,7 @@ from .source import join_pointer
 
 KINDS = ("app", "entity", "form", "flow", "automation", "role", "report", "overlay", "data")
 _SCHEMA_FILES = (*KINDS, "common")
-_NAME_PATTERN = "^[a-z][a-z0-9_]*$"
+_NAME_PATTERN = "^[a-z][a-z0-9_]*$(?!\n)"
 _TYPE_NAMES = {
     "object": {"en": "a mapping", "zh": "映射"},
     "array": {"en": "a list", "zh": "列表"},
@@ -62,7 +62,8 @@ def check_document(document: Document) -> list[Problem]:
         return [document.problem("schema.enum", "/kind", value=_show(kind), allowed=", ".join(KINDS))]
     validator = _validators()[kind]
     problems = (_to_problem(document, error) for error in _leaf_errors(validator.iter_errors(document.data)))
-    unique = {p.sort_key(): p for p in problems if p is not None}
+    # Keyed by message too: one place may miss several keys, each its own problem.
+    unique = {(*p.sort_key(), p.message("en")): p for p in problems if p is not None}
     return [unique[key] for key in sorted(unique)]
 
 

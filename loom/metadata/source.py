@@ -29,6 +29,7 @@ MAX_NODES = 500_000
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_COLLECTION_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 _SCALAR_TAGS = frozenset(
     f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")
 )
@@ -57,16 +58,27 @@ class Document:
 
     def locate(self, pointer: str) -> Location:
         """The location of ``pointer``, or of its nearest ancestor that has one."""
+        return self.source_of(pointer)[0]
+
+    def source_of(self, pointer: str) -> tuple[Location, str]:
+        """The location of ``pointer`` and the pointer of the same value in its own file.
+
+        They differ only in documents merged from overlays, where a field added at
+        ``/patch/fields/0`` of an overlay may sit at ``/fields/4`` of the merged entity.
+        """
+        matched = pointer
         while True:
-            found = self.positions.get(pointer)
+            found = self.positions.get(matched)
             if found is not None:
-                return found
-            if not pointer:
-                return Location(self.file)
-            pointer = pointer.rsplit("/", 1)[0]
+                origin = found.pointer if found.pointer is not None else matched
+                return found, origin + pointer[len(matched) :]
+            if not matched:
+                return Location(self.file), pointer
+            matched = matched.rsplit("/", 1)[0]
 
     def problem(self, code: str, pointer: str = "", **params: Any) -> Problem:
-        return Problem(code, self.locate(pointer), pointer, params)
+        location, origin = self.source_of(pointer)
+        return Problem(code, location, origin, params)
 
 
 def escape_pointer_token(token: str | int) -> str:
@@ -100,11 +112,18 @@ class _Builder:
         if self.nodes > MAX_NODES:
             raise _TooComplex
         self.positions[pointer] = self.location(node)
+        if isinstance(node, MappingNode | SequenceNode) and node.tag not in _COLLECTION_TAGS:
+            self.problems.append(self._tag_problem(node, pointer))
+            return None
         if isinstance(node, MappingNode):
             return self._mapping(node, pointer)
         if isinstance(node, SequenceNode):
             return [self.build(item, f"{pointer}/{i}") for i, item in enumerate(node.value)]
         return self._scalar(node, pointer)
+
+    def _tag_problem(self, node: Node, pointer: str) -> Problem:
+        tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+        return Problem("yaml.tag", self.location(node), pointer, {"tag": tag})
 
     def _mapping(self, node: MappingNode, pointer: str) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -137,7 +156,7 @@ class _Builder:
 
     def _scalar(self, node: ScalarNode, pointer: str) -> Any:
         if node.tag not in _SCALAR_TAGS:
-            self.problems.append(Problem("yaml.tag", self.location(node), pointer, {"tag": node.tag}))
+            self.problems.append(self._tag_problem(node, pointer))
             return None
         try:
             value = self.scalars.construct_object(node)

@@ -25,8 +25,10 @@ from .checks.forms import check_form
 from .checks.reports import check_report
 from .checks.roles import check_role
 from .checks.seeds import check_data
+from .index import KIND_NAMES
 from .index import Index
 from .loader import Sources
+from .loader import builtin_app_names
 from .loader import read_sources
 from .overlays import apply_overlay
 from .overlays import overlay_target
@@ -70,7 +72,7 @@ def validate_sources(sources: Sources) -> Result:
     problems = list(sources.problems)
     documents = [doc for package in sources.packages for doc in (package.manifest, *package.documents)]
     problems.extend(duplicate_documents(documents))
-    index = Index()
+    index = Index(installable=builtin_app_names())
     for doc in documents:
         _register(index, doc, problems)
     site_overlays = []
@@ -119,7 +121,10 @@ def _apply_overlays(index: Index, overlays: list[Document], problems: list[Probl
         if base is None:
             problems.append(
                 overlay.problem(
-                    "overlay.missing_target", "/target", target=overlay.data["target"], target_kind=kind
+                    "overlay.missing_target",
+                    "/target",
+                    target=overlay.data["target"],
+                    target_kind=KIND_NAMES[kind],
                 )
             )
             continue

@@ -7,20 +7,30 @@ does not belong, or random text spliced into a file's YAML before parsing — an
 validates the result in memory. Whatever happens, validation must return a Result whose
 problems are Problems with a known code, rendered in English and Chinese, located in one
 of the input files; and a Catalog exactly when there are no problems.
+
+Speed: JSON Schema checks dominate validation time, and ``check_document`` is a pure function
+of one document. The unmutated originals are schema-valid (``test_unmutated_corpus_is_valid``
+checks them for real), so while a mutated corpus is validated, the schema check is skipped
+for exactly those original data objects (by identity); every changed, re-parsed or merged
+document is checked for real. ``LOOM_PROPERTY_EXAMPLES=2000`` runs a longer hunt.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import os
+import re
 from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from unittest import mock
 
 from hypothesis import HealthCheck
+from hypothesis import event
+from hypothesis import example
 from hypothesis import given
-from hypothesis import note
 from hypothesis import settings
 from hypothesis import strategies as st
 
@@ -29,6 +39,7 @@ from loom.metadata import Location
 from loom.metadata import Problem
 from loom.metadata import Result
 from loom.metadata import validate_sources
+from loom.metadata import validator
 from loom.metadata.loader import BUILTIN_APPS
 from loom.metadata.loader import MANIFEST
 from loom.metadata.loader import SUFFIXES
@@ -42,7 +53,7 @@ from loom.metadata.source import parse_documents
 APPS = ("oa", "crm")
 SITE = "site"
 PROPERTY = settings(
-    max_examples=150,
+    max_examples=int(os.environ.get("LOOM_PROPERTY_EXAMPLES", "150")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -125,11 +136,28 @@ def _parse_all() -> dict[str, list[Document]]:
 
 
 PARSED = _parse_all()
+ORIGINAL_DATA = {id(d.data): d.data for docs in PARSED.values() for d in docs}
+_real_check_document = validator.check_document
 
 
-def build_sources(
-    documents: Mapping[str, list[Document]], problems: tuple[Problem, ...] = ()
-) -> Sources:
+def _check_changed_documents(document: Document) -> list[Problem]:
+    """``check_document``, known to be empty for the unchanged originals."""
+    if ORIGINAL_DATA.get(id(document.data)) is document.data:
+        return []
+    return _real_check_document(document)
+
+
+def validate_mutated(sources: Sources) -> Result:
+    with mock.patch.object(validator, "check_document", _check_changed_documents):
+        result = validate_sources(sources)
+    # Shown by --hypothesis-show-statistics: which stages the mutations reach.
+    event("valid: a Catalog was built" if result.ok else "problems found")
+    for code in sorted({p.code.split(".")[0] for p in result.problems}):
+        event(f"problem family: {code}")
+    return result
+
+
+def build_sources(documents: Mapping[str, list[Document]], problems: tuple[Problem, ...] = ()) -> Sources:
     """Packages as ``loader.load_package`` would assemble them from these parsed files."""
     packages: dict[str, Package] = {}
     found = list(problems)
@@ -152,7 +180,9 @@ def build_sources(
         if name in packages:
             continue
         bound = tuple(Document(d.data, d.positions, d.file, name) for d in rest)
-        packages[name] = Package(name, app, Document(manifest.data, manifest.positions, manifest.file, name), bound)
+        packages[name] = Package(
+            name, app, Document(manifest.data, manifest.positions, manifest.file, name), bound
+        )
     overlays = tuple(d for file in FILES if file.folder == SITE for d in documents[file.name])
     return Sources(tuple(packages.values()), overlays, tuple(found))
 
@@ -260,7 +290,15 @@ json_values = st.recursive(
     max_leaves=12,
 )
 new_values = st.one_of(json_values, st.sampled_from(SUBTREES).map(copy.deepcopy))
-new_names = st.one_of(st.sampled_from(NAMES), st.from_regex(r"[a-z][a-z0-9_]{0,70}", fullmatch=True), st.text())
+# Almost-names: what a stray character in a YAML scalar would leave behind.
+NAME_SUFFIXES = ["", "\n", "\r\n", " ", "\t", "-", ".", "X", "é", "\u00a0"]
+near_names = st.tuples(st.sampled_from(NAMES), st.sampled_from(NAME_SUFFIXES)).map("".join)
+new_names = st.one_of(
+    st.sampled_from(NAMES),
+    near_names,
+    st.from_regex(r"[a-z][a-z0-9_]{0,70}", fullmatch=True),
+    st.text(),
+)
 
 
 # -- mutations ------------------------------------------------------------------------------------
@@ -392,18 +430,30 @@ def _splice(draw: st.DrawFn, text: str) -> tuple[str, str]:
     return text[:position] + fragment + text[end:], f"replace [{position}:{end}] with {fragment!r}"
 
 
+@dataclass(frozen=True)
+class Case:
+    """Sources to validate, shown in a failure report as the steps that made them."""
+
+    sources: Sources
+    steps: tuple[str, ...]
+
+    def __repr__(self) -> str:
+        return "Case(" + "; ".join(self.steps) + ")"
+
+
 @st.composite
-def mutated_sources(draw: st.DrawFn, text_only: bool = False) -> Sources:
+def mutated_sources(draw: st.DrawFn, text_only: bool = False) -> Case:
     """The parsed files, broken by one to three mutations."""
     documents = {name: list(docs) for name, docs in PARSED.items()}
     texts = {file.name: file.text for file in FILES}
     parse_problems: dict[str, list[Problem]] = {}
+    steps = []
     for _ in range(draw(st.integers(1, 3))):
         if text_only or draw(st.integers(0, 4)) == 0:
             file = draw(st.sampled_from([f.name for f in FILES]))
             texts[file], done = _splice(draw, texts[file])
             documents[file], parse_problems[file] = parse_documents(texts[file], file)
-            note(f"{file}: {done}")
+            steps.append(f"{file}: {done}")
             continue
         file = draw(st.sampled_from([name for name, docs in documents.items() if docs]))
         i = draw(st.integers(0, len(documents[file]) - 1))
@@ -411,9 +461,52 @@ def mutated_sources(draw: st.DrawFn, text_only: bool = False) -> Sources:
         data = copy.deepcopy(original.data)
         done = _mutate_data(draw, data)
         documents[file][i] = Document(data, original.positions, original.file, original.app)
-        note(f"{file}#{i}: {done}")
+        steps.append(f"{file}#{i}: {done}")
     problems = tuple(p for found in parse_problems.values() for p in found)
-    return build_sources(documents, problems)
+    return Case(build_sources(documents, problems), tuple(steps))
+
+
+def renamed(documents: Mapping[str, list[Document]], file: str, path: Path, value: str) -> dict:
+    """``documents`` with the name at ``path`` in the (only) document of ``file`` replaced."""
+    (original,) = documents[file]
+    data = copy.deepcopy(original.data)
+    _get(data, path[:-1])[path[-1]] = value
+    return {**documents, file: [Document(data, original.positions, original.file, original.app)]}
+
+
+def renamed_case(renames: list[tuple[str, Path, str]]) -> Case:
+    documents: dict[str, list[Document]] = dict(PARSED)
+    for file, path, value in renames:
+        documents = renamed(documents, file, path, value)
+    return Case(build_sources(documents), tuple(f"{f}: rename {p} to {v!r}" for f, p, v in renames))
+
+
+@st.composite
+def renamed_sources(draw: st.DrawFn) -> Case:
+    """The parsed files with one or two names (of apps, entities, fields…) almost renamed."""
+    renames = []
+    for _ in range(draw(st.integers(1, 2))):
+        file = draw(st.sampled_from([name for name, docs in PARSED.items() if len(docs) == 1]))
+        data = PARSED[file][0].data
+        paths = [p for p, v in _walk(data) if p and p[-1] == "name" and isinstance(v, str)]
+        renames.append((file, draw(st.sampled_from(paths)), draw(near_names)))
+    return renamed_case(renames)
+
+
+IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def catalog_identifiers(catalog: Catalog) -> Iterator[str]:
+    """Names the runtime turns into table and column names, URLs and permission keys."""
+    for app in catalog.apps.values():
+        yield app.name
+    for entity in catalog.entities.values():
+        yield entity.app
+        yield entity.name
+        yield from (f.name for f in entity.fields)
+    for definition in catalog.definitions.values():
+        yield definition.app
+        yield definition.name
 
 
 # -- tests ----------------------------------------------------------------------------------------
@@ -429,15 +522,27 @@ def test_unmutated_corpus_is_valid() -> None:
 
 @PROPERTY
 @given(mutated_sources())
-def test_mutated_documents_never_crash_the_validator(sources: Sources) -> None:
-    assert_well_formed(validate_sources(sources))
+def test_mutated_documents_never_crash_the_validator(case: Case) -> None:
+    assert_well_formed(validate_mutated(case.sources))
 
 
 @PROPERTY
 @given(mutated_sources(text_only=True))
-def test_damaged_yaml_never_crashes_the_validator(sources: Sources) -> None:
-    result = validate_sources(sources)
+def test_damaged_yaml_never_crashes_the_validator(case: Case) -> None:
+    assert_well_formed(validate_mutated(case.sources))
+
+
+@PROPERTY
+@example(renamed_case([("oa/entities/announcement.yaml", ("name",), "announcement\n")]))
+@example(renamed_case([("oa/entities/expense_line.yaml", ("fields", 0, "name"), "note\n")]))
+@given(renamed_sources())
+def test_a_catalog_holds_only_plain_identifiers(case: Case) -> None:
+    """Names must be snake_case as a whole: 'sale\\n' would become a table name."""
+    result = validate_mutated(case.sources)
     assert_well_formed(result)
+    if result.catalog is not None:
+        odd = [name for name in catalog_identifiers(result.catalog) if not IDENTIFIER.fullmatch(name)]
+        assert odd == []
 
 
 def _assert_parsed(documents: Any, problems: Any, file: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..index import KIND_NAMES
 from ..index import Index
 from ..index import did_you_mean
 from ..problems import Problem
@@ -72,7 +73,7 @@ def duplicate_documents(documents: list[Document]) -> Iterator[Problem]:
     for doc in documents:
         key = (doc.kind, doc.app or "", doc.name)
         if key in seen:
-            what = {"en": doc.kind, "zh": doc.kind}
+            what = KIND_NAMES.get(doc.kind, {"en": doc.kind, "zh": doc.kind})
             yield doc.problem(
                 "name.duplicate", "/name", what=what, name=doc.name, other=str(seen[key].locate("/name"))
             )

@@ -13,23 +13,6 @@ from . import common
 from .flows import assignments
 
 CONTEXT_VARIABLES = ("record", "old", "params", "user", "now", "today")
-_CRON_FIELD = re.compile(r"^(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*$|^[A-Za-z]{3}(-[A-Za-z]{3})?$")
-
-
-def trigger_entity(index: Index, doc: Document) -> tuple[str, str] | None:
-    """The (app, entity) whose records fire this automation, if the trigger names one."""
-    trigger = doc.data["on"]
-    kind, value = next(iter(trigger.items()))
-    app = doc.app or ""
-    if kind in ("created", "updated", "deleted"):
-        return index.split(value, app)
-    if kind in ("changed", "button", "schedule"):
-        return index.split(value["entity"], app)
-    if kind == "flow_finished":
-        flow = index.resolve("flow", value, app).document
-        if flow is not None:
-            return index.split(flow.data["entity"], flow.app or "")
-    return None
 
 
 def check_automation(doc: Document, index: Index) -> Iterator[Problem]:
@@ -58,26 +41,9 @@ def _trigger_target(
     doc: Document, index: Index, kind: str, value: Any
 ) -> tuple[Document | None, list[Problem]]:
     if kind == "flow_finished":
-        found = index.resolve("flow", value, doc.app or "")
-        if found.missing:
-            return None, [
-                doc.problem(
-                    "ref.unknown_flow",
-                    "/on/flow_finished",
-                    ref=value,
-                    hint=index.suggest("flow", value, doc.app or ""),
-                )
-            ]
-        if found.undeclared:
-            owner = index.split(value, doc.app or "")[0]
-            return None, [
-                doc.problem(
-                    "ref.undeclared_dependency", "/on/flow_finished", ref=value, app=owner, owner=doc.app
-                )
-            ]
-        flow = found.document
+        flow, problems = common.flow_ref(index, doc, "/on/flow_finished", value)
         if flow is None:
-            return None, []
+            return None, problems
         return index.resolve("entity", flow.data["entity"], flow.app or "").document, []
     ref = value if isinstance(value, str) else value["entity"]
     pointer = f"/on/{kind}" if isinstance(value, str) else f"/on/{kind}/entity"
@@ -110,9 +76,40 @@ def _check_trigger(
         )
 
 
+_CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
+_MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+    )
+}
+_WEEKDAYS = {d: i for i, d in enumerate(["sun", "mon", "tue", "wed", "thu", "fri", "sat"])}
+_CRON_NAMES: tuple[dict[str, int], ...] = ({}, {}, {}, _MONTHS, _WEEKDAYS)
+_CRON_PART = re.compile(r"^(\*|[0-9a-z]+(?:-[0-9a-z]+)?)(?:/([0-9]+))?$")
+
+
 def _valid_cron(cron: str) -> bool:
-    parts = cron.split()
-    return len(parts) == 5 and all(_CRON_FIELD.match(p) for p in parts)
+    """Five fields (minute hour day month weekday), each value within its range."""
+    fields = cron.lower().split()
+    if len(fields) != 5:
+        return False
+    return all(
+        all(_valid_cron_part(part, low, high, names) for part in text.split(","))
+        for text, (low, high), names in zip(fields, _CRON_RANGES, _CRON_NAMES, strict=True)
+    )
+
+
+def _valid_cron_part(part: str, low: int, high: int, names: dict[str, int]) -> bool:
+    match = _CRON_PART.match(part)
+    if not match:
+        return False
+    span, step = match.groups()
+    if step is not None and int(step) == 0:
+        return False
+    if span == "*":
+        return True
+    bounds = [names.get(v, int(v) if v.isdigit() else -1) for v in span.split("-")]
+    return all(low <= b <= high for b in bounds) and bounds == sorted(bounds)
 
 
 def _check_action(
@@ -143,11 +140,7 @@ def _check_action(
             members,
         )
     elif kind == "start_flow":
-        found = index.resolve("flow", value, doc.app or "")
-        if found.missing:
-            yield doc.problem(
-                "ref.unknown_flow", here, ref=value, hint=index.suggest("flow", value, doc.app or "")
-            )
+        yield from common.flow_ref(index, doc, here, value)[1]
     elif kind == "notify":
         if "role" in value:
             yield from common.role_ref(index, doc, f"{here}/role", value["role"])

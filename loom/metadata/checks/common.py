@@ -16,6 +16,7 @@ from ..problems import Problem
 from ..source import Document
 
 ENTITY_VARIABLES = ("current_user", "today", "now")
+CONTEXT_NAMES = frozenset({*ENTITY_VARIABLES, "record", "old", "params", "user", "initiator"})
 
 
 def entity_ref(
@@ -40,6 +41,18 @@ def entity_ref(
     if child is False and is_child:
         return target, [doc.problem("ref.child_link", pointer, ref=ref)]
     return target, []
+
+
+def flow_ref(index: Index, doc: Document, pointer: str, ref: str) -> tuple[Document | None, list[Problem]]:
+    """Resolve a flow reference, which like an entity's may cross apps only through depends."""
+    app = doc.app or ""
+    found = index.resolve("flow", ref, app)
+    if found.undeclared:
+        owner = index.split(ref, app)[0]
+        return None, [doc.problem("ref.undeclared_dependency", pointer, ref=ref, app=owner, owner=app)]
+    if found.missing:
+        return None, [doc.problem("ref.unknown_flow", pointer, ref=ref, hint=index.suggest("flow", ref, app))]
+    return found.document, []
 
 
 def field_refs(
@@ -111,8 +124,9 @@ def expression(
         yield doc.problem("cel.syntax", pointer, detail=exc.detail)
         return
     allowed = set(variables)
+    fields = allowed - CONTEXT_NAMES  # suggest fields, not 'today' for a misspelt 'total'
     for name in compiled.unknown_variables(allowed):
-        yield doc.problem("cel.unknown_name", pointer, name=name, hint=did_you_mean(name, allowed))
+        yield doc.problem("cel.unknown_name", pointer, name=name, hint=did_you_mean(name, fields))
     for name in compiled.unknown_functions():
         yield doc.problem("cel.unknown_function", pointer, name=name)
     for root, entity in (members or {}).items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -48,7 +49,7 @@ def check_entity(doc: Document, index: Index) -> Iterator[Problem]:
         names = spec["fields"] if isinstance(spec, dict) else spec
         pointer = f"/indexes/{i}/fields" if isinstance(spec, dict) else f"/indexes/{i}"
         yield from _field_or_system(doc, pointer, names)
-    yield from _check_list(doc, data.get("list", {}), variables)
+    yield from _check_list(doc, index, data.get("list", {}), variables)
     yield from _check_permissions(doc, index, data.get("permissions", []))
 
 
@@ -99,19 +100,19 @@ def _option_keys(item: dict[str, Any]) -> list[str]:
 
 def _check_options(doc: Document, pointer: str, item: dict[str, Any]) -> Iterator[Problem]:
     keys = _option_keys(item)
-    seen: set[str] = set()
+    first: dict[str, int] = {}
     for i, key in enumerate(keys):
-        if key in seen:
-            yield doc.problem(
-                "name.duplicate", f"{pointer}/options/{i}", what=OPTION, name=key, other=f"{pointer}/options"
-            )
-        seen.add(key)
+        if key in first:
+            other = str(doc.locate(f"{pointer}/options/{first[key]}"))
+            yield doc.problem("name.duplicate", f"{pointer}/options/{i}", what=OPTION, name=key, other=other)
+        first.setdefault(key, i)
     default = item.get("default")
-    defaults = default if isinstance(default, list) else [default]
+    defaults = default if isinstance(default, list) and item["type"] == "multiselect" else [default]
     for value in defaults:
-        if value is not None and value not in seen:
+        if value is not None and (not isinstance(value, str) or value not in first):
+            shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
             yield doc.problem(
-                "entity.default_option", f"{pointer}/default", value=value, allowed=", ".join(keys)
+                "entity.default_option", f"{pointer}/default", value=shown, allowed=", ".join(keys)
             )
 
 
@@ -167,7 +168,9 @@ def _same_entity(index: Index, holder: Document, ref: str, target: Document) -> 
     return (owner, name) == (target.app, target.name)
 
 
-def _check_list(doc: Document, settings: dict[str, Any], variables: set[str]) -> Iterator[Problem]:
+def _check_list(
+    doc: Document, index: Index, settings: dict[str, Any], variables: set[str]
+) -> Iterator[Problem]:
     for key in ("columns", "filters"):
         yield from _field_or_system(doc, f"/list/{key}", settings.get(key, []))
     yield from _check_sort(doc, "/list/sort", settings.get("sort"))
@@ -176,6 +179,8 @@ def _check_list(doc: Document, settings: dict[str, Any], variables: set[str]) ->
         yield from common.expression(doc, f"/list/views/{i}/filter", view.get("filter"), variables)
         yield from _field_or_system(doc, f"/list/views/{i}/columns", view.get("columns", []))
         yield from _check_sort(doc, f"/list/views/{i}/sort", view.get("sort"))
+        for j, role in enumerate(view.get("roles", [])):
+            yield from common.role_ref(index, doc, f"/list/views/{i}/roles/{j}", role)
 
 
 def _field_or_system(doc: Document, pointer: str, names: list[str]) -> Iterator[Problem]:

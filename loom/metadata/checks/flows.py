@@ -6,12 +6,17 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..index import Index
+from ..index import did_you_mean
 from ..index import fields_of
 from ..problems import Problem
 from ..source import Document
 from . import common
 
 NODE = {"en": "flow node", "zh": "流程节点"}
+_ELSE_ALONE = {
+    "en": "an 'else' branch takes no 'when' or 'nodes': its nodes go under 'else'",
+    "zh": "else 分支不能再写 when 或 nodes：其节点直接写在 else 下",
+}
 NODE_KINDS = ("approve", "cc", "branch", "parallel", "action")
 FLOW_VARIABLES = ("initiator",)
 APPROVER_KINDS = ("users", "role", "manager", "managers", "department_head", "field", "chosen", "initiator")
@@ -25,7 +30,7 @@ def check_flow(doc: Document, index: Index) -> Iterator[Problem]:
     if "admin_role" in doc.data:
         yield from common.role_ref(index, doc, "/admin_role", doc.data["admin_role"])
     walker = _Walker(doc, index, entity, variables)
-    yield from walker.nodes("/nodes", doc.data["nodes"])
+    yield from walker.nodes("/nodes", doc.data["nodes"], frozenset())
     yield from walker.return_targets()
 
 
@@ -41,11 +46,14 @@ class _Walker:
         self.seen: dict[str, str] = {}
         self.returns: list[tuple[str, dict[str, Any], set[str]]] = []
 
-    def nodes(self, pointer: str, nodes: list[dict[str, Any]]) -> Iterator[Problem]:
+    def nodes(self, pointer: str, nodes: list[dict[str, Any]], before: frozenset[str]) -> Iterator[Problem]:
+        """Walk a node list; ``before`` holds the nodes every record reaching it has passed."""
+        passed = set(before)
         for i, node in enumerate(nodes):
-            yield from self.node(f"{pointer}/{i}", node)
+            yield from self.node(f"{pointer}/{i}", node, frozenset(passed))
+            passed.add(node["name"])
 
-    def node(self, pointer: str, node: dict[str, Any]) -> Iterator[Problem]:
+    def node(self, pointer: str, node: dict[str, Any], before: frozenset[str]) -> Iterator[Problem]:
         doc = self.doc
         name = node["name"]
         if name in self.seen:
@@ -60,17 +68,18 @@ class _Walker:
         if len(kinds) != 1:
             yield doc.problem("schema.invalid", pointer, detail=_one_of("a node", NODE_KINDS, kinds))
         if "return_to" in node:
-            self.returns.append((pointer, node, set(self.seen)))
+            self.returns.append((pointer, node, before))
         self.seen.setdefault(name, f"{pointer}/name")
         for kind in ("approve", "cc"):
             if kind in node:
                 yield from self.approvers(f"{pointer}/{kind}", node[kind])
         for key in ("editable", "hidden"):
             yield from common.field_refs(doc, f"{pointer}/{key}", node.get(key, []), self.entity)
+        inside = before | {name}
         if "branch" in node:
-            yield from self.branches(f"{pointer}/branch", node["branch"])
+            yield from self.branches(f"{pointer}/branch", node["branch"], inside)
         for i, lane in enumerate(node.get("parallel", [])):
-            yield from self.nodes(f"{pointer}/parallel/{i}/nodes", lane["nodes"])
+            yield from self.nodes(f"{pointer}/parallel/{i}/nodes", lane["nodes"], inside)
         if "action" in node:
             yield from self.action(f"{pointer}/action", node["action"])
 
@@ -102,26 +111,30 @@ class _Walker:
                 "ref.field_type", pointer, field=name, actual=field["type"], expected=wanted
             )
 
-    def branches(self, pointer: str, branches: list[dict[str, Any]]) -> Iterator[Problem]:
+    def branches(
+        self, pointer: str, branches: list[dict[str, Any]], before: frozenset[str]
+    ) -> Iterator[Problem]:
         for i, branch in enumerate(branches):
             here = f"{pointer}/{i}"
             if "else" in branch:
                 if i != len(branches) - 1:
                     yield self.doc.problem("flow.else_not_last", here)
-                yield from self.nodes(f"{here}/else", branch["else"])
+                if "when" in branch or "nodes" in branch:
+                    yield self.doc.problem("schema.invalid", here, detail=_ELSE_ALONE)
+                yield from self.nodes(f"{here}/else", branch["else"], before)
                 continue
             for key in ("when", "nodes"):
                 if key not in branch:
                     yield self.doc.problem("schema.required", here, key=key)
             yield from common.expression(self.doc, f"{here}/when", branch.get("when"), self.variables)
-            yield from self.nodes(f"{here}/nodes", branch.get("nodes", []))
+            yield from self.nodes(f"{here}/nodes", branch.get("nodes", []), before)
 
     def action(self, pointer: str, action: dict[str, Any]) -> Iterator[Problem]:
         if "set" in action:
             yield from assignments(self.doc, f"{pointer}/set", action["set"], self.entity, self.variables)
         if "create" in action:
             target, problems = common.entity_ref(
-                self.index, self.doc, f"{pointer}/create/entity", action["create"]["entity"]
+                self.index, self.doc, f"{pointer}/create/entity", action["create"]["entity"], child=False
             )
             yield from problems
             yield from assignments(
@@ -131,10 +144,14 @@ class _Walker:
     def return_targets(self) -> Iterator[Problem]:
         for pointer, node, earlier in self.returns:
             for i, target in enumerate(node["return_to"]):
-                if target != "initiator" and target not in earlier:
-                    yield self.doc.problem(
-                        "flow.return_target", f"{pointer}/return_to/{i}", node=node["name"], target=target
-                    )
+                here = f"{pointer}/return_to/{i}"
+                if target == "initiator" or target in earlier:
+                    continue
+                if target in self.seen:
+                    yield self.doc.problem("flow.return_target", here, node=node["name"], target=target)
+                else:
+                    hint = did_you_mean(target, [*self.seen, "initiator"])
+                    yield self.doc.problem("ref.unknown_node", here, node=target, hint=hint)
 
 
 def assignments(

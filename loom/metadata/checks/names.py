@@ -23,7 +23,7 @@ SQL_KEYWORDS = frozenset(
     overlaps placing primary references returning right select session_user similar some
     symmetric system_user table tablesample then to trailing true union unique user using
     variadic verbose when where window with
-    """.split()  # noqa: SIM905
+    """.split()
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 from ..index import Index
@@ -24,9 +25,13 @@ def check_data(doc: Document, index: Index) -> Iterator[Problem]:
             here = f"/records/{i}/{name}"
             yield from common.field_ref(doc, here, name, entity, fields)
             field = fields.get(name)
-            if field is not None and field["type"] == "select" and value is not None:
-                keys = [o if isinstance(o, str) else o["key"] for o in field["options"]]
-                if value not in keys:
+            if field is None or field["type"] not in ("select", "multiselect") or value is None:
+                continue
+            keys = [o if isinstance(o, str) else o["key"] for o in field["options"]]
+            values = value if field["type"] == "multiselect" and isinstance(value, list) else [value]
+            for item in values:
+                if not isinstance(item, str) or item not in keys:
+                    shown = item if isinstance(item, str) else json.dumps(item, ensure_ascii=False)
                     yield doc.problem(
-                        "ref.unknown_option", here, value=value, field=name, allowed=", ".join(keys)
+                        "ref.unknown_option", here, value=shown, field=name, allowed=", ".join(keys)
                     )

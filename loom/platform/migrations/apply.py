@@ -37,6 +37,7 @@ from sqlalchemy import update
 from sqlalchemy.schema import CreateIndex
 from sqlalchemy.schema import CreateTable
 
+from ..tables import index_name
 from . import ops
 from .archive import copy_to_archive
 from .errors import MigrationError
@@ -206,11 +207,14 @@ def _drop_unique(context: _Context, step: ops.DropUniqueConstraint) -> None:
 @applies(ops.AddForeignKey)
 def _add_foreign_key(context: _Context, step: ops.AddForeignKey) -> None:
     fk = step.constraint
+    columns = [c.name for c in fk.columns]
+    # A rebuild (SQLite) needs a name; PostgreSQL would make up the same kind of name.
+    name = fk.name or index_name(step.table, [*columns, fk.referred_table.name], "fk")
     with context.alter(step.table) as batch:
         batch.create_foreign_key(
-            fk.name,
+            name,
             fk.referred_table.name,
-            [c.name for c in fk.columns],
+            columns,
             [e.column.name for e in fk.elements],
             ondelete=fk.ondelete,
             onupdate=fk.onupdate,

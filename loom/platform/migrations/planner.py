@@ -16,10 +16,6 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy import Engine
 from sqlalchemy import MetaData
-from sqlalchemy import column
-from sqlalchemy import func
-from sqlalchemy import select
-from sqlalchemy import table
 from sqlalchemy.schema import sort_tables
 from sqlalchemy.schema import sort_tables_and_constraints
 
@@ -34,8 +30,8 @@ from .archive import archive_name
 from .compare import Diff
 from .compare import compare
 from .compare import owner
+from .counts import RowCounter
 from .typediff import TypeChange
-from .typediff import Where
 from .typediff import changed_values
 from .typediff import classify
 
@@ -85,10 +81,9 @@ def plan(
         engine, schema = source, schema or build_schema(catalog)
     flags = {ops.PURGE_RETIRED: purge_retired, ops.ALLOW_DESTRUCTIVE: allow_destructive}
     with engine.connect() as conn:
-        planner = _Planner(conn, schema, catalog, purge_retired)
+        planner = _Planner(conn, schema, purge_retired)
         steps = planner.steps(compare(conn, schema.metadata, owner(catalog, schema.metadata)))
         refused = [*planner.refused, *(_refusal(step) for step in steps if _needs_flag(step, flags))]
-        conn.rollback()
     return ops.Plan(tuple(steps), tuple(refused), engine.dialect.name, purge_retired, allow_destructive)
 
 
@@ -119,7 +114,7 @@ def _refusal(step: ops.Op) -> ops.Refusal:
 class _Planner:
     """Turns Diffs into ops, consulting the live database for row counts and duplicates."""
 
-    def __init__(self, conn: Connection, schema: Schema, catalog: Catalog, purge_retired: bool) -> None:
+    def __init__(self, conn: Connection, schema: Schema, purge_retired: bool) -> None:
         self.conn = conn
         self.metadata: MetaData = schema.metadata
         self.renames = renames(schema)
@@ -131,7 +126,7 @@ class _Planner:
         self.added: set[tuple[str, str]] = set()
         self.removed: set[tuple[str, str]] = set()  # retired or purged columns
         self.renamed: set[tuple[str, str]] = set()  # (table, column) on both sides of a rename
-        self._counts: dict[str, int] = {}
+        self.counter = RowCounter(conn)
 
     def steps(self, diffs: list[Diff]) -> list[ops.Op]:
         found = list(self._renames(diffs))
@@ -146,20 +141,6 @@ class _Planner:
                 found.extend(handler(self, diff))
         return sorted(found, key=lambda step: PHASES.index(type(step)))
 
-    # -- counting --------------------------------------------------------------------------
-
-    def count(self, name: str, where: Where | None = None, on: str | None = None) -> int:
-        """Rows of table ``name``, or those where ``where`` holds for column ``on``."""
-        if where is None and name in self._counts:
-            return self._counts[name]
-        query = select(func.count()).select_from(table(name))
-        if where is not None and on is not None:
-            query = query.where(where(column(on)))
-        rows = int(self.conn.scalar(query) or 0)
-        if where is None:
-            self._counts[name] = rows
-        return rows
-
     # -- steps that look at several diffs at once -----------------------------------------
 
     def _renames(self, diffs: list[Diff]) -> Iterator[ops.Op]:
@@ -171,10 +152,10 @@ class _Planner:
                 continue
             self.renamed |= {(name, new), (name, old)}
             yield ops.RenameColumn(
-                table=name, column=new, old_name=old, rows=self.count(name), detail=f"{old} → {new}"
+                table=name, column=new, old_name=old, rows=self.counter.rows(name), detail=f"{old} → {new}"
             )
             live, target = removed[(name, old)].target.type, added[(name, new)].target.type
-            yield from self._type_change(Diff("modify_type", name, new, target, live))
+            yield from self.change_type(Diff("modify_type", name, new, target, live))
 
     def _new_tables(self) -> Iterator[ops.Op]:
         """New tables in dependency order; where ALTER exists, cycles become AddForeignKey steps."""
@@ -186,41 +167,45 @@ class _Planner:
                 yield ops.CreateTable(table=new.name, definition=new, inline_foreign_keys=frozenset(inline))
             elif alter:
                 for fk in foreign_keys:
-                    yield ops.AddForeignKey(table=fk.table.name, column=fk.name, constraint=fk)
+                    yield ops.AddForeignKey(
+                        table=fk.table.name, column=fk.name, detail=_describe(fk), constraint=fk
+                    )
 
     def _dropped_tables(self, diffs: list[Diff]) -> Iterator[ops.Op]:
         """Tables gone from the target: retired, or purged, tables referencing others first."""
         names = [d.table for d in diffs if d.kind == "remove_table"]
         if not self.purge:
-            yield from (ops.RetireTable(table=name, rows=self.count(name)) for name in names)
+            yield from (ops.RetireTable(table=name, rows=self.counter.rows(name)) for name in names)
             return
         reflected = MetaData()
         reflected.reflect(self.conn, only=names)
         for name in reversed([t.name for t in sort_tables([reflected.tables[n] for n in names])]):
             archive = archive_name(name, None, self.stamp)
-            yield ops.PurgeTable(table=name, rows=self.count(name), archive=archive, detail=f"→ {archive}")
+            yield ops.PurgeTable(
+                table=name, rows=self.counter.rows(name), archive=archive, detail=f"→ {archive}"
+            )
 
     # -- one diff at a time -----------------------------------------------------------------
 
     def add_column(self, diff: Diff) -> Iterator[ops.Op]:
         if (diff.table, diff.name) in self.added:
             yield ops.AddColumn(
-                table=diff.table, column=diff.name, rows=self.count(diff.table), definition=diff.target
+                table=diff.table, column=diff.name, rows=self.counter.rows(diff.table), definition=diff.target
             )
 
     def remove_column(self, diff: Diff) -> Iterator[ops.Op]:
         if (diff.table, diff.name) not in self.removed:
             return
-        rows = self.count(diff.table, lambda c: c.is_not(None), diff.name)
+        rows = self.counter.values(diff.table, diff.name or "")
         if not self.purge:
-            yield ops.RetireColumn(table=diff.table, column=diff.name, rows=rows, detail="data kept")
+            yield ops.RetireColumn(table=diff.table, column=diff.name, rows=rows)
             return
         archive = archive_name(diff.table, diff.name, self.stamp)
         yield ops.PurgeColumn(
             table=diff.table, column=diff.name, rows=rows, archive=archive, detail=f"→ {archive}"
         )
 
-    def _type_change(self, diff: Diff) -> Iterator[ops.Op]:
+    def change_type(self, diff: Diff) -> Iterator[ops.Op]:
         dialect = self.conn.dialect
         change = classify(diff.live, diff.target, dialect)
         if change is TypeChange.SAME:
@@ -230,7 +215,7 @@ class _Planner:
         yield kind(
             table=diff.table,
             column=diff.name,
-            rows=self.count(diff.table, where, diff.name),
+            rows=self.counter.rows_where(diff.table, diff.name or "", where),
             detail=f"{diff.live.compile(dialect)} → {diff.target.compile(dialect)}",
             archive=archive_name(diff.table, diff.name, self.stamp) if kind.destructive else None,
             old_type=diff.live,
@@ -246,7 +231,7 @@ class _Planner:
             return
         step = ops.AddUniqueConstraint(**self._about(diff), constraint=diff.target)
         names = [c.name for c in diff.target.columns]
-        duplicated = self._duplicates(diff.table, names)
+        duplicated = self.counter.duplicates(diff.table, names)
         if duplicated:
             listed = ", ".join(names)
             reason = Label(
@@ -276,38 +261,35 @@ class _Planner:
             yield ops.DropForeignKey(**self._about(diff), constraint=diff.target)
 
     def _drops(self, diff: Diff) -> bool:
-        """Whether to drop this index or constraint: not if it goes (or stays) with its column or table."""
-        return diff.table not in self.gone_tables and not self._columns(diff) & self.removed
+        """Whether to drop this index or constraint: not if it stays with a retired column or goes
+        with its table. Those of purged columns are dropped first, as SQLite's rebuild needs."""
+        return diff.table not in self.gone_tables and (self.purge or not self._columns(diff) & self.removed)
 
     def _about(self, diff: Diff) -> dict[str, Any]:
         """The common fields of an index or constraint step."""
-        detail = ", ".join(c.name for c in diff.target.columns)
-        referred = getattr(diff.target, "referred_table", None)
-        if referred is not None:
-            detail = f"({detail}) → {referred.name}"
-        return {"table": diff.table, "column": diff.name, "rows": self.count(diff.table), "detail": detail}
+        return {
+            "table": diff.table,
+            "column": diff.name,
+            "rows": self.counter.rows(diff.table),
+            "detail": _describe(diff.target),
+        }
 
     @staticmethod
     def _columns(diff: Diff) -> set[tuple[str, str]]:
         return {(diff.table, c.name) for c in diff.target.columns}
 
-    def _duplicates(self, name: str, names: list[str]) -> int:
-        """How many values of ``names`` occur more than once (NULLs never collide)."""
-        columns = [column(n) for n in names]
-        groups = (
-            select(*columns)
-            .select_from(table(name))
-            .where(*(c.is_not(None) for c in columns))
-            .group_by(*columns)
-            .having(func.count() > 1)
-        )
-        return int(self.conn.scalar(select(func.count()).select_from(groups.subquery())) or 0)
+
+def _describe(target: Any) -> str:
+    """An index or constraint's columns, and for a foreign key the table it points at."""
+    columns = ", ".join(c.name for c in target.columns)
+    referred = getattr(target, "referred_table", None)
+    return f"({columns}) → {referred.name}" if referred is not None else columns
 
 
 HANDLERS: dict[str, Callable[[_Planner, Diff], Iterator[ops.Op]]] = {
     "add_column": _Planner.add_column,
     "remove_column": _Planner.remove_column,
-    "modify_type": _Planner._type_change,
+    "modify_type": _Planner.change_type,
     "add_index": _Planner.add_index,
     "remove_index": _Planner.remove_index,
     "add_constraint": _Planner.add_unique,
