@@ -8,12 +8,26 @@ so that schema changes are as transactional on SQLite as on PostgreSQL.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy import Engine
 from sqlalchemy import create_engine
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+
+READ_ONLY = "loom_read_only"
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A read-only transaction, which on SQLite runs beside a writer instead of queueing."""
+    with engine.connect() as conn:
+        conn.execution_options(**{READ_ONLY: True})
+        with conn.begin():
+            yield conn
 
 
 def normalize_url(url: str) -> str:
@@ -48,8 +62,10 @@ def _make_sqlite_transactional(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
         # IMMEDIATE takes the write lock up front, so concurrent writers queue instead of
-        # failing with "database is locked" when they upgrade a read transaction.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # failing with "database is locked" when they upgrade a read transaction. Reads
+        # (see ``reading``) take no lock and run beside a writer, as WAL allows.
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def is_postgres(engine: Engine) -> bool:

@@ -28,8 +28,11 @@ from typing import TypeVar
 from alembic.migration import MigrationContext
 from alembic.operations import BatchOperations
 from alembic.operations import Operations
+from sqlalchemy import Column
 from sqlalchemy import Connection
+from sqlalchemy import DefaultClause
 from sqlalchemy import Engine
+from sqlalchemy import ForeignKey
 from sqlalchemy import column
 from sqlalchemy import func
 from sqlalchemy import table
@@ -139,7 +142,21 @@ def _create_table(context: _Context, step: ops.CreateTable) -> None:
 @applies(ops.AddColumn)
 def _add_column(context: _Context, step: ops.AddColumn) -> None:
     # Inline REFERENCES: the one way SQLite can add a foreign key without a rebuild.
-    context.operations.add_column(step.table, step.definition, inline_references=True)
+    context.operations.add_column(step.table, _detached(step.definition), inline_references=True)
+
+
+def _detached(target: Column[Any]) -> Column[Any]:
+    """A copy of a target column outside its table, with its foreign key.
+
+    ``Column._copy()`` (which Alembic uses) leaves out foreign keys already bound to a
+    table's constraint, so the new column would silently lack its REFERENCES.
+    """
+    keys = [
+        ForeignKey(fk.target_fullname, ondelete=fk.ondelete, onupdate=fk.onupdate, name=fk.name)
+        for fk in target.foreign_keys
+    ]
+    default = target.server_default.arg if isinstance(target.server_default, DefaultClause) else None
+    return Column(target.name, target.type, *keys, nullable=target.nullable, server_default=default)
 
 
 @applies(ops.RenameColumn)

@@ -26,7 +26,10 @@ class MigrationRefused(MigrationError):
         self.plan = plan
         lines = [f"migration refused, nothing was changed: {len(plan.refused)} step(s) not allowed"]
         for refusal in plan.refused:
-            lines.append(f"  {refusal.step.kind} {refusal.step.target}: {refusal.reason.get('en')}")
+            needs = ""
+            if refusal.flag:
+                needs = f"; needs --{refusal.flag.replace('_', '-')} ({refusal.flag}=True)"
+            lines.append(f"  {refusal.step.kind} {refusal.step.target}: {refusal.reason.get('en')}{needs}")
         super().__init__("\n".join(lines))
 
 

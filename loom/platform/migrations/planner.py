@@ -103,11 +103,7 @@ def _needs_flag(step: ops.Op, flags: dict[str, bool]) -> bool:
 
 
 def _refusal(step: ops.Op) -> ops.Refusal:
-    option = f"--{(step.needs or '').replace('_', '-')}"
-    reason = Label(
-        f"可能改变或丢失 {step.rows} 行数据；加 {option} 会先归档这些数据再执行",
-        f"may change or lose data in {step.rows} row(s); {option} archives them first and applies it",
-    )
+    reason = Label(f"可能改变或丢失 {step.rows} 行数据", f"may change or lose data in {step.rows} row(s)")
     return ops.Refusal(step, reason, step.needs)
 
 

@@ -28,7 +28,9 @@ TEXT = {
         "{steps} step(s): {safe} safe, {destructive} destructive, {retired} retired (data kept).",
     ),
     "refused": Label("以下步骤被拒绝，未做任何更改：", "Refused, nothing will be changed:"),
-    "needs": Label("需要 --{flag}", "needs --{flag}"),
+    "needs": Label(
+        "；加 --{flag} 重新运行（会先归档这些数据）", "; rerun with --{flag}, which archives the data first"
+    ),
 }
 
 
@@ -51,7 +53,7 @@ def render_plan(plan: Plan, lang: str = "en") -> str:
     for refusal in plan.refused:
         needs = TEXT["needs"].get(lang).format(flag=refusal.flag.replace("_", "-")) if refusal.flag else ""
         step = refusal.step
-        lines.append(f"  ✗ {step.label.get(lang)} {step.target}: {refusal.reason.get(lang)} {needs}".rstrip())
+        lines.append(f"  ✗ {step.label.get(lang)} {step.target}: {refusal.reason.get(lang)}{needs}")
     return "\n".join(lines)
 
 

@@ -46,8 +46,5 @@ def record_change(
     user_id: int | None,
     at: dt.datetime,
 ) -> None:
-    conn.execute(
-        insert(table).values(
-            at=at, user_id=user_id, entity=entity, record_id=record_id, action=action, changes=dict(changes)
-        )
-    )
+    row = {"at": at, "user_id": user_id, "entity": entity, "record_id": record_id, "action": action}
+    conn.execute(insert(table), {**row, "changes": dict(changes)})

@@ -69,6 +69,8 @@ def default_value(field: Field, actor: Actor, now: dt.datetime) -> Any:
 def apply_computed(entity: Entity, record: dict[str, Any], actor: Actor, now: dt.datetime) -> None:
     """Set every computed field; twice, so one may read another declared after it."""
     computed = [f for f in entity.fields if f.compute is not None]
+    if not computed:
+        return
     for _ in range(2 if len(computed) > 1 else 1):
         names = variables(entity, record, actor, now)
         for field in computed:
@@ -100,6 +102,8 @@ def stored_value(field: Field, value: Any) -> Any:
 def broken_rules(
     entity: Entity, record: Mapping[str, Any], actor: Actor, now: dt.datetime
 ) -> list[FieldError]:
+    if not entity.rules:
+        return []
     names = variables(entity, record, actor, now)
     errors = []
     for rule in entity.rules:

@@ -16,6 +16,7 @@ from typing import Any
 
 from marshmallow import ValidationError
 from sqlalchemy import Connection
+from sqlalchemy import bindparam
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import func
 from sqlalchemy import insert
@@ -27,6 +28,7 @@ from loom.metadata.catalog import Entity
 from loom.metadata.catalog import Field
 
 from ..actor import Actor
+from ..database import reading
 from ..runtime import Runtime
 from ..tables import REFERENCES
 from ..tables import RecordTables
@@ -70,14 +72,14 @@ class RecordService:
     def get(
         self, entity: str, record_id: int, actor: Actor, *, conn: Connection | None = None
     ) -> dict[str, Any]:
-        with self._transaction(conn) as c:
+        with self._transaction(conn, read=True) as c:
             tables = self._tables(entity)
             return self._read(c, tables, record_id)
 
     def list(self, entity: str, query: ListQuery, actor: Actor, *, conn: Connection | None = None) -> Page:
         """One page of records; related rows only for the table/many fields named in ``fields``."""
         tables = self._tables(entity)
-        with self._transaction(conn) as c:
+        with self._transaction(conn, read=True) as c:
             rows, page = self._lister.run(c, tables, query)
             related = _related_subset(tables, query.fields)
             if rows and (related.links or related.children):
@@ -99,12 +101,14 @@ class RecordService:
             row.update(created_at=now, updated_at=now, created_by=actor.id, updated_by=actor.id, version=1)
             row["owner"] = data.get("owner") if actor.is_system and data.get("owner") else actor.id
             self._number(c, tables.entity, row, now)
-            with _integrity_as_conflict(c):
-                record_id = c.execute(
-                    insert(tables.table).values(row).returning(tables.table.c.id)
-                ).scalar_one()
+            table = tables.table
+            with _integrity_as_conflict():
+                # Values as parameters, not in the statement: one cached statement per table.
+                stored = c.execute(insert(table).returning(*table.c), row).mappings().one()
+                record_id = stored["id"]
                 self._write_related(c, tables, record_id, values)
-            record = self._read(c, tables, record_id)
+            record = dict(stored)
+            self._read_related(c, tables, [record])
             self._audit_entry(c, tables.entity, record_id, "create", diff({}, _audited(record)), actor, now)
             return record
 
@@ -129,13 +133,14 @@ class RecordService:
             row = self._row_values(tables.entity, values)
             row.update(updated_at=now, updated_by=actor.id, version=before["version"] + 1)
             table = tables.table
-            statement = (
-                sql_update(table)
-                .where(table.c.id == record_id, table.c.version == before["version"])
-                .values(row)
+            statement = sql_update(table).where(
+                table.c.id == bindparam("_id"), table.c.version == bindparam("_version")
             )
-            with _integrity_as_conflict(c):
-                if c.execute(statement).rowcount != 1:
+            with _integrity_as_conflict():
+                if (
+                    c.execute(statement, {**row, "_id": record_id, "_version": before["version"]}).rowcount
+                    != 1
+                ):
                     raise Conflict(expected=before["version"], actual=before["version"] + 1)
                 self._write_related(c, tables, record_id, values, replace=True)
             after = self._read(c, tables, record_id)
@@ -391,9 +396,9 @@ class RecordService:
             values.update(parent_id=parent_id, position=position)
             row_id = row.get("id")
             if row_id in kept:
-                c.execute(sql_update(table).where(table.c.id == row_id).values(values))
+                c.execute(sql_update(table).where(table.c.id == bindparam("_id")), {**values, "_id": row_id})
             else:
-                row_id = c.execute(insert(table).values(values).returning(table.c.id)).scalar_one()
+                row_id = c.execute(insert(table).returning(table.c.id), values).scalar_one()
             self._write_related(c, child, row_id, row, replace=True)
 
     def _audit_entry(
@@ -454,15 +459,16 @@ class RecordService:
         return self.runtime.schema.of(entity)
 
     @contextmanager
-    def _transaction(self, conn: Connection | None) -> Iterator[Connection]:
+    def _transaction(self, conn: Connection | None, read: bool = False) -> Iterator[Connection]:
+        """The caller's transaction if it passed one, else a new one (read-only for reads)."""
         if conn is not None:
             yield conn
             return
-        with self.runtime.engine.begin() as c:
+        with reading(self.runtime.engine) if read else self.runtime.engine.begin() as c:
             yield c
 
     def count(self, entity: str, *, conn: Connection | None = None) -> int:
-        with self._transaction(conn) as c:
+        with self._transaction(conn, read=True) as c:
             table = self._tables(entity).table
             return c.execute(select(func.count()).select_from(table)).scalar_one()
 
@@ -473,11 +479,13 @@ def _audited(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @contextmanager
-def _integrity_as_conflict(c: Connection) -> Iterator[None]:
-    """A constraint the checks could not foresee (a concurrent writer) is a conflict, not a crash."""
+def _integrity_as_conflict() -> Iterator[None]:
+    """A constraint the checks could not foresee (a concurrent writer) is a conflict, not a crash.
+
+    The transaction is lost either way, so no savepoint is spent on every write.
+    """
     try:
-        with c.begin_nested():
-            yield
+        yield
     except IntegrityError:
         raise IntegrityConflict() from None
 
