@@ -131,24 +131,28 @@ def migrate(
     except (LoomError, SQLAlchemyError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
-    error = None
-    if plan.refused:
-        error = str(migrations.MigrationRefused(plan))
-    elif apply_plan and plan.pending:
+    if output == "text":
+        click.echo(migrations.render_plan(plan, lang))
+    error = str(migrations.MigrationRefused(plan)) if plan.refused else None
+    applying = apply_plan and not plan.refused and bool(plan.pending)
+    if applying:
+        label = {"en": "applying", "zh": "执行中"}[lang]
         try:
-            with click.progressbar(length=len(plan.pending), label="migrating", file=sys.stderr) as bar:
+            with click.progressbar(length=len(plan.pending), label=label, file=sys.stderr) as bar:
                 migrations.apply(plan, runtime.engine, on_step=lambda _step: bar.update(1))
         except migrations.MigrationError as exc:
             error = str(exc)
     if output == "json":
-        applied = apply_plan and error is None
-        click.echo(json.dumps({"ok": error is None, "applied": applied, "error": error, **plan.as_dict()},
-                              ensure_ascii=False, indent=2))  # fmt: skip
-    else:
-        click.echo(migrations.render_plan(plan, lang))
-        if error is None and apply_plan and plan.pending:
-            done = {"en": f"applied {len(plan.pending)} step(s)", "zh": f"已执行 {len(plan.pending)} 步"}
-            click.echo(click.style("✓ ", fg="green") + done[lang])
+        report = {
+            "ok": error is None,
+            "applied": applying and error is None,
+            "error": error,
+            **plan.as_dict(),
+        }
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    elif applying and error is None:
+        done = {"en": f"applied {len(plan.pending)} step(s)", "zh": f"已执行 {len(plan.pending)} 步"}
+        click.echo(click.style("✓ ", fg="green") + done[lang])
     if error is not None:
         click.echo(click.style("✗ ", fg="red") + error, err=True)
         sys.exit(1)

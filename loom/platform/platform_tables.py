@@ -56,6 +56,27 @@ def define(metadata: MetaData) -> None:
         Column("created_at", UTCDateTime(), nullable=False),
     )
     _table(
+        "loom_memberships",
+        metadata,
+        Column("user_id", ID_TYPE, ForeignKey("loom_users.id", ondelete="CASCADE"), primary_key=True),
+        Column("role", String(63), primary_key=True),
+    )
+    _table(
+        "loom_tokens",
+        metadata,
+        Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+        Column(
+            "user_id", ID_TYPE, ForeignKey("loom_users.id", ondelete="CASCADE"), nullable=False, index=True
+        ),
+        Column("name", String(120), nullable=False),
+        Column("prefix", String(16), nullable=False),
+        Column("token_hash", String(64), nullable=False, unique=True),
+        Column("created_at", UTCDateTime(), nullable=False),
+        Column("expires_at", UTCDateTime()),
+        Column("revoked_at", UTCDateTime()),
+        Column("last_used_at", UTCDateTime()),
+    )
+    _table(
         "loom_files",
         metadata,
         Column("id", ID_TYPE, primary_key=True, autoincrement=True),

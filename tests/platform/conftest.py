@@ -28,6 +28,8 @@ SHOP = {
           - {name: email, type: email}
           - {name: website, type: url}
           - {name: phone, type: phone, search: true}
+        permissions:
+          - {role: employee, create: true, read: all, write: all, delete: all}
         """,
     "entities/order.yaml": """\
         kind: entity
@@ -59,6 +61,8 @@ SHOP = {
             field: notes
             message: {zh: 折扣超过 10% 需要说明, en: A discount over 10% needs a note}
         list: {columns: [number, title, total], filters: [status], sort: -created_at}
+        permissions:
+          - {role: employee, create: true, read: all, write: all, delete: all}
         """,
     "entities/order_line.yaml": """\
         kind: entity

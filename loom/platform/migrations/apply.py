@@ -33,6 +33,7 @@ from sqlalchemy import Connection
 from sqlalchemy import DefaultClause
 from sqlalchemy import Engine
 from sqlalchemy import ForeignKey
+from sqlalchemy import ForeignKeyConstraint
 from sqlalchemy import column
 from sqlalchemy import func
 from sqlalchemy import table
@@ -141,19 +142,28 @@ def _create_table(context: _Context, step: ops.CreateTable) -> None:
 
 @applies(ops.AddColumn)
 def _add_column(context: _Context, step: ops.AddColumn) -> None:
-    # Inline REFERENCES: the one way SQLite can add a foreign key without a rebuild.
-    context.operations.add_column(step.table, _detached(step.definition), inline_references=True)
+    new = _detached(step.definition)
+    if new.foreign_keys and context.conn.dialect.name == "sqlite":
+        # SQLite could take an inline REFERENCES, but SQLAlchemy reflects no ON DELETE from
+        # it, so the next rebuild of the table would lose it: rebuild now with a table-level key.
+        with context.alter(step.table, recreate="always") as batch:
+            batch.add_column(new)
+        return
+    context.operations.add_column(step.table, new, inline_references=True)
 
 
 def _detached(target: Column[Any]) -> Column[Any]:
-    """A copy of a target column outside its table, with its foreign key.
+    """A copy of a target column outside its table, with its (named) foreign key.
 
     ``Column._copy()`` (which Alembic uses) leaves out foreign keys already bound to a
     table's constraint, so the new column would silently lack its REFERENCES.
     """
     keys = [
-        ForeignKey(fk.target_fullname, ondelete=fk.ondelete, onupdate=fk.onupdate, name=fk.name)
+        ForeignKey(
+            fk.target_fullname, ondelete=fk.ondelete, onupdate=fk.onupdate, name=_fk_name(fk.constraint)
+        )
         for fk in target.foreign_keys
+        if fk.constraint is not None
     ]
     default = target.server_default.arg if isinstance(target.server_default, DefaultClause) else None
     return Column(target.name, target.type, *keys, nullable=target.nullable, server_default=default)
@@ -224,18 +234,21 @@ def _drop_unique(context: _Context, step: ops.DropUniqueConstraint) -> None:
 @applies(ops.AddForeignKey)
 def _add_foreign_key(context: _Context, step: ops.AddForeignKey) -> None:
     fk = step.constraint
-    columns = [c.name for c in fk.columns]
-    # A rebuild (SQLite) needs a name; PostgreSQL would make up the same kind of name.
-    name = fk.name or index_name(step.table, [*columns, fk.referred_table.name], "fk")
     with context.alter(step.table) as batch:
         batch.create_foreign_key(
-            name,
+            _fk_name(fk),
             fk.referred_table.name,
-            columns,
+            [c.name for c in fk.columns],
             [e.column.name for e in fk.elements],
             ondelete=fk.ondelete,
             onupdate=fk.onupdate,
         )
+
+
+def _fk_name(fk: ForeignKeyConstraint) -> str:
+    """The key's own name, or one made up: a rebuild (SQLite) cannot add an unnamed key."""
+    columns = [c.name for c in fk.columns]
+    return fk.name or index_name(fk.table.name, [*columns, fk.referred_table.name], "fk")
 
 
 @applies(ops.DropForeignKey)

@@ -22,6 +22,7 @@ from sqlalchemy.schema import sort_tables_and_constraints
 from loom.metadata.catalog import Catalog
 from loom.metadata.catalog import Label
 
+from ..database import reading
 from ..runtime import Runtime
 from ..tables import Schema
 from ..tables import build_schema
@@ -80,7 +81,7 @@ def plan(
     else:
         engine, schema = source, schema or build_schema(catalog)
     flags = {ops.PURGE_RETIRED: purge_retired, ops.ALLOW_DESTRUCTIVE: allow_destructive}
-    with engine.connect() as conn:
+    with reading(engine) as conn:  # a plan only reads; on SQLite it need not block writers
         planner = _Planner(conn, schema, purge_retired)
         steps = planner.steps(compare(conn, schema.metadata, owner(catalog, schema.metadata)))
         refused = [*planner.refused, *(_refusal(step) for step in steps if _needs_flag(step, flags))]

@@ -97,17 +97,32 @@ class Lister:
         self.schemas = schemas
 
     def run(
-        self, c: Connection, tables: RecordTables, query: ListQuery, scope: ColumnElement[bool] | None = None
+        self,
+        c: Connection,
+        tables: RecordTables,
+        query: ListQuery,
+        scope: ColumnElement[bool] | None = None,
+        hidden: frozenset[str] = frozenset(),
     ) -> tuple[list[dict[str, Any]], Page]:
-        """Rows of one page (without related rows) and the page description."""
+        """Rows of one page (without related rows) and the page description.
+
+        ``scope`` limits the rows to those the actor may read; ``hidden`` fields can be
+        neither filtered, searched nor sorted on, or their values would leak.
+        """
         entity, table = tables.entity, tables.table
         errors: list[FieldError] = []
-        where = [self._condition(tables, cond, f"filter.{i}", errors) for i, cond in enumerate(query.filters)]
+        where = []
+        for i, cond in enumerate(query.filters):
+            if cond.field.partition(".")[0] in hidden:
+                errors.append(FieldError(f"filter.{i}", "bad_field", {"field": cond.field}))
+            else:
+                where.append(self._condition(tables, cond, f"filter.{i}", errors))
         if query.q:
-            where.append(self._search(tables, query.q))
+            where.append(self._search(tables, query.q, hidden))
         if scope is not None:
             where.append(scope)
-        order = self._sort_keys(entity, query.sort or entity.list.sort, errors)
+        keys = query.sort or tuple(k for k in entity.list.sort if k.lstrip("-") not in hidden)
+        order = self._sort_keys(entity, keys, errors, hidden)
         if not 1 <= query.page_size <= 500:
             errors.append(FieldError("page_size", "max", {"max": 500}))
         if errors:
@@ -187,11 +202,12 @@ class Lister:
             return _INVALID
         return parsed if cond.op in ("in", "not_in", "between") else parsed[0]
 
-    def _search(self, tables: RecordTables, text: str) -> ColumnElement[bool]:
+    def _search(self, tables: RecordTables, text: str, hidden: frozenset[str]) -> ColumnElement[bool]:
         entity, table = tables.entity, tables.table
         names = [f.name for f in entity.fields if f.search and f.type in SEARCHABLE]
         if not names and entity.title_field:
             names = [entity.title_field]
+        names = [n for n in names if n not in hidden]
         if not names:
             return true()
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -200,13 +216,13 @@ class Lister:
     # -- sorting, columns, paging ----------------------------------------------------------
 
     def _sort_keys(
-        self, entity: Entity, keys: tuple[str, ...], errors: list[FieldError]
+        self, entity: Entity, keys: tuple[str, ...], errors: list[FieldError], hidden: frozenset[str]
     ) -> list[tuple[str, bool]]:
         order = []
         for key in keys:
             name = key.lstrip("-")
             direct = entity.has_field(name) and entity.field(name).type not in ("table", "many")
-            if not (direct or name in SYSTEM_SORTABLE):
+            if not (direct or name in SYSTEM_SORTABLE) or name in hidden:
                 errors.append(FieldError("sort", "bad_field", {"field": name}))
                 continue
             if name != "flow_status" or entity.has_flow:

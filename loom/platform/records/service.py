@@ -18,6 +18,7 @@ from marshmallow import ValidationError
 from sqlalchemy import Connection
 from sqlalchemy import bindparam
 from sqlalchemy import delete as sql_delete
+from sqlalchemy import false
 from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import select
@@ -33,6 +34,7 @@ from ..runtime import Runtime
 from ..tables import REFERENCES
 from ..tables import RecordTables
 from . import logic
+from .access import Access
 from .audit import diff
 from .audit import jsonable
 from .audit import record_change
@@ -40,6 +42,7 @@ from .errors import Conflict
 from .errors import FieldError
 from .errors import IntegrityConflict
 from .errors import NotFound
+from .errors import PermissionDenied
 from .errors import Referenced
 from .errors import ValidationFailed
 from .numbering import next_number
@@ -62,6 +65,7 @@ class RecordService:
         tz = runtime.site.settings.time_zone if runtime.site else "Asia/Shanghai"
         self.schemas = Schemas(runtime.catalog, tz)
         self._lister = Lister(runtime.schema, self.schemas)
+        self.access = Access(runtime)
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         tables = runtime.schema.metadata.tables
         self._series = tables["loom_number_series"]
@@ -72,18 +76,24 @@ class RecordService:
     def get(
         self, entity: str, record_id: int, actor: Actor, *, conn: Connection | None = None
     ) -> dict[str, Any]:
+        tables = self._tables(entity)
         with self._transaction(conn, read=True) as c:
-            tables = self._tables(entity)
-            return self._read(c, tables, record_id)
+            decision = self.access.require(actor, tables.entity, "read")
+            record = self._read(c, tables, record_id, where=self.access.clause(c, actor, tables, decision))
+            return self.access.shown(actor, tables.entity, record)
 
     def list(self, entity: str, query: ListQuery, actor: Actor, *, conn: Connection | None = None) -> Page:
         """One page of records; related rows only for the table/many fields named in ``fields``."""
         tables = self._tables(entity)
         with self._transaction(conn, read=True) as c:
-            rows, page = self._lister.run(c, tables, query)
+            decision = self.access.require(actor, tables.entity, "read")
+            scope = self.access.clause(c, actor, tables, decision)
+            hidden = self.access.hidden(actor, tables.entity)
+            rows, page = self._lister.run(c, tables, query, scope=scope, hidden=hidden)
             related = _related_subset(tables, query.fields)
             if rows and (related.links or related.children):
                 self._read_related(c, related, rows)
+            rows = [self.access.shown(actor, tables.entity, r) for r in rows] if hidden else rows
             return Page(
                 rows, page.total, page.total_is_lower_bound, page.next_cursor, page.page, page.page_size
             )
@@ -96,6 +106,7 @@ class RecordService:
         tables = self._tables(entity)
         now = self.clock()
         with self._transaction(conn) as c:
+            self.access.require(actor, tables.entity, "create")
             values = self._prepare(c, tables, dict(data), actor, now, existing=None)
             row = self._row_values(tables.entity, values)
             row.update(created_at=now, updated_at=now, created_by=actor.id, updated_by=actor.id, version=1)
@@ -110,7 +121,7 @@ class RecordService:
             record = dict(stored)
             self._read_related(c, tables, [record])
             self._audit_entry(c, tables.entity, record_id, "create", diff({}, _audited(record)), actor, now)
-            return record
+            return self.access.shown(actor, tables.entity, record)
 
     def update(
         self,
@@ -125,7 +136,7 @@ class RecordService:
         tables = self._tables(entity)
         now = self.clock()
         with self._transaction(conn) as c:
-            before = self._read(c, tables, record_id, lock=True)
+            before = self._writable(c, tables, record_id, actor, "write")
             expected = version if version is not None else changes.get("version")
             if expected is not None and expected != before["version"]:
                 raise Conflict(expected=expected, actual=before["version"])
@@ -146,7 +157,7 @@ class RecordService:
             after = self._read(c, tables, record_id)
             changed = diff(_audited(before), _audited(after))
             self._audit_entry(c, tables.entity, record_id, "update", changed, actor, now)
-            return after
+            return self.access.shown(actor, tables.entity, after)
 
     def delete(
         self,
@@ -160,7 +171,7 @@ class RecordService:
         tables = self._tables(entity)
         now = self.clock()
         with self._transaction(conn) as c:
-            before = self._read(c, tables, record_id, lock=True)
+            before = self._writable(c, tables, record_id, actor, "delete")
             if version is not None and version != before["version"]:
                 raise Conflict(expected=version, actual=before["version"])
             try:
@@ -184,7 +195,7 @@ class RecordService:
         """Validated, complete values of a record (with children) ready to be stored."""
         entity = tables.entity
         errors: list[FieldError] = []
-        given = self._strip_input(entity, data, actor, errors)
+        given = self._strip_input(entity, data, actor, errors, existing)
         if existing is None:
             for field in entity.fields:
                 if field.name not in given and field.default is not None and field.type not in SERVER_OWNED:
@@ -195,7 +206,7 @@ class RecordService:
         logic.apply_computed(entity, record, actor, now)
         if not errors:
             errors += self._missing_required(entity, record, prefix="")
-            errors += self._links_exist(c, entity, loaded)
+            errors += self._links_exist(c, entity, loaded, actor)
             errors += self._unique(c, tables, record, existing)
             errors += logic.broken_rules(entity, record, actor, now)
         if errors:
@@ -203,10 +214,16 @@ class RecordService:
         return record
 
     def _strip_input(
-        self, entity: Entity, data: dict[str, Any], actor: Actor, errors: list[FieldError]
+        self,
+        entity: Entity,
+        data: dict[str, Any],
+        actor: Actor,
+        errors: list[FieldError],
+        existing: Mapping[str, Any] | None,
     ) -> dict[str, Any]:
-        """Drop server-owned values; refuse business-readonly fields from users."""
+        """Drop server-owned values; refuse readonly and hidden fields (unless unchanged)."""
         given = {}
+        locked = self.access.locked(actor, entity)
         for key, value in data.items():
             if key in SYSTEM_INPUT or key == "owner":
                 continue
@@ -214,8 +231,9 @@ class RecordService:
                 field = entity.field(key)
                 if field.type in SERVER_OWNED:
                     continue
-                if field.readonly and not actor.is_system:
-                    errors.append(FieldError(key, "readonly"))
+                if key in locked:
+                    if existing is None or jsonable(existing.get(key)) != jsonable(value):
+                        errors.append(FieldError(key, "readonly"))
                     continue
                 if field.type == "table" and isinstance(value, list):
                     value = [self._strip_row(field, row) for row in value]
@@ -270,7 +288,10 @@ class RecordService:
             if f.required and f.type not in SERVER_OWNED and record.get(f.name) in (None, "", [])
         ]
 
-    def _links_exist(self, c: Connection, entity: Entity, loaded: Mapping[str, Any]) -> list[FieldError]:
+    def _links_exist(
+        self, c: Connection, entity: Entity, loaded: Mapping[str, Any], actor: Actor
+    ) -> list[FieldError]:
+        """Linked records must exist and be readable by the actor (no probing by linking)."""
         errors = []
         for field in entity.fields:
             value = loaded.get(field.name)
@@ -282,7 +303,13 @@ class RecordService:
             if field.type in ("file", "image"):
                 errors += self._file_errors(c, field, target, ids)
                 continue
-            found = set(c.execute(select(target.c.id).where(target.c.id.in_(ids))).scalars())
+            query = select(target.c.id).where(target.c.id.in_(ids))
+            if field.type in ("link", "many"):
+                linked = self.runtime.schema.of(field.entity or "")
+                decision = self.access.permissions.decide(actor, linked.entity, "read")
+                scope = self.access.clause(c, actor, linked, decision) if decision.allowed else false()
+                query = query.where(scope) if scope is not None else query
+            found = set(c.execute(query).scalars())
             errors += [FieldError(field.name, "link_not_found", {"id": i}) for i in ids if i not in found]
         return errors
 
@@ -412,11 +439,34 @@ class RecordService:
 
     # -- reading rows ----------------------------------------------------------------------
 
+    def _writable(
+        self, c: Connection, tables: RecordTables, record_id: int, actor: Actor, operation: str
+    ) -> dict[str, Any]:
+        """The record, locked, if the actor may change it; a record they cannot even see is not found."""
+        decision = self.access.require(actor, tables.entity, operation)
+        try:
+            return self._read(
+                c, tables, record_id, lock=True, where=self.access.clause(c, actor, tables, decision)
+            )
+        except NotFound:
+            read = self.access.permissions.decide(actor, tables.entity, "read")
+            if read.allowed:
+                self._read(c, tables, record_id, where=self.access.clause(c, actor, tables, read))
+                raise PermissionDenied(operation=operation, entity=tables.entity.qualified_name) from None
+            raise
+
     def _read(
-        self, c: Connection, tables: RecordTables, record_id: int, lock: bool = False
+        self,
+        c: Connection,
+        tables: RecordTables,
+        record_id: int,
+        lock: bool = False,
+        where: Any = None,
     ) -> dict[str, Any]:
         table = tables.table
         query = select(table).where(table.c.id == record_id)
+        if where is not None:
+            query = query.where(where)
         if lock and c.dialect.name == "postgresql":
             query = query.with_for_update()
         row = c.execute(query).mappings().first()

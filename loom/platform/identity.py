@@ -1,0 +1,218 @@
+"""Users, departments, roles and API tokens.
+
+Passwords are hashed with scrypt (Werkzeug's default); tokens are random, shown once, and
+stored only as a SHA-256 hash, so a leaked database holds no usable credential. The
+department tree answers "who is in my department, or below it" for data scopes and
+"who is my manager, N levels up" for approvals.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy import Table
+from sqlalchemy import delete
+from sqlalchemy import insert
+from sqlalchemy import select
+from sqlalchemy import update
+from werkzeug.security import check_password_hash
+from werkzeug.security import generate_password_hash
+
+from loom.errors import LoomError
+from loom.metadata.index import BUILTIN_ROLES
+
+from .actor import Actor
+from .database import reading
+from .runtime import Runtime
+
+TOKEN_PREFIX = "loom_"
+# Compared against when a login is unknown, so timing does not tell which logins exist.
+_DUMMY_HASH = generate_password_hash("not a password")
+
+
+class IdentityError(LoomError):
+    """A user, department, role or token operation that cannot be done as asked."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewToken:
+    id: int
+    token: str  # shown once; only its hash is stored
+    expires_at: dt.datetime | None
+
+
+class Identity:
+    """Reads and writes identity rows; every method takes an optional caller transaction."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        tables = runtime.schema.metadata.tables
+        self.users = tables["loom_users"]
+        self.departments = tables["loom_departments"]
+        self.memberships = tables["loom_memberships"]
+        self.tokens = tables["loom_tokens"]
+
+    # -- roles -----------------------------------------------------------------------------
+
+    def known_roles(self) -> set[str]:
+        declared = {d.name for d in self.runtime.catalog.of_kind("role")}
+        return declared | set(BUILTIN_ROLES)
+
+    def _check_roles(self, roles: Iterable[str]) -> list[str]:
+        roles = list(dict.fromkeys(roles))
+        unknown = sorted(set(roles) - self.known_roles())
+        if unknown:
+            raise IdentityError(
+                f"unknown role(s): {', '.join(unknown)}; known: {', '.join(sorted(self.known_roles()))}"
+            )
+        return roles
+
+    # -- departments -----------------------------------------------------------------------
+
+    def create_department(
+        self, conn: Connection, name: str, parent_id: int | None = None, head_id: int | None = None
+    ) -> int:
+        values = {"name": name, "parent_id": parent_id, "head_id": head_id}
+        return conn.execute(insert(self.departments).returning(self.departments.c.id), values).scalar_one()
+
+    def set_head(self, conn: Connection, department_id: int, user_id: int | None) -> None:
+        conn.execute(
+            update(self.departments).where(self.departments.c.id == department_id).values(head_id=user_id)
+        )
+
+    # -- users -----------------------------------------------------------------------------
+
+    def create_user(
+        self,
+        conn: Connection,
+        login: str,
+        name: str,
+        *,
+        password: str | None = None,
+        email: str | None = None,
+        phone: str | None = None,
+        department_id: int | None = None,
+        manager_id: int | None = None,
+        roles: Iterable[str] = (),
+        locale: str = "zh_CN",
+    ) -> int:
+        login = login.strip()
+        if not login or len(login) > 64:
+            raise IdentityError("a login is 1 to 64 characters")
+        if conn.execute(select(self.users.c.id).where(self.users.c.login == login)).first():
+            raise IdentityError(f"login {login!r} is taken")
+        roles = self._check_roles(roles)
+        values = {
+            "login": login, "name": name or login, "email": email, "phone": phone, "active": True,
+            "locale": locale, "department_id": department_id, "manager_id": manager_id,
+            "password_hash": generate_password_hash(password) if password else None,
+            "created_at": dt.datetime.now(dt.UTC),
+        }  # fmt: skip
+        user_id = conn.execute(insert(self.users).returning(self.users.c.id), values).scalar_one()
+        self.set_roles(conn, user_id, roles)
+        return user_id
+
+    def set_roles(self, conn: Connection, user_id: int, roles: Iterable[str]) -> None:
+        roles = self._check_roles(roles)
+        conn.execute(delete(self.memberships).where(self.memberships.c.user_id == user_id))
+        if roles:
+            conn.execute(insert(self.memberships), [{"user_id": user_id, "role": r} for r in roles])
+
+    def set_password(self, conn: Connection, user_id: int, password: str) -> None:
+        conn.execute(
+            update(self.users)
+            .where(self.users.c.id == user_id)
+            .values(password_hash=generate_password_hash(password))
+        )
+
+    def user(self, conn: Connection, user_id: int) -> dict[str, Any] | None:
+        row = conn.execute(select(self.users).where(self.users.c.id == user_id)).mappings().first()
+        return dict(row) if row else None
+
+    def user_by_login(self, conn: Connection, login: str) -> dict[str, Any] | None:
+        row = conn.execute(select(self.users).where(self.users.c.login == login)).mappings().first()
+        return dict(row) if row else None
+
+    def actor(self, conn: Connection, user_id: int) -> Actor | None:
+        """The actor of an active user, with their roles (every user is an ``employee``)."""
+        user = self.user(conn, user_id)
+        if user is None or not user["active"]:
+            return None
+        roles = set(
+            conn.execute(
+                select(self.memberships.c.role).where(self.memberships.c.user_id == user_id)
+            ).scalars()
+        )
+        roles.add("employee")
+        return Actor(user["id"], user["login"], frozenset(roles), user["department_id"])
+
+    def authenticate(self, login: str, password: str) -> Actor | None:
+        with reading(self.runtime.engine) as conn:
+            user = self.user_by_login(conn, login)
+            stored = user["password_hash"] if user and user["password_hash"] else _DUMMY_HASH
+            if not check_password_hash(stored, password) or user is None or not user["active"]:
+                return None
+            return self.actor(conn, user["id"])
+
+    # -- tokens ----------------------------------------------------------------------------
+
+    def create_token(self, conn: Connection, user_id: int, name: str, days: int | None = 90) -> NewToken:
+        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        now = dt.datetime.now(dt.UTC)
+        expires = now + dt.timedelta(days=days) if days else None
+        values = {
+            "user_id": user_id, "name": name, "prefix": secret[:12], "token_hash": _digest(secret),
+            "created_at": now, "expires_at": expires,
+        }  # fmt: skip
+        token_id = conn.execute(insert(self.tokens).returning(self.tokens.c.id), values).scalar_one()
+        return NewToken(token_id, secret, expires)
+
+    def revoke_token(self, conn: Connection, token_id: int) -> bool:
+        statement = update(self.tokens).where(
+            self.tokens.c.id == token_id, self.tokens.c.revoked_at.is_(None)
+        )
+        return conn.execute(statement.values(revoked_at=dt.datetime.now(dt.UTC))).rowcount == 1
+
+    def actor_for_token(self, token: str) -> Actor | None:
+        """The actor a bearer token stands for, or None when unknown, revoked or expired."""
+        now = dt.datetime.now(dt.UTC)
+        with self.runtime.engine.begin() as conn:
+            row = (
+                conn.execute(select(self.tokens).where(self.tokens.c.token_hash == _digest(token)))
+                .mappings()
+                .first()
+            )
+            if (
+                row is None
+                or row["revoked_at"] is not None
+                or (row["expires_at"] and row["expires_at"] <= now)
+            ):
+                return None
+            conn.execute(update(self.tokens).where(self.tokens.c.id == row["id"]).values(last_used_at=now))
+            return self.actor(conn, row["user_id"])
+
+
+def department_subtree(conn: Connection, departments: Table, department_id: int) -> list[int]:
+    """A department and every department below it (one query: department trees are small)."""
+    rows = conn.execute(select(departments.c.id, departments.c.parent_id)).all()
+    children: dict[int | None, list[int]] = {}
+    for dept, parent in rows:
+        children.setdefault(parent, []).append(dept)
+    found: list[int] = []
+    stack = [department_id]
+    while stack:
+        current = stack.pop()
+        if current not in found:
+            found.append(current)
+            stack.extend(children.get(current, []))
+    return found
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,66 @@
+"""Permissions applied to queries and values inside the records service.
+
+Every read and write goes through here, whoever calls: a record outside the actor's
+scope is "not found" (its existence is not revealed), hidden fields never leave the
+service, and readonly or hidden fields cannot be written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import ColumnElement
+from sqlalchemy import Connection
+from sqlalchemy import select
+
+from loom.metadata.catalog import Entity
+
+from ..actor import Actor
+from ..identity import department_subtree
+from ..permissions import Decision
+from ..permissions import Permissions
+from ..runtime import Runtime
+from ..tables import RecordTables
+from .errors import PermissionDenied
+
+
+class Access:
+    def __init__(self, runtime: Runtime) -> None:
+        self.permissions = Permissions(runtime.catalog)
+        tables = runtime.schema.metadata.tables
+        self.users = tables["loom_users"]
+        self.departments = tables["loom_departments"]
+
+    def require(self, actor: Actor, entity: Entity, operation: str) -> Decision:
+        decision = self.permissions.decide(actor, entity, operation)
+        if not decision.allowed:
+            raise PermissionDenied(operation=operation, entity=entity.qualified_name)
+        return decision
+
+    def clause(
+        self, conn: Connection, actor: Actor, tables: RecordTables, decision: Decision
+    ) -> ColumnElement[bool] | None:
+        """The rows a decision covers, as a WHERE clause (None: every row)."""
+        owner = tables.table.c.owner
+        if decision.scope == "all":
+            return None
+        if decision.scope == "own" or actor.department_id is None:
+            return owner == actor.id
+        subtree = department_subtree(conn, self.departments, actor.department_id)
+        colleagues = select(self.users.c.id).where(self.users.c.department_id.in_(subtree))
+        return owner.in_(colleagues)
+
+    def hidden(self, actor: Actor, entity: Entity) -> frozenset[str]:
+        return self.permissions.hidden_fields(actor, entity)
+
+    def locked(self, actor: Actor, entity: Entity) -> frozenset[str]:
+        """Fields the actor may not write: readonly in metadata or for their roles, or hidden."""
+        if actor.is_system:
+            return frozenset()
+        declared = frozenset(f.name for f in entity.fields if f.readonly)
+        return declared | self.permissions.readonly_fields(actor, entity)
+
+    def shown(self, actor: Actor, entity: Entity, record: Mapping[str, Any]) -> dict[str, Any]:
+        hidden = self.hidden(actor, entity)
+        return {k: v for k, v in record.items() if k not in hidden} if hidden else dict(record)
