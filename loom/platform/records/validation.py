@@ -1,0 +1,266 @@
+"""Checking and completing a record before it is stored.
+
+Cheap checks first (types, lengths, options, required), then the ones that query the
+database (links, uniqueness), then the entity's CEL rules; every problem found is
+reported at once, one per field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import Connection
+from sqlalchemy import false
+from sqlalchemy import select
+
+from loom.metadata.catalog import Entity
+from loom.metadata.catalog import Field
+
+from ..actor import Actor
+from ..runtime import Runtime
+from ..tables import REFERENCES
+from ..tables import RecordTables
+from . import logic
+from .access import Access
+from .audit import jsonable
+from .errors import FieldError
+from .errors import ValidationFailed
+from .schemas import SERVER_OWNED
+from .schemas import Schemas
+from .schemas import field_errors
+
+SYSTEM_INPUT = frozenset(
+    {"id", "created_at", "created_by", "updated_at", "updated_by", "version", "flow_status"}
+)
+
+
+class Validator:
+    def __init__(self, runtime: Runtime, schemas: Schemas, access: Access) -> None:
+        self.runtime = runtime
+        self.catalog = runtime.catalog
+        self.schemas = schemas
+        self.access = access
+
+    def prepare(
+        self,
+        c: Connection,
+        tables: RecordTables,
+        data: dict[str, Any],
+        actor: Actor,
+        now: dt.datetime,
+        existing: Mapping[str, Any] | None,
+    ) -> dict[str, Any]:
+        """Validated, complete values of a record (with children) ready to be stored."""
+        entity = tables.entity
+        errors: list[FieldError] = []
+        given = self._strip_input(entity, data, actor, errors, existing)
+        if existing is None:
+            for field in entity.fields:
+                if field.name not in given and field.default is not None and field.type not in SERVER_OWNED:
+                    given[field.name] = logic.default_value(field, actor, now)
+        loaded = self._load(entity, given, errors, partial=existing is not None)
+        record = {**(existing or {}), **loaded}
+        self._normalize_children(entity, record, loaded, actor, now, errors)
+        logic.apply_computed(entity, record, actor, now)
+        if not errors:
+            errors += self._missing_required(entity, record, prefix="")
+            errors += self._links_exist(c, entity, loaded, actor)
+            errors += self._unique(c, tables, record, existing)
+            errors += logic.broken_rules(entity, record, actor, now)
+        if errors:
+            raise ValidationFailed(_first_per_field(errors))
+        return record
+
+    def _strip_input(
+        self,
+        entity: Entity,
+        data: dict[str, Any],
+        actor: Actor,
+        errors: list[FieldError],
+        existing: Mapping[str, Any] | None,
+    ) -> dict[str, Any]:
+        """Drop server-owned values; refuse readonly and hidden fields (unless unchanged)."""
+        given = {}
+        locked = self.access.locked(actor, entity)
+        for key, value in data.items():
+            if key in SYSTEM_INPUT or key == "owner":
+                continue
+            if entity.has_field(key):
+                field = entity.field(key)
+                if field.type in SERVER_OWNED:
+                    continue
+                if key in locked:
+                    if existing is None or jsonable(existing.get(key)) != jsonable(value):
+                        errors.append(FieldError(key, "readonly"))
+                    continue
+                if field.type == "table" and isinstance(value, list):
+                    value = [self._strip_row(field, row) for row in value]
+            given[key] = value
+        return given
+
+    def _strip_row(self, field: Field, row: Any) -> Any:
+        """Child rows as read come back with their computed values: accept and drop them."""
+        if not isinstance(row, dict):
+            return row
+        child = self.catalog.entity(field.entity or "")
+        owned = {f.name for f in child.fields if f.type in SERVER_OWNED}
+        return {k: v for k, v in row.items() if k not in owned}
+
+    def _load(self, entity: Entity, given: dict[str, Any], errors: list[FieldError], partial: bool) -> dict:
+        given = {k: (None if v == "" else v) for k, v in given.items()}
+        try:
+            return self.schemas.of(entity.qualified_name).load(given, partial=partial)
+        except ValidationError as exc:
+            errors.extend(field_errors(exc.messages, entity, self.catalog, given))
+            valid = exc.valid_data if isinstance(exc.valid_data, dict) else {}
+            return valid
+
+    def _normalize_children(
+        self,
+        entity: Entity,
+        record: dict[str, Any],
+        loaded: Mapping[str, Any],
+        actor: Actor,
+        now: dt.datetime,
+        errors: list[FieldError],
+    ) -> None:
+        """Compute child rows' fields and check their row counts and required values."""
+        for field in entity.fields:
+            if field.type != "table" or field.name not in record:
+                continue
+            rows = record[field.name] or []
+            child = self.catalog.entity(field.entity or "")
+            for index, row in enumerate(rows):
+                logic.apply_computed(child, row, actor, now)
+                if field.name in loaded:
+                    errors += self._missing_required(child, row, prefix=f"{field.name}.{index}.")
+            if field.min_rows is not None and len(rows) < field.min_rows:
+                errors.append(FieldError(field.name, "rows_min", {"min": field.min_rows}))
+            if field.max_rows is not None and len(rows) > field.max_rows:
+                errors.append(FieldError(field.name, "rows_max", {"max": field.max_rows}))
+
+    def _missing_required(self, entity: Entity, record: Mapping[str, Any], prefix: str) -> list[FieldError]:
+        return [
+            FieldError(f"{prefix}{f.name}", "required")
+            for f in entity.fields
+            if f.required and f.type not in SERVER_OWNED and record.get(f.name) in (None, "", [])
+        ]
+
+    def _links_exist(
+        self, c: Connection, entity: Entity, loaded: Mapping[str, Any], actor: Actor
+    ) -> list[FieldError]:
+        """Linked records must exist and be readable by the actor (no probing by linking)."""
+        errors = []
+        for field in entity.fields:
+            value = loaded.get(field.name)
+            ids = value if isinstance(value, list) else [value]
+            ids = [i for i in ids if isinstance(i, int)]
+            target = self._target_table(field)
+            if not ids or target is None:
+                continue
+            if field.type in ("file", "image"):
+                errors += self._file_errors(c, field, target, ids)
+                continue
+            query = select(target.c.id).where(target.c.id.in_(ids))
+            if field.type in ("link", "many"):
+                linked = self.runtime.schema.of(field.entity or "")
+                decision = self.access.permissions.decide(actor, linked.entity, "read")
+                scope = self.access.clause(c, actor, linked, decision) if decision.allowed else false()
+                query = query.where(scope) if scope is not None else query
+            found = set(c.execute(query).scalars())
+            errors += [FieldError(field.name, "link_not_found", {"id": i}) for i in ids if i not in found]
+        return errors
+
+    def _file_errors(self, c: Connection, field: Field, files: Any, ids: list[int]) -> list[FieldError]:
+        """Attached files must exist and fit the field's size limit and accepted types."""
+        query = select(files.c.id, files.c.name, files.c.size, files.c.content_type).where(
+            files.c.id.in_(ids)
+        )
+        found = {row.id: row for row in c.execute(query)}
+        errors = []
+        for file_id in ids:
+            row = found.get(file_id)
+            if row is None:
+                errors.append(FieldError(field.name, "link_not_found", {"id": file_id}))
+            elif field.max_size is not None and row.size > field.max_size:
+                errors.append(FieldError(field.name, "file_too_large", {"limit": field.max_size}))
+            elif not _accepted(field, row.name, row.content_type):
+                errors.append(FieldError(field.name, "file_type", {"type": row.content_type}))
+        return errors
+
+    def _target_table(self, field: Field):
+        tables = self.runtime.schema.metadata.tables
+        if field.type in ("link", "many"):
+            return self.runtime.schema.of(field.entity or "").table
+        if field.type in REFERENCES:
+            return tables[REFERENCES[field.type]]
+        return None
+
+    def _unique(
+        self,
+        c: Connection,
+        tables: RecordTables,
+        record: Mapping[str, Any],
+        existing: Mapping[str, Any] | None,
+    ) -> list[FieldError]:
+        """Unique values, checked up front so the user gets a message naming the field."""
+        errors = []
+        own = existing["id"] if existing is not None else None
+        for field in _unique_fields(tables.entity):
+            value = record.get(field.name)
+            if value is not None and self._taken(
+                c, tables.table.c.id, tables.table.c[field.name], value, own
+            ):
+                errors.append(FieldError(field.name, "unique", {"value": jsonable(value)}))
+        for name, child in tables.children.items():
+            for field in _unique_fields(child.entity):
+                seen: set[Any] = set()
+                for index, row in enumerate(record.get(name) or []):
+                    value = row.get(field.name)
+                    if value is None:
+                        continue
+                    parent = child.table.c.parent_id
+                    if value in seen or self._taken(c, parent, child.table.c[field.name], value, own):
+                        errors.append(FieldError(f"{name}.{index}.{field.name}", "unique", {"value": value}))
+                    seen.add(value)
+        return errors
+
+    def _taken(self, c: Connection, owner_column: Any, column: Any, value: Any, own: int | None) -> bool:
+        """Whether ``value`` is used by a row that does not belong to record ``own``."""
+        query = select(column).where(column == value)
+        if own is not None:
+            query = query.where(owner_column != own)
+        return c.execute(query.limit(1)).first() is not None
+
+
+def _accepted(field: Field, name: str, content_type: str) -> bool:
+    """``accept`` lists extensions (``.pdf``) and types (``image/*``); images must be images."""
+    if field.type == "image" and not content_type.startswith("image/"):
+        return False
+    if not field.accept:
+        return True
+    extension = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    for pattern in field.accept:
+        if pattern in (extension, content_type):
+            return True
+        if pattern.endswith("/*") and content_type.startswith(pattern[:-1]):
+            return True
+    return False
+
+
+def _unique_fields(entity: Entity) -> list[Field]:
+    return [f for f in entity.fields if f.unique and f.type not in ("table", "many")]
+
+
+def _first_per_field(errors: list[FieldError]) -> list[FieldError]:
+    """One error per field: a value that is invalid is not also reported as missing."""
+    seen: set[str] = set()
+    kept = []
+    for error in errors:
+        if error.field not in seen or error.field == "_record":
+            kept.append(error)
+            seen.add(error.field)
+    return kept
