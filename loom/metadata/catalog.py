@@ -279,6 +279,15 @@ def _qualify(index: Index, ref: str, app: str) -> str:
     return f"{owner}.{name}"
 
 
+def thaw(value: Any) -> Any:
+    """A frozen spec as plain dicts and lists (for JSON)."""
+    if isinstance(value, Mapping):
+        return {k: thaw(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [thaw(v) for v in value]
+    return value
+
+
 def _freeze(value: Any) -> Any:
     if isinstance(value, dict):
         return MappingProxyType({k: _freeze(v) for k, v in value.items()})

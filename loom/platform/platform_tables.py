@@ -76,6 +76,14 @@ def define(metadata: MetaData) -> None:
         Column("revoked_at", UTCDateTime()),
         Column("last_used_at", UTCDateTime()),
     )
+    attempts = _table(
+        "loom_login_attempts",
+        metadata,
+        Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+        Column("key", String(190), nullable=False),
+        Column("at", UTCDateTime(), nullable=False),
+    )
+    Index("ix_loom_login_attempts__key_at", attempts.c.key, attempts.c.at)
     _table(
         "loom_files",
         metadata,

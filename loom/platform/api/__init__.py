@@ -1,0 +1,28 @@
+"""The REST API at ``/api/v1``: records, files, metadata, sign-in and the OpenAPI document."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask import request
+
+from . import auth
+from . import files
+from . import meta
+from . import openapi
+from . import records
+
+PUBLIC_ENDPOINTS = frozenset({"api.auth.login", "api.auth.logout", "api.openapi.document"})
+
+
+def blueprint() -> Blueprint:
+    api = Blueprint("api", __name__, url_prefix="/api/v1")
+    for part in (auth.bp, meta.bp, files.bp, openapi.bp, records.bp):
+        api.register_blueprint(part)
+
+    @api.before_request
+    def authenticate() -> None:
+        auth.load_actor()
+        if request.endpoint not in PUBLIC_ENDPOINTS:
+            auth.check_csrf()
+
+    return api

@@ -1,0 +1,153 @@
+"""Record routes: ``/<app>/<entity>`` and ``/<app>/<entity>/<id>``, thin over the service.
+
+List parameters: ``q``, ``sort`` (``-amount,title``), ``page``/``page_size`` or
+``cursor``, ``fields`` (``title,lines``), ``count`` (``exact|auto|none``); every other
+parameter filters: ``status=draft``, ``amount__gt=5000``, ``customer.industry=it``,
+``stage__in=won,lost``, ``closes_on__between=2026-01-01,2026-03-31``, ``notes__is_null=true``.
+The record's ``version`` is its ETag; send it back in ``If-Match`` (or as ``version``)
+to update or delete only the version you saw.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+from flask import Response
+from flask import current_app
+from flask import jsonify
+from flask import request
+from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import NotFound as HttpNotFound
+from werkzeug.exceptions import PreconditionFailed
+
+from ..records.audit import jsonable
+from ..records.errors import Conflict
+from ..records.query import Condition
+from ..records.query import ListQuery
+from ..services import Services
+from .auth import require_actor
+
+bp = Blueprint("records", __name__)
+LIST_PARAMETERS = frozenset({"q", "sort", "page", "page_size", "cursor", "fields", "count", "lang"})
+MULTI_VALUE = frozenset({"in", "not_in", "between"})
+
+
+def services() -> Services:
+    return current_app.extensions["loom"]
+
+
+def entity_name(app: str, entity: str) -> str:
+    name = f"{app}.{entity}"
+    found = services().runtime.catalog.entities.get(name)
+    if found is None or found.child:
+        raise HttpNotFound()
+    return name
+
+
+@bp.get("/<app>/<entity>")
+def list_records(app: str, entity: str) -> Response:
+    name = entity_name(app, entity)
+    page = services().records.list(name, list_query(name), require_actor())
+    return jsonify(
+        {
+            "items": [jsonable(r) for r in page.records],
+            "page": page.page,
+            "page_size": page.page_size,
+            "total": page.total,
+            "total_is_lower_bound": page.total_is_lower_bound,
+            "next_cursor": page.next_cursor,
+        }
+    )
+
+
+@bp.post("/<app>/<entity>")
+def create_record(app: str, entity: str) -> Response:
+    name = entity_name(app, entity)
+    record = services().records.create(name, json_body(), require_actor())
+    response = record_response(record, 201)
+    response.headers["Location"] = f"{request.path.rstrip('/')}/{record['id']}"
+    return response
+
+
+@bp.get("/<app>/<entity>/<int:record_id>")
+def get_record(app: str, entity: str, record_id: int) -> Response:
+    name = entity_name(app, entity)
+    record = services().records.get(name, record_id, require_actor())
+    response = record_response(record)
+    if request.if_none_match and str(record["version"]) in request.if_none_match:
+        return Response(status=304, headers={"ETag": response.headers["ETag"]})
+    return response
+
+
+@bp.patch("/<app>/<entity>/<int:record_id>")
+def update_record(app: str, entity: str, record_id: int) -> Response:
+    name = entity_name(app, entity)
+    changes = json_body()
+    record = services().records.update(
+        name, record_id, changes, require_actor(), version=expected_version(changes)
+    )
+    return record_response(record)
+
+
+@bp.delete("/<app>/<entity>/<int:record_id>")
+def delete_record(app: str, entity: str, record_id: int) -> Response:
+    name = entity_name(app, entity)
+    services().records.delete(name, record_id, require_actor(), version=expected_version({}))
+    return Response(status=204)
+
+
+def record_response(record: dict[str, Any], status: int = 200) -> Response:
+    response = jsonify(jsonable(record))
+    response.status_code = status
+    response.set_etag(str(record["version"]))
+    return response
+
+
+def json_body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise BadRequest("The body must be a JSON object.")
+    return data
+
+
+def expected_version(changes: dict[str, Any]) -> int | None:
+    """The version the client saw: ``If-Match`` first, else the body's ``version``."""
+    if request.if_match and not request.if_match.star_tag:
+        tags = list(request.if_match)
+        if len(tags) != 1 or not tags[0].isdigit():
+            raise PreconditionFailed("If-Match takes one ETag as returned by GET.")
+        version = int(tags[0])
+        if "version" in changes and changes["version"] != version:
+            raise Conflict(expected=version, actual=changes["version"])
+        return version
+    version = changes.get("version")
+    return version if isinstance(version, int) and not isinstance(version, bool) else None
+
+
+def list_query(entity: str) -> ListQuery:
+    args = request.args
+    filters = []
+    for key in args:
+        if key in LIST_PARAMETERS:
+            continue
+        field, _, op = key.partition("__")
+        op = op or "eq"
+        for value in args.getlist(key):
+            parsed: Any = value.split(",") if op in MULTI_VALUE else value
+            filters.append(Condition(field, op, parsed))
+    try:
+        page = int(args.get("page", 1))
+        page_size = int(args.get("page_size", services().runtime.catalog.entity(entity).list.page_size))
+    except ValueError:
+        raise BadRequest("page and page_size are whole numbers.") from None
+    return ListQuery(
+        filters=tuple(filters),
+        q=args.get("q") or None,
+        sort=tuple(s for s in args.get("sort", "").split(",") if s),
+        page=max(page, 1),
+        page_size=page_size,
+        cursor=args.get("cursor") or None,
+        fields=tuple(f for f in args["fields"].split(",") if f) if "fields" in args else None,
+        count=args.get("count", "auto") if args.get("count") in ("exact", "auto", "none") else "auto",
+    )

@@ -1,0 +1,27 @@
+"""The services of one runtime, built once and shared by every request and command."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .files import FileStore
+from .identity import Identity
+from .records.service import RecordService
+from .runtime import Runtime
+from .site import DEFAULT_MAX_UPLOAD
+
+
+@dataclass(frozen=True)
+class Services:
+    runtime: Runtime
+    records: RecordService
+    identity: Identity
+    files: FileStore
+
+    @classmethod
+    def build(cls, runtime: Runtime, uploads: Path | None = None) -> Services:
+        site = runtime.site
+        folder = uploads or (site.uploads_dir if site else Path("uploads"))
+        limit = site.settings.max_upload_bytes if site else DEFAULT_MAX_UPLOAD
+        return cls(runtime, RecordService(runtime), Identity(runtime), FileStore(runtime, folder, limit))
