@@ -42,7 +42,7 @@ def create_app(
     app = Flask("loom.platform")
     services = Services.build(runtime)
     app.extensions["loom"] = services
-    secret = site.settings.secret_key if site else ""
+    secret = (config or {}).get("SECRET_KEY") or (site.settings.secret_key if site else "")
     if not secret:
         log.warning("no secret_key in site.yaml: sessions will not survive a restart")
         secret = secrets.token_urlsafe(32)

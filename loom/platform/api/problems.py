@@ -79,9 +79,10 @@ def from_http_error(error: HTTPException) -> Response:
     status = error.code or 500
     detail = text(TITLES.get(status, TITLES[500])) if status >= 500 else (error.description or "")
     response = problem(status, detail)
+    headers = dict(error.get_headers())
     for header in ("Allow", "Retry-After", "WWW-Authenticate"):
-        if header in error.get_headers():
-            response.headers[header] = dict(error.get_headers())[header]
+        if header in headers:
+            response.headers[header] = headers[header]
     return response
 
 

@@ -1,0 +1,14 @@
+"""The ``loom`` command line; each command lives in a module of its own."""
+
+from __future__ import annotations
+
+from . import identity as identity
+from . import migrate as migrate
+from . import serve as serve
+from . import validate as validate
+from .base import cli as cli
+
+
+def main() -> None:
+    """Entry point of the ``loom`` console script."""
+    cli(prog_name="loom")

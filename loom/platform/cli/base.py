@@ -1,0 +1,58 @@
+"""The ``loom`` command group and what its commands share.
+
+Commands are thin: they call plain functions and print. User mistakes exit 1 (problems)
+or 2 (usage) with a message on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from loom import __version__
+from loom.metadata.problems import default_lang
+
+LANG = click.Choice(["zh", "en"])
+FORMAT = click.Choice(["text", "json"])
+SITE_OPTION = click.option(
+    "--site",
+    "site_dir",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="The site folder; a default site.yaml is created if it has none.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="loom")
+def cli() -> None:
+    """Loom: business records, forms and approvals declared as metadata."""
+
+
+def fail(message: str) -> None:
+    click.echo(click.style("✗ ", fg="red") + message, err=True)
+    sys.exit(1)
+
+
+def open_services(site_dir: str, lang: str | None = None):
+    """The site's services; invalid metadata or an unreachable database exits 1 with reasons."""
+    # Imported here so that `loom validate` starts without database drivers.
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from loom.errors import LoomError
+    from loom.errors import MetadataError
+    from loom.platform.runtime import Runtime
+    from loom.platform.services import Services
+    from loom.platform.site import open_site
+
+    lang = lang or default_lang()
+    try:
+        return Services.build(Runtime.for_site(open_site(site_dir)))
+    except MetadataError as exc:
+        for problem in exc.problems:
+            click.echo(f"{problem.location}: {problem.pointer or '/'}: {problem.message(lang)}", err=True)
+        sys.exit(1)
+    except (LoomError, SQLAlchemyError) as exc:
+        fail(str(exc))

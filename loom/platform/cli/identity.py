@@ -1,0 +1,129 @@
+"""``loom user create``, ``loom token create|revoke`` and ``loom explain-access``."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from .base import FORMAT
+from .base import SITE_OPTION
+from .base import cli
+from .base import fail
+from .base import open_services
+
+
+@cli.group()
+def user() -> None:
+    """Manage users."""
+
+
+@user.command("create")
+@SITE_OPTION
+@click.argument("login")
+@click.option("--name", help="Display name (default: the login).")
+@click.option("--password", help="Asked for when omitted.")
+@click.option("--email")
+@click.option("--phone")
+@click.option("--department", help="Department name; created at the top level if missing.")
+@click.option("--manager", help="Login of the user's manager.")
+@click.option("--role", "roles", multiple=True, help="A role to hold; may be repeated (e.g. --role admin).")
+def create_user(site_dir, login, name, password, email, phone, department, manager, roles) -> None:
+    """Create a user who can sign in with LOGIN and a password."""
+    from sqlalchemy import select
+
+    from loom.platform.identity import IdentityError
+
+    services = open_services(site_dir)
+    if password is None:
+        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+    identity = services.identity
+    try:
+        with services.runtime.engine.begin() as conn:
+            department_id = None
+            if department:
+                table = identity.departments
+                department_id = conn.execute(select(table.c.id).where(table.c.name == department)).scalar()
+                department_id = department_id or identity.create_department(conn, department)
+            manager_id = None
+            if manager:
+                found = identity.user_by_login(conn, manager)
+                if found is None:
+                    fail(f"no user {manager!r}")
+                manager_id = found["id"]
+            user_id = identity.create_user(
+                conn, login, name or login, password=password, email=email, phone=phone,
+                department_id=department_id, manager_id=manager_id, roles=roles,
+            )  # fmt: skip
+    except IdentityError as exc:
+        fail(str(exc))
+    click.echo(click.style("✓ ", fg="green") + f"user {login} created (id {user_id})")
+
+
+@cli.group()
+def token() -> None:
+    """Manage API tokens."""
+
+
+@token.command("create")
+@SITE_OPTION
+@click.argument("login")
+@click.option("--name", default="cli", show_default=True, help="What the token is for.")
+@click.option("--days", type=click.IntRange(min=0), default=90, show_default=True, help="0: never expires.")
+@click.option("--format", "output", type=FORMAT, default="text", show_default=True)
+def create_token(site_dir, login, name, days, output) -> None:
+    """Create a bearer token for LOGIN; it is shown once and stored only as a hash."""
+    services = open_services(site_dir)
+    with services.runtime.engine.begin() as conn:
+        found = services.identity.user_by_login(conn, login)
+        if found is None:
+            fail(f"no user {login!r}")
+        created = services.identity.create_token(conn, found["id"], name, days or None)
+    expires = created.expires_at.isoformat() if created.expires_at else None
+    if output == "json":
+        click.echo(json.dumps({"id": created.id, "token": created.token, "expires_at": expires}))
+        return
+    click.echo(created.token)
+    click.echo(f"token {created.id} for {login}, expires {expires or 'never'}; keep it secret", err=True)
+
+
+@token.command("revoke")
+@SITE_OPTION
+@click.argument("token_id", type=int)
+def revoke_token(site_dir, token_id) -> None:
+    """Revoke a token by its id."""
+    services = open_services(site_dir)
+    with services.runtime.engine.begin() as conn:
+        if not services.identity.revoke_token(conn, token_id):
+            fail(f"no active token {token_id}")
+    click.echo(click.style("✓ ", fg="green") + f"token {token_id} revoked")
+
+
+@cli.command("explain-access")
+@SITE_OPTION
+@click.argument("login")
+@click.argument("entity")
+@click.argument("record_id", type=int, required=False)
+@click.option("--format", "output", type=FORMAT, default="text", show_default=True)
+def explain_access(site_dir, login, entity, record_id, output) -> None:
+    """Show which rule grants or denies LOGIN each operation on ENTITY (app.entity)."""
+    from loom.platform.access_report import explain
+
+    services = open_services(site_dir)
+    try:
+        report = explain(services, login, entity, record_id)
+    except LookupError as exc:
+        fail(str(exc))
+    if output == "json":
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    click.echo(
+        f"{report['user']} {sorted(report['roles'])} on {entity}" + (f" #{record_id}" if record_id else "")
+    )
+    for line in report["operations"]:
+        mark = click.style("✓", fg="green") if line["allowed"] else click.style("✗", fg="red")
+        reasons = "; ".join(f"{r['role']} → {r['scope']}" for r in line["reasons"]) or "no grant"
+        click.echo(f"  {mark} {line['operation']:<8} {line['scope']:<11} {reasons}{line.get('note', '')}")
+    for key in ("hidden", "readonly"):
+        if report[key]:
+            click.echo(f"  {key}: {', '.join(report[key])}")

@@ -1,0 +1,40 @@
+"""``loom serve``: migrate the site's database (safe steps only), then serve it."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .base import SITE_OPTION
+from .base import cli
+from .base import fail
+from .base import open_services
+
+
+@cli.command()
+@SITE_OPTION
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def serve(site_dir: str, host: str, port: int) -> None:
+    """Serve the site (OA and CRM by default) at http://HOST:PORT.
+
+    Safe schema changes are applied first; a destructive one stops the server from
+    starting until `loom migrate --apply` is run with the flag it needs. For production,
+    run `gunicorn 'loom.platform.wsgi:app'` instead (see docs/deploy.md).
+    """
+    from werkzeug.serving import run_simple
+
+    from loom.platform import migrations
+    from loom.platform.app import create_app
+
+    services = open_services(site_dir)
+    plan = migrations.plan(services.runtime)
+    if plan.refused:
+        fail(str(migrations.MigrationRefused(plan)))
+    if plan.pending:
+        with click.progressbar(length=len(plan.pending), label="migrating", file=sys.stderr) as bar:
+            migrations.apply(plan, services.runtime.engine, on_step=lambda _step: bar.update(1))
+    app = create_app(services.runtime.site, runtime=services.runtime)
+    click.echo(f"Loom is serving {services.runtime.site.folder} at http://{host}:{port}/ (Ctrl+C stops it)")
+    run_simple(host, port, app, threaded=True, use_reloader=False)
