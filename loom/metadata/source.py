@@ -7,7 +7,6 @@ keys are refused instead of silently overwritten, and aliases cannot blow up mem
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ MAX_NODES = 500_000
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _COLLECTION_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 _SCALAR_TAGS = frozenset(
     f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")
@@ -158,17 +158,18 @@ class _Builder:
         if node.tag not in _SCALAR_TAGS:
             self.problems.append(self._tag_problem(node, pointer))
             return None
+        if node.tag == _TIMESTAMP_TAG:
+            # Dates stay text: metadata never wants a date object (nor JSON Schema), and an
+            # impossible one such as 2024-02-30 is then the validator's to judge, not a crash.
+            return node.value
         try:
-            value = self.scalars.construct_object(node)
-        except ConstructorError as exc:
+            return self.scalars.construct_object(node)
+        except (ConstructorError, ValueError, OverflowError) as exc:
+            detail = exc.problem if isinstance(exc, ConstructorError) else str(exc)
             self.problems.append(
-                Problem("yaml.syntax", self.location(node), pointer, {"detail": exc.problem or ""})
+                Problem("yaml.syntax", self.location(node), pointer, {"detail": detail or ""})
             )
             return None
-        # Dates stay text: metadata never wants a date object, and JSON Schema cannot see one.
-        if isinstance(value, dt.date | dt.datetime):
-            return node.value
-        return value
 
 
 def parse_documents(text: str, file: str, app: str | None = None) -> tuple[list[Document], list[Problem]]:

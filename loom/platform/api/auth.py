@@ -92,7 +92,9 @@ class CsrfFailed(Exception):
 
 @bp.post("/auth/login")
 def login():
-    data = request.get_json(silent=True) or request.form
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        data = request.form
     login_name = str(data.get("login", "")).strip()
     password = str(data.get("password", ""))
     key = f"{request.remote_addr}|{login_name.lower()}"

@@ -18,6 +18,7 @@ from ..records.errors import NotFound
 from ..records.errors import RecordError
 from ..records.query import Condition
 from ..records.query import ListQuery
+from ..records.schemas import MAX_ID
 from ..services import Services
 from .auth import require_actor
 
@@ -43,6 +44,8 @@ def upload() -> Response:
 @bp.get("/files/<int:file_id>")
 def download(file_id: int) -> Response:
     actor = require_actor()
+    if file_id > MAX_ID:
+        raise NotFound(id=file_id)
     row = services().files.describe(file_id)
     if not may_download(actor, row):
         raise NotFound(id=file_id)

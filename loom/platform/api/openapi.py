@@ -96,6 +96,7 @@ class _Builder:
         self._fixed_paths()
         document = self.api.to_dict()
         document["security"] = [{"bearer": []}, {"session": []}]
+        document["servers"] = [{"url": "/api/v1"}]
         return document
 
     # -- components ------------------------------------------------------------------------
@@ -296,9 +297,7 @@ class _Builder:
                     "responses": {
                         "200": {
                             "description": "The file",
-                            "content": {
-                                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
-                            },
+                            "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
                         },
                         **_errors("401", "404"),
                     },

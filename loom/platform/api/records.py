@@ -25,6 +25,7 @@ from ..records.audit import jsonable
 from ..records.errors import Conflict
 from ..records.query import Condition
 from ..records.query import ListQuery
+from ..records.schemas import MAX_ID
 from ..services import Services
 from .auth import require_actor
 
@@ -35,6 +36,13 @@ MULTI_VALUE = frozenset({"in", "not_in", "between"})
 
 def services() -> Services:
     return current_app.extensions["loom"]
+
+
+def existing_id(record_id: int) -> int:
+    """Ids are 64-bit; a larger one names no record (and must not reach the database)."""
+    if record_id > MAX_ID:
+        raise HttpNotFound()
+    return record_id
 
 
 def entity_name(app: str, entity: str) -> str:
@@ -73,7 +81,7 @@ def create_record(app: str, entity: str) -> Response:
 @bp.get("/<app>/<entity>/<int:record_id>")
 def get_record(app: str, entity: str, record_id: int) -> Response:
     name = entity_name(app, entity)
-    record = services().records.get(name, record_id, require_actor())
+    record = services().records.get(name, existing_id(record_id), require_actor())
     response = record_response(record)
     if request.if_none_match and str(record["version"]) in request.if_none_match:
         return Response(status=304, headers={"ETag": response.headers["ETag"]})
@@ -85,7 +93,7 @@ def update_record(app: str, entity: str, record_id: int) -> Response:
     name = entity_name(app, entity)
     changes = json_body()
     record = services().records.update(
-        name, record_id, changes, require_actor(), version=expected_version(changes)
+        name, existing_id(record_id), changes, require_actor(), version=expected_version(changes)
     )
     return record_response(record)
 
@@ -93,7 +101,7 @@ def update_record(app: str, entity: str, record_id: int) -> Response:
 @bp.delete("/<app>/<entity>/<int:record_id>")
 def delete_record(app: str, entity: str, record_id: int) -> Response:
     name = entity_name(app, entity)
-    services().records.delete(name, record_id, require_actor(), version=expected_version({}))
+    services().records.delete(name, existing_id(record_id), require_actor(), version=expected_version({}))
     return Response(status=204)
 
 
@@ -113,11 +121,12 @@ def json_body() -> dict[str, Any]:
 
 def expected_version(changes: dict[str, Any]) -> int | None:
     """The version the client saw: ``If-Match`` first, else the body's ``version``."""
-    if request.if_match and not request.if_match.star_tag:
-        tags = list(request.if_match)
-        if len(tags) != 1 or not tags[0].isdigit():
+    raw = request.headers.get("If-Match", "").strip()
+    if raw and raw != "*":
+        tag = raw.removeprefix("W/").strip('"')
+        if not tag.isdigit() or len(tag) > 9:
             raise PreconditionFailed("If-Match takes one ETag as returned by GET.")
-        version = int(tags[0])
+        version = int(tag)
         if "version" in changes and changes["version"] != version:
             raise Conflict(expected=version, actual=changes["version"])
         return version
@@ -145,7 +154,7 @@ def list_query(entity: str) -> ListQuery:
         filters=tuple(filters),
         q=args.get("q") or None,
         sort=tuple(s for s in args.get("sort", "").split(",") if s),
-        page=max(page, 1),
+        page=page,
         page_size=page_size,
         cursor=args.get("cursor") or None,
         fields=tuple(f for f in args["fields"].split(",") if f) if "fields" in args else None,

@@ -54,6 +54,7 @@ SYSTEM_SORTABLE = (
     "flow_status",
 )
 COUNT_CAP = 10_000
+MAX_PAGE = 1_000_000  # deeper than that, use a cursor
 _INVALID = object()
 SEARCHABLE = ("string", "text", "email", "phone", "url", "autonumber", "select")
 
@@ -125,6 +126,8 @@ class Lister:
         order = self._sort_keys(entity, keys, errors, hidden)
         if not 1 <= query.page_size <= 500:
             errors.append(FieldError("page_size", "max", {"max": 500}))
+        if not 1 <= query.page <= MAX_PAGE:
+            errors.append(FieldError("page", "max", {"max": MAX_PAGE}))
         if errors:
             raise ValidationFailed(errors)
         columns = self._columns(tables, query.fields)

@@ -28,6 +28,8 @@ from .errors import FieldError
 from .messages import MESSAGES
 
 SERVER_OWNED = frozenset({"computed", "autonumber", "rollup"})
+MAX_ID = 2**63 - 1  # ids and integers are 64-bit columns
+MIN_INTEGER = -(2**63)
 PHONE = re.compile(r"^\+?[0-9][0-9 ()\-]{2,30}$")
 _KEY_CODES = {"required": "required", "null": "null", "too_large": "max", "unknown": "unknown"}
 _KINDS = {
@@ -74,7 +76,7 @@ class Schemas:
     def _build(self, entity: Entity) -> RecordSchema:
         declared: dict[str, mf.Field] = {f.name: self._field(f) for f in input_fields(entity)}
         if entity.child:
-            declared["id"] = _coded(mf.Integer(strict=True, allow_none=True, validate=validate.Range(min=1)))
+            declared["id"] = _coded(mf.Integer(strict=True, allow_none=True, validate=_ID))
         schema_class = RecordSchema.from_dict(declared, name=f"{entity.qualified_name}Schema")
         return schema_class()
 
@@ -103,11 +105,15 @@ class Schemas:
         return _field(field, self.tz)
 
 
+_ID = validate.Range(min=1, max=MAX_ID, error="invalid")
+_INT64 = validate.Range(min=MIN_INTEGER, max=MAX_ID, error="invalid")
 _SYSTEM_FILTERS = {
-    "id": mf.Integer, "created_by": mf.Integer, "updated_by": mf.Integer, "owner": mf.Integer,
-    "version": mf.Integer, "created_at": mf.AwareDateTime, "updated_at": mf.AwareDateTime,
+    **dict.fromkeys(
+        ("id", "created_by", "updated_by", "owner", "version"), lambda: mf.Integer(validate=_INT64)
+    ),
+    **dict.fromkeys(("created_at", "updated_at"), mf.AwareDateTime),
     "flow_status": mf.String,
-}  # fmt: skip
+}
 
 
 def _as_stored(field: Field) -> Field:
@@ -137,7 +143,7 @@ def _field(field: Field, tz: ZoneInfo) -> mf.Field:
     if kind in ("string", "text", "rich_text", "email", "url", "phone"):
         built = _text(field, options)
     elif kind == "integer":
-        built = mf.Integer(strict=False, validate=_range(field), **options)
+        built = mf.Integer(strict=False, validate=[*_range(field), _INT64], **options)
     elif kind in ("decimal", "money", "percent"):
         built = mf.Decimal(allow_nan=False, validate=[*_range(field), _digits(field)], **options)
     elif kind == "boolean":
@@ -156,9 +162,9 @@ def _field(field: Field, tz: ZoneInfo) -> mf.Field:
         choice = validate.OneOf([o.key for o in field.options], error="not_option")
         built = mf.List(_coded(mf.String(validate=choice)), **options)
     elif kind == "many" or field.multiple:
-        built = mf.List(_coded(mf.Integer(strict=True, validate=validate.Range(min=1))), **options)
+        built = mf.List(_coded(mf.Integer(strict=True, validate=_ID)), **options)
     elif kind in ("link", "user", "department", "file", "image"):
-        built = mf.Integer(strict=True, validate=validate.Range(min=1), **options)
+        built = mf.Integer(strict=True, validate=_ID, **options)
     elif kind == "region":
         built = mf.Dict(keys=mf.String(validate=validate.OneOf(["province", "city", "district", "code"])),
                         values=mf.String(validate=validate.Length(max=64)), **options)  # fmt: skip
