@@ -13,12 +13,15 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import random
 import statistics
 import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -26,6 +29,7 @@ from sqlalchemy import Engine
 from sqlalchemy import create_engine
 from sqlalchemy import insert
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from loom.metadata import validate_paths
 from loom.platform.actor import Actor
@@ -54,6 +58,28 @@ PACKAGE = {
         """,
 }
 STAGES = ["lead", "qualified", "proposal", "won", "lost"]
+
+
+@contextmanager
+def scratch_database(url: str | None, folder: str) -> Iterator[str]:
+    """A SQLite file, or a schema of its own in the given PostgreSQL database, dropped after."""
+    if url is None:
+        yield f"sqlite:///{folder}/bench.db"
+        return
+    schema = f"loom_bench_{os.getpid()}"
+    admin = create_engine(normalize_url(url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    try:
+        yield (
+            make_url(normalize_url(url))
+            .update_query_dict({"options": f"-csearch_path={schema}"})
+            .render_as_string(hide_password=False)
+        )
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
 
 
 def make_runtime(url: str, folder: Path) -> Runtime:
@@ -146,8 +172,7 @@ def main() -> None:
     parser.add_argument("--format", choices=["text", "json"], default="text")
     args = parser.parse_args()
     random.seed(7)
-    with tempfile.TemporaryDirectory() as folder:
-        url = args.database or f"sqlite:///{folder}/bench.db"
+    with tempfile.TemporaryDirectory() as folder, scratch_database(args.database, folder) as url:
         runtime = make_runtime(url, Path(folder))
         service = RecordService(runtime)
         actor = Actor(None, "bench", frozenset({"admin"}))

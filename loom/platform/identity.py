@@ -32,6 +32,7 @@ from .database import reading
 from .runtime import Runtime
 
 TOKEN_PREFIX = "loom_"
+TOKEN_TOUCH = dt.timedelta(minutes=5)
 # Compared against when a login is unknown, so timing does not tell which logins exist.
 _DUMMY_HASH = generate_password_hash("not a password")
 
@@ -180,9 +181,13 @@ class Identity:
         return conn.execute(statement.values(revoked_at=dt.datetime.now(dt.UTC))).rowcount == 1
 
     def actor_for_token(self, token: str) -> Actor | None:
-        """The actor a bearer token stands for, or None when unknown, revoked or expired."""
+        """The actor a bearer token stands for, or None when unknown, revoked or expired.
+
+        Called on every API request, so it only reads; ``last_used_at`` is refreshed at
+        most every few minutes, not on each call.
+        """
         now = dt.datetime.now(dt.UTC)
-        with self.runtime.engine.begin() as conn:
+        with reading(self.runtime.engine) as conn:
             row = (
                 conn.execute(select(self.tokens).where(self.tokens.c.token_hash == _digest(token)))
                 .mappings()
@@ -194,8 +199,13 @@ class Identity:
                 or (row["expires_at"] and row["expires_at"] <= now)
             ):
                 return None
-            conn.execute(update(self.tokens).where(self.tokens.c.id == row["id"]).values(last_used_at=now))
-            return self.actor(conn, row["user_id"])
+            actor = self.actor(conn, row["user_id"])
+        if actor is not None and (row["last_used_at"] is None or now - row["last_used_at"] > TOKEN_TOUCH):
+            with self.runtime.engine.begin() as conn:
+                conn.execute(
+                    update(self.tokens).where(self.tokens.c.id == row["id"]).values(last_used_at=now)
+                )
+        return actor
 
 
 def department_subtree(conn: Connection, departments: Table, department_id: int) -> list[int]:

@@ -35,6 +35,23 @@ def serve(site_dir: str, host: str, port: int) -> None:
     if plan.pending:
         with click.progressbar(length=len(plan.pending), label="migrating", file=sys.stderr) as bar:
             migrations.apply(plan, services.runtime.engine, on_step=lambda _step: bar.update(1))
+    _first_admin(services)
     app = create_app(services.runtime.site, runtime=services.runtime)
     click.echo(f"Loom is serving {services.runtime.site.folder} at http://{host}:{port}/ (Ctrl+C stops it)")
     run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+def _first_admin(services) -> None:
+    """On a site without users, create ``admin`` with a random password, shown once."""
+    import secrets
+
+    from sqlalchemy import func
+    from sqlalchemy import select
+
+    identity = services.identity
+    with services.runtime.engine.begin() as conn:
+        if conn.execute(select(func.count()).select_from(identity.users)).scalar_one():
+            return
+        password = secrets.token_urlsafe(12)
+        identity.create_user(conn, "admin", "Administrator", password=password, roles=["admin"])
+    click.echo(click.style(f"First start: sign in as admin / {password} (shown only now)", fg="yellow"))
