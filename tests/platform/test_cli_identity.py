@@ -1,0 +1,35 @@
+"""`loom user create`, `loom token create` and `loom explain-access` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+
+def loom(*args: str, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "loom.platform", *args], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
+
+
+def test_users_tokens_and_access_explained(tmp_path) -> None:
+    assert loom("migrate", "--apply", cwd=tmp_path).returncode == 0
+    created = loom("user", "create", "zhang", "--password", "pw", "--department", "销售部", "--role", "sales",
+                   cwd=tmp_path)  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    again = loom("user", "create", "zhang", "--password", "pw", cwd=tmp_path)
+    assert again.returncode == 1 and "taken" in again.stderr and "Traceback" not in again.stderr
+    bad_role = loom("user", "create", "li", "--password", "pw", "--role", "wizard", cwd=tmp_path)
+    assert bad_role.returncode == 1 and "unknown role" in bad_role.stderr
+    token = loom("token", "create", "zhang", "--format", "json", cwd=tmp_path)
+    assert json.loads(token.stdout)["token"].startswith("loom_")
+    explained = loom("explain-access", "zhang", "crm.customer", "--format", "json", cwd=tmp_path)
+    report = json.loads(explained.stdout)
+    scopes = {line["operation"]: line["scope"] for line in report["operations"]}
+    assert scopes["read"] == "own" and scopes["delete"] == "none"
+    assert {"role": "sales", "scope": "own"} in report["operations"][1]["reasons"]
+    text = loom("explain-access", "zhang", "crm.customer", cwd=tmp_path).stdout
+    assert "read     own" in text
+    missing = loom("explain-access", "nobody", "crm.customer", cwd=tmp_path)
+    assert missing.returncode == 1 and "no active user" in missing.stderr
