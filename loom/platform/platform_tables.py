@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import BigInteger
 from sqlalchemy import Boolean
 from sqlalchemy import Column
+from sqlalchemy import Date
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import Integer
@@ -117,6 +118,87 @@ def define(metadata: MetaData) -> None:
         Column("note", Text),
     )
     Index("ix_loom_audit__entity_record_id", audit.c.entity, audit.c.record_id)
+    define_flow_tables(metadata)
+
+
+def define_flow_tables(metadata: MetaData) -> None:
+    """Approval flow state: instances, their tasks and timeline, notifications, delegations."""
+    _table(
+        "loom_flow_instances",
+        metadata,
+        Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+        Column("flow", String(127), nullable=False),
+        Column("entity", String(127), nullable=False),
+        Column("record_id", BigInteger, nullable=False),
+        Column("initiator_id", ID_TYPE, ForeignKey("loom_users.id", ondelete="SET NULL")),
+        Column("status", String(16), nullable=False),
+        Column("definition", JSON_TYPE, nullable=False),  # the flow as it was when started
+        Column("state", JSON_TYPE, nullable=False),
+        Column("started_at", UTCDateTime(), nullable=False),
+        Column("finished_at", UTCDateTime()),
+        Column("version", Integer, nullable=False, server_default="1"),
+        Index("ix_loom_flow_instances__entity_record", "entity", "record_id"),
+    )
+    _table(
+        "loom_flow_tasks",
+        metadata,
+        Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+        Column(
+            "instance_id", ID_TYPE, ForeignKey("loom_flow_instances.id", ondelete="CASCADE"), nullable=False
+        ),
+        Column("node", String(63), nullable=False),
+        Column("kind", String(8), nullable=False),  # approve | cc
+        Column("stage", Integer, nullable=False, server_default="0"),
+        Column("stage_mode", String(8), nullable=False, server_default="all"),
+        Column("assignee_id", ID_TYPE, ForeignKey("loom_users.id", ondelete="SET NULL"), index=True),
+        Column("on_behalf_of", ID_TYPE, ForeignKey("loom_users.id", ondelete="SET NULL")),
+        Column("status", String(12), nullable=False),
+        Column("created_at", UTCDateTime(), nullable=False),
+        Column("acted_at", UTCDateTime()),
+        Column("comment", Text),
+        Column("version", Integer, nullable=False, server_default="1"),
+        Index("ix_loom_flow_tasks__assignee_status", "assignee_id", "status"),
+        Index("ix_loom_flow_tasks__instance", "instance_id"),
+    )
+    _table(
+        "loom_flow_events",
+        metadata,
+        Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+        Column(
+            "instance_id", ID_TYPE, ForeignKey("loom_flow_instances.id", ondelete="CASCADE"), nullable=False
+        ),
+        Column("at", UTCDateTime(), nullable=False),
+        Column("actor_id", ID_TYPE, ForeignKey("loom_users.id", ondelete="SET NULL")),
+        Column("kind", String(16), nullable=False),
+        Column("node", String(63)),
+        Column("detail", JSON_TYPE, nullable=False),
+        Index("ix_loom_flow_events__instance", "instance_id"),
+    )
+    _table(
+        "loom_notifications",
+        metadata,
+        Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+        Column("user_id", ID_TYPE, ForeignKey("loom_users.id", ondelete="CASCADE"), nullable=False),
+        Column("at", UTCDateTime(), nullable=False),
+        Column("kind", String(16), nullable=False),
+        Column("entity", String(127)),
+        Column("record_id", BigInteger),
+        Column("instance_id", ID_TYPE, ForeignKey("loom_flow_instances.id", ondelete="CASCADE")),
+        Column("message", JSON_TYPE, nullable=False),
+        Column("read_at", UTCDateTime()),
+        Index("ix_loom_notifications__user_read", "user_id", "read_at"),
+    )
+    _table(
+        "loom_delegations",
+        metadata,
+        Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+        Column(
+            "user_id", ID_TYPE, ForeignKey("loom_users.id", ondelete="CASCADE"), nullable=False, index=True
+        ),
+        Column("delegate_id", ID_TYPE, ForeignKey("loom_users.id", ondelete="CASCADE"), nullable=False),
+        Column("starts_on", Date, nullable=False),
+        Column("ends_on", Date, nullable=False),
+    )
 
 
 def _table(name: str, metadata: MetaData, *items: Any) -> Table:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .files import FileStore
+from .flows.service import FlowService
 from .identity import Identity
 from .records.service import RecordService
 from .runtime import Runtime
@@ -18,10 +19,14 @@ class Services:
     records: RecordService
     identity: Identity
     files: FileStore
+    flows: FlowService
 
     @classmethod
     def build(cls, runtime: Runtime, uploads: Path | None = None) -> Services:
         site = runtime.site
         folder = uploads or (site.uploads_dir if site else Path("uploads"))
         limit = site.settings.max_upload_bytes if site else DEFAULT_MAX_UPLOAD
-        return cls(runtime, RecordService(runtime), Identity(runtime), FileStore(runtime, folder, limit))
+        records = RecordService(runtime)
+        return cls(
+            runtime, records, Identity(runtime), FileStore(runtime, folder, limit), FlowService(runtime, records)
+        )

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement
 from sqlalchemy import Connection
+from sqlalchemy import or_
 from sqlalchemy import select
 
 from loom.metadata.catalog import Entity
@@ -31,6 +32,8 @@ class Access:
         tables = runtime.schema.metadata.tables
         self.users = tables["loom_users"]
         self.departments = tables["loom_departments"]
+        self.instances = tables["loom_flow_instances"]
+        self.tasks = tables["loom_flow_tasks"]
 
     def require(self, actor: Actor, entity: Entity, operation: str) -> Decision:
         decision = self.permissions.decide(actor, entity, operation)
@@ -50,6 +53,26 @@ class Access:
         subtree = department_subtree(conn, self.departments, actor.department_id)
         colleagues = select(self.users.c.id).where(self.users.c.department_id.in_(subtree))
         return owner.in_(colleagues)
+
+    def participating(self, actor: Actor, tables: RecordTables) -> ColumnElement[bool]:
+        """Records whose approval the actor takes part in: approvers and CC'd users may read them."""
+        instances, tasks = self.instances, self.tasks
+        mine = select(tasks.c.instance_id).where(tasks.c.assignee_id == actor.id)
+        records = select(instances.c.record_id).where(
+            instances.c.entity == tables.entity.qualified_name, instances.c.id.in_(mine)
+        )
+        return tables.table.c.id.in_(records)
+
+    def readable(self, conn: Connection, actor: Actor, tables: RecordTables) -> ColumnElement[bool] | None:
+        """Which records of an entity the actor may read: their scope, plus approvals they are in."""
+        decision = self.permissions.decide(actor, tables.entity, "read")
+        if not tables.entity.has_flow:
+            self.require(actor, tables.entity, "read")
+            return self.clause(conn, actor, tables, decision)
+        if not decision.allowed:
+            return self.participating(actor, tables)
+        scope = self.clause(conn, actor, tables, decision)
+        return None if scope is None else or_(scope, self.participating(actor, tables))
 
     def hidden(self, actor: Actor, entity: Entity) -> frozenset[str]:
         return self.permissions.hidden_fields(actor, entity)

@@ -68,6 +68,12 @@ class IntegrityConflict(Conflict):
     code = "integrity"
 
 
+class InApproval(Conflict):
+    """The record is being approved: only the flow may change it now."""
+
+    code = "in_approval"
+
+
 class Referenced(Conflict):
     code = "referenced"
 

@@ -49,6 +49,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Files of type {type} are not accepted here.",
         "zh": "此处不接受 {type} 类型的文件。",
     },
+    "in_approval": {
+        "en": "The record is in approval; withdraw it or wait for the result to change it.",
+        "zh": "记录正在审批中，请撤回或等待审批结果后再修改。",
+    },
+    "flow_state": {
+        "en": "This is not possible while the approval is {state}.",
+        "zh": "审批处于“{state}”状态，无法进行此操作。",
+    },
+    "no_flow": {"en": "No approval flow applies to this record.", "zh": "没有适用于此记录的审批流程。"},
+    "not_your_task": {"en": "You have no open task in this approval.", "zh": "您在此审批中没有待办任务。"},
+    "bad_chosen": {"en": "Choose the approvers for this step.", "zh": "请为此环节选择审批人。"},
+    "bad_target": {"en": "Return only to: {allowed}.", "zh": "只能退回到：{allowed}。"},
     "forbidden": {"en": "You may not do this.", "zh": "您没有此操作的权限。"},
     "error": {"en": "The operation failed.", "zh": "操作失败。"},
     "bad_operator": {

@@ -31,6 +31,7 @@ from .access import Access
 from .audit import diff
 from .audit import record_change
 from .errors import Conflict
+from .errors import InApproval
 from .errors import IntegrityConflict
 from .errors import NotFound
 from .errors import PermissionDenied
@@ -69,8 +70,7 @@ class RecordService:
     ) -> dict[str, Any]:
         tables = self._tables(entity)
         with self._transaction(conn, read=True) as c:
-            decision = self.access.require(actor, tables.entity, "read")
-            record = read_record(c, tables, record_id, where=self.access.clause(c, actor, tables, decision))
+            record = read_record(c, tables, record_id, where=self.access.readable(c, actor, tables))
             return self.access.shown(actor, tables.entity, record)
 
     def list(self, entity: str, query: ListQuery, actor: Actor, *, conn: Connection | None = None) -> Page:
@@ -128,6 +128,7 @@ class RecordService:
         now = self.clock()
         with self._transaction(conn) as c:
             before = self._writable(c, tables, record_id, actor, "write")
+            _unlocked(tables.entity, before, actor)
             expected = version if version is not None else changes.get("version")
             if expected is not None and expected != before["version"]:
                 raise Conflict(expected=expected, actual=before["version"])
@@ -163,6 +164,7 @@ class RecordService:
         now = self.clock()
         with self._transaction(conn) as c:
             before = self._writable(c, tables, record_id, actor, "delete")
+            _unlocked(tables.entity, before, actor)
             if version is not None and version != before["version"]:
                 raise Conflict(expected=version, actual=before["version"])
             try:
@@ -217,6 +219,12 @@ class RecordService:
             return
         with reading(self.runtime.engine) if read else self.runtime.engine.begin() as c:
             yield c
+
+
+def _unlocked(entity: Entity, record: Mapping[str, Any], actor: Actor) -> None:
+    """A record in approval changes only through its flow."""
+    if entity.has_flow and record.get("flow_status") == "in_approval" and not actor.is_system:
+        raise InApproval()
 
 
 def _audited(record: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,149 @@
+"""Who approves a node: users, roles, the manager chain, department heads, record fields,
+the initiator's choice, or the initiator.
+
+Manager levels count the way DingTalk does: level 1 is the head of the initiator's
+department, unless the initiator is that head, in which case it is the head of the
+parent department; each further level climbs one department up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy import select
+
+from ..identity import department_subtree
+from ..runtime import Runtime
+
+MAX_LEVELS = 20
+
+
+@dataclass(frozen=True)
+class Org:
+    """The organisation as the engine needs it: departments, heads, users, roles (one read)."""
+
+    parent: Mapping[int, int | None]
+    head: Mapping[int, int | None]
+    department_of: Mapping[int, int | None]
+    logins: Mapping[str, int]
+    active: frozenset[int]
+    roles: Mapping[str, frozenset[int]]
+
+    @classmethod
+    def load(cls, conn: Connection, runtime: Runtime) -> Org:
+        tables = runtime.schema.metadata.tables
+        departments, users, memberships = (
+            tables["loom_departments"],
+            tables["loom_users"],
+            tables["loom_memberships"],
+        )
+        parent, head = {}, {}
+        for row in conn.execute(select(departments.c.id, departments.c.parent_id, departments.c.head_id)):
+            parent[row.id] = row.parent_id
+            head[row.id] = row.head_id
+        department_of, logins, active = {}, {}, set()
+        for row in conn.execute(select(users.c.id, users.c.login, users.c.department_id, users.c.active)):
+            department_of[row.id] = row.department_id
+            logins[row.login] = row.id
+            if row.active:
+                active.add(row.id)
+        roles: dict[str, set[int]] = {"employee": set(active)}
+        for row in conn.execute(select(memberships.c.user_id, memberships.c.role)):
+            roles.setdefault(row.role, set()).add(row.user_id)
+        return cls(
+            parent,
+            head,
+            department_of,
+            logins,
+            frozenset(active),
+            {k: frozenset(v) for k, v in roles.items()},
+        )
+
+    def manager(self, user_id: int, level: int) -> int | None:
+        """The initiator's manager at ``level`` (1 = the head above them), or None."""
+        chain = self.managers(user_id, level)
+        return chain[level - 1] if len(chain) >= level else None
+
+    def managers(self, user_id: int, levels: int = MAX_LEVELS) -> list[int | None]:
+        """Heads from level 1 upward; None where a department on the way has no head."""
+        department = self.department_of.get(user_id)
+        if department is None:
+            return []
+        if self.head.get(department) == user_id:
+            department = self.parent.get(department)
+        chain: list[int | None] = []
+        seen: set[int] = set()
+        while department is not None and len(chain) < levels and department not in seen:
+            seen.add(department)
+            chain.append(self.head.get(department))
+            department = self.parent.get(department)
+        return chain
+
+
+def resolve(
+    spec: Mapping[str, Any],
+    org: Org,
+    *,
+    initiator: int,
+    record: Mapping[str, Any],
+    chosen: list[int] | None,
+    conn: Connection | None = None,
+    runtime: Runtime | None = None,
+) -> list[int]:
+    """The active users an approver spec names, in order, without repeats."""
+    found: list[int | None] = []
+    if "users" in spec:
+        found = [org.logins.get(login) for login in spec["users"]]
+    elif "role" in spec:
+        members = org.roles.get(spec["role"], frozenset())
+        if spec.get("scope") == "department" and conn is not None and runtime is not None:
+            department = org.department_of.get(initiator)
+            subtree = (
+                set(department_subtree(conn, runtime.schema.metadata.tables["loom_departments"], department))
+                if department
+                else set()
+            )
+            members = frozenset(u for u in members if org.department_of.get(u) in subtree)
+        found = sorted(members)
+    elif "manager" in spec:
+        found = [org.manager(initiator, spec["manager"])]
+    elif "managers" in spec:
+        found = _manager_chain(org, initiator, spec["managers"])
+    elif "department_head" in spec:
+        department = (
+            org.department_of.get(initiator)
+            if spec["department_head"] is True
+            else record.get(spec["department_head"])
+        )
+        found = [org.head.get(department)] if department is not None else []
+    elif "field" in spec:
+        value = record.get(spec["field"])
+        found = value if isinstance(value, list) else [value]
+    elif "chosen" in spec:
+        found = list(chosen or [])
+    elif "initiator" in spec:
+        found = [initiator]
+    return _active_unique(found, org)
+
+
+def _manager_chain(org: Org, initiator: int, spec: Mapping[str, Any]) -> list[int | None]:
+    chain = org.managers(initiator, spec.get("up_to_level", MAX_LEVELS))
+    role = spec.get("up_to_role")
+    if role is None:
+        return chain
+    holders = org.roles.get(role, frozenset())
+    for index, user in enumerate(chain):
+        if user in holders:
+            return chain[: index + 1]
+    return chain
+
+
+def _active_unique(users: list[Any], org: Org) -> list[int]:
+    result: list[int] = []
+    for user in users:
+        if isinstance(user, int) and user in org.active and user not in result:
+            result.append(user)
+    return result

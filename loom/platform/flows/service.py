@@ -1,0 +1,545 @@
+"""Flow operations as users perform them: submit, approve, reject, return, withdraw,
+transfer, add approver, comment, urge, CC, batch approve.
+
+Each runs in one transaction with the record change it causes, checks who may do it,
+and records a timeline event. Operations on one instance are serialized by locking the
+instance row (PostgreSQL) or the write lock (SQLite), and every task update checks the
+task's status and version, so two approvals of one task can never both win.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy import insert
+from sqlalchemy import select
+from sqlalchemy import update
+
+from loom.metadata.catalog import Definition
+from loom.metadata.catalog import Entity
+from loom.metadata.catalog import thaw
+from loom.metadata.expressions import compile_expression
+
+from ..actor import SYSTEM
+from ..actor import Actor
+from ..records import logic
+from ..records.errors import Conflict
+from ..records.errors import FieldError
+from ..records.errors import NotFound
+from ..records.errors import PermissionDenied
+from ..records.errors import RecordError
+from ..records.errors import ValidationFailed
+from ..records.rows import read_record
+from ..records.service import RecordService
+from ..runtime import Runtime
+from .approvers import Org
+from .engine import Engine
+from .engine import Run
+from .engine import walk
+
+RESTARTABLE = frozenset({"draft", "rejected", "withdrawn"})
+
+
+class FlowError(RecordError):
+    """A flow operation that does not fit the instance's state (409)."""
+
+    code = "flow_state"
+
+
+class NoFlow(RecordError):
+    code = "no_flow"
+
+
+class NotYourTask(PermissionDenied):
+    code = "not_your_task"
+
+
+class FlowService:
+    def __init__(self, runtime: Runtime, records: RecordService) -> None:
+        self.runtime = runtime
+        self.records = records
+        self.engine = Engine(runtime, records)
+        self.clock = records.clock
+
+    # -- starting --------------------------------------------------------------------------
+
+    def submit(
+        self,
+        entity: str,
+        record_id: int,
+        actor: Actor,
+        *,
+        chosen: dict[str, list[int]] | None = None,
+        comment: str | None = None,
+        conn: Connection | None = None,
+    ) -> dict[str, Any]:
+        """Start the record's flow (or resume it after a return), as its initiator."""
+        with self._transaction(conn) as c:
+            found = self._entity(entity)
+            tables = self.runtime.schema.of(entity)
+            decision = self.records.access.require(actor, found, "submit")
+            record = read_record(
+                c, tables, record_id, where=self.records.access.clause(c, actor, tables, decision)
+            )
+            status = record.get("flow_status")
+            latest = self._latest(c, entity, record_id, lock=True)
+            if latest is not None and latest["status"] == "returned":
+                return self._resubmit(c, found, record, latest, actor, comment)
+            if status not in RESTARTABLE and status != "returned":
+                raise FlowError(state=status)
+            flow = self._choose(c, found, record, actor)
+            return self._start(c, found, record, flow, actor, chosen or {}, comment)
+
+    def _choose(self, c: Connection, entity: Entity, record: dict[str, Any], actor: Actor) -> Definition:
+        flows = sorted(
+            self.runtime.catalog.flows_of(entity.qualified_name), key=lambda d: -d.spec.get("priority", 0)
+        )
+        names = logic.variables(entity, record, actor, self.clock())
+        for flow in flows:
+            condition = flow.spec.get("when")
+            if condition is None or logic.evaluate(compile_expression(condition), names) is True:
+                return flow
+        raise NoFlow(entity=entity.qualified_name)
+
+    def _start(
+        self,
+        c: Connection,
+        entity: Entity,
+        record: dict[str, Any],
+        flow: Definition,
+        actor: Actor,
+        chosen: dict[str, list[int]],
+        comment: str | None,
+    ) -> dict[str, Any]:
+        now = self.clock()
+        definition = thaw(flow.spec)
+        org = Org.load(c, self.runtime)
+        state = {
+            "done": [],
+            "active": [],
+            "branches": {},
+            "chosen": self._checked_choice(definition, chosen, org),
+        }
+        values = {
+            "flow": flow.qualified_name,
+            "entity": entity.qualified_name,
+            "record_id": record["id"],
+            "initiator_id": actor.id,
+            "status": "running",
+            "definition": definition,
+            "state": state,
+            "started_at": now,
+        }
+        instance = dict(
+            c.execute(insert(self.engine.instances).returning(*self.engine.instances.c), values)
+            .mappings()
+            .one()
+        )
+        run = Run(c, instance, entity, record, org, now, actor, state)
+        self.engine.set_flow_status(run, "in_approval")
+        self.engine.event(run, "start", None, actor.id, comment=comment)
+        self.engine.advance(run)
+        return self.summary(c, instance["id"])
+
+    def _checked_choice(
+        self, definition: dict[str, Any], chosen: dict[str, list[int]], org: Org
+    ) -> dict[str, list[int]]:
+        """Approvers the initiator picked, for every node that asks for them."""
+        errors, result = [], {}
+        for node in walk(definition["nodes"]):
+            spec = node.get("approve") or node.get("cc") or {}
+            if "chosen" not in spec:
+                continue
+            users = chosen.get(node["name"]) or []
+            rule = spec["chosen"] if isinstance(spec["chosen"], dict) else {}
+            holders = org.roles.get(rule["role"], frozenset()) if "role" in rule else org.active
+            if not users or not all(isinstance(u, int) and u in org.active and u in holders for u in users):
+                errors.append(FieldError(f"chosen.{node['name']}", "bad_chosen"))
+            elif "max" in rule and len(users) > rule["max"]:
+                errors.append(FieldError(f"chosen.{node['name']}", "rows_max", {"max": rule["max"]}))
+            result[node["name"]] = users
+        if errors:
+            raise ValidationFailed(errors)
+        return result
+
+    def _resubmit(
+        self, c: Connection, entity: Entity, record: dict, instance: dict, actor: Actor, comment: str | None
+    ) -> dict[str, Any]:
+        if instance["initiator_id"] != actor.id and not actor.is_system:
+            raise NotYourTask()
+        definition = instance["definition"]
+        if definition.get("resubmit", "restart") == "restart":
+            c.execute(
+                update(self.engine.instances)
+                .where(self.engine.instances.c.id == instance["id"])
+                .values(status="closed")
+            )
+            flow = self._choose(c, entity, record, actor)
+            return self._start(c, entity, record, flow, actor, instance["state"].get("chosen", {}), comment)
+        run = self._run(c, entity, record, instance, actor)
+        returned_from = run.state.pop("returned_from", None)
+        if returned_from in run.state.get("done", []):
+            run.state["done"].remove(returned_from)
+        if returned_from in run.state.get("active", []):
+            run.state["active"].remove(returned_from)
+        c.execute(
+            update(self.engine.instances)
+            .where(self.engine.instances.c.id == instance["id"])
+            .values(status="running")
+        )
+        run.instance["status"] = "running"
+        self.engine.set_flow_status(run, "in_approval")
+        self.engine.event(run, "resubmit", returned_from, actor.id, comment=comment)
+        self.engine.advance(run)
+        return self.summary(c, instance["id"])
+
+    # -- acting on a task ------------------------------------------------------------------
+
+    def act(
+        self,
+        entity: str,
+        record_id: int,
+        actor: Actor,
+        operation: str,
+        payload: dict[str, Any] | None = None,
+        *,
+        conn: Connection | None = None,
+    ) -> dict[str, Any]:
+        """Run ``operation`` (approve, reject, return, withdraw, transfer, add_approver,
+        comment, urge, cc) on the record's running approval."""
+        handler = getattr(self, f"_{operation}", None)
+        if operation not in OPERATIONS or handler is None:
+            raise NotFound(operation=operation)
+        payload = payload or {}
+        with self._transaction(conn) as c:
+            found = self._entity(entity)
+            instance = self._latest(c, entity, record_id, lock=True)
+            if instance is None or instance["status"] != "running":
+                raise FlowError(state=instance["status"] if instance else "draft")
+            record = self.records.get(entity, record_id, SYSTEM, conn=c)
+            run = self._run(c, found, record, instance, actor)
+            handler(run, payload)
+            return self.summary(c, instance["id"])
+
+    def _approve(self, run: Run, payload: dict[str, Any]) -> None:
+        task, node = self._my_task(run, payload)
+        self._require_comment(node, "approve", payload)
+        values = payload.get("values") or {}
+        if values:
+            editable = set(node.get("editable", []))
+            refused = [FieldError(k, "readonly") for k in values if k not in editable]
+            if refused:
+                raise ValidationFailed(refused)
+            run.record = self.records.update(
+                run.entity.qualified_name, run.record["id"], values, SYSTEM, conn=run.conn
+            )
+        self._close_task(run, task, "approved", payload.get("comment"))
+        self.engine.event(
+            run,
+            "approve",
+            task["node"],
+            run.actor.id,
+            comment=payload.get("comment"),
+            attachments=payload.get("attachments", []),
+            on_behalf_of=task["on_behalf_of"],
+        )
+        self.engine.advance(run)
+
+    def _reject(self, run: Run, payload: dict[str, Any]) -> None:
+        task, node = self._my_task(run, payload)
+        self._require_comment(node, "reject", payload)
+        self._close_task(run, task, "rejected", payload.get("comment"))
+        self.engine.event(
+            run,
+            "reject",
+            task["node"],
+            run.actor.id,
+            comment=payload.get("comment"),
+            attachments=payload.get("attachments", []),
+        )
+        self.engine.finish(run, "rejected")
+
+    def _return(self, run: Run, payload: dict[str, Any]) -> None:
+        task, node = self._my_task(run, payload)
+        target = payload.get("to", "initiator")
+        allowed = node.get("return_to", ["initiator"])
+        order = [n["name"] for n in walk(run.definition["nodes"])]
+        if target not in allowed or (target != "initiator" and target not in run.state.get("done", [])):
+            raise ValidationFailed([FieldError("to", "bad_target", {"allowed": ", ".join(allowed)})])
+        self._close_task(run, task, "returned", payload.get("comment"))
+        self.engine.event(
+            run, "return", task["node"], run.actor.id, to=target, comment=payload.get("comment")
+        )
+        if target == "initiator":
+            run.state["returned_from"] = task["node"]
+            self.engine.finish(run, "returned")
+            self.engine.notify(run, run.initiator, "returned", node=task["node"])
+            return
+        later = set(order[order.index(target) :])
+        run.state["done"] = [n for n in run.state.get("done", []) if n not in later]
+        run.state["active"] = [n for n in run.state.get("active", []) if n not in later]
+        run.state["branches"] = {k: v for k, v in run.state.get("branches", {}).items() if k not in later}
+        for name in later:
+            self.engine.close_open_tasks(run, name)
+        self.engine.advance(run)
+
+    def _withdraw(self, run: Run, payload: dict[str, Any]) -> None:
+        if run.actor.id != run.initiator:
+            raise NotYourTask()
+        policy = run.definition.get("withdraw", "until_acted")
+        acted = run.conn.execute(
+            select(self.engine.events.c.id).where(
+                self.engine.events.c.instance_id == run.instance["id"],
+                self.engine.events.c.kind.in_(["approve", "reject", "return", "transfer", "add_approver"]),
+            )
+        ).first()
+        if policy == "never" or (policy == "until_acted" and acted is not None):
+            raise FlowError(state="acted")
+        self.engine.event(run, "withdraw", None, run.actor.id, comment=payload.get("comment"))
+        self.engine.finish(run, "withdrawn")
+
+    def _transfer(self, run: Run, payload: dict[str, Any]) -> None:
+        task, _ = self._my_task(run, payload)
+        target = self._user(run, payload.get("to"), "to")
+        self._close_task(run, task, "transferred", payload.get("comment"))
+        new = self.engine.assign(
+            run,
+            task["node"],
+            target,
+            stage=task["stage"],
+            stage_mode=task["stage_mode"],
+            kind="approve",
+            status="pending",
+        )
+        self.engine.notify(run, target, "task", node=task["node"], task=new)
+        self.engine.event(
+            run, "transfer", task["node"], run.actor.id, to=target, comment=payload.get("comment")
+        )
+
+    def _add_approver(self, run: Run, payload: dict[str, Any]) -> None:
+        task, _ = self._my_task(run, payload)
+        users = [self._user(run, u, "users") for u in payload.get("users") or []]
+        if not users:
+            raise ValidationFailed([FieldError("users", "required")])
+        position = payload.get("position", "after")
+        offsets = {"before": -1, "after": 1, "with": 0}
+        if position not in offsets:
+            raise ValidationFailed(
+                [FieldError("position", "not_option", {"value": position, "allowed": "before, after, with"})]
+            )
+        mode = task["stage_mode"] if position == "with" else payload.get("mode", "all")
+        for user in users:
+            self.engine.assign(
+                run,
+                task["node"],
+                user,
+                stage=task["stage"] + offsets[position],
+                stage_mode="any" if mode == "any" else "all",
+                kind="approve",
+            )
+        self.engine.event(
+            run, "add_approver", task["node"], run.actor.id, users=users, position=position, mode=mode
+        )
+        self.engine.advance(run)
+
+    def _comment(self, run: Run, payload: dict[str, Any]) -> None:
+        self._participant(run)
+        if not payload.get("comment"):
+            raise ValidationFailed([FieldError("comment", "required")])
+        self.engine.event(
+            run,
+            "comment",
+            None,
+            run.actor.id,
+            comment=payload["comment"],
+            attachments=payload.get("attachments", []),
+        )
+
+    def _urge(self, run: Run, payload: dict[str, Any]) -> None:
+        if run.actor.id != run.initiator:
+            raise NotYourTask()
+        pending = self._pending(run)
+        for task in pending:
+            self.engine.notify(
+                run, task["assignee_id"], "urge", node=task["node"], comment=payload.get("comment")
+            )
+        self.engine.event(run, "urge", None, run.actor.id, users=[t["assignee_id"] for t in pending])
+
+    def _cc(self, run: Run, payload: dict[str, Any]) -> None:
+        self._participant(run)
+        users = [self._user(run, u, "users") for u in payload.get("users") or []]
+        if not users:
+            raise ValidationFailed([FieldError("users", "required")])
+        node = next((t["node"] for t in self._pending(run)), None)
+        self.engine.copy_to(run, node or "", users)
+
+    def batch_approve(
+        self, task_ids: list[int], actor: Actor, comment: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Approve several tasks, each in its own transaction; report each outcome."""
+        outcomes = []
+        for task_id in task_ids:
+            try:
+                instance = self._instance_of_task(task_id, actor)
+                if not instance["definition"].get("batch_approve", False):
+                    raise FlowError(state="no_batch")
+                payload = {"task": task_id, "comment": comment}
+                self.act(instance["entity"], instance["record_id"], actor, "approve", payload)
+                outcomes.append({"task": task_id, "ok": True})
+            except RecordError as exc:
+                outcomes.append({"task": task_id, "ok": False, "code": exc.code})
+        return outcomes
+
+    def _instance_of_task(self, task_id: int, actor: Actor) -> dict[str, Any]:
+        tasks, instances = self.engine.tasks, self.engine.instances
+        query = (
+            select(instances)
+            .join(tasks, tasks.c.instance_id == instances.c.id)
+            .where(tasks.c.id == task_id, tasks.c.assignee_id == actor.id)
+        )
+        with self.runtime.engine.connect() as c:
+            row = c.execute(query).mappings().first()
+        if row is None:
+            raise NotYourTask()
+        return dict(row)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _my_task(self, run: Run, payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The actor's pending task in this instance (``task`` picks one when there are several)."""
+        mine = [t for t in self._pending(run) if t["assignee_id"] == run.actor.id]
+        wanted = payload.get("task")
+        if wanted is not None:
+            mine = [t for t in mine if t["id"] == wanted]
+        if not mine:
+            raise NotYourTask()
+        task = mine[0]
+        return task, _node(run.definition["nodes"], task["node"])
+
+    def _pending(self, run: Run) -> list[dict[str, Any]]:
+        tasks = self.engine.tasks
+        query = select(tasks).where(
+            tasks.c.instance_id == run.instance["id"], tasks.c.status == "pending", tasks.c.kind == "approve"
+        )
+        return [dict(r) for r in run.conn.execute(query.order_by(tasks.c.id)).mappings()]
+
+    def _close_task(self, run: Run, task: dict[str, Any], status: str, comment: str | None) -> None:
+        """Close a task only if nobody else did first (status and version both still match)."""
+        tasks = self.engine.tasks
+        result = run.conn.execute(
+            update(tasks)
+            .where(tasks.c.id == task["id"], tasks.c.status == "pending", tasks.c.version == task["version"])
+            .values(status=status, acted_at=run.now, comment=comment, version=tasks.c.version + 1)
+        )
+        if result.rowcount != 1:
+            raise Conflict(expected=task["version"], actual=task["version"] + 1)
+
+    def _require_comment(self, node: dict[str, Any], operation: str, payload: dict[str, Any]) -> None:
+        if operation in node.get("comment_required", []) and not (payload.get("comment") or "").strip():
+            raise ValidationFailed([FieldError("comment", "required")])
+
+    def _participant(self, run: Run) -> None:
+        if run.actor.id == run.initiator:
+            return
+        tasks = self.engine.tasks
+        found = run.conn.execute(
+            select(tasks.c.id).where(
+                tasks.c.instance_id == run.instance["id"], tasks.c.assignee_id == run.actor.id
+            )
+        ).first()
+        if found is None:
+            raise NotYourTask()
+
+    def _user(self, run: Run, value: Any, field: str) -> int:
+        if not isinstance(value, int) or value not in run.org.active:
+            raise ValidationFailed([FieldError(field, "link_not_found", {"id": value})])
+        return value
+
+    def _run(self, c: Connection, entity: Entity, record: dict, instance: dict, actor: Actor) -> Run:
+        return Run(
+            c, instance, entity, record, Org.load(c, self.runtime), self.clock(), actor, instance["state"]
+        )
+
+    def _latest(
+        self, c: Connection, entity: str, record_id: int, lock: bool = False
+    ) -> dict[str, Any] | None:
+        table = self.engine.instances
+        query = (
+            select(table)
+            .where(table.c.entity == entity, table.c.record_id == record_id)
+            .order_by(table.c.id.desc())
+            .limit(1)
+        )
+        if lock and c.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = c.execute(query).mappings().first()
+        return dict(row) if row else None
+
+    def _entity(self, name: str) -> Entity:
+        entity = self.runtime.catalog.entities.get(name)
+        if entity is None or not entity.has_flow:
+            raise NoFlow(entity=name)
+        return entity
+
+    def summary(self, c: Connection, instance_id: int) -> dict[str, Any]:
+        """The instance as clients see it: status, open tasks and the timeline."""
+        engine = self.engine
+        instance = (
+            c.execute(select(engine.instances).where(engine.instances.c.id == instance_id)).mappings().one()
+        )
+        tasks = c.execute(
+            select(engine.tasks).where(engine.tasks.c.instance_id == instance_id).order_by(engine.tasks.c.id)
+        ).mappings()
+        events = c.execute(
+            select(engine.events)
+            .where(engine.events.c.instance_id == instance_id)
+            .order_by(engine.events.c.id)
+        ).mappings()
+        return {
+            "id": instance["id"],
+            "flow": instance["flow"],
+            "status": instance["status"],
+            "initiator": instance["initiator_id"],
+            "started_at": instance["started_at"],
+            "finished_at": instance["finished_at"],
+            "tasks": [
+                {
+                    k: t[k]
+                    for k in (
+                        "id",
+                        "node",
+                        "kind",
+                        "assignee_id",
+                        "on_behalf_of",
+                        "status",
+                        "acted_at",
+                        "comment",
+                    )
+                }
+                for t in tasks
+            ],
+            "timeline": [
+                {"at": e["at"], "kind": e["kind"], "node": e["node"], "actor": e["actor_id"], **e["detail"]}
+                for e in events
+            ],
+        }
+
+    @contextmanager
+    def _transaction(self, conn: Connection | None) -> Iterator[Connection]:
+        if conn is not None:
+            yield conn
+        else:
+            with self.runtime.engine.begin() as c:
+                yield c
+
+
+OPERATIONS = frozenset(
+    {"approve", "reject", "return", "withdraw", "transfer", "add_approver", "comment", "urge", "cc"}
+)
+
+
+def _node(nodes: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    return next(n for n in walk(nodes) if n["name"] == name)
