@@ -27,6 +27,5 @@ class Services:
         folder = uploads or (site.uploads_dir if site else Path("uploads"))
         limit = site.settings.max_upload_bytes if site else DEFAULT_MAX_UPLOAD
         records = RecordService(runtime)
-        return cls(
-            runtime, records, Identity(runtime), FileStore(runtime, folder, limit), FlowService(runtime, records)
-        )
+        files = FileStore(runtime, folder, limit)
+        return cls(runtime, records, Identity(runtime), files, FlowService(runtime, records))

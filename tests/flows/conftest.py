@@ -68,8 +68,13 @@ class Company:
 
 
 def company_for(flow_yaml: str, write_package, database_url: str, extra: dict | None = None) -> Company:
-    files = {**ROLES, "entities/expense.yaml": EXPENSE, "entities/receipt.yaml": RECEIPT,
-             "flows/expense.yaml": flow_yaml, **(extra or {})}  # fmt: skip
+    files = {
+        **ROLES,
+        "entities/expense.yaml": EXPENSE,
+        "entities/receipt.yaml": RECEIPT,
+        "flows/expense.yaml": flow_yaml,
+        **(extra or {}),
+    }
     result = validate_paths([write_package(files)])
     assert result.problems == (), [p.render() for p in result.problems]
     runtime = Runtime.for_catalog(result.catalog, make_engine(database_url))
@@ -102,7 +107,7 @@ def company_for(flow_yaml: str, write_package, database_url: str, extra: dict | 
         ids = {
             login: identity.create_user(
                 conn, login, login, password="pw", department_id=departments[dept], roles=roles
-            )  # fmt: skip
+            )
             for login, (dept, roles) in people.items()
         }
         heads = {"top": "gm", "sales": "sales_head", "team": "lead", "finance": "fin_head"}

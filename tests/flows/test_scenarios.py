@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from loom.platform.records.errors import Conflict
 from loom.platform.records.errors import InApproval
 from loom.platform.records.errors import PermissionDenied
 from loom.platform.records.errors import ValidationFailed
