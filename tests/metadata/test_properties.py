@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 from unittest import mock
 
+import pytest
 from hypothesis import HealthCheck
 from hypothesis import event
 from hypothesis import example
@@ -40,6 +41,7 @@ from loom.metadata import Problem
 from loom.metadata import Result
 from loom.metadata import validate_sources
 from loom.metadata import validator
+from loom.metadata.loader import APP
 from loom.metadata.loader import BUILTIN_APPS
 from loom.metadata.loader import MANIFEST
 from loom.metadata.loader import SUFFIXES
@@ -177,7 +179,9 @@ def build_sources(documents: Mapping[str, list[Document]], problems: tuple[Probl
             found.append(Problem("load.no_manifest", Location(app)))
             continue
         name = manifest.name or app
-        if name in packages:
+        if name in packages:  # as read_sources reports a second package of one name
+            first = packages[name].manifest.locate("/name")
+            found.append(manifest.problem("name.duplicate", "/name", what=APP, name=name, other=str(first)))
             continue
         bound = tuple(Document(d.data, d.positions, d.file, name) for d in rest)
         packages[name] = Package(
@@ -214,10 +218,10 @@ def assert_well_formed(result: Any) -> None:
 
 # -- values ---------------------------------------------------------------------------------------
 
-Path = tuple[str | int, ...]
+JsonPath = tuple[str | int, ...]
 
 
-def _walk(value: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
+def _walk(value: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, Any]]:
     yield path, value
     if isinstance(value, dict):
         for key, child in value.items():
@@ -308,7 +312,7 @@ NAME_KEYS = frozenset(
 )
 
 
-def _get(data: Any, path: Path) -> Any:
+def _get(data: Any, path: JsonPath) -> Any:
     for token in path:
         data = data[token]
     return data
@@ -466,7 +470,7 @@ def mutated_sources(draw: st.DrawFn, text_only: bool = False) -> Case:
     return Case(build_sources(documents, problems), tuple(steps))
 
 
-def renamed(documents: Mapping[str, list[Document]], file: str, path: Path, value: str) -> dict:
+def renamed(documents: Mapping[str, list[Document]], file: str, path: JsonPath, value: str) -> dict:
     """``documents`` with the name at ``path`` in the (only) document of ``file`` replaced."""
     (original,) = documents[file]
     data = copy.deepcopy(original.data)
@@ -474,7 +478,7 @@ def renamed(documents: Mapping[str, list[Document]], file: str, path: Path, valu
     return {**documents, file: [Document(data, original.positions, original.file, original.app)]}
 
 
-def renamed_case(renames: list[tuple[str, Path, str]]) -> Case:
+def renamed_case(renames: list[tuple[str, JsonPath, str]]) -> Case:
     documents: dict[str, list[Document]] = dict(PARSED)
     for file, path, value in renames:
         documents = renamed(documents, file, path, value)
@@ -510,6 +514,18 @@ def catalog_identifiers(catalog: Catalog) -> Iterator[str]:
 
 
 # -- tests ----------------------------------------------------------------------------------------
+
+# Scalars the property tests found crashing PyYAML's constructor (ValueError, not ConstructorError).
+MALFORMED_SCALARS = [
+    "a: 2024-02-30",
+    "a: 2024-13-01",
+    "a: 2024-01-01T25:00:00",
+    "a: 2024-01-01 10:00:00 -24:00",
+    "a: 0x_",
+    "a: -0x_",
+    "a: 0b_",
+    "kind: entity\nname: sale\nfields:\n  - {name: signed_on, type: date, default: 2024-02-30}\n",
+]
 
 
 def test_unmutated_corpus_is_valid() -> None:
@@ -572,3 +588,10 @@ def test_parse_documents_never_raises_on_random_text(text: str) -> None:
 def test_parse_documents_never_raises_on_yaml_like_text(text: str) -> None:
     documents, problems = parse_documents(text, "random.yaml")
     _assert_parsed(documents, problems, "random.yaml")
+
+
+@pytest.mark.parametrize("text", MALFORMED_SCALARS)
+def test_malformed_scalars_never_crash_the_parser(text: str) -> None:
+    """Found by the property tests: invalid dates and times, digitless hex/binary numbers."""
+    documents, problems = parse_documents(text, "odd.yaml")
+    _assert_parsed(documents, problems, "odd.yaml")

@@ -1,0 +1,186 @@
+"""Every approver kind, mode, policy and node kind, one small flow each."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import insert
+
+from loom.platform.records.errors import ValidationFailed
+
+
+def flow(*nodes: str, **options: str) -> str:
+    extra = "".join(f"{k}: {v}\n" for k, v in options.items())
+    body = "".join(f"  - {n}\n" for n in nodes)
+    return f"kind: flow\nname: expense_approval\nlabel: Flow\nentity: expense\n{extra}nodes:\n{body}"
+
+
+@pytest.mark.parametrize(
+    ("node", "who", "expected"),
+    [
+        ("{name: n, approve: {manager: 1}}", "staff", ["lead"]),
+        ("{name: n, approve: {manager: 2}}", "staff", ["sales_head"]),
+        ("{name: n, approve: {manager: 1}}", "lead", ["sales_head"]),  # a head's level 1 is one up
+        ("{name: n, approve: {manager: 3}}", "staff", ["gm"]),
+        ("{name: n, approve: {department_head: true}}", "staff", ["lead"]),
+        ("{name: n, approve: {users: [fin1, hr]}}", "staff", ["fin1", "hr"]),
+        ("{name: n, approve: {role: finance}}", "staff", ["fin_head", "fin1", "fin2"]),
+        ("{name: n, approve: {initiator: true}}", "staff", ["staff"]),
+    ],
+)
+def test_approver_kinds(make_company, node, who, expected) -> None:
+    co = make_company(flow(node))
+    record = co.expense(who)
+    assert co.pending(co.submit(record, who)) == expected
+
+
+def test_manager_chain_up_to_a_level(make_company) -> None:
+    co = make_company(flow("{name: chain, approve: {managers: {up_to_level: 3}}, mode: sequence}"))
+    record = co.expense()
+    summary = co.submit(record)
+    assert co.pending(summary) == ["lead"]
+    assert co.pending(co.act(record, "lead")) == ["sales_head"]
+    assert co.pending(co.act(record, "sales_head")) == ["gm"]
+    assert co.act(record, "gm")["status"] == "approved"
+
+
+def test_manager_chain_up_to_a_role(make_company) -> None:
+    co = make_company(
+        flow("{name: chain, approve: {managers: {up_to_role: general_manager}}, mode: sequence}")
+    )
+    record = co.expense()
+    co.submit(record)
+    co.act(record, "lead")
+    assert co.pending(co.act(record, "sales_head")) == ["gm"]
+
+
+def test_user_field_and_chosen_approvers(make_company) -> None:
+    co = make_company(
+        flow(
+            "{name: by_field, approve: {field: reviewer}}",
+            "{name: picked, approve: {chosen: {role: finance, max: 1}}}",
+        )
+    )
+    record = co.expense(reviewer=co.users["hr"].id)
+    with pytest.raises(ValidationFailed) as info:
+        co.submit(record, chosen={"picked": co.ids("hr")})  # hr is not finance
+    assert info.value.errors[0].field == "chosen.picked"
+    assert co.pending(co.submit(record, chosen={"picked": co.ids("fin2")})) == ["hr"]
+    assert co.pending(co.act(record, "hr")) == ["fin2"]
+
+
+def test_all_mode_needs_everyone_and_completes_once(make_company) -> None:
+    co = make_company(flow("{name: board, approve: {users: [fin1, fin2, hr, gm, cashier]}, mode: all}"))
+    record = co.expense()
+    co.submit(record)
+    for login in ("fin1", "fin2", "hr", "gm"):
+        assert co.act(record, login)["status"] == "running"
+    done = co.act(record, "cashier")
+    assert done["status"] == "approved"
+    assert [e["kind"] for e in done["timeline"]].count("finish") == 1
+
+
+def test_empty_approver_skips(make_company) -> None:
+    co = make_company(
+        flow(
+            "{name: none, approve: {manager: 9}, empty: skip}", "{name: gm, approve: {role: general_manager}}"
+        )
+    )
+    record = co.expense()
+    summary = co.submit(record)
+    assert co.pending(summary) == ["gm"]
+    assert "skip" in [e["kind"] for e in summary["timeline"]]
+
+
+def test_empty_approver_goes_to_admin(make_company) -> None:
+    co = make_company(flow("{name: none, approve: {manager: 9}, empty: admin}"))
+    record = co.expense()
+    assert co.pending(co.submit(record)) == ["root"]
+
+
+def test_initiator_as_approver_passes(make_company) -> None:
+    co = make_company(flow("{name: own, approve: {users: [staff, fin1]}, self: pass}"))
+    record = co.expense()
+    summary = co.submit(record)
+    assert co.pending(summary) == ["fin1"]
+    assert "auto_pass" in [e["kind"] for e in summary["timeline"]]
+
+
+def test_initiator_as_approver_goes_to_their_manager(make_company) -> None:
+    co = make_company(flow("{name: own, approve: {initiator: true}, self: manager}"))
+    assert co.pending(co.submit(co.expense())) == ["lead"]
+
+
+def test_dedupe_passes_an_approver_who_already_approved(make_company) -> None:
+    co = make_company(
+        flow("{name: first, approve: {manager: 1}}", "{name: again, approve: {users: [lead, gm]}, mode: all}")
+    )
+    record = co.expense()
+    co.submit(record)
+    summary = co.act(record, "lead")
+    assert co.pending(summary) == ["gm"]
+    assert "dedupe" in [e["kind"] for e in summary["timeline"]]
+
+
+def test_dedupe_can_be_switched_off(make_company) -> None:
+    co = make_company(
+        flow("{name: first, approve: {manager: 1}}", "{name: again, approve: {users: [lead]}, dedupe: false}")
+    )
+    record = co.expense()
+    co.submit(record)
+    assert co.pending(co.act(record, "lead")) == ["lead"]
+
+
+def test_parallel_lanes_all_finish_before_the_next_node(make_company) -> None:
+    co = make_company(
+        flow(
+            "{name: both, parallel: [{nodes: [{name: legal_review, approve: {users: [hr]}}]}, "
+            "{nodes: [{name: finance_review, approve: {users: [fin1]}}]}]}",
+            "{name: sign, approve: {users: [gm]}}",
+        )
+    )
+    record = co.expense()
+    assert sorted(co.pending(co.submit(record))) == ["fin1", "hr"]
+    assert co.pending(co.act(record, "hr")) == ["fin1"]
+    assert co.pending(co.act(record, "fin1")) == ["gm"]
+
+
+def test_actions_set_fields_and_create_records_elsewhere(make_company) -> None:
+    co = make_company(
+        flow(
+            "{name: ok, approve: {users: [lead]}}",
+            "{name: settle, action: {set: {approved_amount: 'total'}, create: {entity: receipt, "
+            "values: {expense_title: 'title', amount: 'total'}}}}",
+        )
+    )
+    record = co.expense(total="1234.50")
+    co.submit(record)
+    done = co.act(record, "lead")
+    assert done["status"] == "approved"
+    got = co.services.records.get("shop.expense", record["id"], co.users["staff"])
+    assert str(got["approved_amount"]) == "1234.50"
+    from loom.platform.records.query import ListQuery
+
+    receipts = co.services.records.list("shop.receipt", ListQuery(), co.users["fin1"]).records
+    assert [(r["expense_title"], str(r["amount"])) for r in receipts] == [("出差", "1234.50")]
+
+
+def test_delegation_sends_new_tasks_to_the_delegate(make_company) -> None:
+    co = make_company(flow("{name: n, approve: {manager: 1}}"))
+    services = co.services
+    today = dt.datetime.now(dt.UTC).date()
+    with services.runtime.engine.begin() as conn:
+        conn.execute(
+            insert(services.flows.engine.delegations),
+            {
+                "user_id": co.users["lead"].id,
+                "delegate_id": co.users["staff2"].id,
+                "starts_on": today - dt.timedelta(days=1),
+                "ends_on": today + dt.timedelta(days=3),
+            },
+        )
+    record = co.expense()
+    summary = co.submit(record)
+    assert co.pending(summary) == ["staff2"]
+    assert summary["tasks"][0]["on_behalf_of"] == co.users["lead"].id
