@@ -20,6 +20,7 @@ from sqlalchemy import String
 from sqlalchemy import Table
 from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
+from sqlalchemy import false
 
 from .types import ID_TYPE
 from .types import JSON_TYPE
@@ -156,6 +157,8 @@ def define_flow_tables(metadata: MetaData) -> None:
         Column("created_at", UTCDateTime(), nullable=False),
         Column("acted_at", UTCDateTime()),
         Column("comment", Text),
+        # Set when the node runs again (after a return): the earlier pass no longer counts.
+        Column("superseded", Boolean, nullable=False, server_default=false()),
         Column("version", Integer, nullable=False, server_default="1"),
         Index("ix_loom_flow_tasks__assignee_status", "assignee_id", "status"),
         Index("ix_loom_flow_tasks__instance", "instance_id"),

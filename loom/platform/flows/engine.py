@@ -179,6 +179,11 @@ class Engine:
                 run.mark_done(name)
                 return True
             run.state["active"].append(name)
+            run.conn.execute(
+                update(self.tasks)
+                .where(self.tasks.c.instance_id == run.instance["id"], self.tasks.c.node == name)
+                .values(superseded=True)
+            )
             self._create_tasks(run, node, approvers)
         return self._settle(run, node)
 
@@ -310,6 +315,7 @@ class Engine:
             self.tasks.c.node == node,
             self.tasks.c.kind == "approve",
             self.tasks.c.status.not_in(["cancelled", "transferred"]),
+            self.tasks.c.superseded.is_(False),
         )
         return [
             dict(r) for r in run.conn.execute(query.order_by(self.tasks.c.stage, self.tasks.c.id)).mappings()
