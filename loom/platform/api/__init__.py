@@ -7,6 +7,7 @@ from flask import request
 
 from . import auth
 from . import files
+from . import flows
 from . import meta
 from . import openapi
 from . import records
@@ -16,7 +17,7 @@ PUBLIC_ENDPOINTS = frozenset({"api.auth.login", "api.auth.logout", "api.openapi.
 
 def blueprint() -> Blueprint:
     api = Blueprint("api", __name__, url_prefix="/api/v1")
-    for part in (auth.bp, meta.bp, files.bp, openapi.bp, records.bp):
+    for part in (auth.bp, meta.bp, files.bp, openapi.bp, flows.bp, records.bp):
         api.register_blueprint(part)
 
     @api.before_request

@@ -25,6 +25,7 @@ from loom.metadata.expressions import compile_expression
 
 from ..actor import SYSTEM
 from ..actor import Actor
+from ..database import reading
 from ..records import logic
 from ..records.errors import Conflict
 from ..records.errors import FieldError
@@ -43,13 +44,13 @@ from .engine import walk
 RESTARTABLE = frozenset({"draft", "rejected", "withdrawn"})
 
 
-class FlowError(RecordError):
+class FlowError(Conflict):
     """A flow operation that does not fit the instance's state (409)."""
 
     code = "flow_state"
 
 
-class NoFlow(RecordError):
+class NoFlow(Conflict):
     code = "no_flow"
 
 
@@ -483,6 +484,12 @@ class FlowService:
         if entity is None or not entity.has_flow:
             raise NoFlow(entity=name)
         return entity
+
+    def latest_summary(self, entity: str, record_id: int) -> dict[str, Any] | None:
+        """The record's latest approval with its timeline, or None if never submitted."""
+        with reading(self.runtime.engine) as c:
+            latest = self._latest(c, entity, record_id)
+            return self.summary(c, latest["id"]) if latest else None
 
     def summary(self, c: Connection, instance_id: int) -> dict[str, Any]:
         """The instance as clients see it: status, open tasks and the timeline."""

@@ -1,0 +1,106 @@
+"""Approval routes: flow operations on a record, the task inbox and notifications."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask import Response
+from flask import current_app
+from flask import jsonify
+from flask import request
+from werkzeug.exceptions import BadRequest
+
+from ..flows.inbox import Inbox
+from ..records.audit import jsonable
+from ..services import Services
+from .auth import require_actor
+from .records import entity_name
+from .records import existing_id
+
+bp = Blueprint("flows", __name__)
+
+
+def services() -> Services:
+    return current_app.extensions["loom"]
+
+
+def inbox() -> Inbox:
+    return Inbox(services().runtime)
+
+
+def body() -> dict:
+    data = request.get_json(silent=True)
+    if data is None and not request.data:
+        return {}
+    if not isinstance(data, dict):
+        raise BadRequest("The body must be a JSON object.")
+    return data
+
+
+@bp.post("/<app>/<entity>/<int:record_id>/flow/submit")
+def submit(app: str, entity: str, record_id: int) -> Response:
+    data = body()
+    chosen = data.get("chosen") or {}
+    if not isinstance(chosen, dict):
+        raise BadRequest("chosen maps node names to lists of user ids.")
+    summary = services().flows.submit(
+        entity_name(app, entity),
+        existing_id(record_id),
+        require_actor(),
+        chosen=chosen,
+        comment=data.get("comment"),
+    )
+    return jsonify(jsonable(summary))
+
+
+@bp.post("/<app>/<entity>/<int:record_id>/flow/<operation>")
+def operate(app: str, entity: str, record_id: int, operation: str) -> Response:
+    summary = services().flows.act(
+        entity_name(app, entity), existing_id(record_id), require_actor(), operation, body()
+    )
+    return jsonify(jsonable(summary))
+
+
+@bp.get("/<app>/<entity>/<int:record_id>/flow")
+def timeline(app: str, entity: str, record_id: int) -> Response:
+    name = entity_name(app, entity)
+    services().records.get(name, existing_id(record_id), require_actor())  # may the caller see it?
+    return jsonify(jsonable(services().flows.latest_summary(name, record_id)))
+
+
+@bp.get("/tasks")
+def tasks() -> Response:
+    try:
+        page = int(request.args.get("page", 1))
+        page_size = int(request.args.get("page_size", 50))
+    except ValueError:
+        raise BadRequest("page and page_size are whole numbers.") from None
+    box = request.args.get("box", "todo")
+    return jsonify(jsonable(inbox().items(require_actor(), box, page=page, page_size=page_size)))
+
+
+@bp.get("/tasks/counts")
+def counts() -> Response:
+    return jsonify(inbox().counts(require_actor()))
+
+
+@bp.post("/tasks/approve")
+def batch_approve() -> Response:
+    data = body()
+    ids = data.get("tasks")
+    if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids) or len(ids) > 200:
+        raise BadRequest("tasks is a list of at most 200 task ids.")
+    return jsonify({"results": services().flows.batch_approve(ids, require_actor(), data.get("comment"))})
+
+
+@bp.get("/notifications")
+def notifications() -> Response:
+    unread = request.args.get("unread", "").lower() in ("1", "true")
+    return jsonify({"items": jsonable(inbox().notifications_of(require_actor(), unread_only=unread))})
+
+
+@bp.post("/notifications/read")
+def mark_read() -> Response:
+    ids = body().get("ids")
+    if ids is not None and not isinstance(ids, list):
+        raise BadRequest("ids is a list of notification ids (or absent for all).")
+    return jsonify({"marked": inbox().mark_read(require_actor(), ids)})

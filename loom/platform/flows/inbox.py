@@ -1,0 +1,140 @@
+"""What a user sees of approvals: their inbox boxes, counts and notifications.
+
+Boxes: ``todo`` (my open tasks), ``done`` (tasks I acted on), ``cc`` (copied to me),
+``started`` (approvals I submitted). Each item carries the record's title so a list
+can be shown without a query per row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import update
+
+from ..actor import Actor
+from ..database import reading
+from ..records.errors import FieldError
+from ..records.errors import ValidationFailed
+from ..runtime import Runtime
+
+BOXES = ("todo", "done", "cc", "started")
+ACTED = ("approved", "rejected", "returned", "transferred")
+
+
+class Inbox:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        tables = runtime.schema.metadata.tables
+        self.instances = tables["loom_flow_instances"]
+        self.tasks = tables["loom_flow_tasks"]
+        self.notifications = tables["loom_notifications"]
+
+    def items(self, actor: Actor, box: str, *, page: int = 1, page_size: int = 50) -> dict[str, Any]:
+        if box not in BOXES:
+            raise ValidationFailed(
+                [FieldError("box", "not_option", {"value": box, "allowed": ", ".join(BOXES)})]
+            )
+        if not 1 <= page_size <= 200 or not 1 <= page <= 100_000:
+            raise ValidationFailed([FieldError("page_size", "max", {"max": 200})])
+        query = self._query(actor, box)
+        with reading(self.runtime.engine) as conn:
+            total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+            rows = [
+                dict(r)
+                for r in conn.execute(query.limit(page_size).offset((page - 1) * page_size)).mappings()
+            ]
+            self._add_titles(conn, rows)
+        return {"box": box, "items": rows, "total": total, "page": page, "page_size": page_size}
+
+    def counts(self, actor: Actor) -> dict[str, int]:
+        """Numbers for the navigation: open tasks, unread copies, unread notifications."""
+        with reading(self.runtime.engine) as conn:
+            todo = conn.execute(
+                select(func.count()).where(
+                    self.tasks.c.assignee_id == actor.id, self.tasks.c.status == "pending"
+                )
+            ).scalar_one()
+            unread = conn.execute(
+                select(func.count()).where(
+                    self.notifications.c.user_id == actor.id, self.notifications.c.read_at.is_(None)
+                )
+            ).scalar_one()
+        return {"todo": todo, "unread": unread}
+
+    def _query(self, actor: Actor, box: str):
+        t, i = self.tasks, self.instances
+        if box == "started":
+            return (
+                select(
+                    i.c.id.label("instance_id"),
+                    i.c.flow,
+                    i.c.entity,
+                    i.c.record_id,
+                    i.c.status,
+                    i.c.started_at,
+                    i.c.finished_at,
+                )
+                .where(i.c.initiator_id == actor.id)
+                .order_by(i.c.id.desc())
+            )
+        columns = (
+            t.c.id.label("task_id"),
+            t.c.node,
+            t.c.status.label("task_status"),
+            t.c.created_at,
+            t.c.acted_at,
+            t.c.on_behalf_of,
+            i.c.id.label("instance_id"),
+            i.c.flow,
+            i.c.entity,
+            i.c.record_id,
+            i.c.status,
+            i.c.initiator_id,
+        )
+        query = select(*columns).join(i, i.c.id == t.c.instance_id).where(t.c.assignee_id == actor.id)
+        if box == "todo":
+            return query.where(t.c.status == "pending").order_by(t.c.created_at.desc(), t.c.id.desc())
+        if box == "cc":
+            return query.where(t.c.kind == "cc").order_by(t.c.created_at.desc(), t.c.id.desc())
+        return query.where(t.c.status.in_(ACTED)).order_by(t.c.acted_at.desc(), t.c.id.desc())
+
+    def _add_titles(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        """One query per entity for the titles of the records listed."""
+        by_entity: dict[str, set[int]] = {}
+        for row in rows:
+            by_entity.setdefault(row["entity"], set()).add(row["record_id"])
+        titles: dict[tuple[str, int], Any] = {}
+        for name, ids in by_entity.items():
+            entity = self.runtime.catalog.entities.get(name)
+            if entity is None or entity.title_field is None:
+                continue
+            table = self.runtime.schema.of(name).table
+            query = select(table.c.id, table.c[entity.title_field]).where(table.c.id.in_(ids))
+            titles.update({(name, rid): title for rid, title in conn.execute(query)})
+        for row in rows:
+            row["title"] = titles.get((row["entity"], row["record_id"]))
+
+    def notifications_of(
+        self, actor: Actor, unread_only: bool = False, limit: int = 50
+    ) -> list[dict[str, Any]]:
+        n = self.notifications
+        query = select(n).where(n.c.user_id == actor.id)
+        if unread_only:
+            query = query.where(n.c.read_at.is_(None))
+        with reading(self.runtime.engine) as conn:
+            return [
+                dict(r)
+                for r in conn.execute(query.order_by(n.c.id.desc()).limit(min(max(limit, 1), 200))).mappings()
+            ]
+
+    def mark_read(self, actor: Actor, ids: list[int] | None = None) -> int:
+        n = self.notifications
+        statement = update(n).where(n.c.user_id == actor.id, n.c.read_at.is_(None))
+        if ids is not None:
+            statement = statement.where(n.c.id.in_([i for i in ids if isinstance(i, int)]))
+        with self.runtime.engine.begin() as conn:
+            return conn.execute(statement.values(read_at=dt.datetime.now(dt.UTC))).rowcount
