@@ -11,6 +11,7 @@ from werkzeug.exceptions import BadRequest
 
 from ..flows.inbox import Inbox
 from ..records.audit import jsonable
+from ..records.schemas import MAX_ID
 from ..services import Services
 from .auth import require_actor
 from .records import entity_name
@@ -87,7 +88,8 @@ def counts() -> Response:
 def batch_approve() -> Response:
     data = body()
     ids = data.get("tasks")
-    if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids) or len(ids) > 200:
+    valid = isinstance(ids, list) and all(isinstance(i, int) and 0 < i <= MAX_ID for i in ids)
+    if not valid or len(ids) > 200:
         raise BadRequest("tasks is a list of at most 200 task ids.")
     return jsonify({"results": services().flows.batch_approve(ids, require_actor(), data.get("comment"))})
 

@@ -22,6 +22,7 @@ from loom import __version__
 from loom.metadata.catalog import Catalog
 from loom.metadata.catalog import Entity
 
+from ..flows.service import OPERATIONS as FLOW_OPERATIONS
 from ..records.query import OPERATORS
 from ..records.schemas import SERVER_OWNED
 from ..records.schemas import Schemas
@@ -93,6 +94,8 @@ class _Builder:
                 continue
             self._entity_component(entity)
             self._entity_paths(entity)
+            if entity.has_flow:
+                self._flow_paths(entity)
         self._fixed_paths()
         document = self.api.to_dict()
         document["security"] = [{"bearer": []}, {"session": []}]
@@ -224,7 +227,90 @@ class _Builder:
             },
         )
 
+    def _flow_paths(self, entity: Entity) -> None:
+        base = f"/{entity.app}/{entity.name}/{{id}}/flow"
+        record_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+        operation = {
+            "name": "operation",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "enum": ["submit", *sorted(FLOW_OPERATIONS)]},
+        }
+        payload = {
+            "type": "object",
+            "properties": {
+                "comment": {"type": "string"},
+                "to": {},
+                "users": {"type": "array", "items": {"type": "integer"}},
+                "position": {"type": "string", "enum": ["before", "after", "with"]},
+                "values": {"type": "object"},
+                "chosen": {"type": "object"},
+                "task": {"type": "integer"},
+            },
+        }
+        instance = _json({"type": "object", "nullable": True})
+        self.api.path(
+            path=base,
+            parameters=[record_id],
+            operations={
+                "get": {
+                    "summary": "The latest approval and its timeline",
+                    "tags": [entity.app],
+                    "responses": {"200": instance, **_errors("401", "403", "404")},
+                }
+            },
+        )
+        self.api.path(
+            path=f"{base}/{{operation}}",
+            parameters=[record_id, operation],
+            operations={
+                "post": {
+                    "summary": "Submit, approve, reject, return, withdraw, transfer, add an approver, "
+                    "comment, urge or copy",
+                    "tags": [entity.app],
+                    "requestBody": {"content": {"application/json": {"schema": payload}}},
+                    "responses": {"200": instance, **_errors("400", "401", "403", "404", "409", "422")},
+                }
+            },
+        )
+
+    def _inbox_paths(self) -> None:
+        anything = _json({"type": "object"})
+        box = {
+            "name": "box",
+            "in": "query",
+            "schema": {"type": "string", "enum": ["todo", "done", "cc", "started"]},
+        }
+        batch = {
+            "type": "object",
+            "properties": {
+                "tasks": {"type": "array", "items": {"type": "integer"}},
+                "comment": {"type": "string"},
+            },
+            "required": ["tasks"],
+        }
+        routes = {
+            "/tasks": ("get", "My approval inbox", [box], None, ("400", "401", "422")),
+            "/tasks/counts": ("get", "Open tasks and unread notifications", [], None, ("401",)),
+            "/tasks/approve": ("post", "Approve several tasks", [], batch, ("400", "401")),
+            "/notifications": ("get", "My notifications", [], None, ("401",)),
+            "/notifications/read": ("post", "Mark notifications read", [], None, ("400", "401")),
+        }
+        for path, (method, summary, parameters, request_body, errors) in routes.items():
+            operation: dict[str, Any] = {
+                "summary": summary,
+                "parameters": parameters,
+                "responses": {"200": anything, **_errors(*errors)},
+            }
+            if request_body:
+                operation["requestBody"] = {
+                    "required": True,
+                    "content": {"application/json": {"schema": request_body}},
+                }
+            self.api.path(path=path, operations={method: operation})
+
     def _fixed_paths(self) -> None:
+        self._inbox_paths()
         anything = {"type": "object"}
         self.api.path(
             path="/meta",

@@ -19,6 +19,7 @@ from ..actor import Actor
 from ..database import reading
 from ..records.errors import FieldError
 from ..records.errors import ValidationFailed
+from ..records.schemas import MAX_ID
 from ..runtime import Runtime
 
 BOXES = ("todo", "done", "cc", "started")
@@ -135,6 +136,8 @@ class Inbox:
         n = self.notifications
         statement = update(n).where(n.c.user_id == actor.id, n.c.read_at.is_(None))
         if ids is not None:
-            statement = statement.where(n.c.id.in_([i for i in ids if isinstance(i, int)]))
+            statement = statement.where(
+                n.c.id.in_([i for i in ids if isinstance(i, int) and 0 < i <= MAX_ID])
+            )
         with self.runtime.engine.begin() as conn:
             return conn.execute(statement.values(read_at=dt.datetime.now(dt.UTC))).rowcount
