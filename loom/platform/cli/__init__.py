@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import flow as flow
 from . import identity as identity
 from . import migrate as migrate
 from . import serve as serve

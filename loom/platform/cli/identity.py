@@ -27,8 +27,9 @@ def user() -> None:
 @click.option("--phone")
 @click.option("--department", help="Department name; created at the top level if missing.")
 @click.option("--manager", help="Login of the user's manager.")
+@click.option("--head", is_flag=True, help="Make the user the head of their department.")
 @click.option("--role", "roles", multiple=True, help="A role to hold; may be repeated (e.g. --role admin).")
-def create_user(site_dir, login, name, password, email, phone, department, manager, roles) -> None:
+def create_user(site_dir, login, name, password, email, phone, department, manager, head, roles) -> None:
     """Create a user who can sign in with LOGIN and a password."""
     from sqlalchemy import select
 
@@ -52,9 +53,18 @@ def create_user(site_dir, login, name, password, email, phone, department, manag
                     fail(f"no user {manager!r}")
                 manager_id = found["id"]
             user_id = identity.create_user(
-                conn, login, name or login, password=password, email=email, phone=phone,
-                department_id=department_id, manager_id=manager_id, roles=roles,
-            )  # fmt: skip
+                conn,
+                login,
+                name or login,
+                password=password,
+                email=email,
+                phone=phone,
+                department_id=department_id,
+                manager_id=manager_id,
+                roles=roles,
+            )
+            if head and department_id:
+                identity.set_head(conn, department_id, user_id)
     except IdentityError as exc:
         fail(str(exc))
     click.echo(click.style("✓ ", fg="green") + f"user {login} created (id {user_id})")
