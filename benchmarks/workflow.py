@@ -1,0 +1,208 @@
+"""Approval engine speed: approve operations per second, and the inbox with 100,000 open tasks.
+
+    python benchmarks/workflow.py [--database URL] [--approvals N] [--open-tasks N] [--format json]
+
+Approvals go through the flow service exactly as the API calls it (one transaction each:
+lock, check, close the task, advance the flow, finish it, update the record, notify).
+The inbox is measured for the user who holds all the open tasks: their first page of 50
+with titles, and their counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import statistics
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+from sqlalchemy import insert
+
+from loom.metadata import validate_paths
+from loom.platform.database import make_engine
+from loom.platform.flows.inbox import Inbox
+from loom.platform.runtime import Runtime
+from loom.platform.services import Services
+
+PACKAGE = {
+    "app.yaml": "kind: app\nname: bench\nlabel: Bench\nversion: 1.0.0\n",
+    "entities/leave.yaml": """\
+        kind: entity
+        name: leave
+        label: Leave
+        title_field: title
+        fields:
+          - {name: title, type: string, required: true}
+          - {name: days, type: decimal}
+        permissions:
+          - {role: employee, create: true, read: own, write: own, submit: own}
+        """,
+    "flows/leave.yaml": """\
+        kind: flow
+        name: leave_approval
+        label: Leave approval
+        entity: leave
+        nodes:
+          - {name: manager, approve: {manager: 1}}
+          - name: long
+            branch:
+              - {when: "days > 3.0", nodes: [{name: director, approve: {manager: 2}}]}
+              - {else: []}
+        """,
+}
+
+
+def build(url: str, folder: Path) -> tuple[Services, dict[str, int]]:
+    for name, body in PACKAGE.items():
+        path = folder / "bench" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(body), encoding="utf-8")
+    runtime = Runtime.for_catalog(validate_paths([folder / "bench"]).catalog, make_engine(url))
+    runtime.schema.metadata.drop_all(runtime.engine)
+    runtime.schema.metadata.create_all(runtime.engine)
+    services = Services.build(runtime)
+    identity = services.identity
+    with runtime.engine.begin() as conn:
+        team = identity.create_department(conn, "一组")
+        boss = identity.create_user(conn, "boss", "boss", department_id=team)
+        identity.set_head(conn, team, boss)
+        staff = identity.create_user(conn, "staff", "staff", department_id=team)
+    return services, {"boss": boss, "staff": staff}
+
+
+def bench_approvals(services: Services, users: dict[str, int], count: int) -> float:
+    with services.runtime.engine.connect() as conn:
+        staff = services.identity.actor(conn, users["staff"])
+        boss = services.identity.actor(conn, users["boss"])
+    ids = []
+    for i in range(count):
+        record = services.records.create("bench.leave", {"title": f"请假 {i}", "days": "1"}, staff)
+        services.flows.submit("bench.leave", record["id"], staff)
+        ids.append(record["id"])
+    start = time.perf_counter()
+    for record_id in ids:
+        services.flows.act("bench.leave", record_id, boss, "approve", {})
+    return count / (time.perf_counter() - start)
+
+
+def fill_open_tasks(services: Services, users: dict[str, int], count: int) -> None:
+    """Open tasks written in bulk (the engine's own path is what bench_approvals measures)."""
+    runtime = services.runtime
+    tables = runtime.schema.metadata.tables
+    leave = runtime.schema.of("bench.leave").table
+    instances, tasks = tables["loom_flow_instances"], tables["loom_flow_tasks"]
+    now = dt.datetime.now(dt.UTC)
+    batch = 10_000
+    for start in range(0, count, batch):
+        size = min(batch, count - start)
+        with runtime.engine.begin() as conn:
+            first = (
+                conn.execute(
+                    insert(leave).returning(leave.c.id),
+                    [
+                        {
+                            "title": f"请假 {start + i}",
+                            "created_at": now,
+                            "updated_at": now,
+                            "version": 1,
+                            "flow_status": "in_approval",
+                            "owner": users["staff"],
+                        }
+                        for i in range(size)
+                    ],
+                )
+                .scalars()
+                .all()
+            )
+            inst_ids = (
+                conn.execute(
+                    insert(instances).returning(instances.c.id),
+                    [
+                        {
+                            "flow": "bench.leave_approval",
+                            "entity": "bench.leave",
+                            "record_id": rid,
+                            "initiator_id": users["staff"],
+                            "status": "running",
+                            "definition": {},
+                            "state": {},
+                            "started_at": now,
+                        }
+                        for rid in first
+                    ],
+                )
+                .scalars()
+                .all()
+            )
+            conn.execute(
+                insert(tasks),
+                [
+                    {
+                        "instance_id": iid,
+                        "node": "manager",
+                        "kind": "approve",
+                        "stage": 10,
+                        "stage_mode": "all",
+                        "assignee_id": users["boss"],
+                        "status": "pending",
+                        "created_at": now,
+                    }
+                    for iid in inst_ids
+                ],
+            )
+    with runtime.engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE")
+
+
+def bench_inbox(services: Services, users: dict[str, int], runs: int) -> tuple[float, float]:
+    inbox = Inbox(services.runtime)
+    with services.runtime.engine.connect() as conn:
+        boss = services.identity.actor(conn, users["boss"])
+    pages, counts = [], []
+    for _ in range(runs):
+        start = time.perf_counter()
+        inbox.items(boss, "todo", page_size=50)
+        pages.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        inbox.counts(boss)
+        counts.append(time.perf_counter() - start)
+    return statistics.median(pages) * 1000, statistics.median(counts) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", help="SQLAlchemy URL (default: a SQLite file in a temp folder)")
+    parser.add_argument("--approvals", type=int, default=1000)
+    parser.add_argument("--open-tasks", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--format", choices=["text", "json"], default="text")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        services, users = build(args.database or f"sqlite:///{folder}/bench.db", Path(folder))
+        rate = bench_approvals(services, users, args.approvals)
+        fill_open_tasks(services, users, args.open_tasks)
+        page_ms, count_ms = bench_inbox(services, users, args.runs)
+        dialect = services.runtime.engine.dialect.name
+        services.runtime.engine.dispose()
+    result = {
+        "database": dialect,
+        "approvals_per_s": round(rate),
+        "inbox_page_ms": round(page_ms, 2),
+        "inbox_counts_ms": round(count_ms, 2),
+        "open_tasks": args.open_tasks,
+    }
+    if args.format == "json":
+        print(json.dumps(result))
+        return
+    print(f"workflow benchmark on {dialect}")
+    status = "PASS" if rate >= 300 else "UNDER"
+    print(f"  {'approve operations per second':40}{rate:>10,.0f}   goal ≥ 300   {status}")
+    print(f"  {f'inbox first page, {args.open_tasks:,} open tasks':40}{page_ms:>10.2f} ms (median)")
+    print(f"  {'inbox counts':40}{count_ms:>10.2f} ms (median)")
+
+
+if __name__ == "__main__":
+    main()
