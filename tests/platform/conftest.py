@@ -46,6 +46,7 @@ SHOP = {
           - {name: unit_price, type: money, min: 0}
           - {name: discount, type: percent, max: 100}
           - {name: urgent, type: boolean, default: false}
+          - {name: deliver_at, type: datetime}
           - {name: tags, type: multiselect, options: [new, vip, export]}
           - {name: status, type: select, options: [draft, confirmed, shipped], default: draft}
           - {name: approved_by, type: string, readonly: true}
@@ -56,6 +57,10 @@ SHOP = {
           - {name: contract_scan, type: file, accept: [.pdf, image/*], max_size: 1000}
           - {name: photos, type: image, multiple: true}
         rules:
+          - name: delivery_after_order
+            check: "deliver_at == null || deliver_at > timestamp('2020-01-01T00:00:00Z')"
+            field: deliver_at
+            message: {zh: 交货时间太早, en: Delivery is too early}
           - name: discount_needs_reason
             check: "discount <= 10.0 || notes != null"
             field: notes
@@ -75,6 +80,8 @@ SHOP = {
           - {name: quantity, type: decimal, precision: 10, scale: 2}
           - {name: price, type: money}
           - {name: amount, type: computed, result: money, compute: "quantity * price"}
+        rules:
+          - {check: "price >= 0.0", field: price, message: {zh: 单价不能为负, en: The price cannot be negative}}
         """,
     "flows/order.yaml": """\
         kind: flow

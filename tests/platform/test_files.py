@@ -59,3 +59,19 @@ def test_file_fields_check_existence_size_and_type(shop, store) -> None:
                     "shop.order_doc", {"title": "t", "lines": LINES, field: value}, shop.alice
                 )
             assert [(e.field, e.code) for e in info.value.errors] == [(field, code)]
+
+
+def test_attaching_someone_elses_file_is_refused(shop, store) -> None:
+    theirs = store.save(io.BytesIO(b"%PDF secret"), "secret.pdf", shop.bob)
+    with pytest.raises(ValidationFailed) as info:
+        shop.service.create(
+            "shop.order_doc", {"title": "t", "lines": LINES, "contract_scan": theirs["id"]}, shop.alice
+        )
+    assert [(e.field, e.code) for e in info.value.errors] == [("contract_scan", "link_not_found")]
+    mine = store.save(io.BytesIO(b"%PDF mine"), "mine.pdf", shop.alice)
+    record = shop.service.create(
+        "shop.order_doc", {"title": "t", "lines": LINES, "contract_scan": mine["id"]}, shop.alice
+    )
+    # Bob may keep the file that is already there while changing something else.
+    kept = shop.service.update("shop.order_doc", record["id"], {**record, "title": "t2"}, shop.bob)
+    assert kept["contract_scan"] == mine["id"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -35,10 +36,11 @@ def test_create_fills_defaults_numbers_computes_and_stores_children(shop) -> Non
         order(customer=customer["id"], related=[customer["id"]], lines=[LINE, {**LINE, "quantity": "3"}]),
         shop.alice,
     )
-    year = dt.datetime.now(dt.UTC).year
+    local = dt.datetime.now(ZoneInfo("Asia/Shanghai"))  # the site's calendar, not UTC's
+    year = local.year
     assert record["number"] == f"SO-{year}-0001"
     assert record["buyer"] == shop.alice.id and record["owner"] == shop.alice.id
-    assert record["ordered_on"] == dt.datetime.now(dt.UTC).date()
+    assert record["ordered_on"] == local.date()
     assert (record["quantity"], record["status"], record["urgent"]) == (1, "draft", False)
     assert record["flow_status"] == "draft" and record["version"] == 1
     assert [line["amount"] for line in record["lines"]] == [Decimal("3.00"), Decimal("4.50")]
@@ -72,6 +74,8 @@ def test_create_fills_defaults_numbers_computes_and_stores_children(shop) -> Non
         ({"lines": [{"quantity": "1"}]}, "lines.0.product", "required", "This field is required."),
         ({"lines": [{**LINE, "price": "x"}]}, "lines.0.price", "invalid", "Not a valid number."),
         ({"discount": 20}, "notes", "rule", "A discount over 10% needs a note"),
+        ({"lines": [{**LINE, "price": "-1"}]}, "lines.0.price", "rule", "The price cannot be negative"),
+        ({"deliver_at": "2019-05-01T10:00:00"}, "deliver_at", "rule", "Delivery is too early"),
     ],
 )
 def test_each_rule_names_the_field_and_says_why(shop, values, field, code, english) -> None:

@@ -27,7 +27,8 @@ def cel_value(value: Any) -> Any:
     if isinstance(value, decimal.Decimal):
         return float(value)
     if isinstance(value, dt.datetime):
-        return value
+        # CEL takes UTC timestamps; a zone such as Asia/Shanghai would not convert.
+        return value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, list):
@@ -42,7 +43,7 @@ def variables(entity: Entity, record: Mapping[str, Any], actor: Actor, now: dt.d
     names = {f.name: cel_value(record.get(f.name)) for f in entity.fields}
     for column in ("id", "created_at", "created_by", "updated_at", "updated_by", "owner", "flow_status"):
         names[column] = cel_value(record.get(column))
-    names.update(current_user=actor.id, today=now.date().isoformat(), now=now)
+    names.update(current_user=actor.id, today=now.date().isoformat(), now=cel_value(now))
     return names
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from collections.abc import Mapping
 from contextlib import contextmanager
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 from sqlalchemy import bindparam
@@ -58,7 +59,9 @@ class RecordService:
         self._lister = Lister(runtime.schema, self.schemas)
         self.access = Access(runtime)
         self.validator = Validator(runtime, self.schemas, self.access)
-        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        # Local time of the site: "today", autonumber periods and dates follow its calendar.
+        zone = ZoneInfo(tz)
+        self.clock = clock or (lambda: dt.datetime.now(zone))
         tables = runtime.schema.metadata.tables
         self._series = tables["loom_number_series"]
         self._audit = tables["loom_audit"]

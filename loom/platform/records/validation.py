@@ -67,7 +67,7 @@ class Validator:
         logic.apply_computed(entity, record, actor, now)
         if not errors:
             errors += self._missing_required(entity, record, prefix="")
-            errors += self._links_exist(c, entity, loaded, actor)
+            errors += self._links_exist(c, entity, loaded, actor, existing)
             errors += self._unique(c, tables, record, existing)
             errors += logic.broken_rules(entity, record, actor, now)
         if errors:
@@ -136,7 +136,12 @@ class Validator:
             for index, row in enumerate(rows):
                 logic.apply_computed(child, row, actor, now)
                 if field.name in loaded:
-                    errors += self._missing_required(child, row, prefix=f"{field.name}.{index}.")
+                    prefix = f"{field.name}.{index}."
+                    errors += self._missing_required(child, row, prefix=prefix)
+                    errors += [
+                        FieldError(prefix + e.field, e.code, e.params)
+                        for e in logic.broken_rules(child, row, actor, now)
+                    ]
             if field.min_rows is not None and len(rows) < field.min_rows:
                 errors.append(FieldError(field.name, "rows_min", {"min": field.min_rows}))
             if field.max_rows is not None and len(rows) > field.max_rows:
@@ -150,19 +155,36 @@ class Validator:
         ]
 
     def _links_exist(
-        self, c: Connection, entity: Entity, loaded: Mapping[str, Any], actor: Actor
+        self,
+        c: Connection,
+        entity: Entity,
+        loaded: Mapping[str, Any],
+        actor: Actor,
+        existing: Mapping[str, Any] | None,
+        prefix: str = "",
     ) -> list[FieldError]:
-        """Linked records must exist and be readable by the actor (no probing by linking)."""
+        """Linked records must exist and be readable by the actor (no probing by linking),
+        files must be the actor's own uploads (or already on the record); child rows too."""
         errors = []
         for field in entity.fields:
             value = loaded.get(field.name)
+            if field.type == "table" and isinstance(value, list):
+                child = self.catalog.entity(field.entity or "")
+                for index, row in enumerate(value):
+                    errors += self._links_exist(c, child, row, actor, None, f"{prefix}{field.name}.{index}.")
+                continue
             ids = value if isinstance(value, list) else [value]
             ids = [i for i in ids if isinstance(i, int)]
             target = self._target_table(field)
             if not ids or target is None:
                 continue
             if field.type in ("file", "image"):
-                errors += self._file_errors(c, field, target, ids)
+                held = (existing or {}).get(field.name)
+                kept = set(held if isinstance(held, list) else [held])
+                errors += [
+                    FieldError(prefix + e.field, e.code, e.params)
+                    for e in self._file_errors(c, field, target, [i for i in ids if i not in kept], actor)
+                ]
                 continue
             query = select(target.c.id).where(target.c.id.in_(ids))
             if field.type in ("link", "many"):
@@ -171,19 +193,24 @@ class Validator:
                 scope = self.access.clause(c, actor, linked, decision) if decision.allowed else false()
                 query = query.where(scope) if scope is not None else query
             found = set(c.execute(query).scalars())
-            errors += [FieldError(field.name, "link_not_found", {"id": i}) for i in ids if i not in found]
+            errors += [
+                FieldError(prefix + field.name, "link_not_found", {"id": i}) for i in ids if i not in found
+            ]
         return errors
 
-    def _file_errors(self, c: Connection, field: Field, files: Any, ids: list[int]) -> list[FieldError]:
-        """Attached files must exist and fit the field's size limit and accepted types."""
-        query = select(files.c.id, files.c.name, files.c.size, files.c.content_type).where(
-            files.c.id.in_(ids)
-        )
-        found = {row.id: row for row in c.execute(query)}
+    def _file_errors(
+        self, c: Connection, field: Field, files: Any, ids: list[int], actor: Actor
+    ) -> list[FieldError]:
+        """Newly attached files must be the actor's uploads, exist, and fit the field's limits."""
+        if not ids:
+            return []
+        columns = (files.c.id, files.c.name, files.c.size, files.c.content_type, files.c.uploaded_by)
+        found = {row.id: row for row in c.execute(select(*columns).where(files.c.id.in_(ids)))}
+        anyone = actor.is_system or self.access.permissions.is_superuser(actor)
         errors = []
         for file_id in ids:
             row = found.get(file_id)
-            if row is None:
+            if row is None or not (anyone or row.uploaded_by == actor.id):
                 errors.append(FieldError(field.name, "link_not_found", {"id": file_id}))
             elif field.max_size is not None and row.size > field.max_size:
                 errors.append(FieldError(field.name, "file_too_large", {"limit": field.max_size}))
