@@ -27,7 +27,8 @@ def test_simulate_expense_paths(tmp_path) -> None:
         assert loom("user", "create", login, "--password", "pw", *options, cwd=tmp_path).returncode == 0
     big = tmp_path / "big.yaml"
     big.write_text(
-        "title: 出差\ncategory: travel\nlines:\n  - {expense_date: 2026-11-01, category: transport, amount: 8000}\n"
+        "title: 出差\ncategory: travel\n"
+        "lines:\n  - {expense_date: 2026-11-01, category: transport, amount: 8000}\n"
     )
     small = tmp_path / "small.yaml"
     small.write_text(big.read_text().replace("8000", "300"))

@@ -81,7 +81,9 @@ SHOP = {
           - {name: price, type: money}
           - {name: amount, type: computed, result: money, compute: "quantity * price"}
         rules:
-          - {check: "price >= 0.0", field: price, message: {zh: 单价不能为负, en: The price cannot be negative}}
+          - check: "price >= 0.0"
+            field: price
+            message: {zh: 单价不能为负, en: The price cannot be negative}
         """,
     "flows/order.yaml": """\
         kind: flow

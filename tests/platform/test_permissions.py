@@ -160,3 +160,19 @@ def test_links_only_to_readable_records(company) -> None:
         deal(company, "seller_a", "A1", partner=b["id"])
     assert [(e.field, e.code) for e in info.value.errors] == [("partner", "link_not_found")]
     assert deal(company, "manager", "M1", partner=b["id"])["partner"] == b["id"]
+
+
+def test_filters_through_links_respect_the_linked_entitys_rules(company) -> None:
+    b = deal(company, "seller_b", "B1")
+    a = deal(company, "seller_a", "A1", partner=None)
+    mine = deal(company, "manager", "M1", partner=b["id"])
+    # The manager sees B1, so may filter through the link; seller_a may not see B1 at all.
+    by_partner = ListQuery(filters=(Condition("partner.title", "eq", "B1"),))
+    assert [
+        r["title"] for r in company.service.list("sales.deal", by_partner, company.users["manager"]).records
+    ] == ["M1"]
+    assert company.service.list("sales.deal", by_partner, company.users["seller_a"]).records == []
+    hidden = ListQuery(filters=(Condition("partner.margin", "gt", 1),))
+    with pytest.raises(ValidationFailed):
+        company.service.list("sales.deal", hidden, company.users["finance"])
+    assert a and mine

@@ -14,6 +14,7 @@ import binascii
 import datetime as dt
 import decimal
 import json
+from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -56,6 +57,8 @@ SYSTEM_SORTABLE = (
 COUNT_CAP = 10_000
 MAX_PAGE = 1_000_000  # deeper than that, use a cursor
 _INVALID = object()
+# For a linked entity: which of its rows the actor may read (None: all) and its hidden fields.
+Guard = Callable[[RecordTables], tuple[ColumnElement[bool] | None, frozenset[str]]]
 SEARCHABLE = ("string", "text", "email", "phone", "url", "autonumber", "select")
 
 
@@ -104,6 +107,7 @@ class Lister:
         query: ListQuery,
         scope: ColumnElement[bool] | None = None,
         hidden: frozenset[str] = frozenset(),
+        guard: Guard | None = None,
     ) -> tuple[list[dict[str, Any]], Page]:
         """Rows of one page (without related rows) and the page description.
 
@@ -117,7 +121,7 @@ class Lister:
             if cond.field.partition(".")[0] in hidden:
                 errors.append(FieldError(f"filter.{i}", "bad_field", {"field": cond.field}))
             else:
-                where.append(self._condition(tables, cond, f"filter.{i}", errors))
+                where.append(self._condition(tables, cond, f"filter.{i}", errors, guard))
         if query.q:
             where.append(self._search(tables, query.q, hidden))
         if scope is not None:
@@ -149,8 +153,14 @@ class Lister:
     # -- conditions ------------------------------------------------------------------------
 
     def _condition(
-        self, tables: RecordTables, cond: Condition, where: str, errors: list[FieldError]
+        self,
+        tables: RecordTables,
+        cond: Condition,
+        where: str,
+        errors: list[FieldError],
+        guard: Guard | None = None,
     ) -> ColumnElement[bool]:
+        """One filter; through a link, ``guard`` limits it to linked records the actor may read."""
         entity, table = tables.entity, tables.table
         head, _, rest = cond.field.partition(".")
         if cond.op not in OPERATORS:
@@ -160,11 +170,16 @@ class Lister:
             field = entity.field(head)
             if field.type == "link":
                 target = self.schema.of(field.entity or "")
-                inner = self._condition(target, Condition(rest, cond.op, cond.value), where, errors)
-                return table.c[head].in_(select(target.table.c.id).where(inner))
+                scope, hidden = guard(target) if guard else (None, frozenset())
+                if rest.partition(".")[0] in hidden:
+                    errors.append(FieldError(where, "bad_field", {"field": cond.field}))
+                    return false()
+                inner = self._condition(target, Condition(rest, cond.op, cond.value), where, errors, guard)
+                linked = select(target.table.c.id).where(inner)
+                return table.c[head].in_(linked if scope is None else linked.where(scope))
             if field.type == "table":
                 child = tables.children[head]
-                inner = self._condition(child, Condition(rest, cond.op, cond.value), where, errors)
+                inner = self._condition(child, Condition(rest, cond.op, cond.value), where, errors, guard)
                 return exists().where(child.table.c.parent_id == table.c.id, inner)
         known = cond.field in SYSTEM_SORTABLE or entity.has_field(cond.field)
         if not known or cond.field not in table.c:

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection
 from sqlalchemy import bindparam
 from sqlalchemy import delete as sql_delete
+from sqlalchemy import false
 from sqlalchemy import insert
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
@@ -83,7 +84,14 @@ class RecordService:
             decision = self.access.require(actor, tables.entity, "read")
             scope = self.access.clause(c, actor, tables, decision)
             hidden = self.access.hidden(actor, tables.entity)
-            rows, page = self._lister.run(c, tables, query, scope=scope, hidden=hidden)
+            rows, page = self._lister.run(
+                c,
+                tables,
+                query,
+                scope=scope,
+                hidden=hidden,
+                guard=lambda linked: self._guard(c, actor, linked),
+            )
             related = related_subset(tables, query.fields)
             if rows and (related.links or related.children):
                 read_related(c, related, rows)
@@ -178,6 +186,13 @@ class RecordService:
             self._audit_entry(c, tables.entity, record_id, "delete", diff(_audited(before), {}), actor, now)
 
     # -- helpers ---------------------------------------------------------------------------
+
+    def _guard(self, c: Connection, actor: Actor, linked: RecordTables) -> tuple[Any, frozenset[str]]:
+        """What a filter through a link may see of the linked entity."""
+        decision = self.access.permissions.decide(actor, linked.entity, "read")
+        if not decision.allowed:
+            return false(), frozenset()
+        return self.access.clause(c, actor, linked, decision), self.access.hidden(actor, linked.entity)
 
     def _number(self, c: Connection, entity: Entity, row: dict[str, Any], now: dt.datetime) -> None:
         for field in entity.fields:
