@@ -121,3 +121,22 @@ def test_bad_list_parameters_are_field_errors(filled, query, field, code) -> Non
     with pytest.raises(ValidationFailed) as info:
         filled.service.list("shop.order_doc", query, filled.alice)
     assert [(e.field, e.code) for e in info.value.errors] == [(field, code)]
+
+
+@pytest.mark.parametrize(
+    "sort", [("-created_at",), ("notes", "quantity"), ("-notes",), ("unit_price", "-quantity")]
+)
+def test_cursor_pages_cover_every_row_once_even_with_empty_values(filled, sort) -> None:
+    seen, cursor = [], None
+    for _ in range(20):
+        query = ListQuery(sort=sort, page_size=5, cursor=cursor, fields=("title",))
+        page = filled.service.list("shop.order_doc", query, filled.alice)
+        seen += [r["title"] for r in page.records]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(
+        r["title"]
+        for r in filled.service.list("shop.order_doc", ListQuery(page_size=50), filled.alice).records
+    )
+    assert len(seen) == 12

@@ -31,6 +31,7 @@ from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import true
+from sqlalchemy.types import TypeDecorator
 
 from loom.metadata.catalog import Entity
 
@@ -134,13 +135,14 @@ class Lister:
             errors.append(FieldError("page", "max", {"max": MAX_PAGE}))
         if errors:
             raise ValidationFailed(errors)
-        columns = self._columns(tables, query.fields)
+        columns = self._columns(tables, query.fields, [name for name, _ in order])
         statement = select(*columns).where(*where)
         if query.cursor:
             statement = statement.where(self._after(table, order, query.cursor))
         else:
             statement = statement.offset((max(query.page, 1) - 1) * query.page_size)
-        ordering = [table.c[name].desc() if desc else table.c[name].asc() for name, desc in order]
+        # Empty values last in both directions, on every database, so pages agree everywhere.
+        ordering = [(table.c[n].desc() if desc else table.c[n].asc()).nulls_last() for n, desc in order]
         rows = [
             dict(r) for r in c.execute(statement.order_by(*ordering).limit(query.page_size + 1)).mappings()
         ]
@@ -249,22 +251,27 @@ class Lister:
             order.append(("id", bool(order and order[0][1])))
         return order
 
-    def _columns(self, tables: RecordTables, fields: tuple[str, ...] | None) -> list[Any]:
+    def _columns(self, tables: RecordTables, fields: tuple[str, ...] | None, sort: list[str]) -> list[Any]:
+        """The chosen columns, with the sort keys a cursor needs."""
         table = tables.table
         if fields is None:
             return list(table.c)
-        wanted = {"id", "version", *fields}
+        wanted = {"id", "version", *fields, *sort}
         return [column for column in table.c if column.name in wanted]
 
     def _after(self, table: Any, order: list[tuple[str, bool]], cursor: str) -> ColumnElement[bool]:
+        """Rows after the cursor's row in the sort order, where empty values sort last."""
         values = _decode_cursor(order, cursor)
         clauses = []
         for i, (name, desc) in enumerate(order):
-            equal = [table.c[n] == _typed(table.c[n], values[n]) for n, _ in order[:i]]
+            equal = [_same(table.c[n], _typed(table.c[n], values[n])) for n, _ in order[:i]]
             value = _typed(table.c[name], values[name])
-            beyond = table.c[name] < value if desc else table.c[name] > value
+            if value is None:
+                continue  # nothing sorts after an empty value but other empty values
+            column = table.c[name]
+            beyond = or_(column < value if desc else column > value, column.is_(None))
             clauses.append(and_(*equal, beyond))
-        return or_(*clauses)
+        return or_(*clauses) if clauses else false()
 
     def _count(self, c: Connection, table: Any, where: list[Any], mode: str) -> tuple[int | None, bool]:
         """An exact count when asked; otherwise exact up to COUNT_CAP, then a lower bound."""
@@ -326,8 +333,9 @@ def _typed(column: Any, value: Any) -> Any:
     """A cursor value (JSON) back in the column's Python type, so it binds like the column."""
     if value is None:
         return None
+    kind = column.type.impl if isinstance(column.type, TypeDecorator) else column.type
     try:
-        python_type = column.type.python_type
+        python_type = kind.python_type
     except NotImplementedError:
         return value
     if python_type is decimal.Decimal:
@@ -335,3 +343,7 @@ def _typed(column: Any, value: Any) -> Any:
     if python_type in (dt.date, dt.datetime, dt.time) and isinstance(value, str):
         return python_type.fromisoformat(value)
     return value
+
+
+def _same(column: Any, value: Any) -> ColumnElement[bool]:
+    return column.is_(None) if value is None else column == value
