@@ -545,3 +545,35 @@ def test_cli_reports_invalid_metadata_and_usage_errors(tmp_path: Path, write_pac
         invalid.returncode == 1 and "/fields/0/type" in invalid.stderr and "Traceback" not in invalid.stderr
     )
     assert loom(site, url, "--plan", "--apply").returncode == 2
+
+
+def test_adding_a_unique_field_to_a_table_with_rows(tmp_path) -> None:
+    """A new unique column holds only NULLs: the plan must not count duplicates in it."""
+    from loom.metadata import validate_paths
+    from loom.platform import migrations
+    from loom.platform.database import make_engine
+    from loom.platform.runtime import Runtime
+
+    def package(extra: str) -> Path:
+        folder = tmp_path / "shop"
+        (folder / "entities").mkdir(parents=True, exist_ok=True)
+        (folder / "app.yaml").write_text("kind: app\nname: shop\nlabel: Shop\nversion: 1.0.0\n")
+        (folder / "entities/item.yaml").write_text(
+            "kind: entity\nname: item\nlabel: Item\nfields:\n  - {name: title, type: string}\n" + extra
+        )
+        return folder
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    first = Runtime.for_catalog(validate_paths([package("")]).catalog, engine)
+    migrations.apply(migrations.plan(first), engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO shop_item (title, created_at, updated_at, version) "
+            "VALUES ('a', '2026-01-01', '2026-01-01', 1)"
+        )
+    second = Runtime.for_catalog(
+        validate_paths([package("  - {name: sku, type: string, unique: true}\n")]).catalog, engine
+    )
+    plan = migrations.plan(second)
+    assert not plan.refused
+    migrations.apply(plan, engine)

@@ -36,9 +36,11 @@ def fail(message: str) -> None:
     sys.exit(1)
 
 
-def open_services(site_dir: str, lang: str | None = None):
-    """The site's services; invalid metadata or an unreachable database exits 1 with reasons."""
+def open_services(site_dir: str, lang: str | None = None, *, create: bool = False, migrated: bool = True):
+    """The site's services; a missing site, invalid metadata, an unreachable or unmigrated
+    database exits 1 with the reason instead of a traceback."""
     # Imported here so that `loom validate` starts without database drivers.
+    from sqlalchemy import inspect
     from sqlalchemy.exc import SQLAlchemyError
 
     from loom.errors import LoomError
@@ -49,7 +51,10 @@ def open_services(site_dir: str, lang: str | None = None):
 
     lang = lang or default_lang()
     try:
-        return Services.build(Runtime.for_site(open_site(site_dir)))
+        services = Services.build(Runtime.for_site(open_site(site_dir, create=create)))
+        if migrated and not inspect(services.runtime.engine).has_table("loom_users"):
+            fail(f"the database of the site in {site_dir} is not set up: run 'loom migrate --apply' first")
+        return services
     except MetadataError as exc:
         for problem in exc.problems:
             click.echo(f"{problem.location}: {problem.pointer or '/'}: {problem.message(lang)}", err=True)

@@ -28,7 +28,7 @@ def serve(site_dir: str, host: str, port: int) -> None:
     from loom.platform import migrations
     from loom.platform.app import create_app
 
-    services = open_services(site_dir)
+    services = open_services(site_dir, create=True, migrated=False)
     plan = migrations.plan(services.runtime)
     if plan.refused:
         fail(str(migrations.MigrationRefused(plan)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import Connection
 from sqlalchemy import column
 from sqlalchemy import func
+from sqlalchemy import inspect
 from sqlalchemy import select
 from sqlalchemy import table
 
@@ -38,7 +39,13 @@ class RowCounter:
         return self.rows_where(name, on, lambda c: c.is_not(None))
 
     def duplicates(self, name: str, names: list[str]) -> int:
-        """How many values of the columns ``names`` occur more than once (NULLs never collide)."""
+        """How many values of the columns ``names`` occur more than once (NULLs never collide).
+
+        A column the plan has yet to add holds only NULLs: nothing can collide there.
+        """
+        live = {c["name"] for c in inspect(self.conn).get_columns(name)}
+        if not set(names) <= live:
+            return 0
         columns = [column(n) for n in names]
         groups = (
             select(*columns)
