@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy import update
 
 from loom.metadata.catalog import Entity
+from loom.metadata.expressions import Expression
 from loom.metadata.expressions import compile_expression
 
 from ..actor import SYSTEM
@@ -34,6 +35,7 @@ from ..records.service import RecordService
 from ..runtime import Runtime
 from .approvers import Org
 from .approvers import resolve
+from .statements import Statements
 
 DONE_TASK = frozenset({"approved", "auto"})
 OPEN_TASK = frozenset({"pending", "waiting"})
@@ -48,10 +50,18 @@ class Run:
     instance: dict[str, Any]
     entity: Entity
     record: dict[str, Any]
-    org: Org
+    load_org: Callable[[], Org]
     now: dt.datetime
     actor: Actor
     state: dict[str, Any] = dc_field(default_factory=dict)
+    _org: Org | None = None
+
+    @property
+    def org(self) -> Org:
+        """The organisation, read only when a step needs people (most approvals do not)."""
+        if self._org is None:
+            self._org = self.load_org()
+        return self._org
 
     @property
     def definition(self) -> dict[str, Any]:
@@ -84,6 +94,7 @@ class Engine:
         self.delegations = tables["loom_delegations"]
         self.users = tables["loom_users"]
         self.audit = tables["loom_audit"]
+        self.sql = Statements(self.instances, self.tasks, self.events)
         self.on_finish: list[Hook] = []
 
     # -- walking the tree ------------------------------------------------------------------
@@ -136,7 +147,8 @@ class Engine:
         name = node["name"]
         taken = run.state.setdefault("branches", {})
         if name not in taken:
-            names = self.variables(run)
+            conditions = [compile_expression(lane["when"]) for lane in node["branch"] if "when" in lane]
+            names = self.variables(run, conditions)
             choice = None
             for index, lane in enumerate(node["branch"]):
                 if "else" in lane or logic.evaluate(compile_expression(lane["when"]), names) is True:
@@ -151,8 +163,11 @@ class Engine:
         lane = node["branch"][choice]
         return lane.get("nodes", lane.get("else", []))
 
-    def variables(self, run: Run) -> dict[str, Any]:
+    def variables(self, run: Run, expressions: list[Expression]) -> dict[str, Any]:
+        """Names for ``expressions``: the record's fields, and the initiator if one reads it."""
         names = logic.variables(run.entity, run.record, run.actor, run.now)
+        if not any("initiator" in e.variables for e in expressions):
+            return names
         department = run.org.department_of.get(run.initiator)
         names["initiator"] = {
             "id": run.initiator,
@@ -304,28 +319,22 @@ class Engine:
         self.event(run, "dedupe", task["node"], user=task["assignee_id"])
         return True
 
-    def close_open_tasks(self, run: Run, node: str) -> None:
-        for task in self.node_tasks(run, node):
-            if task["status"] in OPEN_TASK:
-                self._set_task(run, task["id"], "cancelled")
+    def close_open_tasks(self, run: Run, node: str | None = None) -> None:
+        """Cancel the open tasks of a node (or of the whole instance) in one statement."""
+        if node is None:
+            run.conn.execute(self.sql.close_open, {"b_instance": run.instance["id"]})
+        else:
+            run.conn.execute(self.sql.close_open_node, {"b_instance": run.instance["id"], "b_node": node})
 
     def node_tasks(self, run: Run, node: str) -> list[dict[str, Any]]:
-        query = select(self.tasks).where(
-            self.tasks.c.instance_id == run.instance["id"],
-            self.tasks.c.node == node,
-            self.tasks.c.kind == "approve",
-            self.tasks.c.status.not_in(["cancelled", "transferred"]),
-            self.tasks.c.superseded.is_(False),
-        )
-        return [
-            dict(r) for r in run.conn.execute(query.order_by(self.tasks.c.stage, self.tasks.c.id)).mappings()
-        ]
+        rows = run.conn.execute(self.sql.node_tasks, {"b_instance": run.instance["id"], "b_node": node})
+        return [dict(r) for r in rows.mappings()]
 
     def _set_task(self, run: Run, task_id: int, status: str, acted: bool = False) -> None:
-        values: dict[str, Any] = {"status": status, "version": self.tasks.c.version + 1}
         if acted:
-            values["acted_at"] = run.now
-        run.conn.execute(update(self.tasks).where(self.tasks.c.id == task_id).values(values))
+            run.conn.execute(self.sql.act_task, {"b_task": task_id, "b_status": status, "b_at": run.now})
+        else:
+            run.conn.execute(self.sql.set_task, {"b_task": task_id, "b_status": status})
 
     # -- cc and actions --------------------------------------------------------------------
 
@@ -341,7 +350,8 @@ class Engine:
 
     def _action(self, run: Run, node: dict[str, Any]) -> None:
         action = node["action"]
-        names = self.variables(run)
+        sources = [*action.get("set", {}).values(), *action.get("create", {}).get("values", {}).values()]
+        names = self.variables(run, [compile_expression(v) for v in sources])
         if "set" in action:
             values = {
                 k: _plain(logic.evaluate(compile_expression(v), names)) for k, v in action["set"].items()
@@ -365,20 +375,15 @@ class Engine:
 
     def finish(self, run: Run, outcome: str) -> None:
         """End the instance: approved, rejected, withdrawn or returned; the record follows."""
-        for task in run.conn.execute(
-            select(self.tasks.c.id).where(
-                self.tasks.c.instance_id == run.instance["id"], self.tasks.c.status.in_(OPEN_TASK)
-            )
-        ).scalars():
-            self._set_task(run, task, "cancelled")
+        self.close_open_tasks(run)
         finished = run.now if outcome != "returned" else None
-        run.conn.execute(
-            update(self.instances)
-            .where(self.instances.c.id == run.instance["id"])
-            .values(
-                status=outcome, finished_at=finished, state=run.state, version=self.instances.c.version + 1
-            )
-        )
+        parameters = {
+            "b_instance": run.instance["id"],
+            "b_status": outcome,
+            "b_at": finished,
+            "b_state": run.state,
+        }
+        run.conn.execute(self.sql.finish, parameters)
         run.instance["status"] = outcome
         self.set_flow_status(run, outcome)
         if outcome in ("approved", "rejected"):
@@ -389,13 +394,9 @@ class Engine:
 
     def set_flow_status(self, run: Run, status: str) -> None:
         tables = self.runtime.schema.of(run.entity.qualified_name)
-        table = tables.table
         before = run.record.get("flow_status")
-        run.conn.execute(
-            update(table)
-            .where(table.c.id == run.record["id"])
-            .values(flow_status=status, version=table.c.version + 1, updated_at=run.now)
-        )
+        parameters = {"b_record": run.record["id"], "b_status": status, "b_at": run.now}
+        run.conn.execute(self.sql.flow_status(tables.table), parameters)
         run.record["flow_status"] = status
         record_change(
             run.conn,
@@ -409,11 +410,7 @@ class Engine:
         )
 
     def _save_state(self, run: Run) -> None:
-        run.conn.execute(
-            update(self.instances)
-            .where(self.instances.c.id == run.instance["id"])
-            .values(state=run.state, version=self.instances.c.version + 1)
-        )
+        run.conn.execute(self.sql.save_state, {"b_instance": run.instance["id"], "b_state": run.state})
 
     # -- timeline and notifications --------------------------------------------------------
 

@@ -139,7 +139,7 @@ class FlowService:
             .mappings()
             .one()
         )
-        run = Run(c, instance, entity, record, org, now, actor, state)
+        run = Run(c, instance, entity, record, lambda: org, now, actor, state)
         self.engine.set_flow_status(run, "in_approval")
         self.engine.event(run, "start", None, actor.id, comment=comment)
         self.engine.advance(run)
@@ -421,20 +421,19 @@ class FlowService:
         return task, _node(run.definition["nodes"], task["node"])
 
     def _pending(self, run: Run) -> list[dict[str, Any]]:
-        tasks = self.engine.tasks
-        query = select(tasks).where(
-            tasks.c.instance_id == run.instance["id"], tasks.c.status == "pending", tasks.c.kind == "approve"
-        )
-        return [dict(r) for r in run.conn.execute(query.order_by(tasks.c.id)).mappings()]
+        rows = run.conn.execute(self.engine.sql.pending, {"b_instance": run.instance["id"]})
+        return [dict(r) for r in rows.mappings()]
 
     def _close_task(self, run: Run, task: dict[str, Any], status: str, comment: str | None) -> None:
         """Close a task only if nobody else did first (status and version both still match)."""
-        tasks = self.engine.tasks
-        result = run.conn.execute(
-            update(tasks)
-            .where(tasks.c.id == task["id"], tasks.c.status == "pending", tasks.c.version == task["version"])
-            .values(status=status, acted_at=run.now, comment=comment, version=tasks.c.version + 1)
-        )
+        parameters = {
+            "b_task": task["id"],
+            "b_version": task["version"],
+            "b_status": status,
+            "b_at": run.now,
+            "b_comment": comment,
+        }
+        result = run.conn.execute(self.engine.sql.close_task, parameters)
         if result.rowcount != 1:
             raise Conflict(expected=task["version"], actual=task["version"] + 1)
 
@@ -461,22 +460,22 @@ class FlowService:
 
     def _run(self, c: Connection, entity: Entity, record: dict, instance: dict, actor: Actor) -> Run:
         return Run(
-            c, instance, entity, record, Org.load(c, self.runtime), self.clock(), actor, instance["state"]
+            c,
+            instance,
+            entity,
+            record,
+            lambda: Org.load(c, self.runtime),
+            self.clock(),
+            actor,
+            instance["state"],
         )
 
     def _latest(
         self, c: Connection, entity: str, record_id: int, lock: bool = False
     ) -> dict[str, Any] | None:
-        table = self.engine.instances
-        query = (
-            select(table)
-            .where(table.c.entity == entity, table.c.record_id == record_id)
-            .order_by(table.c.id.desc())
-            .limit(1)
-        )
-        if lock and c.dialect.name == "postgresql":
-            query = query.with_for_update()
-        row = c.execute(query).mappings().first()
+        locked = lock and c.dialect.name == "postgresql"
+        query = self.engine.sql.latest_locked if locked else self.engine.sql.latest
+        row = c.execute(query, {"b_entity": entity, "b_record": record_id}).mappings().first()
         return dict(row) if row else None
 
     def _entity(self, name: str) -> Entity:
@@ -493,18 +492,10 @@ class FlowService:
 
     def summary(self, c: Connection, instance_id: int) -> dict[str, Any]:
         """The instance as clients see it: status, open tasks and the timeline."""
-        engine = self.engine
-        instance = (
-            c.execute(select(engine.instances).where(engine.instances.c.id == instance_id)).mappings().one()
-        )
-        tasks = c.execute(
-            select(engine.tasks).where(engine.tasks.c.instance_id == instance_id).order_by(engine.tasks.c.id)
-        ).mappings()
-        events = c.execute(
-            select(engine.events)
-            .where(engine.events.c.instance_id == instance_id)
-            .order_by(engine.events.c.id)
-        ).mappings()
+        sql, key = self.engine.sql, {"b_instance": instance_id}
+        instance = c.execute(sql.instance, key).mappings().one()
+        tasks = c.execute(sql.instance_tasks, key).mappings()
+        events = c.execute(sql.instance_events, key).mappings()
         return {
             "id": instance["id"],
             "flow": instance["flow"],
