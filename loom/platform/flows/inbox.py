@@ -43,7 +43,7 @@ class Inbox:
             raise ValidationFailed([FieldError("page_size", "max", {"max": 200})])
         query = self._query(actor, box)
         with reading(self.runtime.engine) as conn:
-            total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+            total = conn.execute(self._count(actor, box)).scalar_one()
             rows = [
                 dict(r)
                 for r in conn.execute(query.limit(page_size).offset((page - 1) * page_size)).mappings()
@@ -65,6 +65,18 @@ class Inbox:
                 )
             ).scalar_one()
         return {"todo": todo, "unread": unread}
+
+    def _count(self, actor: Actor, box: str):
+        """The box's size, counted on one table (the join adds nothing to the number)."""
+        t, i = self.tasks, self.instances
+        if box == "started":
+            return select(func.count()).where(i.c.initiator_id == actor.id)
+        condition = {
+            "todo": t.c.status == "pending",
+            "cc": t.c.kind == "cc",
+            "done": t.c.status.in_(ACTED),
+        }[box]
+        return select(func.count()).where(t.c.assignee_id == actor.id, condition)
 
     def _query(self, actor: Actor, box: str):
         t, i = self.tasks, self.instances
