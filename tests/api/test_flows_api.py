@@ -85,7 +85,8 @@ def test_submit_approve_and_see_the_timeline(clients) -> None:
     assert timeline["status"] == "approved"
     kinds = [(e["kind"], e.get("comment")) for e in timeline["timeline"]]
     assert ("start", "请审批") in kinds and ("approve", "同意") in kinds and kinds[-1][0] == "finish"
-    assert emp.get(base).get_json()["flow_status"] == "approved"
+    record = emp.get(base).get_json()
+    assert record["flow_status"] == "approved" and record["flow"]["timeline"][-1]["kind"] == "finish"
     assert [i["title"] for i in emp.get("/api/v1/tasks?box=started").get_json()["items"]] == ["差旅"]
     assert [i["task_status"] for i in boss.get("/api/v1/tasks?box=done").get_json()["items"]] == ["approved"]
     unread = emp.get("/api/v1/notifications?unread=1").get_json()["items"]

@@ -116,6 +116,12 @@ class _Builder:
         )
         if entity.has_flow:
             properties["flow_status"] = FLOW_STATUS
+            properties["flow"] = {
+                "type": "object",
+                "nullable": True,
+                "readOnly": True,
+                "description": "The latest approval with its timeline (single-record responses only)",
+            }
         schema = self.schemas.of(entity.qualified_name)
         converted = self.plugin.converter.schema2jsonschema(schema)["properties"]
         for field in entity.fields:

@@ -82,6 +82,8 @@ def create_record(app: str, entity: str) -> Response:
 def get_record(app: str, entity: str, record_id: int) -> Response:
     name = entity_name(app, entity)
     record = services().records.get(name, existing_id(record_id), require_actor())
+    if services().runtime.catalog.entity(name).has_flow:
+        record["flow"] = services().flows.latest_summary(name, record_id)
     response = record_response(record)
     if request.if_none_match and str(record["version"]) in request.if_none_match:
         return Response(status=304, headers={"ETag": response.headers["ETag"]})
