@@ -29,7 +29,7 @@ SALES = {
           - {name: contract, type: file}
         list: {filters: [industry]}
         permissions:
-          - {role: sales, create: true, read: own, write: own}
+          - {role: sales, create: true, read: own, write: own, readonly: [credit]}
           - {role: sales_manager, create: true, read: department, write: department, delete: department}
           - {role: finance, read: all, hidden: [credit]}
         """,

@@ -188,3 +188,29 @@ def test_concurrent_approvals_of_one_any_task_record_exactly_one(make_company, d
     assert outcomes.count("approved") == 1
     got = services.records.get("shop.expense", record["id"], co.users["root"])
     assert got["flow_status"] == "approved"
+
+
+def test_concurrent_countersign_of_five_finishes_exactly_once(make_company, database_url) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the concurrent countersign is the PostgreSQL test; SQLite serializes writers")
+    co = make_company(flow("{name: board, approve: {users: [fin1, fin2, hr, gm, cashier]}, mode: all}"))
+    record = co.expense()
+    co.submit(record)
+    people = ["fin1", "fin2", "hr", "gm", "cashier"]
+    start = threading.Barrier(len(people))
+
+    def approve(login: str) -> str:
+        start.wait()
+        for _ in range(20):  # a lost race is retried, as a client would
+            try:
+                return co.act(record, login)["status"]
+            except Conflict:
+                continue
+        return "gave up"
+
+    with ThreadPoolExecutor(len(people)) as pool:
+        outcomes = list(pool.map(approve, people))
+    assert outcomes.count("approved") == 1 and "gave up" not in outcomes
+    summary = co.services.flows.latest_summary("shop.expense", record["id"])
+    kinds = [e["kind"] for e in summary["timeline"]]
+    assert kinds.count("approve") == 5 and kinds.count("finish") == 1
