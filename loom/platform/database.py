@@ -30,6 +30,18 @@ def reading(engine: Engine) -> Iterator[Connection]:
             yield conn
 
 
+@contextmanager
+def transaction(
+    engine: Engine, conn: Connection | None = None, *, read: bool = False
+) -> Iterator[Connection]:
+    """The caller's transaction when it passes one, so services compose; else a new one."""
+    if conn is not None:
+        yield conn
+        return
+    with reading(engine) if read else engine.begin() as fresh:
+        yield fresh
+
+
 def normalize_url(url: str) -> str:
     """Use the psycopg 3 driver for plain ``postgresql://`` URLs."""
     parsed = make_url(url)

@@ -23,6 +23,7 @@ from sqlalchemy import insert
 from sqlalchemy import select
 
 from .actor import Actor
+from .database import transaction
 from .records.errors import NotFound
 from .records.errors import RecordError
 from .runtime import Runtime
@@ -62,12 +63,12 @@ class FileStore:
             "name": name, "content_type": content_type[:127], "size": size, "sha256": digest,
             "uploaded_by": actor.id, "uploaded_at": dt.datetime.now(dt.UTC),
         }  # fmt: skip
-        with self._transaction(conn) as c:
+        with transaction(self.runtime.engine, conn) as c:
             file_id = c.execute(insert(self.table).values(values).returning(self.table.c.id)).scalar_one()
         return {"id": file_id, **values}
 
     def describe(self, file_id: int, *, conn: Connection | None = None) -> dict[str, Any]:
-        with self._transaction(conn) as c:
+        with transaction(self.runtime.engine, conn) as c:
             row = c.execute(select(self.table).where(self.table.c.id == file_id)).mappings().first()
         if row is None:
             raise NotFound(id=file_id)
@@ -93,14 +94,6 @@ class FileStore:
         finally:
             if os.path.exists(temporary):
                 os.unlink(temporary)
-
-    @contextmanager
-    def _transaction(self, conn: Connection | None) -> Iterator[Connection]:
-        if conn is not None:
-            yield conn
-        else:
-            with self.runtime.engine.begin() as c:
-                yield c
 
 
 def _safe_name(name: str) -> str:

@@ -112,7 +112,7 @@ def test_department_scope_through_every_path(site) -> None:
 
 
 def test_hidden_field_never_appears(site) -> None:
-    site.client("anna").post("/api/v1/sales/customer", json={"title": "A", "credit": "5"})
+    site.client("lead").post("/api/v1/sales/customer", json={"title": "A", "credit": "5"})
     fina = site.client("fina")
     item = fina.get("/api/v1/sales/customer").get_json()["items"][0]
     assert "credit" not in item

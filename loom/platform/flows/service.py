@@ -9,8 +9,6 @@ task's status and version, so two approvals of one task can never both win.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection
@@ -26,6 +24,7 @@ from loom.metadata.expressions import compile_expression
 from ..actor import SYSTEM
 from ..actor import Actor
 from ..database import reading
+from ..database import transaction
 from ..records import logic
 from ..records.errors import Conflict
 from ..records.errors import FieldError
@@ -78,7 +77,7 @@ class FlowService:
         conn: Connection | None = None,
     ) -> dict[str, Any]:
         """Start the record's flow (or resume it after a return), as its initiator."""
-        with self._transaction(conn) as c:
+        with transaction(self.runtime.engine, conn) as c:
             found = self._entity(entity)
             tables = self.runtime.schema.of(entity)
             decision = self.records.access.require(actor, found, "submit")
@@ -215,7 +214,7 @@ class FlowService:
         if operation not in OPERATIONS or handler is None:
             raise NotFound(operation=operation)
         payload = payload or {}
-        with self._transaction(conn) as c:
+        with transaction(self.runtime.engine, conn) as c:
             found = self._entity(entity)
             instance = self._latest(c, entity, record_id, lock=True)
             if instance is None or instance["status"] != "running":
@@ -524,14 +523,6 @@ class FlowService:
                 for e in events
             ],
         }
-
-    @contextmanager
-    def _transaction(self, conn: Connection | None) -> Iterator[Connection]:
-        if conn is not None:
-            yield conn
-        else:
-            with self.runtime.engine.begin() as c:
-                yield c
 
 
 OPERATIONS = frozenset(

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from loom.metadata.catalog import Entity
 
 from ..actor import Actor
-from ..database import reading
+from ..database import transaction
 from ..runtime import Runtime
 from ..tables import RecordTables
 from .access import Access
@@ -73,14 +73,14 @@ class RecordService:
         self, entity: str, record_id: int, actor: Actor, *, conn: Connection | None = None
     ) -> dict[str, Any]:
         tables = self._tables(entity)
-        with self._transaction(conn, read=True) as c:
+        with transaction(self.runtime.engine, conn, read=True) as c:
             record = read_record(c, tables, record_id, where=self.access.readable(c, actor, tables))
             return self.access.shown(actor, tables.entity, record)
 
     def list(self, entity: str, query: ListQuery, actor: Actor, *, conn: Connection | None = None) -> Page:
         """One page of records; related rows only for the table/many fields named in ``fields``."""
         tables = self._tables(entity)
-        with self._transaction(conn, read=True) as c:
+        with transaction(self.runtime.engine, conn, read=True) as c:
             decision = self.access.require(actor, tables.entity, "read")
             scope = self.access.clause(c, actor, tables, decision)
             hidden = self.access.hidden(actor, tables.entity)
@@ -107,7 +107,7 @@ class RecordService:
     ) -> dict[str, Any]:
         tables = self._tables(entity)
         now = self.clock()
-        with self._transaction(conn) as c:
+        with transaction(self.runtime.engine, conn) as c:
             self.access.require(actor, tables.entity, "create")
             values = self.validator.prepare(c, tables, dict(data), actor, now, existing=None)
             row = row_values(tables.entity, values)
@@ -137,7 +137,7 @@ class RecordService:
     ) -> dict[str, Any]:
         tables = self._tables(entity)
         now = self.clock()
-        with self._transaction(conn) as c:
+        with transaction(self.runtime.engine, conn) as c:
             before = self._writable(c, tables, record_id, actor, "write")
             _unlocked(tables.entity, before, actor)
             expected = version if version is not None else changes.get("version")
@@ -173,7 +173,7 @@ class RecordService:
     ) -> None:
         tables = self._tables(entity)
         now = self.clock()
-        with self._transaction(conn) as c:
+        with transaction(self.runtime.engine, conn) as c:
             before = self._writable(c, tables, record_id, actor, "delete")
             _unlocked(tables.entity, before, actor)
             if version is not None and version != before["version"]:
@@ -228,15 +228,6 @@ class RecordService:
         if entity not in self.runtime.schema.records:
             raise NotFound(entity=entity)
         return self.runtime.schema.of(entity)
-
-    @contextmanager
-    def _transaction(self, conn: Connection | None, read: bool = False) -> Iterator[Connection]:
-        """The caller's transaction if it passed one, else a new one (read-only for reads)."""
-        if conn is not None:
-            yield conn
-            return
-        with reading(self.runtime.engine) if read else self.runtime.engine.begin() as c:
-            yield c
 
 
 def _unlocked(entity: Entity, record: Mapping[str, Any], actor: Actor) -> None:
