@@ -68,3 +68,13 @@ def simulate_command(site_dir, entity, record_file, login, choose, output) -> No
         click.echo(f"  {number:>2}. {step['node']:<20} {step['kind']:<8} {who}")
         for note in step["notes"]:
             click.echo(f"      {note}")
+
+
+@flow.command("timeouts")
+@SITE_OPTION
+def timeouts_command(site_dir) -> None:
+    """Send due reminders and apply due node timeouts once (`loom serve` does it every minute)."""
+    from loom.platform.flows.timeouts import run_timeouts
+
+    counts = run_timeouts(open_services(site_dir).flows)
+    click.echo(", ".join(f"{count} {what}" for what, count in counts.items()))

@@ -27,6 +27,7 @@ def serve(site_dir: str, host: str, port: int) -> None:
 
     from loom.platform import migrations
     from loom.platform.app import create_app
+    from loom.platform.flows.timeouts import start_background
 
     services = open_services(site_dir, create=True, migrated=False)
     plan = migrations.plan(services.runtime)
@@ -37,6 +38,7 @@ def serve(site_dir: str, host: str, port: int) -> None:
             migrations.apply(plan, services.runtime.engine, on_step=lambda _step: bar.update(1))
     _first_admin(services)
     app = create_app(services.runtime.site, runtime=services.runtime)
+    start_background(app.extensions["loom"].flows)  # reminders and node timeouts, every minute
     click.echo(f"Loom is serving {services.runtime.site.folder} at http://{host}:{port}/ (Ctrl+C stops it)")
     run_simple(host, port, app, threaded=True, use_reloader=False)
 

@@ -9,6 +9,7 @@ task's status and version, so two approvals of one task can never both win.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import Connection
@@ -211,7 +212,8 @@ class FlowService:
         """Run ``operation`` (approve, reject, return, withdraw, transfer, add_approver,
         comment, urge, cc) on the record's running approval."""
         handler = getattr(self, f"_{operation}", None)
-        if operation not in OPERATIONS or handler is None:
+        internal = operation == "timeout" and actor.is_system
+        if not (operation in OPERATIONS or internal) or handler is None:
             raise NotFound(operation=operation)
         payload = payload or {}
         with transaction(self.runtime.engine, conn) as c:
@@ -375,6 +377,42 @@ class FlowService:
             raise ValidationFailed([FieldError("users", "required")])
         node = next((t["node"] for t in self._pending(run)), None)
         self.engine.copy_to(run, node or "", users)
+
+    def _timeout(self, run: Run, payload: dict[str, Any]) -> None:
+        """A node's timeout acts for its approver (system only; see flows.timeouts)."""
+        task = next((t for t in self._pending(run) if t["id"] == payload.get("task")), None)
+        if task is None:
+            raise NotYourTask()
+        outcome = payload.get("then", "approve")
+        self._close_task(run, task, "approved" if outcome == "approve" else "rejected", "timeout")
+        self.engine.event(run, "timeout", task["node"], None, then=outcome, user=task["assignee_id"])
+        if outcome == "approve":
+            self.engine.advance(run)
+        else:
+            self.engine.finish(run, "rejected")
+
+    def remind_once(self, task: dict[str, Any], now: dt.datetime) -> bool:
+        """Remind a task's approver, unless they were reminded of it already."""
+        with transaction(self.runtime.engine) as c:
+            instance = self._latest(c, task["entity"], task["record_id"], lock=True)
+            if instance is None or instance["id"] != task["instance_id"] or instance["status"] != "running":
+                return False
+            events = self.engine.events
+            reminded = c.execute(
+                select(events.c.detail).where(
+                    events.c.instance_id == instance["id"],
+                    events.c.kind == "remind",
+                    events.c.node == task["node"],
+                )
+            ).scalars()
+            if any(detail.get("task") == task["id"] for detail in reminded):
+                return False
+            entity = self._entity(task["entity"])
+            record = self.records.get(task["entity"], task["record_id"], SYSTEM, conn=c)
+            run = self._run(c, entity, record, instance, SYSTEM)
+            self.engine.event(run, "remind", task["node"], None, task=task["id"], user=task["assignee_id"])
+            self.engine.notify(run, task["assignee_id"], "remind", node=task["node"])
+            return True
 
     def batch_approve(
         self, task_ids: list[int], actor: Actor, comment: str | None = None

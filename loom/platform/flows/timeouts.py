@@ -1,0 +1,93 @@
+"""Node timeouts: remind an approver after a while, approve or reject for them after longer.
+
+``run_timeouts`` is one pass over the open tasks; ``loom serve`` runs it every minute
+in the background and ``loom flow timeouts`` runs it once (for cron). Every change goes
+through the same task status and version checks as a person's approval, so several
+processes running passes at once cannot act twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import threading
+
+from sqlalchemy import select
+
+from ..actor import SYSTEM
+from ..records.errors import RecordError
+from .engine import walk
+from .service import FlowService
+
+log = logging.getLogger("loom.flows")
+_DURATION = re.compile(r"^(\d+)([mhd])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+def duration(text: str) -> dt.timedelta:
+    number, unit = _DURATION.match(text).groups()  # type: ignore[union-attr]  # validated by the schema
+    return dt.timedelta(**{_UNITS[unit]: int(number)})
+
+
+def run_timeouts(flows: FlowService, now: dt.datetime | None = None) -> dict[str, int]:
+    """Send due reminders and apply due timeouts; returns how many of each."""
+    now = now or flows.clock()
+    engine = flows.engine
+    t, i = engine.tasks, engine.instances
+    query = (
+        select(
+            t.c.id,
+            t.c.node,
+            t.c.created_at,
+            t.c.assignee_id,
+            i.c.id.label("instance_id"),
+            i.c.entity,
+            i.c.record_id,
+            i.c.definition,
+        )
+        .join(i, i.c.id == t.c.instance_id)
+        .where(t.c.status == "pending", t.c.kind == "approve", i.c.status == "running")
+    )
+    with flows.runtime.engine.connect() as conn:
+        due = [dict(r) for r in conn.execute(query).mappings()]
+    counts = {"reminded": 0, "approved": 0, "rejected": 0}
+    for task in due:
+        node = next((n for n in walk(task["definition"]["nodes"]) if n["name"] == task["node"]), {})
+        timeout = node.get("timeout") or {}
+        waited = now - task["created_at"]
+        try:
+            if "after" in timeout and waited >= duration(timeout["after"]):
+                outcome = timeout.get("then", "approve")
+                flows.act(
+                    task["entity"],
+                    task["record_id"],
+                    SYSTEM,
+                    "timeout",
+                    {"task": task["id"], "then": outcome},
+                )
+                counts["approved" if outcome == "approve" else "rejected"] += 1
+            elif (
+                "remind_after" in timeout
+                and waited >= duration(timeout["remind_after"])
+                and flows.remind_once(task, now)
+            ):
+                counts["reminded"] += 1
+        except RecordError:
+            continue  # somebody acted first; nothing is due any more
+    return counts
+
+
+def start_background(flows: FlowService, every: float = 60.0) -> threading.Event:
+    """Run passes every ``every`` seconds in a daemon thread; set the event to stop."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(every):
+            try:
+                run_timeouts(flows)
+            except Exception:
+                log.exception("timeout pass failed")
+
+    threading.Thread(target=loop, name="loom-timeouts", daemon=True).start()
+    return stop
