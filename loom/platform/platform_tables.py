@@ -189,6 +189,7 @@ def define_flow_tables(metadata: MetaData) -> None:
         Column("instance_id", ID_TYPE, ForeignKey("loom_flow_instances.id", ondelete="CASCADE")),
         Column("message", JSON_TYPE, nullable=False),
         Column("read_at", UTCDateTime()),
+        Column("mailed_at", UTCDateTime()),  # claimed by a sender (e-mail, IM); NULL: not yet
         Index("ix_loom_notifications__user_read", "user_id", "read_at"),
     )
     _table(

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -37,6 +39,7 @@ class Settings:
     time_zone: str
     secret_key: str
     max_upload_bytes: int
+    smtp: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +106,7 @@ def _settings(raw: dict[str, Any], folder: Path) -> Settings:
         time_zone=str(raw.get("time_zone", "Asia/Shanghai")),
         secret_key=os.environ.get("LOOM_SECRET_KEY") or str(raw.get("secret_key", "")),
         max_upload_bytes=int(raw.get("max_upload_bytes", DEFAULT_MAX_UPLOAD)),
+        smtp=MappingProxyType(dict(raw["smtp"])) if isinstance(raw.get("smtp"), dict) else None,
     )
 
 

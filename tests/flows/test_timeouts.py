@@ -67,3 +67,23 @@ def test_users_cannot_call_the_timeout_operation(make_company) -> None:
     co.submit(record)
     with pytest.raises(NotFound):
         co.act(record, "staff", "timeout", task=1, then="approve")
+
+
+def test_notifications_are_delivered_once_by_the_senders(make_company) -> None:
+    from loom.platform.flows.senders import deliver_pending
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.sent: list[tuple[str, str]] = []
+
+        def send(self, user, subject: str, body: str) -> None:
+            self.sent.append((user["name"], subject))
+
+    co = make_company(flow("approve"))
+    co.submit(co.expense())
+    recorder = Recorder()
+    runtime = co.services.runtime
+    assert deliver_pending(runtime, [recorder]) == 1
+    assert recorder.sent == [("lead", "[Loom] 待您审批 shop.expense #1")]
+    assert deliver_pending(runtime, [recorder]) == 0  # claimed once, never sent twice
+    assert deliver_pending(runtime, []) == 0

@@ -18,6 +18,8 @@ from sqlalchemy import select
 from ..actor import SYSTEM
 from ..records.errors import RecordError
 from .engine import walk
+from .senders import configured_senders
+from .senders import deliver_pending
 from .service import FlowService
 
 log = logging.getLogger("loom.flows")
@@ -79,15 +81,18 @@ def run_timeouts(flows: FlowService, now: dt.datetime | None = None) -> dict[str
 
 
 def start_background(flows: FlowService, every: float = 60.0) -> threading.Event:
-    """Run passes every ``every`` seconds in a daemon thread; set the event to stop."""
+    """Every ``every`` seconds in a daemon thread: timeouts, then the notification outbox.
+    Set the returned event to stop."""
     stop = threading.Event()
+    senders = configured_senders(flows.runtime)
 
     def loop() -> None:
         while not stop.wait(every):
             try:
                 run_timeouts(flows)
-            except Exception:
-                log.exception("timeout pass failed")
+                deliver_pending(flows.runtime, senders)
+            except Exception:  # a failed pass is logged and retried next time
+                log.exception("background pass failed")
 
     threading.Thread(target=loop, name="loom-timeouts", daemon=True).start()
     return stop

@@ -1,0 +1,113 @@
+"""Delivering notifications beyond the app: e-mail now, any IM through the same protocol.
+
+The notifications table is the outbox. A pass claims unsent rows one by one (an UPDATE
+that only one process can win), then hands each to every sender. Nothing is sent from
+inside a business transaction, so a slow mail server never holds a record lock, and a
+rolled-back approval never sends mail. Off unless ``site.yaml`` configures ``smtp``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import smtplib
+from collections.abc import Mapping
+from email.message import EmailMessage
+from typing import Any
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy import update
+
+from ..runtime import Runtime
+
+log = logging.getLogger("loom.notify")
+SUBJECTS = {
+    "task": {"zh": "待您审批", "en": "Waiting for your approval"},
+    "cc": {"zh": "抄送给您", "en": "Copied to you"},
+    "result": {"zh": "审批结果", "en": "Approval result"},
+    "urge": {"zh": "催办提醒", "en": "Reminder from the requester"},
+    "remind": {"zh": "审批提醒", "en": "Approval reminder"},
+    "returned": {"zh": "已退回", "en": "Returned to you"},
+}
+
+
+class Sender(Protocol):
+    """Anything that can deliver one notification to one user (e-mail, WeCom, DingTalk…)."""
+
+    def send(self, user: Mapping[str, Any], subject: str, body: str) -> None: ...
+
+
+class SmtpSender:
+    def __init__(self, settings: Mapping[str, Any]) -> None:
+        self.host = settings["host"]
+        self.port = int(settings.get("port", 587))
+        self.sender = settings.get("from", "loom@localhost")
+        self.username = settings.get("user")
+        self.password = settings.get("password")
+        self.starttls = bool(settings.get("starttls", True))
+
+    def send(self, user: Mapping[str, Any], subject: str, body: str) -> None:
+        if not user.get("email"):
+            return
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = self.sender, user["email"], subject
+        message.set_content(body)
+        with smtplib.SMTP(self.host, self.port, timeout=30) as smtp:
+            if self.starttls:
+                smtp.starttls()
+            if self.username:
+                smtp.login(self.username, self.password or "")
+            smtp.send_message(message)
+
+
+def configured_senders(runtime: Runtime) -> list[Sender]:
+    smtp = runtime.site.settings.smtp if runtime.site else None
+    return [SmtpSender(smtp)] if smtp and smtp.get("host") else []
+
+
+def deliver_pending(runtime: Runtime, senders: list[Sender], limit: int = 100) -> int:
+    """Claim and send up to ``limit`` unsent notifications; returns how many were sent."""
+    if not senders:
+        return 0
+    tables = runtime.schema.metadata.tables
+    notifications, users = tables["loom_notifications"], tables["loom_users"]
+    with runtime.engine.connect() as conn:
+        rows = (
+            conn.execute(
+                select(notifications, users.c.email, users.c.locale, users.c.name)
+                .join(users, users.c.id == notifications.c.user_id)
+                .where(notifications.c.mailed_at.is_(None))
+                .order_by(notifications.c.id)
+                .limit(limit)
+            )
+            .mappings()
+            .all()
+        )
+    sent = 0
+    for row in rows:
+        with runtime.engine.begin() as conn:
+            claimed = conn.execute(
+                update(notifications)
+                .where(notifications.c.id == row["id"], notifications.c.mailed_at.is_(None))
+                .values(mailed_at=dt.datetime.now(dt.UTC))
+            ).rowcount
+        if not claimed:
+            continue  # another process took it
+        subject, body = _compose(row)
+        for sender in senders:
+            try:
+                sender.send(row, subject, body)
+            except (OSError, smtplib.SMTPException):
+                log.exception("could not deliver notification %s", row["id"])
+        sent += 1
+    return sent
+
+
+def _compose(row: Mapping[str, Any]) -> tuple[str, str]:
+    lang = "en" if str(row.get("locale") or "").startswith("en") else "zh"
+    message = row["message"] or {}
+    title = SUBJECTS.get(row["kind"], {"zh": "通知", "en": "Notification"})[lang]
+    details = ", ".join(f"{k}: {v}" for k, v in message.items() if v is not None)
+    record = f"{row['entity']} #{row['record_id']}" if row["entity"] else ""
+    return f"[Loom] {title} {record}".strip(), f"{title}\n{record}\n{details}\n"
