@@ -184,3 +184,16 @@ def test_delegation_sends_new_tasks_to_the_delegate(make_company) -> None:
     summary = co.submit(record)
     assert co.pending(summary) == ["staff2"]
     assert summary["tasks"][0]["on_behalf_of"] == co.users["lead"].id
+
+
+def test_a_step_can_hide_fields_from_its_approver(make_company) -> None:
+    co = make_company(
+        flow("{name: check, approve: {users: [hr]}, hidden: [total], editable: [approved_amount]}")
+    )
+    record = co.expense(total="9999")
+    co.submit(record)
+    seen_by_hr = co.services.records.get("shop.expense", record["id"], co.users["hr"])
+    assert "total" not in seen_by_hr and seen_by_hr["title"] == "出差"
+    assert "total" in co.services.records.get("shop.expense", record["id"], co.users["staff"])
+    co.act(record, "hr", values={"approved_amount": "100"})
+    assert "total" not in co.services.records.get("shop.expense", record["id"], co.users["hr"])

@@ -10,6 +10,7 @@ task's status and version, so two approvals of one task can never both win.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection
@@ -64,6 +65,30 @@ class FlowService:
         self.records = records
         self.engine = Engine(runtime, records)
         self.clock = records.clock
+        records.hiding_rules.append(self._hidden_at_my_steps)
+
+    def _hidden_at_my_steps(
+        self, c: Connection, actor: Actor, entity: Entity, record: Mapping[str, Any]
+    ) -> frozenset[str]:
+        """An approver sees the record without the fields their step hides (not the initiator)."""
+        if not entity.has_flow or actor.is_system or record.get("owner") == actor.id:
+            return frozenset()
+        latest = self._latest(c, entity.qualified_name, record["id"])
+        if latest is None or latest["initiator_id"] == actor.id:
+            return frozenset()
+        tasks = self.engine.tasks
+        nodes = set(
+            c.execute(
+                select(tasks.c.node).where(
+                    tasks.c.instance_id == latest["id"], tasks.c.assignee_id == actor.id
+                )
+            ).scalars()
+        )
+        hidden: set[str] = set()
+        for node in walk(latest["definition"]["nodes"]):
+            if node["name"] in nodes:
+                hidden |= set(node.get("hidden", []))
+        return frozenset(hidden)
 
     # -- starting --------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ caller's when a connection is passed in.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Mapping
 from contextlib import contextmanager
@@ -59,6 +60,8 @@ class RecordService:
         self.schemas = Schemas(runtime.catalog, tz)
         self._lister = Lister(runtime.schema, self.schemas)
         self.access = Access(runtime)
+        # Extra rules that hide fields of one record from one actor (an approval step's hidden fields).
+        self.hiding_rules: list[Callable[[Connection, Actor, Entity, Mapping[str, Any]], frozenset[str]]] = []
         self.validator = Validator(runtime, self.schemas, self.access)
         # Local time of the site: "today", autonumber periods and dates follow its calendar.
         zone = ZoneInfo(tz)
@@ -75,7 +78,9 @@ class RecordService:
         tables = self._tables(entity)
         with transaction(self.runtime.engine, conn, read=True) as c:
             record = read_record(c, tables, record_id, where=self.access.readable(c, actor, tables))
-            return self.access.shown(actor, tables.entity, record)
+            shown = self.access.shown(actor, tables.entity, record)
+            hidden = set().union(*(rule(c, actor, tables.entity, record) for rule in self.hiding_rules))
+            return {k: v for k, v in shown.items() if k not in hidden} if hidden else shown
 
     def list(self, entity: str, query: ListQuery, actor: Actor, *, conn: Connection | None = None) -> Page:
         """One page of records; related rows only for the table/many fields named in ``fields``."""
