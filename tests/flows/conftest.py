@@ -28,6 +28,7 @@ EXPENSE = """\
       - {name: reviewer, type: user}
       - {name: paid_on, type: date}
       - {name: approved_amount, type: money}
+      - {name: cost_center, type: department}
     permissions:
       - {role: employee, create: true, read: own, write: own, submit: own}
     """

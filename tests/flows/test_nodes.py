@@ -197,3 +197,43 @@ def test_a_step_can_hide_fields_from_its_approver(make_company) -> None:
     assert "total" in co.services.records.get("shop.expense", record["id"], co.users["staff"])
     co.act(record, "hr", values={"approved_amount": "100"})
     assert "total" not in co.services.records.get("shop.expense", record["id"], co.users["hr"])
+
+
+def test_role_within_the_initiators_department_and_a_departments_head(make_company) -> None:
+    co = make_company(
+        flow(
+            "{name: local_finance, approve: {role: finance, scope: department}, empty: skip}",
+            "{name: head_of_field, approve: {department_head: cost_center}}",
+        )
+    )
+    departments = co.services.identity.departments
+    with co.services.runtime.engine.connect() as conn:
+        finance = conn.execute(departments.select().where(departments.c.name == "财务部")).mappings().one()
+    staff_record = co.expense(cost_center=finance["id"])
+    summary = co.submit(staff_record)
+    assert co.pending(summary) == ["fin_head"]  # no finance member in staff's department: skipped
+    assert "skip" in [e["kind"] for e in summary["timeline"]]
+
+
+def test_running_approvals_keep_the_flow_they_started_with(make_company, database_url, tmp_path) -> None:
+    import shutil
+
+    from loom.metadata import validate_paths
+    from loom.platform.database import make_engine
+    from loom.platform.runtime import Runtime
+    from loom.platform.services import Services
+
+    co = make_company(
+        flow("{name: first, approve: {users: [lead]}}", "{name: second, approve: {users: [gm]}}")
+    )
+    record = co.expense()
+    co.submit(record)
+    changed = tmp_path / "v2" / "shop"
+    shutil.copytree(tmp_path / "shop", changed)
+    (changed / "flows" / "expense.yaml").write_text(flow("{name: only, approve: {users: [hr]}}"))
+    catalog = validate_paths([changed]).catalog
+    services = Services.build(Runtime.for_catalog(catalog, make_engine(database_url)))
+    summary = services.flows.act("shop.expense", record["id"], co.users["lead"], "approve", {})
+    assert co.pending(summary) == ["gm"]  # the running approval keeps its definition
+    fresh = services.records.create("shop.expense", {"title": "新", "total": "1"}, co.users["staff"])
+    assert co.pending(services.flows.submit("shop.expense", fresh["id"], co.users["staff"])) == ["hr"]
