@@ -21,6 +21,7 @@ from flask import session
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import insert
+from sqlalchemy import or_
 from sqlalchemy import select
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.exceptions import Unauthorized
@@ -157,5 +158,7 @@ def _count_failure(key: str) -> None:
 
 
 def _forget_failures(key: str) -> None:
+    """A successful login clears its own failures and every failure too old to count."""
+    stale = dt.datetime.now(dt.UTC) - WINDOW
     with services().runtime.engine.begin() as conn:
-        conn.execute(delete(_attempts()).where(_attempts().c.key == key))
+        conn.execute(delete(_attempts()).where(or_(_attempts().c.key == key, _attempts().c.at < stale)))

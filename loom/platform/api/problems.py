@@ -51,6 +51,15 @@ TITLES = {
 }
 
 
+DETAILS = {
+    400: {"en": "The request could not be understood.", "zh": "无法理解该请求。"},
+    404: {"en": "There is nothing at this address.", "zh": "此地址没有内容。"},
+    405: {"en": "This address does not accept that method.", "zh": "此地址不支持该请求方法。"},
+    413: {"en": "The request is larger than allowed.", "zh": "请求内容超过允许的大小。"},
+    415: {"en": "This content type is not accepted.", "zh": "不接受此内容类型。"},
+}
+
+
 def problem(status: int, detail: str = "", *, kind: str | None = None, **extra: Any) -> Response:
     body = {
         "type": PROBLEM_TYPE + (kind or str(status)),
@@ -77,7 +86,10 @@ def from_record_error(error: RecordError) -> Response:
 
 def from_http_error(error: HTTPException) -> Response:
     status = error.code or 500
-    detail = text(TITLES.get(status, TITLES[500])) if status >= 500 else (error.description or "")
+    detail = error.description or ""
+    if status >= 500 or detail == type(error).description:
+        # Werkzeug's stock sentences are English only; ours come from the error, in the caller's language.
+        detail = text(DETAILS.get(status) or TITLES.get(status, TITLES[500]))
     response = problem(status, detail)
     headers = dict(error.get_headers())
     for header in ("Allow", "Retry-After", "WWW-Authenticate"):
