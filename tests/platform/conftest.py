@@ -40,6 +40,7 @@ SHOP = {
           - {name: number, type: autonumber, pattern: "SO-{YYYY}-{####}", reset: yearly}
           - {name: title, type: string, required: true, max_length: 40, search: true}
           - {name: customer, type: link, entity: customer}
+          - {name: partner, type: link, entity: customer, filter: 'industry == "it"'}
           - {name: buyer, type: user, default: "=current_user"}
           - {name: ordered_on, type: date, default: "=today"}
           - {name: quantity, type: integer, min: 1, max: 1000, default: 1}

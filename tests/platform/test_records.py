@@ -174,3 +174,12 @@ def test_unknown_entity_and_record(shop) -> None:
         shop.service.create("shop.nothing", {}, shop.alice)
     with pytest.raises(NotFound):
         shop.service.update("shop.order_doc", 12345, {"title": "x"}, shop.alice)
+
+
+def test_a_link_filter_holds_on_save(shop) -> None:
+    it = shop.service.create("shop.customer", {"title": "华为", "industry": "it"}, shop.alice)
+    bank = shop.service.create("shop.customer", {"title": "招行", "industry": "finance"}, shop.alice)
+    assert shop.service.create("shop.order_doc", order(partner=it["id"]), shop.alice)["partner"] == it["id"]
+    assert errors_of(
+        lambda: shop.service.create("shop.order_doc", order(partner=bank["id"]), shop.alice)
+    ) == {"partner": "link_filtered"}

@@ -26,6 +26,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "phone": {"en": "Not a valid phone number.", "zh": "不是有效的电话号码。"},
     "not_found": {"en": "No such record.", "zh": "记录不存在。"},
     "link_not_found": {"en": "The linked record {id} does not exist.", "zh": "关联的记录 {id} 不存在。"},
+    "link_filtered": {
+        "en": "Record {id} cannot be chosen here.",
+        "zh": "此处不能选择记录 {id}。",
+    },
     "unique": {"en": "'{value}' is already used by another record.", "zh": "“{value}”已被其他记录使用。"},
     "rows_min": {"en": "At least {min} row(s).", "zh": "至少 {min} 行。"},
     "rows_max": {"en": "At most {max} rows.", "zh": "最多 {max} 行。"},

@@ -196,6 +196,30 @@ class Validator:
             errors += [
                 FieldError(prefix + field.name, "link_not_found", {"id": i}) for i in ids if i not in found
             ]
+            if field.filter is not None and found:
+                context = {**(existing or {}), **loaded}
+                errors += self._filtered_out(c, field, sorted(found), context, actor, prefix)
+        return errors
+
+    def _filtered_out(
+        self,
+        c: Connection,
+        field: Field,
+        ids: list[int],
+        record: Mapping[str, Any],
+        actor: Actor,
+        prefix: str,
+    ) -> list[FieldError]:
+        """A link must point at a record its field's ``filter`` offers (the picker's rule, kept on save)."""
+        linked = self.runtime.schema.of(field.entity or "")
+        rows = c.execute(select(linked.table).where(linked.table.c.id.in_(ids))).mappings()
+        now = dt.datetime.now(dt.UTC)
+        errors = []
+        for row in rows:
+            names = logic.variables(linked.entity, row, actor, now)
+            names["record"] = {k: logic.cel_value(v) for k, v in record.items()}
+            if logic.evaluate(field.filter, names) is False:
+                errors.append(FieldError(prefix + field.name, "link_filtered", {"id": row["id"]}))
         return errors
 
     def _file_errors(
