@@ -53,6 +53,11 @@ class Org:
         roles: dict[str, set[int]] = {"employee": set(active)}
         for row in conn.execute(select(memberships.c.user_id, memberships.c.role)):
             roles.setdefault(row.role, set()).add(row.user_id)
+        # A role that inherits another also holds it: finance_director counts among finance.
+        inherits = {d.name: tuple(d.spec.get("inherits", ())) for d in runtime.catalog.of_kind("role")}
+        for role, inherited in _closure(inherits).items():
+            for other in inherited:
+                roles.setdefault(other, set()).update(roles.get(role, set()))
         return cls(
             parent,
             head,
@@ -81,6 +86,21 @@ class Org:
             chain.append(self.head.get(department))
             department = self.parent.get(department)
         return chain
+
+
+def _closure(inherits: Mapping[str, tuple[str, ...]]) -> dict[str, set[str]]:
+    """Every role each role inherits, directly or not."""
+    result: dict[str, set[str]] = {}
+    for role in inherits:
+        seen: set[str] = set()
+        stack = list(inherits[role])
+        while stack:
+            parent = stack.pop()
+            if parent not in seen:
+                seen.add(parent)
+                stack.extend(inherits.get(parent, ()))
+        result[role] = seen
+    return result
 
 
 def resolve(

@@ -166,16 +166,19 @@ class Engine:
     def variables(self, run: Run, expressions: list[Expression]) -> dict[str, Any]:
         """Names for ``expressions``: the record's fields, and the initiator if one reads it."""
         names = logic.variables(run.entity, run.record, run.actor, run.now)
-        if not any("initiator" in e.variables for e in expressions):
-            return names
-        department = run.org.department_of.get(run.initiator)
-        names["initiator"] = {
-            "id": run.initiator,
-            "department_id": department,
-            "department": self._department_name(run.conn, department),
-            "roles": sorted(r for r, members in run.org.roles.items() if run.initiator in members),
-        }
+        if any("initiator" in e.variables for e in expressions):
+            names["initiator"] = self.initiator(run.conn, run.org, run.initiator)
         return names
+
+    def initiator(self, conn: Connection, org: Org, user: int | None) -> dict[str, Any]:
+        """``initiator`` as conditions see it: id, department (name and id) and roles."""
+        department = org.department_of.get(user) if user is not None else None
+        return {
+            "id": user,
+            "department_id": department,
+            "department": self._department_name(conn, department),
+            "roles": sorted(r for r, members in org.roles.items() if user in members),
+        }
 
     def _department_name(self, conn: Connection, department: int | None) -> str | None:
         if department is None:
@@ -290,13 +293,16 @@ class Engine:
                 return True
             opened = False
             for task in tasks:
+                if task["status"] in OPEN_TASK and task["stage"] < current:
+                    self._set_task(run, task["id"], "cancelled")  # its any-stage is already decided
                 if task["status"] == "pending" and task["stage"] > current:
                     self._set_task(run, task["id"], "waiting")
                 if task["status"] == "waiting" and task["stage"] == current:
                     if self._deduped(run, node, task):
                         opened = True
                         continue
-                    self._set_task(run, task["id"], "pending")
+                    # Its turn starts now: timeouts count from here, not from the node's start.
+                    run.conn.execute(self.sql.open_task, {"b_task": task["id"], "b_at": run.now})
                     self.notify(run, task["assignee_id"], "task", node=name)
             if not opened:
                 return False

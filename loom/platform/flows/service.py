@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Connection
@@ -107,11 +108,13 @@ class FlowService:
             found = self._entity(entity)
             tables = self.runtime.schema.of(entity)
             decision = self.records.access.require(actor, found, "submit")
-            record = read_record(
-                c, tables, record_id, where=self.records.access.clause(c, actor, tables, decision)
-            )
+            # The record row's lock serializes submits of one record (PostgreSQL; SQLite's write lock does).
+            where = self.records.access.clause(c, actor, tables, decision)
+            record = read_record(c, tables, record_id, lock=True, where=where)
             status = record.get("flow_status")
             latest = self._latest(c, entity, record_id, lock=True)
+            if latest is not None and latest["status"] == "running":
+                raise FlowError(state="in_approval")
             if latest is not None and latest["status"] == "returned":
                 return self._resubmit(c, found, record, latest, actor, comment)
             if status not in RESTARTABLE and status != "returned":
@@ -124,6 +127,7 @@ class FlowService:
             self.runtime.catalog.flows_of(entity.qualified_name), key=lambda d: -d.spec.get("priority", 0)
         )
         names = logic.variables(entity, record, actor, self.clock())
+        names["initiator"] = self.engine.initiator(c, Org.load(c, self.runtime), actor.id)
         for flow in flows:
             condition = flow.spec.get("when")
             if condition is None or logic.evaluate(compile_expression(condition), names) is True:
@@ -209,8 +213,8 @@ class FlowService:
         returned_from = run.state.pop("returned_from", None)
         if returned_from in run.state.get("done", []):
             run.state["done"].remove(returned_from)
-        if returned_from in run.state.get("active", []):
-            run.state["active"].remove(returned_from)
+        # Their tasks were cancelled by the return: every waiting node (parallel lanes too) starts anew.
+        run.state["active"] = []
         c.execute(
             update(self.engine.instances)
             .where(self.engine.instances.c.id == instance["id"])
@@ -240,7 +244,7 @@ class FlowService:
         internal = operation == "timeout" and actor.is_system
         if not (operation in OPERATIONS or internal) or handler is None:
             raise NotFound(operation=operation)
-        payload = payload or {}
+        payload = _checked_payload(payload or {})
         with transaction(self.runtime.engine, conn) as c:
             found = self._entity(entity)
             instance = self._latest(c, entity, record_id, lock=True)
@@ -260,8 +264,10 @@ class FlowService:
             refused = [FieldError(k, "readonly") for k in values if k not in editable]
             if refused:
                 raise ValidationFailed(refused)
+            # The step may edit these whatever the approver's own rights; the audit names the approver.
+            as_step = replace(run.actor, is_system=True)
             run.record = self.records.update(
-                run.entity.qualified_name, run.record["id"], values, SYSTEM, conn=run.conn
+                run.entity.qualified_name, run.record["id"], values, as_step, conn=run.conn
             )
         self._close_task(run, task, "approved", payload.get("comment"))
         self.engine.event(
@@ -591,6 +597,36 @@ class FlowService:
 OPERATIONS = frozenset(
     {"approve", "reject", "return", "withdraw", "transfer", "add_approver", "comment", "urge", "cc"}
 )
+
+
+_PAYLOAD_TYPES: dict[str, tuple[type, ...]] = {
+    "comment": (str, type(None)),
+    "values": (dict,),
+    "users": (list,),
+    "attachments": (list,),
+    "to": (str, int),
+    "position": (str,),
+    "mode": (str,),
+    "task": (int,),
+    "then": (str,),
+}
+
+
+def _checked_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """Operation bodies of the wrong shape are field errors, never crashes."""
+    errors = [
+        FieldError(key, "invalid", {"kind": "text" if key == "comment" else "object"})
+        for key, kinds in _PAYLOAD_TYPES.items()
+        if key in payload and (not isinstance(payload[key], kinds) or isinstance(payload[key], bool))
+    ]
+    for key in ("users", "attachments"):
+        if isinstance(payload.get(key), list) and not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in payload[key]
+        ):
+            errors.append(FieldError(key, "invalid", {"kind": "id"}))
+    if errors:
+        raise ValidationFailed(errors)
+    return payload
 
 
 def _node(nodes: list[dict[str, Any]], name: str) -> dict[str, Any]:

@@ -48,7 +48,12 @@ def simulate(
                 task = next(t for t in summary["tasks"] if t["status"] == "pending")
                 assignee = identity.actor(conn, task["assignee_id"])
                 summary = flows.act(
-                    entity, record["id"], assignee, "approve", {"task": task["id"]}, conn=conn
+                    entity,
+                    record["id"],
+                    assignee,
+                    "approve",
+                    {"task": task["id"], "comment": "simulation"},
+                    conn=conn,
                 )
                 steps += 1
             nodes = services.runtime.catalog.definition("flow", summary["flow"]).spec["nodes"]

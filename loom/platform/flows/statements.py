@@ -54,6 +54,11 @@ class Statements:
             .where(t.c.id == bindparam("b_task"))
             .values(status=bindparam("b_status"), acted_at=bindparam("b_at"), version=t.c.version + 1)
         )
+        self.open_task: Update = (
+            update(t)
+            .where(t.c.id == bindparam("b_task"))
+            .values(status="pending", created_at=bindparam("b_at"), version=t.c.version + 1)
+        )
         self.close_task: Update = (
             update(t)
             .where(

@@ -59,6 +59,8 @@ class Validator:
         given = self._strip_input(entity, data, actor, errors, existing)
         if existing is None:
             for field in entity.fields:
+                if field.type == "table" and field.name not in given:
+                    given[field.name] = []  # so min_rows holds for a record created without rows
                 if field.name not in given and field.default is not None and field.type not in SERVER_OWNED:
                     given[field.name] = logic.default_value(field, actor, now)
         loaded = self._load(entity, given, errors, partial=existing is not None)
