@@ -214,3 +214,48 @@ def test_concurrent_countersign_of_five_finishes_exactly_once(make_company, data
     summary = co.services.flows.latest_summary("shop.expense", record["id"])
     kinds = [e["kind"] for e in summary["timeline"]]
     assert kinds.count("approve") == 5 and kinds.count("finish") == 1
+
+
+def test_concurrent_submits_start_one_approval(make_company, database_url) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the concurrent submit is the PostgreSQL test; SQLite serializes writers")
+    co = make_company(flow(*THREE))
+    record = co.expense()
+    start = threading.Barrier(4)
+
+    def submit(_: int) -> str:
+        start.wait()
+        try:
+            co.submit(record)
+        except (Conflict, RecordError):
+            return "refused"
+        return "started"
+
+    with ThreadPoolExecutor(4) as pool:
+        assert sorted(pool.map(submit, range(4))) == ["refused", "refused", "refused", "started"]
+
+
+def test_resubmit_after_a_return_from_one_parallel_lane_reopens_the_other(make_company) -> None:
+    co = make_company(
+        flow(
+            "{name: both, parallel: [{nodes: [{name: legal, approve: {users: [hr]}}]}, "
+            "{nodes: [{name: money, approve: {users: [fin1]}}]}]}",
+            resubmit="continue",
+        )
+    )
+    record = co.expense()
+    co.submit(record)
+    co.act(record, "hr", "return", to="initiator")
+    resumed = co.submit(record)
+    assert sorted(co.pending(resumed)) == ["fin1", "hr"]  # nobody approved the money lane yet
+    co.act(record, "hr")
+    assert co.act(record, "fin1")["status"] == "approved"
+
+
+def test_malformed_operation_bodies_are_field_errors(make_company) -> None:
+    co = make_company(flow(*THREE))
+    record = co.expense()
+    co.submit(record)
+    for payload in ({"values": ["paid_on"]}, {"comment": ["a", 1]}, {"users": 5}, {"users": ["x"]}):
+        with pytest.raises(ValidationFailed):
+            co.act(record, "lead", "approve", **payload)
