@@ -10,7 +10,6 @@ task's status and version, so two approvals of one task can never both win.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -42,6 +41,8 @@ from .approvers import Org
 from .engine import Engine
 from .engine import Run
 from .engine import walk
+from .payloads import checked_payload
+from .visibility import hidden_at_steps
 
 RESTARTABLE = frozenset({"draft", "rejected", "withdrawn"})
 
@@ -66,30 +67,9 @@ class FlowService:
         self.records = records
         self.engine = Engine(runtime, records)
         self.clock = records.clock
-        records.hiding_rules.append(self._hidden_at_my_steps)
-
-    def _hidden_at_my_steps(
-        self, c: Connection, actor: Actor, entity: Entity, record: Mapping[str, Any]
-    ) -> frozenset[str]:
-        """An approver sees the record without the fields their step hides (not the initiator)."""
-        if not entity.has_flow or actor.is_system or record.get("owner") == actor.id:
-            return frozenset()
-        latest = self._latest(c, entity.qualified_name, record["id"])
-        if latest is None or latest["initiator_id"] == actor.id:
-            return frozenset()
-        tasks = self.engine.tasks
-        nodes = set(
-            c.execute(
-                select(tasks.c.node).where(
-                    tasks.c.instance_id == latest["id"], tasks.c.assignee_id == actor.id
-                )
-            ).scalars()
+        records.hiding_rules.append(
+            lambda c, actor, entity, record: hidden_at_steps(self, c, actor, entity, record)
         )
-        hidden: set[str] = set()
-        for node in walk(latest["definition"]["nodes"]):
-            if node["name"] in nodes:
-                hidden |= set(node.get("hidden", []))
-        return frozenset(hidden)
 
     # -- starting --------------------------------------------------------------------------
 
@@ -112,7 +92,7 @@ class FlowService:
             where = self.records.access.clause(c, actor, tables, decision)
             record = read_record(c, tables, record_id, lock=True, where=where)
             status = record.get("flow_status")
-            latest = self._latest(c, entity, record_id, lock=True)
+            latest = self.latest(c, entity, record_id, lock=True)
             if latest is not None and latest["status"] == "running":
                 raise FlowError(state="in_approval")
             if latest is not None and latest["status"] == "returned":
@@ -244,10 +224,10 @@ class FlowService:
         internal = operation == "timeout" and actor.is_system
         if not (operation in OPERATIONS or internal) or handler is None:
             raise NotFound(operation=operation)
-        payload = _checked_payload(payload or {})
+        payload = checked_payload(payload or {})
         with transaction(self.runtime.engine, conn) as c:
             found = self._entity(entity)
-            instance = self._latest(c, entity, record_id, lock=True)
+            instance = self.latest(c, entity, record_id, lock=True)
             if instance is None or instance["status"] != "running":
                 raise FlowError(state=instance["status"] if instance else "draft")
             record = self.records.get(entity, record_id, SYSTEM, conn=c)
@@ -425,7 +405,7 @@ class FlowService:
     def remind_once(self, task: dict[str, Any], now: dt.datetime) -> bool:
         """Remind a task's approver, unless they were reminded of it already."""
         with transaction(self.runtime.engine) as c:
-            instance = self._latest(c, task["entity"], task["record_id"], lock=True)
+            instance = self.latest(c, task["entity"], task["record_id"], lock=True)
             if instance is None or instance["id"] != task["instance_id"] or instance["status"] != "running":
                 return False
             events = self.engine.events
@@ -538,9 +518,7 @@ class FlowService:
             instance["state"],
         )
 
-    def _latest(
-        self, c: Connection, entity: str, record_id: int, lock: bool = False
-    ) -> dict[str, Any] | None:
+    def latest(self, c: Connection, entity: str, record_id: int, lock: bool = False) -> dict[str, Any] | None:
         locked = lock and c.dialect.name == "postgresql"
         query = self.engine.sql.latest_locked if locked else self.engine.sql.latest
         row = c.execute(query, {"b_entity": entity, "b_record": record_id}).mappings().first()
@@ -555,7 +533,7 @@ class FlowService:
     def latest_summary(self, entity: str, record_id: int) -> dict[str, Any] | None:
         """The record's latest approval with its timeline, or None if never submitted."""
         with reading(self.runtime.engine) as c:
-            latest = self._latest(c, entity, record_id)
+            latest = self.latest(c, entity, record_id)
             return self.summary(c, latest["id"]) if latest else None
 
     def summary(self, c: Connection, instance_id: int) -> dict[str, Any]:
@@ -597,36 +575,6 @@ class FlowService:
 OPERATIONS = frozenset(
     {"approve", "reject", "return", "withdraw", "transfer", "add_approver", "comment", "urge", "cc"}
 )
-
-
-_PAYLOAD_TYPES: dict[str, tuple[type, ...]] = {
-    "comment": (str, type(None)),
-    "values": (dict,),
-    "users": (list,),
-    "attachments": (list,),
-    "to": (str, int),
-    "position": (str,),
-    "mode": (str,),
-    "task": (int,),
-    "then": (str,),
-}
-
-
-def _checked_payload(payload: dict[str, Any]) -> dict[str, Any]:
-    """Operation bodies of the wrong shape are field errors, never crashes."""
-    errors = [
-        FieldError(key, "invalid", {"kind": "text" if key == "comment" else "object"})
-        for key, kinds in _PAYLOAD_TYPES.items()
-        if key in payload and (not isinstance(payload[key], kinds) or isinstance(payload[key], bool))
-    ]
-    for key in ("users", "attachments"):
-        if isinstance(payload.get(key), list) and not all(
-            isinstance(i, int) and not isinstance(i, bool) for i in payload[key]
-        ):
-            errors.append(FieldError(key, "invalid", {"kind": "id"}))
-    if errors:
-        raise ValidationFailed(errors)
-    return payload
 
 
 def _node(nodes: list[dict[str, Any]], name: str) -> dict[str, Any]:

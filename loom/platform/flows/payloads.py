@@ -1,0 +1,38 @@
+"""The shapes of flow operation bodies: checked before anything runs, so a wrong shape
+is a field error (422), never a crash or a comment stored as a list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..records.errors import FieldError
+from ..records.errors import ValidationFailed
+
+_PAYLOAD_TYPES: dict[str, tuple[type, ...]] = {
+    "comment": (str, type(None)),
+    "values": (dict,),
+    "users": (list,),
+    "attachments": (list,),
+    "to": (str, int),
+    "position": (str,),
+    "mode": (str,),
+    "task": (int,),
+    "then": (str,),
+}
+
+
+def checked_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """Operation bodies of the wrong shape are field errors, never crashes."""
+    errors = [
+        FieldError(key, "invalid", {"kind": "text" if key == "comment" else "object"})
+        for key, kinds in _PAYLOAD_TYPES.items()
+        if key in payload and (not isinstance(payload[key], kinds) or isinstance(payload[key], bool))
+    ]
+    for key in ("users", "attachments"):
+        if isinstance(payload.get(key), list) and not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in payload[key]
+        ):
+            errors.append(FieldError(key, "invalid", {"kind": "id"}))
+    if errors:
+        raise ValidationFailed(errors)
+    return payload
