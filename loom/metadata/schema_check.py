@@ -7,7 +7,6 @@ The schemas in ``schemas/`` are the reference of the language. Field schemas bra
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Iterator
 from functools import cache
@@ -21,6 +20,7 @@ from jsonschema.exceptions import best_match
 from referencing import Registry
 from referencing import Resource
 
+from .index import did_you_mean
 from .problems import Problem
 from .source import Document
 from .source import join_pointer
@@ -115,7 +115,7 @@ def _to_problem(document: Document, error: ValidationError) -> Problem | None:
             pointer,
             value=_show(instance),
             allowed=allowed,
-            hint=_did_you_mean(instance, value),
+            hint=did_you_mean(instance, [v for v in value if isinstance(v, str)]),
         )
     if keyword == "const":
         return document.problem("schema.const", pointer, expected=_show(value))
@@ -152,21 +152,13 @@ def _unknown_key(document: Document, error: ValidationError, pointer: str) -> Pr
     if not unknown:
         return None
     key = unknown[0]
-    close = _did_you_mean(key, sorted(known))
+    close = did_you_mean(key, sorted(known))
     if close["en"]:
         hint = close
     else:
         names = ", ".join(sorted(known))
         hint = {"en": f"; allowed here: {names}", "zh": f"；此处可用：{names}"}
     return document.problem("schema.unknown_key", join_pointer(pointer, key), key=key, hint=hint)
-
-
-def _did_you_mean(value: Any, choices: list[Any]) -> dict[str, str]:
-    strings = [c for c in choices if isinstance(c, str)]
-    close = difflib.get_close_matches(value, strings, n=1) if isinstance(value, str) else []
-    if not close:
-        return {"en": "", "zh": ""}
-    return {"en": f" (did you mean '{close[0]}'?)", "zh": f"（是否应为“{close[0]}”？）"}
 
 
 def _known_keys(schema: dict[str, Any], instance: dict[str, Any]) -> set[str]:

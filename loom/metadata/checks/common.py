@@ -98,6 +98,25 @@ def _entity_title(entity: Document) -> dict[str, str]:
     return {"en": f"entity '{name}'", "zh": f"实体“{name}”"}
 
 
+NUMERIC = ("integer", "decimal", "money", "percent", "computed", "rollup")
+
+
+def aggregated_field(
+    doc: Document, pointer: str, aggregate: str, name: str, entity: Document, fields: Mapping[str, Any]
+) -> Iterator[Problem]:
+    """The field a rollup or report measure aggregates: it exists, and sum/avg need a number."""
+    yield from field_ref(doc, pointer, name, entity, fields)
+    field = fields.get(name)
+    if field is not None and aggregate in ("sum", "avg") and field["type"] not in NUMERIC:
+        yield doc.problem(
+            "ref.field_type",
+            pointer,
+            field=name,
+            actual=field["type"],
+            expected={"en": "a number", "zh": "数值类型"},
+        )
+
+
 def role_ref(index: Index, doc: Document, pointer: str, role: Any) -> Iterator[Problem]:
     roles = index.role_names()
     if isinstance(role, str) and role not in roles:

@@ -22,7 +22,6 @@ FIELD = {"en": "field", "zh": "字段"}
 RULE = {"en": "rule", "zh": "规则"}
 VIEW = {"en": "view", "zh": "视图"}
 OPTION = {"en": "option", "zh": "选项"}
-NUMERIC = ("integer", "decimal", "money", "percent", "computed", "rollup")
 _TOKEN = re.compile(r"\{([^{}]*)\}")
 _DATE_TOKENS = ("YYYY", "YY", "MM", "DD")
 
@@ -145,16 +144,9 @@ def _check_rollup(doc: Document, index: Index, pointer: str, rollup: dict[str, A
                 expected={"en": f"a link to {doc.name}", "zh": f"指向 {doc.name} 的关联字段"},
             )
     if "field" in rollup:
-        yield from common.field_ref(doc, f"{pointer}/field", rollup["field"], related, related_fields)
-        target = related_fields.get(rollup["field"])
-        if target is not None and rollup["aggregate"] in ("sum", "avg") and target["type"] not in NUMERIC:
-            yield doc.problem(
-                "ref.field_type",
-                f"{pointer}/field",
-                field=rollup["field"],
-                actual=target["type"],
-                expected={"en": "a number", "zh": "数值类型"},
-            )
+        yield from common.aggregated_field(
+            doc, f"{pointer}/field", rollup["aggregate"], rollup["field"], related, related_fields
+        )
     elif rollup["aggregate"] != "count":
         yield doc.problem("schema.required", pointer, key="field")
     if "where" in rollup:

@@ -9,7 +9,6 @@ from ..index import fields_of
 from ..problems import Problem
 from ..source import Document
 from . import common
-from .entities import NUMERIC
 
 MEASURE = {"en": "measure", "zh": "指标"}
 
@@ -32,16 +31,9 @@ def check_report(doc: Document, index: Index) -> Iterator[Problem]:
             if measure["aggregate"] != "count":
                 yield doc.problem("schema.required", here, key="field")
             continue
-        yield from common.field_ref(doc, f"{here}/field", measure["field"], entity, fields)
-        field = fields.get(measure["field"])
-        if field is not None and measure["aggregate"] in ("sum", "avg") and field["type"] not in NUMERIC:
-            yield doc.problem(
-                "ref.field_type",
-                f"{here}/field",
-                field=measure["field"],
-                actual=field["type"],
-                expected={"en": "a number", "zh": "数值类型"},
-            )
+        yield from common.aggregated_field(
+            doc, f"{here}/field", measure["aggregate"], measure["field"], entity, fields
+        )
     for i, role in enumerate(doc.data.get("roles", [])):
         yield from common.role_ref(index, doc, f"/roles/{i}", role)
     sort = doc.data.get("sort")

@@ -39,6 +39,7 @@ bp = Blueprint("auth", __name__)
 
 
 def services() -> Services:
+    """The site's services, as the app factory stored them (one place for every API module)."""
     return current_app.extensions["loom"]
 
 

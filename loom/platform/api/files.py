@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import Blueprint
 from flask import Response
-from flask import current_app
 from flask import jsonify
 from flask import request
 from flask import send_file
@@ -19,14 +18,10 @@ from ..records.errors import RecordError
 from ..records.query import Condition
 from ..records.query import ListQuery
 from ..records.schemas import MAX_ID
-from ..services import Services
 from .auth import require_actor
+from .auth import services
 
 bp = Blueprint("files", __name__)
-
-
-def services() -> Services:
-    return current_app.extensions["loom"]
 
 
 @bp.post("/files")

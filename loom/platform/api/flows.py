@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint
 from flask import Response
-from flask import current_app
 from flask import jsonify
 from flask import request
 from werkzeug.exceptions import BadRequest
@@ -12,16 +11,12 @@ from werkzeug.exceptions import BadRequest
 from ..flows.inbox import Inbox
 from ..records.audit import jsonable
 from ..records.schemas import MAX_ID
-from ..services import Services
 from .auth import require_actor
+from .auth import services
 from .records import entity_name
 from .records import existing_id
 
 bp = Blueprint("flows", __name__)
-
-
-def services() -> Services:
-    return current_app.extensions["loom"]
 
 
 def inbox() -> Inbox:

@@ -10,7 +10,6 @@ from typing import Any
 
 from flask import Blueprint
 from flask import Response
-from flask import current_app
 from flask import jsonify
 
 from loom.metadata.catalog import Entity
@@ -20,14 +19,10 @@ from loom.metadata.catalog import thaw
 
 from ..actor import Actor
 from ..permissions import OPERATIONS
-from ..services import Services
 from .auth import require_actor
+from .auth import services
 
 bp = Blueprint("meta", __name__)
-
-
-def services() -> Services:
-    return current_app.extensions["loom"]
 
 
 @bp.get("/meta")

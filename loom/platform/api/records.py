@@ -14,7 +14,6 @@ from typing import Any
 
 from flask import Blueprint
 from flask import Response
-from flask import current_app
 from flask import jsonify
 from flask import request
 from werkzeug.exceptions import BadRequest
@@ -26,16 +25,12 @@ from ..records.errors import Conflict
 from ..records.query import Condition
 from ..records.query import ListQuery
 from ..records.schemas import MAX_ID
-from ..services import Services
 from .auth import require_actor
+from .auth import services
 
 bp = Blueprint("records", __name__)
 LIST_PARAMETERS = frozenset({"q", "sort", "page", "page_size", "cursor", "fields", "count", "lang"})
 MULTI_VALUE = frozenset({"in", "not_in", "between"})
-
-
-def services() -> Services:
-    return current_app.extensions["loom"]
 
 
 def existing_id(record_id: int) -> int:
