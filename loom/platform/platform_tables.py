@@ -1,4 +1,4 @@
-"""Loom's own tables (prefix ``loom_``): identity, files, number series and the audit log.
+"""Loom's own tables (prefix ``loom_``): identity, files, number series, the audit log and seed rows.
 
 They live in the same MetaData as the generated record tables, so one migration plan
 covers both and record tables can hold foreign keys to users, departments and files.
@@ -119,7 +119,21 @@ def define(metadata: MetaData) -> None:
         Column("note", Text),
     )
     Index("ix_loom_audit__entity_record_id", audit.c.entity, audit.c.record_id)
+    seeds = _table(
+        "loom_seed_rows",
+        metadata,
+        Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+        Column("dataset", String(190), nullable=False),
+        Column("key", String(190), nullable=False),
+        Column("entity", String(127), nullable=False),
+        Column("record_id", BigInteger, nullable=False),
+        Column("digest", String(64), nullable=False),  # of the package's values, as last installed
+        Column("version", Integer),  # the record's version after that install; NULL: the site's own
+        UniqueConstraint("dataset", "key", name="uq_loom_seed_rows"),
+    )
+    Index("ix_loom_seed_rows__entity_key", seeds.c.entity, seeds.c.key)
     define_flow_tables(metadata)
+    define_share_table(metadata)
 
 
 def define_flow_tables(metadata: MetaData) -> None:
@@ -203,6 +217,25 @@ def define_flow_tables(metadata: MetaData) -> None:
         Column("starts_on", Date, nullable=False),
         Column("ends_on", Date, nullable=False),
     )
+
+
+def define_share_table(metadata: MetaData) -> None:
+    """Records shared with single users (a CRM's team members), read or write, maybe until a time."""
+    shares = _table(
+        "loom_shares",
+        metadata,
+        Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+        Column("entity", String(127), nullable=False),
+        Column("record_id", BigInteger, nullable=False),
+        Column("user_id", ID_TYPE, ForeignKey("loom_users.id", ondelete="CASCADE"), nullable=False),
+        Column("level", String(8), nullable=False),  # read | write
+        Column("expires_at", UTCDateTime()),  # NULL: until unshared
+        Column("granted_by", ID_TYPE, ForeignKey("loom_users.id", ondelete="SET NULL")),
+        Column("granted_at", UTCDateTime(), nullable=False),
+        # Serves the access check (entity, record, user) and the list of a record's shares.
+        UniqueConstraint("entity", "record_id", "user_id", name="uq_loom_shares"),
+    )
+    Index("ix_loom_shares__user_entity", shares.c.user_id, shares.c.entity)
 
 
 def _table(name: str, metadata: MetaData, *items: Any) -> Table:

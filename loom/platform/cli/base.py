@@ -61,3 +61,21 @@ def open_services(site_dir: str, lang: str | None = None, *, create: bool = Fals
         sys.exit(1)
     except (LoomError, SQLAlchemyError) as exc:
         fail(str(exc))
+
+
+def install_seed_data(records, lang: str, *, summary: bool = True):
+    """Install the packages' seed records (with a progress bar on stderr) after migrating;
+    a seed record the records service refuses exits 1 and keeps none of them."""
+    from loom.platform.seeds import SeedError
+    from loom.platform.seeds import install_seeds
+    from loom.platform.seeds import seed_count
+
+    label = {"en": "seed data", "zh": "种子数据"}[lang]
+    try:
+        with click.progressbar(length=seed_count(records.catalog), label=label, file=sys.stderr) as bar:
+            report = install_seeds(records, on_record=lambda: bar.update(1))
+    except SeedError as exc:
+        fail(str(exc))
+    if summary:
+        click.echo(click.style("✓ ", fg="green") + report.summary(lang))
+    return report

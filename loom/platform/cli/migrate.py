@@ -12,6 +12,7 @@ from loom.metadata.problems import default_lang
 from .base import FORMAT
 from .base import LANG
 from .base import cli
+from .base import install_seed_data
 
 
 @cli.command()
@@ -85,17 +86,25 @@ def migrate(
                 migrations.apply(plan, runtime.engine, on_step=lambda _step: bar.update(1))
         except migrations.MigrationError as exc:
             error = str(exc)
+    seeds = None
+    if apply_plan and error is None:
+        from loom.platform.records.service import RecordService
+
+        seeds = install_seed_data(RecordService(runtime), lang, summary=False)
     if output == "json":
         report = {
             "ok": error is None,
             "applied": applying and error is None,
             "error": error,
+            "seeds": seeds.as_dict() if seeds else None,
             **plan.as_dict(),
         }
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     elif applying and error is None:
         done = {"en": f"applied {len(plan.pending)} step(s)", "zh": f"已执行 {len(plan.pending)} 步"}
         click.echo(click.style("✓ ", fg="green") + done[lang])
+    if seeds is not None and output == "text":
+        click.echo(click.style("✓ ", fg="green") + seeds.summary(lang))
     if error is not None:
         click.echo(click.style("✗ ", fg="red") + error, err=True)
         sys.exit(1)

@@ -1,4 +1,4 @@
-"""``loom serve``: migrate the site's database (safe steps only), then serve it."""
+"""``loom serve``: migrate the site's database (safe steps only), install seed data, then serve it."""
 
 from __future__ import annotations
 
@@ -6,9 +6,12 @@ import sys
 
 import click
 
+from loom.metadata.problems import default_lang
+
 from .base import SITE_OPTION
 from .base import cli
 from .base import fail
+from .base import install_seed_data
 from .base import open_services
 
 
@@ -36,6 +39,7 @@ def serve(site_dir: str, host: str, port: int) -> None:
     if plan.pending:
         with click.progressbar(length=len(plan.pending), label="migrating", file=sys.stderr) as bar:
             migrations.apply(plan, services.runtime.engine, on_step=lambda _step: bar.update(1))
+    install_seed_data(services.records, default_lang())
     _first_admin(services)
     app = create_app(services.runtime.site, runtime=services.runtime)
     start_background(app.extensions["loom"].flows)  # reminders and node timeouts, every minute
