@@ -4,6 +4,9 @@ Pure logic over the Catalog: a role's grant gives each operation a scope (``all`
 ``department``: records owned by anyone in my department or below, ``own``, ``none``);
 an actor gets the widest scope any of their roles (with inherited roles) grants. No
 grant means no access: the rules fail closed. ``admin`` and the system actor see all.
+
+A record shared with a user widens their ``read`` scope (any share) or ``write`` scope (a
+``write`` share) to that record; it never grants an operation their roles do not grant.
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ from .actor import Actor
 
 SCOPES = ("none", "own", "department", "all")
 OPERATIONS = ("create", "read", "write", "delete", "submit", "export")
+SHARE_LEVELS = ("read", "write")
+# The share levels that widen each operation's scope; delete, submit and export stay the roles' alone.
+SHARED_LEVELS = {"read": ("read", "write"), "write": ("write",)}
 
 
 @dataclass(frozen=True, slots=True)

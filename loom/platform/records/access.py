@@ -2,16 +2,20 @@
 
 Every read and write goes through here, whoever calls: a record outside the actor's
 scope is "not found" (its existence is not revealed), hidden fields never leave the
-service, and readonly or hidden fields cannot be written.
+service, and readonly or hidden fields cannot be written. A record shared with the actor
+(``loom_shares``) joins their read scope, and with a ``write`` share their write scope.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import ColumnElement
 from sqlalchemy import Connection
+from sqlalchemy import exists
 from sqlalchemy import or_
 from sqlalchemy import select
 
@@ -19,6 +23,7 @@ from loom.metadata.catalog import Entity
 
 from ..actor import Actor
 from ..identity import department_subtree
+from ..permissions import SHARED_LEVELS
 from ..permissions import Decision
 from ..permissions import Permissions
 from ..runtime import Runtime
@@ -27,13 +32,16 @@ from .errors import PermissionDenied
 
 
 class Access:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, clock: Callable[[], dt.datetime] | None = None) -> None:
         self.permissions = Permissions(runtime.catalog)
         tables = runtime.schema.metadata.tables
         self.users = tables["loom_users"]
         self.departments = tables["loom_departments"]
         self.instances = tables["loom_flow_instances"]
         self.tasks = tables["loom_flow_tasks"]
+        self.shares = tables["loom_shares"]
+        # Expiry of shares is judged by this clock (aware, so any zone compares right).
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
 
     def require(self, actor: Actor, entity: Entity, operation: str) -> Decision:
         decision = self.permissions.decide(actor, entity, operation)
@@ -44,7 +52,17 @@ class Access:
     def clause(
         self, conn: Connection, actor: Actor, tables: RecordTables, decision: Decision
     ) -> ColumnElement[bool] | None:
-        """The rows a decision covers, as a WHERE clause (None: every row)."""
+        """The rows a decision covers, as a WHERE clause (None: every row): its scope and shares."""
+        scope = self.role_scope(conn, actor, tables, decision)
+        shared = self.shared(actor, tables, decision.operation)
+        if scope is None or shared is None:
+            return scope
+        return or_(scope, shared)
+
+    def role_scope(
+        self, conn: Connection, actor: Actor, tables: RecordTables, decision: Decision
+    ) -> ColumnElement[bool] | None:
+        """The rows the actor's roles cover for a decision, without shares (None: every row)."""
         owner = tables.table.c.owner
         if decision.scope == "all":
             return None
@@ -53,6 +71,23 @@ class Access:
         subtree = department_subtree(conn, self.departments, actor.department_id)
         colleagues = select(self.users.c.id).where(self.users.c.department_id.in_(subtree))
         return owner.in_(colleagues)
+
+    def shared(self, actor: Actor, tables: RecordTables, operation: str) -> ColumnElement[bool] | None:
+        """Records shared with the actor, unexpired, at a level covering ``operation`` (None: no level does).
+
+        An EXISTS inside the query, not a filter afterwards, so pages, counts and cursors stay right.
+        """
+        levels = SHARED_LEVELS.get(operation)
+        if levels is None or actor.id is None:
+            return None
+        shares = self.shares
+        return exists().where(
+            shares.c.entity == tables.entity.qualified_name,
+            shares.c.record_id == tables.table.c.id,
+            shares.c.user_id == actor.id,
+            shares.c.level.in_(levels),
+            or_(shares.c.expires_at.is_(None), shares.c.expires_at > self.clock()),
+        )
 
     def participating(self, actor: Actor, tables: RecordTables) -> ColumnElement[bool]:
         """Records whose approval the actor takes part in: approvers and CC'd users may read them."""
