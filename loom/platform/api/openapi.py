@@ -23,6 +23,7 @@ from loom.metadata.catalog import Catalog
 from loom.metadata.catalog import Entity
 
 from ..flows.service import OPERATIONS as FLOW_OPERATIONS
+from ..permissions import SHARE_LEVELS
 from ..records.query import OPERATORS
 from ..records.schemas import SERVER_OWNED
 from ..records.schemas import Schemas
@@ -44,6 +45,17 @@ FLOW_STATUS = {
     "type": "string",
     "readOnly": True,
     "enum": ["draft", "in_approval", "approved", "rejected", "withdrawn", "returned"],
+}
+SHARE = {
+    "type": "object",
+    "properties": {
+        "user_id": {"type": "integer"},
+        "user_name": {"type": "string", "description": "In lists only"},
+        "level": {"type": "string", "enum": list(SHARE_LEVELS)},
+        "expires_at": {"type": "string", "format": "date-time", "nullable": True},
+        "granted_by": {"type": "integer", "nullable": True},
+        "granted_at": {"type": "string", "format": "date-time"},
+    },
 }
 ERRORS = {
     "400": "Malformed request",
@@ -87,6 +99,7 @@ class _Builder:
         self.api.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
         self.api.components.security_scheme("session", {"type": "apiKey", "in": "cookie", "name": "session"})
         self._problem_component()
+        self.api.components.schema("Share", SHARE)
 
     def spec(self) -> dict[str, Any]:
         for entity in self.catalog.entities.values():
@@ -94,6 +107,7 @@ class _Builder:
                 continue
             self._entity_component(entity)
             self._entity_paths(entity)
+            self._share_paths(entity)
             if entity.has_flow:
                 self._flow_paths(entity)
         self._fixed_paths()
@@ -230,6 +244,50 @@ class _Builder:
                         **_errors("401", "403", "404", "409", "412"),
                     },
                 },
+            },
+        )
+
+    def _share_paths(self, entity: Entity) -> None:
+        base = f"/{entity.app}/{entity.name}/{{id}}/shares"
+        record_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+        user_id = {"name": "user_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+        share = {"$ref": "#/components/schemas/Share"}
+        grant = {
+            "type": "object",
+            "properties": {
+                "user_id": {"type": "integer"},
+                "level": {"type": "string", "enum": list(SHARE_LEVELS), "default": "read"},
+                "expires_at": {"type": "string", "format": "date-time", "nullable": True},
+            },
+            "required": ["user_id"],
+        }
+        listed = {"type": "object", "properties": {"items": {"type": "array", "items": share}}}
+        self.api.path(
+            path=base,
+            parameters=[record_id],
+            operations={
+                "get": {
+                    "summary": "The users this record is shared with",
+                    "tags": [entity.app],
+                    "responses": {"200": _json(listed), **_errors("401", "403", "404")},
+                },
+                "post": {
+                    "summary": "Share this record with a user (again: replace the level and expiry)",
+                    "tags": [entity.app],
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": grant}}},
+                    "responses": {"200": _json(share), **_errors("400", "401", "403", "404", "409", "422")},
+                },
+            },
+        )
+        self.api.path(
+            path=f"{base}/{{user_id}}",
+            parameters=[record_id, user_id],
+            operations={
+                "delete": {
+                    "summary": "Stop sharing this record with a user",
+                    "tags": [entity.app],
+                    "responses": {"204": {"description": "Unshared"}, **_errors("401", "403", "404")},
+                }
             },
         )
 
