@@ -11,13 +11,14 @@ from . import flows
 from . import meta
 from . import openapi
 from . import records
+from . import sharing
 
 PUBLIC_ENDPOINTS = frozenset({"api.auth.login", "api.auth.logout", "api.openapi.document"})
 
 
 def blueprint() -> Blueprint:
     api = Blueprint("api", __name__, url_prefix="/api/v1")
-    for part in (auth.bp, meta.bp, files.bp, openapi.bp, flows.bp, records.bp):
+    for part in (auth.bp, meta.bp, files.bp, openapi.bp, flows.bp, sharing.bp, records.bp):
         api.register_blueprint(part)
 
     @api.before_request
