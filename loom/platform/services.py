@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .automations.service import AutomationService
 from .files import FileStore
 from .flows.service import FlowService
 from .identity import Identity
@@ -20,6 +21,7 @@ class Services:
     identity: Identity
     files: FileStore
     flows: FlowService
+    automations: AutomationService
 
     @classmethod
     def build(cls, runtime: Runtime, uploads: Path | None = None) -> Services:
@@ -28,4 +30,6 @@ class Services:
         limit = site.settings.max_upload_bytes if site else DEFAULT_MAX_UPLOAD
         records = RecordService(runtime)
         files = FileStore(runtime, folder, limit)
-        return cls(runtime, records, Identity(runtime), files, FlowService(runtime, records))
+        flows = FlowService(runtime, records)
+        automations = AutomationService(runtime, records, flows)
+        return cls(runtime, records, Identity(runtime), files, flows, automations)

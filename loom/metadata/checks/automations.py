@@ -12,7 +12,7 @@ from ..source import Document
 from . import common
 from .flows import assignments
 
-CONTEXT_VARIABLES = ("record", "old", "params", "user", "now", "today")
+CONTEXT_VARIABLES = ("record", "old", "params", "user", "now", "today", "created")
 
 
 def check_automation(doc: Document, index: Index) -> Iterator[Problem]:

@@ -6,6 +6,7 @@ from flask import Blueprint
 from flask import request
 
 from . import auth
+from . import automations
 from . import files
 from . import flows
 from . import meta
@@ -18,7 +19,7 @@ PUBLIC_ENDPOINTS = frozenset({"api.auth.login", "api.auth.logout", "api.openapi.
 
 def blueprint() -> Blueprint:
     api = Blueprint("api", __name__, url_prefix="/api/v1")
-    for part in (auth.bp, meta.bp, files.bp, openapi.bp, flows.bp, sharing.bp, records.bp):
+    for part in (auth.bp, meta.bp, files.bp, openapi.bp, flows.bp, automations.bp, sharing.bp, records.bp):
         api.register_blueprint(part)
 
     @api.before_request

@@ -16,6 +16,8 @@ from werkzeug.exceptions import HTTPException
 
 from loom.errors import LoomError
 
+from ..automations.errors import AutomationFailed
+from ..automations.errors import AutomationLoop
 from ..files import FileTooLarge
 from ..records.errors import Conflict
 from ..records.errors import NotFound
@@ -29,6 +31,8 @@ log = logging.getLogger("loom.api")
 PROBLEM_TYPE = "https://loom.dev/problems/"
 STATUS_OF: list[tuple[type[RecordError], int]] = [
     (ValidationFailed, 422),
+    (AutomationFailed, 422),
+    (AutomationLoop, 422),
     (NotFound, 404),
     (PermissionDenied, 403),
     (Conflict, 409),
@@ -79,7 +83,7 @@ def problem(status: int, detail: str = "", *, kind: str | None = None, **extra: 
 def from_record_error(error: RecordError) -> Response:
     status = next((code for cls, code in STATUS_OF if isinstance(error, cls)), 400)
     extra: dict[str, Any] = {}
-    if isinstance(error, ValidationFailed):
+    if isinstance(error, ValidationFailed | AutomationFailed):
         extra["errors"] = [e.as_dict(lang()) for e in error.errors]
     return problem(status, error.message(lang()), kind=error.code.replace("_", "-"), **extra)
 

@@ -39,7 +39,8 @@ from .statements import Statements
 
 DONE_TASK = frozenset({"approved", "auto"})
 OPEN_TASK = frozenset({"pending", "waiting"})
-Hook = Callable[[Connection, dict[str, Any], str], None]
+# Called as (connection, instance, outcome, actor who made the last decision).
+Hook = Callable[[Connection, dict[str, Any], str, Actor], None]
 
 
 @dataclass
@@ -396,7 +397,7 @@ class Engine:
             self.event(run, "finish", None, outcome=outcome)
             self.notify(run, run.initiator, "result", outcome=outcome)
             for hook in self.on_finish:
-                hook(run.conn, run.instance, outcome)
+                hook(run.conn, run.instance, outcome, run.actor)
 
     def set_flow_status(self, run: Run, status: str) -> None:
         tables = self.runtime.schema.of(run.entity.qualified_name)

@@ -66,6 +66,18 @@ MESSAGES: dict[str, dict[str, str]] = {
     "bad_chosen": {"en": "Choose the approvers for this step.", "zh": "请为此环节选择审批人。"},
     "bad_target": {"en": "Return only to: {allowed}.", "zh": "只能退回到：{allowed}。"},
     "forbidden": {"en": "You may not do this.", "zh": "您没有此操作的权限。"},
+    "automation_failed": {
+        "en": "Automation '{automation}' failed at action {action} ({kind}): {detail}",
+        "zh": "自动化“{automation}”第 {action} 步（{kind}）失败：{detail}",
+    },
+    "automation_loop": {
+        "en": "Automations triggered each other {depth} levels deep ({chain}); the change was undone.",
+        "zh": "自动化相互触发达到 {depth} 层（{chain}），本次修改已撤销。",
+    },
+    "expression_failed": {
+        "en": "The expression {expression} could not be evaluated: {detail}",
+        "zh": "表达式 {expression} 无法求值：{detail}",
+    },
     "error": {"en": "The operation failed.", "zh": "操作失败。"},
     "bad_operator": {
         "en": "Unknown operator '{op}'; use one of: {allowed}.",

@@ -21,11 +21,13 @@ from sqlalchemy import bindparam
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import false
 from sqlalchemy import insert
+from sqlalchemy import select
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 
 from loom.metadata.catalog import Entity
 
+from ..actor import SYSTEM
 from ..actor import Actor
 from ..database import transaction
 from ..runtime import Runtime
@@ -33,16 +35,20 @@ from ..tables import RecordTables
 from .access import Access
 from .audit import diff
 from .audit import record_change
+from .changes import AfterWrite
+from .changes import Change
 from .errors import Conflict
 from .errors import InApproval
 from .errors import IntegrityConflict
 from .errors import NotFound
 from .errors import PermissionDenied
 from .errors import Referenced
+from .logic import apply_computed
 from .numbering import next_number
 from .query import Lister
 from .query import ListQuery
 from .query import Page
+from .rollups import Rollups
 from .rows import read_record
 from .rows import read_related
 from .rows import related_subset
@@ -63,6 +69,8 @@ class RecordService:
         # Extra rules that hide fields of one record from one actor (an approval step's hidden fields).
         self.hiding_rules: list[Callable[[Connection, Actor, Entity, Mapping[str, Any]], frozenset[str]]] = []
         self.validator = Validator(runtime, self.schemas, self.access)
+        # Work that follows every write inside its transaction: rollups first, then automations.
+        self.after_write: list[AfterWrite] = [Rollups(self)]
         # Local time of the site: "today", autonumber periods and dates follow its calendar.
         zone = ZoneInfo(tz)
         self.clock = clock or (lambda: dt.datetime.now(zone))
@@ -128,6 +136,8 @@ class RecordService:
             record = dict(stored)
             read_related(c, tables, [record])
             self._audit_entry(c, tables.entity, record_id, "create", diff({}, _audited(record)), actor, now)
+            if self.follow(c, Change(tables.entity, "create", None, record, actor, now)):
+                record = read_record(c, tables, record_id)
             return self.access.shown(actor, tables.entity, record)
 
     def update(
@@ -165,6 +175,8 @@ class RecordService:
             after = read_record(c, tables, record_id)
             changed = diff(_audited(before), _audited(after))
             self._audit_entry(c, tables.entity, record_id, "update", changed, actor, now)
+            if self.follow(c, Change(tables.entity, "update", before, after, actor, now)):
+                after = read_record(c, tables, record_id)
             return self.access.shown(actor, tables.entity, after)
 
     def delete(
@@ -189,8 +201,51 @@ class RecordService:
             except IntegrityError:
                 raise Referenced() from None
             self._audit_entry(c, tables.entity, record_id, "delete", diff(_audited(before), {}), actor, now)
+            self.follow(c, Change(tables.entity, "delete", before, None, actor, now))
+
+    def store_derived(
+        self,
+        c: Connection,
+        entity: str,
+        record_id: int,
+        derive: Callable[[Connection], Mapping[str, Any]],
+        now: dt.datetime,
+    ) -> None:
+        """Store values the server derives from other records (rollups), and what follows from them.
+
+        The row is locked before ``derive`` reads, so concurrent writers of related records
+        queue here and each sees the rows the others committed. On PostgreSQL the lock is
+        FOR NO KEY UPDATE, which does not wait for their foreign-key checks on this row:
+        two writers cannot deadlock on it.
+        """
+        tables = self._tables(entity)
+        table = tables.table
+        query = select(table.c.id).where(table.c.id == record_id)
+        if c.dialect.name == "postgresql":
+            query = query.with_for_update(key_share=True)
+        if c.execute(query).first() is None:
+            return  # deleted in this transaction
+        before = read_record(c, tables, record_id)
+        after = {**before, **derive(c)}
+        apply_computed(tables.entity, after, SYSTEM, now)
+        changes = {k: v for k, v in row_values(tables.entity, after).items() if v != before.get(k)}
+        if not changes:
+            return
+        statement = sql_update(table).where(table.c.id == record_id)
+        c.execute(statement.values(**changes, updated_at=now, version=table.c.version + 1))
+        after = read_record(c, tables, record_id)
+        changed = diff(_audited(before), _audited(after))
+        self._audit_entry(c, tables.entity, record_id, "update", changed, SYSTEM, now)
+        self.follow(c, Change(tables.entity, "update", before, after, SYSTEM, now))
 
     # -- helpers ---------------------------------------------------------------------------
+
+    def follow(self, c: Connection, change: Change) -> bool:
+        """Run the after-write work; True if any of it changed the written record."""
+        touched = False
+        for work in self.after_write:
+            touched = work(c, change) or touched
+        return touched
 
     def _guard(self, c: Connection, actor: Actor, linked: RecordTables) -> tuple[Any, frozenset[str]]:
         """What a filter through a link may see of the linked entity."""

@@ -28,6 +28,7 @@ from .access import Access
 from .audit import jsonable
 from .errors import FieldError
 from .errors import ValidationFailed
+from .rollups import empty_rollups
 from .schemas import SERVER_OWNED
 from .schemas import Schemas
 from .schemas import field_errors
@@ -65,6 +66,8 @@ class Validator:
                     given[field.name] = logic.default_value(field, actor, now)
         loaded = self._load(entity, given, errors, partial=existing is not None)
         record = {**(existing or {}), **loaded}
+        if existing is None:
+            record.update(empty_rollups(entity))
         self._normalize_children(entity, record, loaded, actor, now, errors)
         logic.apply_computed(entity, record, actor, now)
         if not errors:

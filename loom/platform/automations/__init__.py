@@ -1,0 +1,1 @@
+"""Automations: "when this happens, if this holds, do these", declared in metadata."""

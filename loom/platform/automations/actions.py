@@ -1,0 +1,158 @@
+"""The actions of an automation, each done through the records or flow service.
+
+Nothing here writes a record table directly: ``set``, ``create`` and ``update`` are
+records-service calls with the run-as actor, so validation, permissions, numbering,
+audit, rollups and further automations apply to them as to any other write.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from typing import TYPE_CHECKING
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy import insert
+from sqlalchemy import select
+
+from loom.metadata.catalog import Label
+
+from ..actor import Actor
+from ..flows.approvers import Org
+from ..records.cel_filter import matches
+from ..records.cel_filter import sql_filter
+from ..records.errors import RecordError
+from ..records.logic import cel_value
+from ..records.logic import variables
+from ..records.rows import read_record
+from . import context
+from .definitions import Automation
+from .errors import business_error
+
+if TYPE_CHECKING:
+    from .service import AutomationService
+
+
+class ExpressionFailed(RecordError):
+    """A CEL expression of an automation could not be evaluated on this record."""
+
+    code = "expression_failed"
+
+
+@dataclass
+class Step:
+    """One run of one automation: where it writes, as whom, and what it has seen so far."""
+
+    c: Connection
+    automation: Automation
+    entity: str
+    record: dict[str, Any] | None
+    names: dict[str, Any]
+    actor: Actor
+    now: dt.datetime
+    created: dict[str, Any] = dc_field(default_factory=dict)
+
+    def evaluate(self, pointer: str, names: Mapping[str, Any] | None = None) -> Any:
+        expression = self.automation.expression(pointer)
+        assert expression is not None, pointer  # compiled by the Catalog for every CEL key
+        try:
+            return context.value(expression.evaluate(names if names is not None else self.names))
+        except Exception as exc:
+            raise ExpressionFailed(expression=expression.source, detail=str(exc)) from None
+
+    def assignments(self, pointer: str, keys: Mapping[str, Any], names: Mapping[str, Any] | None = None):
+        return {key: self.evaluate(f"{pointer}/{key}", names) for key in keys}
+
+
+class Actions:
+    def __init__(self, service: AutomationService) -> None:
+        self.service = service
+        self.records = service.records
+        self.notifications = service.runtime.schema.metadata.tables["loom_notifications"]
+
+    def run(self, step: Step, index: int, action: Mapping[str, Any]) -> None:
+        kind, spec = next(iter(action.items()))
+        getattr(self, f"_{kind}")(step, f"/do/{index}/{kind}", spec)
+
+    def _set(self, step: Step, pointer: str, spec: Mapping[str, Any]) -> None:
+        assert step.record is not None
+        wanted = step.assignments(pointer, spec)
+        self._write(step, step.entity, step.record, wanted)
+
+    def _create(self, step: Step, pointer: str, spec: Mapping[str, Any]) -> None:
+        entity = step.automation.entity_of(spec["entity"])
+        values = step.assignments(f"{pointer}/values", spec["values"])
+        made = self.records.create(entity, values, step.actor, conn=step.c)
+        step.created[entity.rsplit(".", 1)[1]] = made
+        step.names["created"] = cel_value(step.created)
+
+    def _update(self, step: Step, pointer: str, spec: Mapping[str, Any]) -> None:
+        entity = step.automation.entity_of(spec["entity"])
+        tables = self.records.runtime.schema.of(entity)
+        where = step.automation.expression(f"{pointer}/where")
+        assert where is not None
+        found = sql_filter(where, tables.entity, tables.table, step.names)
+        decision = self.records.access.require(step.actor, tables.entity, "read")
+        scope = self.records.access.clause(step.c, step.actor, tables, decision)
+        query = select(tables.table).where(found.clause)
+        if scope is not None:
+            query = query.where(scope)
+        for row in step.c.execute(query.order_by(tables.table.c.id)).mappings().all():
+            own = {**variables(tables.entity, row, step.actor, step.now), **step.names}
+            if not found.exact and not matches(where, own):
+                continue
+            current = read_record(step.c, tables, row["id"])
+            self._write(step, entity, current, step.assignments(f"{pointer}/set", spec["set"], own))
+
+    def _write(self, step: Step, entity: str, current: Mapping[str, Any], wanted: Mapping[str, Any]) -> None:
+        """Update a record with the values that differ; a no-op write would only re-trigger automations."""
+        changes = {k: v for k, v in wanted.items() if cel_value(current.get(k)) != cel_value(v)}
+        if not changes:
+            return
+        self.records.update(entity, current["id"], changes, step.actor, conn=step.c)
+        if entity == step.entity and step.record is not None and current["id"] == step.record["id"]:
+            tables = self.records.runtime.schema.of(entity)
+            step.record = read_record(step.c, tables, current["id"])
+            step.names["record"] = cel_value(step.record)
+
+    def _start_flow(self, step: Step, pointer: str, spec: Any) -> None:
+        assert step.record is not None
+        self.service.flows.submit(step.entity, step.record["id"], step.actor, conn=step.c)
+        tables = self.records.runtime.schema.of(step.entity)
+        step.record = read_record(step.c, tables, step.record["id"])
+
+    def _notify(self, step: Step, pointer: str, spec: Mapping[str, Any]) -> None:
+        people: set[int] = set()
+        if "users" in spec:
+            found = step.evaluate(f"{pointer}/users")
+            people.update(found if isinstance(found, list) else [found])
+        if "role" in spec:
+            people.update(Org.load(step.c, self.records.runtime).roles.get(spec["role"], ()))
+        if spec.get("owner") and step.record is not None:
+            people.add(step.record.get("owner"))
+        title = Label.of(spec["title"]) if "title" in spec else step.automation.label
+        text = Label.of(spec["message"])
+        message = {
+            "automation": step.automation.name,
+            "title": {"zh": title.zh, "en": title.en},
+            "text": {"zh": text.zh, "en": text.en},
+        }
+        rows = [
+            {
+                "user_id": int(user),
+                "at": step.now,
+                "kind": "automation",
+                "entity": step.entity,
+                "record_id": step.record["id"] if step.record else None,
+                "message": message,
+            }
+            for user in sorted(p for p in people if isinstance(p, int))
+        ]
+        if rows:
+            step.c.execute(insert(self.notifications), rows)
+
+    def _fail(self, step: Step, pointer: str, spec: Any) -> None:
+        raise business_error(spec)

@@ -1,0 +1,305 @@
+"""Running automations: after record writes, when flows finish, on buttons and on schedules.
+
+Record and flow triggers run inside the transaction of the change that fired them, so a
+failing action (or a ``fail``) undoes the change itself. Buttons run in a transaction
+of their own; scheduled rules in one per batch of records, with a savepoint per record
+so one bad record does not stop the rest.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+from collections.abc import Iterator
+from collections.abc import Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy import select
+
+from ..actor import SYSTEM
+from ..actor import Actor
+from ..database import transaction
+from ..flows.service import FlowService
+from ..records.audit import diff
+from ..records.cel_filter import matches
+from ..records.cel_filter import sql_filter
+from ..records.changes import Change
+from ..records.errors import FieldError
+from ..records.errors import NotFound
+from ..records.errors import PermissionDenied
+from ..records.errors import RecordError
+from ..records.errors import ValidationFailed
+from ..records.logic import cel_value
+from ..records.logic import variables
+from ..records.rows import read_record
+from ..records.service import RecordService
+from ..runtime import Runtime
+from . import context
+from .actions import Actions
+from .actions import Step
+from .definitions import RECORD_TRIGGERS
+from .definitions import Automation
+from .definitions import Registry
+from .errors import AutomationFailed
+from .errors import AutomationLoop
+
+# The automations running in this context, outermost first: the loop guard reads it.
+_chain: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("loom_automation_chain", default=())
+
+
+@dataclass
+class ScheduleRun:
+    """What one run of a scheduled rule did (or, dry, would do)."""
+
+    automation: str
+    matched: int = 0
+    changed: int = 0
+    failed: int = 0
+    errors: list[dict[str, Any]] = dc_field(default_factory=list)
+    changes: list[dict[str, Any]] = dc_field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {"matched": self.matched, "changed": self.changed, "failed": self.failed}
+
+
+class AutomationService:
+    def __init__(self, runtime: Runtime, records: RecordService, flows: FlowService) -> None:
+        self.runtime = runtime
+        self.records = records
+        self.flows = flows
+        self.registry = Registry(runtime.catalog)
+        self.actions = Actions(self)
+        records.after_write.append(self._after_write)
+        flows.engine.on_finish.append(self._flow_finished)
+
+    # -- triggers --------------------------------------------------------------------------
+
+    def _after_write(self, c: Connection, change: Change) -> bool:
+        entity = change.entity.qualified_name
+        fired = list(self.registry.of(RECORD_TRIGGERS[change.action], entity))
+        if change.action == "update":
+            fired += [a for a in self.registry.of("changed", entity) if self._changed(a, change)]
+        ran = False
+        for automation in fired:
+            ran = (
+                self._run(c, automation, entity, change.record, change.before, change.actor, change.now)
+                or ran
+            )
+        return ran
+
+    def _changed(self, automation: Automation, change: Change) -> bool:
+        name = automation.options["field"]
+        before, after = change.before.get(name), change.after.get(name)  # type: ignore[union-attr]
+        if cel_value(before) == cel_value(after):
+            return False
+        names = context.names(change.after, change.before, change.actor, change.now)
+        for key, current in (("from", before), ("to", after)):
+            expression = automation.expression(f"/on/changed/{key}")
+            if expression is not None and not _same(expression.evaluate(names), current):
+                return False
+        return True
+
+    def _flow_finished(self, c: Connection, instance: Mapping[str, Any], outcome: str, actor: Actor) -> None:
+        for automation in self.registry.of("flow_finished", instance["flow"]):
+            if automation.outcome in (outcome, "any"):
+                tables = self.runtime.schema.of(instance["entity"])
+                record = read_record(c, tables, instance["record_id"])
+                self._run(c, automation, instance["entity"], record, None, actor, self.records.clock())
+
+    # -- buttons ---------------------------------------------------------------------------
+
+    def buttons(self, entity: str, record_id: int, actor: Actor) -> list[dict[str, Any]]:
+        """The buttons of the record that ``actor`` may press now."""
+        with transaction(self.runtime.engine, read=True) as c:
+            record = self._readable(c, entity, record_id, actor)
+            return [
+                {
+                    "name": a.name,
+                    "label": {"zh": a.options["label"].get("zh"), "en": a.options["label"].get("en")}
+                    if isinstance(a.options["label"], Mapping)
+                    else {"zh": a.options["label"], "en": a.options["label"]},
+                    "confirm": a.options.get("confirm"),
+                    "params": a.options.get("params", []),
+                }
+                for a in self.registry.of("button", entity)
+                if self._may_press(a, record, actor)
+            ]
+
+    def press(
+        self, entity: str, record_id: int, name: str, params: Mapping[str, Any], actor: Actor
+    ) -> dict[str, Any]:
+        """Run a button's automation on the record; returns the record as the actor sees it after."""
+        automation = self.registry.named(name)
+        if automation is None or automation.trigger != "button" or automation.target != entity:
+            raise NotFound(button=name)
+        with transaction(self.runtime.engine) as c:
+            record = self._readable(c, entity, record_id, actor)
+            if not self._may_press(automation, record, actor):
+                raise PermissionDenied(operation=automation.definition.name, entity=entity)
+            values = _checked_params(automation, params)
+            self._run(c, automation, entity, record, None, actor, self.records.clock(), values, guarded=False)
+            return self.records.get(entity, record_id, actor, conn=c)
+
+    def _readable(self, c: Connection, entity: str, record_id: int, actor: Actor) -> dict[str, Any]:
+        """The whole record, if the actor may read it (expressions may read hidden fields)."""
+        self.records.get(entity, record_id, actor, conn=c)
+        return read_record(c, self.runtime.schema.of(entity), record_id)
+
+    def _may_press(self, automation: Automation, record: Mapping[str, Any], actor: Actor) -> bool:
+        roles = set(automation.options.get("roles", ()))
+        permissions = self.records.access.permissions
+        if roles and not (roles & permissions.roles_of(actor) or permissions.is_superuser(actor)):
+            return False
+        names = context.names(record, None, actor, self.records.clock())
+        return all(
+            expression is None or matches(expression, names)
+            for expression in (automation.expression("/on/button/when"), automation.expression("/if"))
+        )
+
+    # -- schedules -------------------------------------------------------------------------
+
+    def run_schedule(
+        self, name: str, *, now: dt.datetime | None = None, dry_run: bool = False
+    ) -> ScheduleRun:
+        """Run a scheduled rule over its matching records now, in batches (dry: report, then roll back)."""
+        automation = self.registry.named(name)
+        if automation is None or automation.trigger != "schedule":
+            raise NotFound(automation=name)
+        now = now or self.records.clock()
+        tables = self.runtime.schema.of(automation.target)
+        table, entity = tables.table, tables.entity
+        where = automation.expression("/on/schedule/where")
+        clock = {"now": cel_value(now), "today": now.date().isoformat()}
+        found = sql_filter(where, entity, table, clock) if where is not None else None
+        batch = int(automation.options.get("batch_size", 500))
+        result = ScheduleRun(automation.name)
+        last = 0
+        while True:
+            query = select(table).where(table.c.id > last).order_by(table.c.id).limit(batch)
+            if found is not None:
+                query = query.where(found.clause)
+            with self.runtime.engine.connect() as conn:
+                rows = conn.execute(query).mappings().all()
+            if not rows:
+                return result
+            last = rows[-1]["id"]
+            exact = where is None or found.exact  # type: ignore[union-attr]
+            chosen = [
+                r["id"]
+                for r in rows
+                if exact or matches(where, {**variables(entity, r, SYSTEM, now), **clock})
+            ]
+            result.matched += len(chosen)
+            if chosen:
+                self._run_batch(automation, chosen, now, result, dry_run)
+
+    def _run_batch(
+        self, automation: Automation, ids: list[int], now: dt.datetime, result: ScheduleRun, dry_run: bool
+    ) -> None:
+        tables = self.runtime.schema.of(automation.target)
+        with self.runtime.engine.connect() as c, c.begin() as outer:
+            for record_id in ids:
+                try:
+                    with c.begin_nested():
+                        before = read_record(c, tables, record_id)
+                        if self._run(c, automation, automation.target, before, None, SYSTEM, now):
+                            result.changed += 1
+                            if dry_run:
+                                after = read_record(c, tables, record_id)
+                                result.changes.append({"id": record_id, "changes": _changes(before, after)})
+                except NotFound:
+                    continue  # deleted since it was read
+                except RecordError as error:
+                    result.failed += 1
+                    result.errors.append({"id": record_id, "error": error.message("en")})
+            if dry_run:
+                outer.rollback()
+
+    # -- running ---------------------------------------------------------------------------
+
+    def _run(
+        self,
+        c: Connection,
+        automation: Automation,
+        entity: str,
+        record: Mapping[str, Any] | None,
+        old: Mapping[str, Any] | None,
+        actor: Actor,
+        now: dt.datetime,
+        params: Mapping[str, Any] | None = None,
+        *,
+        guarded: bool = True,
+    ) -> bool:
+        """Run one automation if its guard holds; True if it ran."""
+        names = context.names(record, old, actor, now, params)
+        condition = automation.expression("/if")
+        if guarded and condition is not None and not matches(condition, names):
+            return False
+        step = Step(c, automation, entity, dict(record) if record else None, names, actor, now)
+        if automation.run_as_system:
+            step.actor = SYSTEM
+        with _depth(automation):
+            for index, action in enumerate(automation.actions):
+                try:
+                    self.actions.run(step, index, action)
+                except (AutomationFailed, AutomationLoop):
+                    raise
+                except ValidationFailed as error:
+                    if _is_business_error(error):
+                        raise
+                    raise AutomationFailed(automation.label, index, _kind(action), error) from None
+                except RecordError as error:
+                    raise AutomationFailed(automation.label, index, _kind(action), error) from None
+        return True
+
+
+@contextmanager
+def _depth(automation: Automation) -> Iterator[None]:
+    chain = _chain.get()
+    if len(chain) >= automation.max_depth:
+        raise AutomationLoop([*chain, automation.name])
+    token = _chain.set((*chain, automation.name))
+    try:
+        yield
+    finally:
+        _chain.reset(token)
+
+
+def _kind(action: Mapping[str, Any]) -> str:
+    return next(iter(action))
+
+
+def _is_business_error(error: ValidationFailed) -> bool:
+    return len(error.errors) == 1 and error.errors[0].field == "_record" and error.errors[0].code == "rule"
+
+
+def _same(expected: Any, stored: Any) -> bool:
+    return expected == cel_value(stored)
+
+
+def _changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
+    skip = {"version", "updated_at", "updated_by"}
+    return {k: v for k, v in diff(dict(before), dict(after)).items() if k not in skip}
+
+
+def _checked_params(automation: Automation, params: Mapping[str, Any]) -> dict[str, Any]:
+    """A button's parameters: the declared ones only, required ones present, options respected."""
+    errors, values = [], {}
+    for spec in automation.options.get("params", ()):
+        name = spec["name"]
+        value = params.get(name)
+        if value in (None, "") and spec.get("required"):
+            errors.append(FieldError(f"params.{name}", "required"))
+        elif value is not None and spec.get("options"):
+            allowed = [o if isinstance(o, str) else o["key"] for o in spec["options"]]
+            if value not in allowed:
+                details = {"value": value, "allowed": allowed}
+                errors.append(FieldError(f"params.{name}", "not_option", details))
+        values[name] = value
+    if errors:
+        raise ValidationFailed(errors)
+    return values

@@ -1,0 +1,192 @@
+"""CEL conditions over stored records, pushed into SQL where they can be.
+
+A condition such as ``id == record.opportunity && !in_pool && days_between(...) > 30``
+is a conjunction. Each top-level conjunct of the shape ``field OP value`` (the value
+reading only context names, never the record's own fields) or ``field`` / ``!field``
+becomes a bound SQL clause; the rest stays CEL. A query then reads only the rows the SQL
+part admits, and the whole condition is still evaluated on each of them unless every
+conjunct went into SQL, so both halves can never disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement
+from sqlalchemy import Table
+from sqlalchemy import true
+
+from loom.metadata.catalog import Entity
+from loom.metadata.expressions import Expression
+from loom.metadata.expressions import compile_expression
+
+from ..tables import REFERENCES
+
+SYSTEM_COLUMNS = ("id", "created_at", "created_by", "updated_at", "updated_by", "owner", "flow_status")
+_COMPARISON = re.compile(r"^([A-Za-z_]\w*)\s*(==|!=|<=|>=|<|>)\s*(.+)$", re.S)
+_MIRRORED = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "==": "==", "!=": "!="}
+_BARE = re.compile(r"^(!?)\s*([A-Za-z_]\w*)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """The SQL part of a condition, and whether the CEL part must still be checked."""
+
+    clause: ColumnElement[bool]
+    exact: bool
+
+
+def columns_of(entity: Entity) -> set[str]:
+    """Names a condition may read as stored columns of ``entity``'s own row."""
+    plain = {
+        f.name
+        for f in entity.fields
+        if f.type not in ("table", "many") and not (f.multiple and f.type in REFERENCES)
+    }
+    return plain | set(SYSTEM_COLUMNS if entity.has_flow else SYSTEM_COLUMNS[:-1])
+
+
+def sql_filter(expression: Expression, entity: Entity, table: Table, context: Mapping[str, Any]) -> Filter:
+    """The SQL clause implied by ``expression`` over ``table``; context names are constants."""
+    columns = columns_of(entity) & set(table.c.keys())
+    clauses: list[ColumnElement[bool]] = []
+    exact = True
+    for part in conjuncts(expression.source):
+        clause = _clause(part, entity, table, columns, context)
+        if clause is None:
+            exact = False
+        else:
+            clauses.append(clause)
+    combined = true()
+    for clause in clauses:
+        combined = combined & clause
+    return Filter(combined, exact)
+
+
+def conjuncts(source: str) -> list[str]:
+    """The top-level ``&&`` parts of ``source``, outer parentheses removed."""
+    text = _unwrap(source.strip())
+    parts, depth, start, quote, i = [], 0, 0, "", 0
+    while i < len(text):
+        char = text[i]
+        if quote:
+            if char == "\\":
+                i += 1
+            elif char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif depth == 0 and text.startswith("&&", i):
+            parts.append(text[start:i])
+            start = i + 2
+            i += 1
+        elif depth == 0 and (text.startswith("||", i) or char == "?"):
+            return [text]  # a disjunction or a choice is one condition
+        i += 1
+    parts.append(text[start:])
+    return [_unwrap(p.strip()) for p in parts]
+
+
+def _unwrap(text: str) -> str:
+    while text.startswith("(") and text.endswith(")") and _closes_at_end(text):
+        text = text[1:-1].strip()
+    return text
+
+
+def _closes_at_end(text: str) -> bool:
+    depth = 0
+    for i, char in enumerate(text):
+        depth += char == "("
+        depth -= char == ")"
+        if depth == 0 and i < len(text) - 1:
+            return False
+    return True
+
+
+def _clause(
+    part: str, entity: Entity, table: Table, columns: set[str], context: Mapping[str, Any]
+) -> ColumnElement[bool] | None:
+    bare = _BARE.match(part)
+    if bare and bare.group(2) in columns and _is_boolean(entity, bare.group(2)):
+        column = table.c[bare.group(2)]
+        return column.is_not(True) if bare.group(1) else column.is_(True)
+    match = _COMPARISON.match(part)
+    if not match:
+        return None
+    name, operator, other = match.groups()
+    if name not in columns:
+        mirrored = _COMPARISON.match(_mirror(part))
+        if mirrored is None or mirrored.group(1) not in columns:
+            return None
+        name, operator, other = mirrored.groups()
+    found, value = _constant(other, columns, context)
+    if not found:
+        return None
+    return _compare(table.c[name], operator, _as_column_value(entity, name, value))
+
+
+def _mirror(part: str) -> str:
+    """``value OP field`` as ``field OP' value``."""
+    match = re.match(r"^(.+?)\s*(==|!=|<=|>=|<|>)\s*([A-Za-z_]\w*)$", part, re.S)
+    if not match:
+        return ""
+    value, operator, name = match.groups()
+    return f"{name} {_MIRRORED[operator]} {value}"
+
+
+def _constant(source: str, columns: set[str], context: Mapping[str, Any]) -> tuple[bool, Any]:
+    try:
+        expression = compile_expression(source)
+    except ValueError:
+        return False, None
+    if expression.variables & columns or not expression.variables <= set(context):
+        return False, None
+    try:
+        return True, expression.evaluate(context)
+    except Exception:
+        return False, None
+
+
+def _compare(column: Any, operator: str, value: Any) -> ColumnElement[bool] | None:
+    if value is None:
+        return {"==": column.is_(None), "!=": column.is_not(None)}.get(operator)
+    if isinstance(value, list | dict):
+        return None
+    return {
+        "==": column == value,
+        "!=": column.is_distinct_from(value),  # CEL: null != 5 holds
+        "<": column < value,
+        "<=": column <= value,
+        ">": column > value,
+        ">=": column >= value,
+    }[operator]
+
+
+def _is_boolean(entity: Entity, name: str) -> bool:
+    return entity.has_field(name) and entity.field(name).type == "boolean"
+
+
+def _as_column_value(entity: Entity, name: str, value: Any) -> Any:
+    """A CEL value (ISO text for dates, UTC timestamps) in the column's own type."""
+    kind = entity.field(name).type if entity.has_field(name) else ""
+    if kind == "date" and isinstance(value, str):
+        return dt.date.fromisoformat(value[:10])
+    if (kind == "datetime" or name in ("created_at", "updated_at")) and isinstance(value, str):
+        return dt.datetime.fromisoformat(value)
+    return value
+
+
+def matches(expression: Expression, names: Mapping[str, Any]) -> bool:
+    """Whether a condition holds; one that cannot be evaluated does not."""
+    try:
+        return expression.evaluate(names) is True
+    except Exception:
+        return False

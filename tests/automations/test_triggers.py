@@ -1,0 +1,234 @@
+"""Each trigger and action kind, run through the records and flow services."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+
+import pytest
+from sqlalchemy import select
+
+from loom.platform.automations.errors import AutomationFailed
+from loom.platform.automations.errors import AutomationLoop
+from loom.platform.records.errors import PermissionDenied
+from loom.platform.records.errors import ValidationFailed
+
+
+def notifications(sales, user: str) -> list[dict]:
+    table = sales.services.runtime.schema.metadata.tables["loom_notifications"]
+    with sales.services.runtime.engine.connect() as conn:
+        query = select(table).where(table.c.user_id == sales.users[user].id, table.c.kind == "automation")
+        return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def test_button_converts_a_lead_into_customer_contact_and_opportunity(sales) -> None:
+    lead = sales.create("lead", company="华为", contact_name="张三", phone="13800000000")
+    automations = sales.services.automations
+    offered = automations.buttons("sales.lead", lead["id"], sales.users["anna"])
+    assert [(b["name"], b["label"]["zh"]) for b in offered] == [("sales.convert_lead", "转化")]
+    assert offered[0]["params"][0]["name"] == "opportunity_title"
+
+    after = automations.press(
+        "sales.lead", lead["id"], "convert_lead", {"opportunity_title": "5G 基站"}, sales.users["anna"]
+    )
+
+    [customer] = sales.all("customer")
+    [contact] = sales.all("contact")
+    [opportunity] = sales.all("opportunity")
+    assert (customer["title"], customer["phone"], customer["owner_user"]) == (
+        "华为",
+        "13800000000",
+        sales.users["anna"].id,
+    )
+    assert (contact["name"], contact["customer"]) == ("张三", customer["id"])
+    assert (opportunity["title"], opportunity["customer"], opportunity["stage"]) == (
+        "5G 基站",
+        customer["id"],
+        "initial",
+    )
+    assert (after["status"], after["customer"]) == ("converted", customer["id"])
+    # Converted: the button is gone, and pressing it anyway is refused.
+    assert automations.buttons("sales.lead", lead["id"], sales.users["anna"]) == []
+    anna = sales.users["anna"]
+    with pytest.raises(PermissionDenied):
+        automations.press("sales.lead", lead["id"], "convert_lead", {"opportunity_title": "x"}, anna)
+
+
+def test_button_checks_roles_and_parameters(sales) -> None:
+    lead = sales.create("lead", company="腾讯")
+    automations = sales.services.automations
+    manager = sales.users["mgr"]  # may read the lead, but is not in the button's roles
+    assert automations.buttons("sales.lead", lead["id"], manager) == []
+    with pytest.raises(PermissionDenied):
+        automations.press("sales.lead", lead["id"], "convert_lead", {"opportunity_title": "x"}, manager)
+    with pytest.raises(ValidationFailed) as error:
+        automations.press("sales.lead", lead["id"], "convert_lead", {}, sales.users["anna"])
+    assert [e.field for e in error.value.errors] == ["params.opportunity_title"]
+    assert sales.all("customer") == []
+
+
+def test_flow_finished_wins_the_deal_and_plans_receivables(sales) -> None:
+    customer = sales.create("customer", title="阿里巴巴")
+    opportunity = sales.create("opportunity", title="云服务", customer=customer["id"])
+    links = {"customer": customer["id"], "opportunity": opportunity["id"]}
+    contract = sales.create("contract", title="云服务合同", amount="150000", **links)
+    flows = sales.services.flows
+    flows.submit("sales.contract", contract["id"], sales.users["anna"])
+    assert sales.get("opportunity", opportunity["id"])["stage"] == "initial"
+
+    flows.act("sales.contract", contract["id"], sales.users["fina"], "approve", {})
+
+    assert sales.get("customer", customer["id"])["deal_status"] == "deal"
+    won = sales.get("opportunity", opportunity["id"])
+    assert (won["stage"], won["win_probability"]) == ("won", 100)
+    plans = sorted(sales.all("receivable_plan"), key=lambda p: p["period"])
+    assert [(p["period"], p["amount"]) for p in plans] == [
+        (1, decimal.Decimal("60000.00")),
+        (2, decimal.Decimal("90000.00")),
+    ]
+    # The opportunity's stage change to "won" notified its owner and the sales managers.
+    assert [n["message"]["text"]["zh"] for n in notifications(sales, "anna")] == ["商机已赢单"]
+    assert [n["message"]["title"]["en"] for n in notifications(sales, "mgr")] == ["Won"]
+
+
+def test_rejected_contract_changes_nothing(sales) -> None:
+    opportunity = sales.create("opportunity", title="云服务")
+    contract = sales.create("contract", title="合同", opportunity=opportunity["id"], amount="1000")
+    sales.services.flows.submit("sales.contract", contract["id"], sales.users["anna"])
+    flows = sales.services.flows
+    flows.act("sales.contract", contract["id"], sales.users["fina"], "reject", {"comment": "no"})
+    assert sales.get("opportunity", opportunity["id"])["stage"] == "initial"
+    assert sales.all("receivable_plan") == []
+
+
+def test_created_trigger_updates_the_customer_of_a_follow_up(sales) -> None:
+    customer = sales.create("customer", title="京东")
+    assert customer["last_follow_up_at"] is None
+    sales.create("follow_up", customer=customer["id"], content="电话沟通")
+    touched = sales.get("customer", customer["id"])["last_follow_up_at"]
+    assert touched is not None and abs(touched - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=1)
+
+
+def test_fail_action_blocks_the_change_with_the_business_message(sales) -> None:
+    customer = sales.create("customer", title="字节跳动")
+    locked = sales.update("customer", customer["id"], locked=True)
+    with pytest.raises(ValidationFailed) as error:
+        sales.update("customer", customer["id"], title="改名")
+    assert [(e.field, e.message("zh")) for e in error.value.errors] == [("_record", "客户已锁定，不能修改。")]
+    assert sales.get("customer", customer["id"])["title"] == "字节跳动"
+    assert sales.get("customer", customer["id"])["version"] == locked["version"]
+
+
+def test_deleted_trigger_sees_the_record_as_it_was(sales) -> None:
+    customer = sales.create("customer", title="美团")
+    contact = sales.create("contact", name="李四", customer=customer["id"])
+    sales.services.records.delete("sales.contact", contact["id"], sales.users["anna"])
+    assert [log["reason"] for log in sales.all("owner_log")] == ["contact 李四 deleted"]
+
+
+def test_changed_trigger_ignores_other_changes(sales) -> None:
+    opportunity = sales.create("opportunity", title="机会")
+    sales.update("opportunity", opportunity["id"], stage="negotiation")
+    sales.update("opportunity", opportunity["id"], win_probability=50)
+    assert notifications(sales, "anna") == []
+    sales.update("opportunity", opportunity["id"], stage="won")
+    assert len(notifications(sales, "anna")) == 1
+
+
+FAILING_CREATE = """\
+    kind: automation
+    name: broken_plan
+    label: {zh: 错误的计划, en: Broken plan}
+    on: {created: contract}
+    do:
+      - set: {title: '"已登记 " + record.title'}
+      - create: {entity: receivable_plan, values: {period: "1"}}
+    """
+
+
+def test_a_failing_action_rolls_back_the_trigger_and_names_the_automation(make_sales) -> None:
+    sales = make_sales({"automations/broken_plan.yaml": FAILING_CREATE})
+    with pytest.raises(AutomationFailed) as error:
+        sales.create("contract", title="合同", amount="10")
+    assert error.value.params["automation"]["en"] == "Broken plan"
+    assert (error.value.params["action"], error.value.params["kind"]) == (2, "create")
+    assert "contract" in error.value.message("en")
+    assert [e.field for e in error.value.errors] == ["contract"]
+    assert sales.all("contract") == [] and sales.all("receivable_plan") == []
+
+
+SET_ON_CREATE = """\
+    kind: automation
+    name: title_prefix
+    label: Title prefix
+    on: {created: contract}
+    do:
+      - set: {title: '"HT-" + record.title'}
+    """
+
+
+def test_set_on_the_trigger_record_is_in_the_returned_record(make_sales) -> None:
+    sales = make_sales({"automations/title_prefix.yaml": SET_ON_CREATE})
+    contract = sales.create("contract", title="合同", amount="10")
+    assert contract["title"] == "HT-合同"
+    assert contract["version"] == 2
+
+
+LOOP = """\
+    kind: automation
+    name: bump
+    label: {zh: 自增, en: Bump}
+    max_depth: 3
+    on: {updated: opportunity}
+    do:
+      - set: {win_probability: "record.win_probability + 1"}
+    """
+
+
+def test_an_automation_that_retriggers_itself_is_cut_with_a_clear_error(make_sales) -> None:
+    sales = make_sales({"automations/bump.yaml": LOOP})
+    opportunity = sales.create("opportunity", title="机会")
+    with pytest.raises(AutomationLoop) as error:
+        sales.update("opportunity", opportunity["id"], title="新标题")
+    assert error.value.params["depth"] == 4
+    assert "sales.bump → sales.bump" in error.value.message("en")
+    assert sales.get("opportunity", opportunity["id"])["title"] == "机会"
+
+
+START_FLOW = """\
+    kind: automation
+    name: auto_submit
+    label: Auto submit
+    on: {created: contract}
+    if: "record.amount < 1000.0"
+    do:
+      - start_flow: contract_approval
+    """
+
+
+def test_start_flow_submits_the_record(make_sales) -> None:
+    sales = make_sales({"automations/auto_submit.yaml": START_FLOW})
+    small = sales.create("contract", title="小合同", amount="500")
+    large = sales.create("contract", title="大合同", amount="5000")
+    assert sales.get("contract", small["id"])["flow_status"] == "in_approval"
+    assert sales.get("contract", large["id"])["flow_status"] in (None, "draft")
+
+
+RUN_AS_USER = """\
+    kind: automation
+    name: log_owner
+    label: Log owner
+    on: {created: customer}
+    do:
+      - create: {entity: owner_log, values: {customer: record.id, to_user: user}}
+    """
+
+
+def test_actions_run_with_the_permissions_of_the_triggering_user(make_sales) -> None:
+    sales = make_sales({"automations/log_owner.yaml": RUN_AS_USER})
+    with pytest.raises(AutomationFailed) as error:
+        sales.create("customer", title="无权限")  # sales may not create owner_log records
+    assert isinstance(error.value.cause, PermissionDenied)
+    assert sales.all("customer") == []
+    made = sales.create("customer", who="mgr", title="经理")
+    assert made is not None
