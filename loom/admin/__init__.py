@@ -1,0 +1,3 @@
+"""The admin console (Flask-Admin) at ``/admin/``: a client of the platform's services."""
+
+from .console import init_admin as init_admin

@@ -18,6 +18,8 @@ from flask import g
 from flask import request
 from werkzeug.exceptions import HTTPException
 
+from loom.admin import init_admin
+
 from .api import blueprint as api_blueprint
 from .api import problems
 from .api.auth import CsrfFailed
@@ -56,6 +58,7 @@ def create_app(
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.register_blueprint(api_blueprint())
+    init_admin(app)
     _install_request_ids(app)
     _install_error_handlers(app)
     return app

@@ -1,0 +1,82 @@
+"""The admin console at ``/admin/``: Flask-Admin views over the Catalog and the platform tables.
+
+:func:`init_admin` is called by the app factory. It builds a fresh :class:`flask_admin.Admin`
+per app (views hold the app's Catalog, and a process may serve several apps), registers
+the templates that give the console its sign-in page and sign-out button, and makes
+Flask-Admin's own texts follow the request's language.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+from flask import Flask
+from flask_admin import Admin
+from flask_admin import AdminIndexView
+from flask_admin.theme import Bootstrap4Theme
+from flask_babel import Babel
+
+from loom.platform.api.i18n import lang
+from loom.platform.services import Services
+
+from .access import AdminOnly
+from .access import current_actor
+from .labels import lazy
+from .labels import text
+from .records import RecordView
+from .signin import SignInView
+from .signin import SignOutForm
+
+TITLE = {"zh": "Loom 管理后台", "en": "Loom console"}
+HOME = {"zh": "首页", "en": "Home"}
+# Flask-Admin ships its Chinese catalogue as zh_Hans_CN.
+LOCALES = {"zh": "zh_Hans_CN", "en": "en"}
+
+
+class ConsoleHome(AdminOnly, AdminIndexView):
+    """The console's front page; admins only, like every other view."""
+
+
+def init_admin(app: Flask) -> Admin:
+    """Mount the console on ``app``; the app's services must already be in ``app.extensions``."""
+    services: Services = app.extensions["loom"]
+    _install_babel(app)
+    app.register_blueprint(_templates())
+    admin = Admin(
+        app,
+        name=lazy(TITLE),
+        theme=Bootstrap4Theme(base_template="loom_admin/base.html", fluid=True),
+        index_view=ConsoleHome(name=lazy(HOME), template="loom_admin/index.html"),
+    )
+    admin.add_view(SignInView(name="sign-in", endpoint="loom_sign_in", url="login"))
+    catalog = services.runtime.catalog
+    for entity in catalog.entities.values():
+        if not entity.child:
+            admin.add_view(RecordView(entity, catalog.apps[entity.app]))
+    return admin
+
+
+def _install_babel(app: Flask) -> None:
+    """Flask-Admin translates through Flask-Babel, which must be configured on the app.
+
+    The portal may have configured it already (with its own catalogue); then the console
+    uses that configuration, which also picks the request's language.
+    """
+    if "babel" not in app.extensions:
+        Babel(app, locale_selector=lambda: LOCALES[lang()])
+
+
+def _templates() -> Blueprint:
+    """A blueprint holding no routes: the console's templates and their helpers."""
+    blueprint = Blueprint("loom_admin", __name__, template_folder="templates")
+
+    @blueprint.app_context_processor
+    def helpers() -> dict[str, Any]:
+        return {
+            "loom_admin_actor": current_actor,
+            "loom_admin_sign_out_form": SignOutForm,
+            "loom_admin_text": text,
+        }
+
+    return blueprint

@@ -1,0 +1,209 @@
+"""Form fields generated from an entity: one widget per field type, and the way back.
+
+A dispatch table maps each field type to the WTForms field that edits it and to two small
+conversions: a stored value to what the widget shows (datetimes in the site's time zone,
+ids as text, JSON pretty-printed) and the widget's value to what the records service
+takes (ISO dates, decimals as text, ids as numbers). The form checks only what a widget
+cannot hold (a word in a number box); everything else, including required fields, is the
+records service's to decide, so the console and the API report the same errors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from wtforms import BooleanField
+from wtforms import DateField
+from wtforms import DateTimeLocalField
+from wtforms import DecimalField
+from wtforms import EmailField
+from wtforms import Field as FormField
+from wtforms import HiddenField
+from wtforms import IntegerField
+from wtforms import SelectField
+from wtforms import SelectMultipleField
+from wtforms import StringField
+from wtforms import TelField
+from wtforms import TextAreaField
+from wtforms import TimeField
+from wtforms import URLField
+from wtforms.fields.choices import SelectChoice
+from wtforms.fields.core import UnboundField
+from wtforms.validators import Optional
+
+from loom.metadata.catalog import Entity
+from loom.metadata.catalog import Field
+from loom.platform.records.schemas import SERVER_OWNED
+
+from .labels import lazy
+from .labels import lazy_markup
+from .labels import text
+
+NOT_EDITED = frozenset({"table"}) | SERVER_OWNED  # child rows and server-computed values
+VERSION = "version"
+JSON_ERROR = {"en": "Not valid JSON.", "zh": "不是有效的 JSON。"}
+IDS_ERROR = {"en": "Record ids separated by commas.", "zh": "请填写以逗号分隔的记录编号。"}
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if value is not None else None
+
+
+def _decimal_text(value: decimal.Decimal | None) -> str | None:
+    return str(value) if value is not None else None
+
+
+def _blank_is_none(value: Any) -> Any:
+    return value if value not in ("", None) else None
+
+
+class IdListField(StringField):
+    """Ids of referenced records typed as ``3, 5, 8``."""
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return ", ".join(str(i) for i in self.data or ())
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if valuelist:
+            try:
+                self.data = [int(p) for p in valuelist[0].replace("，", ",").split(",") if p.strip()]
+            except ValueError:
+                self.data = None
+                raise ValueError(text(IDS_ERROR)) from None
+
+
+class JsonField(TextAreaField):
+    """A JSON value (regions, coordinates, free JSON) edited as text."""
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return json.dumps(self.data, ensure_ascii=False, indent=2) if self.data is not None else ""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if valuelist:
+            try:
+                self.data = json.loads(valuelist[0]) if valuelist[0].strip() else None
+            except ValueError:
+                self.data = None
+                raise ValueError(text(JSON_ERROR)) from None
+
+
+def _options(field: Field) -> list[SelectChoice]:
+    return [SelectChoice(o.key, lazy(o.label)) for o in field.options]
+
+
+class Required:
+    """Marks a required field (asterisk, ``required`` attribute); the records service checks it."""
+
+    field_flags = {"required": True}  # noqa: RUF012 - WTForms reads it from the class
+
+    def __call__(self, form: Any, field: FormField) -> None:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Widget:
+    """How one field type is edited: the form field, and the conversions both ways."""
+
+    build: Callable[[Field, dict[str, Any]], UnboundField]
+    shown: Callable[[Any], Any] = _same
+    stored: Callable[[Any], Any] = _same
+
+
+_TEXT = Widget(lambda f, kw: StringField(**kw), stored=_blank_is_none)
+_ID = Widget(lambda f, kw: IntegerField(**kw))
+_IDS = Widget(lambda f, kw: IdListField(**kw))
+_JSON = Widget(lambda f, kw: JsonField(**kw))
+_NUMBER = Widget(lambda f, kw: DecimalField(places=None, **kw), stored=_decimal_text)
+WIDGETS: dict[str, Widget] = {
+    "string": _TEXT,
+    "text": Widget(lambda f, kw: TextAreaField(**kw), stored=_blank_is_none),
+    "rich_text": Widget(lambda f, kw: TextAreaField(**kw), stored=_blank_is_none),
+    "email": Widget(lambda f, kw: EmailField(**kw), stored=_blank_is_none),
+    "url": Widget(lambda f, kw: URLField(**kw), stored=_blank_is_none),
+    "phone": Widget(lambda f, kw: TelField(**kw), stored=_blank_is_none),
+    "integer": Widget(lambda f, kw: IntegerField(**kw)),
+    "decimal": _NUMBER,
+    "money": _NUMBER,
+    "percent": _NUMBER,
+    "boolean": Widget(lambda f, kw: BooleanField(**kw)),
+    "date": Widget(lambda f, kw: DateField(**kw), stored=_iso),
+    "datetime": Widget(lambda f, kw: DateTimeLocalField(**kw), stored=_iso),
+    "time": Widget(lambda f, kw: TimeField(**kw), stored=_iso),
+    "select": Widget(
+        lambda f, kw: SelectField(choices=[SelectChoice("", ""), *_options(f)], **kw),
+        shown=lambda v: v or "",
+        stored=_blank_is_none,
+    ),
+    "multiselect": Widget(lambda f, kw: SelectMultipleField(choices=_options(f), **kw)),
+    "link": _ID,
+    "user": _ID,
+    "department": _ID,
+    "file": _ID,
+    "image": _ID,
+    "many": _IDS,
+    "json": _JSON,
+    "region": _JSON,
+    "geo": _JSON,
+}
+
+
+def widget(field: Field) -> Widget:
+    """The widget of a field; multi-valued references are edited as lists of ids."""
+    return _IDS if field.multiple else WIDGETS[field.type]
+
+
+def edited_fields(entity: Entity) -> list[Field]:
+    """Fields the console edits: not computed, not child tables, not declared read-only."""
+    return [f for f in entity.fields if f.type not in NOT_EDITED and not f.readonly]
+
+
+def form_class(entity: Entity, base: type) -> type:
+    """A form class for ``entity`` on ``base`` (a CSRF-protected Flask-Admin form)."""
+    members: dict[str, Any] = {VERSION: HiddenField()}
+    for field in edited_fields(entity):
+        checks = [Optional(), Required()] if field.required else [Optional()]
+        options: dict[str, Any] = {"label": lazy(field.label), "validators": checks}
+        if field.help is not None:
+            options["description"] = lazy_markup(field.help)
+        members[field.name] = widget(field).build(field, options)
+    return type(f"{entity.table_name}_form", (base,), members)
+
+
+def form_values(entity: Entity, record: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
+    """A stored record as the form's widgets show it (datetimes in the site's time zone)."""
+    values: dict[str, Any] = {VERSION: record.get(VERSION)}
+    for field in edited_fields(entity):
+        value = record.get(field.name)
+        if isinstance(value, dt.datetime):
+            value = value.astimezone(zone).replace(tzinfo=None)
+        values[field.name] = widget(field).shown(value)
+    return values
+
+
+def service_values(entity: Entity, form: Any, *, creating: bool = False) -> dict[str, Any]:
+    """The form's values as the records service takes them.
+
+    On a new record an empty widget means "not given", so the service applies the field's
+    default; on an existing one it means "clear the value".
+    """
+    values = {}
+    for field in edited_fields(entity):
+        bound: FormField = form[field.name]
+        value = widget(field).stored(bound.data)
+        if not (creating and value in (None, [])):
+            values[field.name] = value
+    return values

@@ -1,0 +1,237 @@
+"""One console view per entity, generated from the Catalog, reading and writing through the
+records service.
+
+Why :class:`~flask_admin.model.BaseModelView` over the records service rather than
+Flask-Admin's SQLAlchemy views over ORM classes mapped onto the generated tables: the
+records service is where validation, defaults, computed values, numbering, optimistic
+locking, permissions and the audit log live. An ORM-backed view would write rows around
+it (Flask-Admin's ``create_model`` adds and commits ORM objects), and each of those rules
+would have to be repeated or bypassed. Subclassing the base view costs a few small
+methods (``get_list``, ``get_one``, ``create_model``, ``update_model``, ``delete_model``,
+``scaffold_form``) and keeps one path for every write, as ARCHITECTURE.md asks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from flask import flash
+from flask_admin.form import SecureForm
+from flask_admin.helpers import get_form_data
+from flask_admin.model import BaseModelView
+from flask_admin.model.filters import BaseFilter
+from wtforms import Form
+
+from loom.metadata.catalog import SYSTEM_COLUMNS
+from loom.metadata.catalog import App
+from loom.metadata.catalog import Entity
+from loom.metadata.catalog import Field
+from loom.platform.api.auth import services
+from loom.platform.api.i18n import lang
+from loom.platform.records.errors import NotFound
+from loom.platform.records.errors import RecordError
+from loom.platform.records.errors import ValidationFailed
+from loom.platform.records.logic import default_value
+from loom.platform.records.query import Condition
+from loom.platform.records.query import ListQuery
+
+from . import fields
+from .access import AdminOnly
+from .access import signed_in_admin
+from .filters import ConditionFilter
+from .filters import field_filters
+from .labels import SYSTEM_LABELS
+from .labels import lazy
+from .labels import text
+from .rows import Row
+
+UNSORTABLE = frozenset({"table", "many", "multiselect", "json", "region", "geo"})
+DEFAULT_COLUMNS = 6
+
+
+class RecordView(AdminOnly, BaseModelView):
+    """List, details, create, edit and delete for the records of one entity."""
+
+    form_base_class = SecureForm
+    can_view_details = True
+    can_set_page_size = True
+
+    def __init__(self, entity: Entity, app: App) -> None:
+        self.entity = entity
+        columned = [f for f in entity.fields if f.type not in ("table", "many")]
+        self.column_list = list(entity.list.columns) or _default_columns(entity, columned)
+        system = [c for c in (*SYSTEM_COLUMNS, "flow_status") if c != "flow_status" or entity.has_flow]
+        self.column_details_list = [f.name for f in columned] + system
+        self.column_labels = {f.name: lazy(f.label) for f in entity.fields} | {
+            name: lazy(label) for name, label in SYSTEM_LABELS.items()
+        }
+        sortable = [f.name for f in columned if f.type not in UNSORTABLE]
+        self.column_sortable_list = [c for c in self.column_list if c in sortable or c in system]
+        self.column_filters = field_filters(entity)
+        self.column_formatters = {f.name: _cell(f) for f in entity.fields}
+        self.column_formatters |= {c: _cell(None) for c in system}
+        self.page_size = entity.list.page_size
+        self.page_size_options = tuple(sorted({self.page_size, 20, 50, 100}))
+        super().__init__(
+            Row,
+            name=lazy(entity.label),
+            category=lazy(app.label),
+            endpoint=f"records_{entity.app}_{entity.name}",
+            url=f"{entity.app}/{entity.name}",
+        )
+
+    # -- scaffolding -----------------------------------------------------------------------
+
+    def get_pk_value(self, model: Row) -> Any:
+        return model.id
+
+    def scaffold_list_columns(self) -> list[str]:
+        return list(self.column_list)
+
+    def scaffold_sortable_columns(self) -> dict[str, str]:
+        return {c: c for c in self.column_sortable_list}
+
+    def init_search(self) -> bool:
+        return bool(self.entity.title_field or any(f.search for f in self.entity.fields))
+
+    def scaffold_filters(self, name: str | BaseFilter) -> list[BaseFilter] | None:
+        return None  # every filter is built from the Catalog in field_filters()
+
+    def scaffold_form(self) -> type[Form]:
+        return fields.form_class(self.entity, self.form_base_class)
+
+    def create_form(self, obj: Row | None = None) -> Form:
+        """The create form, prefilled with the fields' defaults as the records service would set them."""
+        records = services().records
+        actor, now = signed_in_admin(), records.clock()
+        defaults = {f.name: default_value(f, actor, now) for f in self.entity.fields if f.default is not None}
+        data = fields.form_values(self.entity, defaults, records.schemas.tz)
+        return self._create_form_class(get_form_data(), data=data)
+
+    def edit_form(self, obj: Row | None = None) -> Form:
+        """The edit form, prefilled with the record as its widgets show it."""
+        zone = services().records.schemas.tz
+        data = fields.form_values(self.entity, obj._values, zone) if obj is not None else {}
+        return self._edit_form_class(get_form_data(), data=data)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def get_list(
+        self,
+        page: int | None,
+        sort_field: str | None,
+        sort_desc: bool,
+        search: str | None,
+        filters: Any,
+        page_size: int | None = None,
+    ) -> tuple[int, list[Row]]:
+        sort = ((f"-{sort_field}" if sort_desc else sort_field),) if sort_field else ()
+        query = ListQuery(
+            filters=tuple(self._conditions(filters or ())),
+            q=search or None,
+            sort=sort,
+            page=(page or 0) + 1,
+            page_size=page_size or self.page_size,
+            count="exact",
+        )
+        try:
+            found = services().records.list(self.entity.qualified_name, query, signed_in_admin())
+        except RecordError as error:
+            flash(error.message(lang()), "error")
+            return 0, []
+        return found.total or 0, [Row(r) for r in found.records]
+
+    def _conditions(self, filters: Any) -> list[Condition]:
+        chosen = []
+        for index, _name, value in filters:
+            flt: ConditionFilter = self._filters[index]
+            chosen.append(Condition(flt.column, flt.op, flt.clean(value)))
+        return chosen
+
+    def get_one(self, id: Any) -> Row | None:
+        try:
+            record_id = int(id)
+            return Row(services().records.get(self.entity.qualified_name, record_id, signed_in_admin()))
+        except (ValueError, NotFound):
+            return None
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def create_model(self, form: Form) -> Row | bool:
+        values = fields.service_values(self.entity, form, creating=True)
+        return self._write(
+            form, lambda: services().records.create(self.entity.qualified_name, values, signed_in_admin())
+        )
+
+    def update_model(self, form: Form, model: Row) -> bool:
+        changes = fields.service_values(self.entity, form)
+        version = _version(form)
+        return bool(
+            self._write(
+                form,
+                lambda: services().records.update(
+                    self.entity.qualified_name, model.id, changes, signed_in_admin(), version=version
+                ),
+            )
+        )
+
+    def delete_model(self, model: Row) -> bool:
+        try:
+            services().records.delete(self.entity.qualified_name, model.id, signed_in_admin())
+        except RecordError as error:
+            flash(error.message(lang()), "error")
+            return False
+        return True
+
+    def _write(self, form: Form, write: Any) -> Row | bool:
+        """Run a write; the service's field errors go to their fields, other errors on top."""
+        try:
+            return Row(write())
+        except ValidationFailed as failed:
+            for error in failed.errors:
+                self._show_error(form, error.field, error.message(lang()))
+        except RecordError as error:
+            flash(error.message(lang()), "error")
+        return False
+
+    def _show_error(self, form: Form, path: str, message: str) -> None:
+        head = path.split(".")[0]
+        if head in form and head not in ("csrf_token", fields.VERSION):
+            form[head].errors = [*form[head].errors, message]
+        else:
+            label = text(self.entity.field(head).label) if self.entity.has_field(head) else path
+            flash(f"{label}: {message}", "error")
+
+
+def _version(form: Form) -> int | None:
+    raw = form[fields.VERSION].data
+    return int(raw) if isinstance(raw, str) and raw.isdigit() else None
+
+
+def _default_columns(entity: Entity, columned: list[Field]) -> list[str]:
+    names = [f.name for f in columned if f.type not in ("text", "rich_text", "json")]
+    if entity.title_field in names:
+        names.remove(entity.title_field)
+        names.insert(0, entity.title_field)
+    return names[:DEFAULT_COLUMNS]
+
+
+def _cell(field: Field | None) -> Any:
+    """A list/details formatter: option labels, local times, JSON as text."""
+
+    def format_cell(view: RecordView, context: Any, model: Row, name: str) -> Any:
+        value = getattr(model, name)
+        if value is None:
+            return ""
+        if field is not None and field.options:
+            keys = value if isinstance(value, list) else [value]
+            return ", ".join(text(o.label) if (o := field.option(k)) else str(k) for k in keys)
+        if isinstance(value, dt.datetime):
+            return value.astimezone(services().records.schemas.tz).strftime("%Y-%m-%d %H:%M")
+        if isinstance(value, dict | list):
+            return json.dumps(value, ensure_ascii=False)
+        return value
+
+    return format_cell

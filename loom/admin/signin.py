@@ -1,0 +1,78 @@
+"""The console's sign-in and sign-out pages, on the session the API and the portal share.
+
+Signing in goes through the API's login (``loom.platform.api.auth.login``), so the
+failure limit, the password check and the session contents are the same wherever a
+user signs in; this view only turns its answer into a page.
+"""
+
+from __future__ import annotations
+
+from flask import redirect
+from flask import request
+from flask import session
+from flask import url_for
+from flask_admin import BaseView
+from flask_admin import expose
+from flask_admin.form import SecureForm
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+from wtforms import PasswordField
+from wtforms import StringField
+
+from loom.platform.api import auth
+
+from .labels import lazy
+from .labels import text
+
+WRONG = {"zh": "用户名或密码错误。", "en": "Wrong login or password."}
+
+
+class SignInForm(SecureForm):
+    login = StringField(lazy({"zh": "用户名", "en": "Login"}))
+    password = PasswordField(lazy({"zh": "密码", "en": "Password"}))
+
+
+class SignOutForm(SecureForm):
+    """Only the CSRF token: signing out is a POST, so another site cannot sign a user out."""
+
+
+class SignInView(BaseView):
+    """Open to everyone (it is where strangers are sent); hidden from the menu."""
+
+    def is_visible(self) -> bool:
+        return False
+
+    @expose("/", methods=("GET", "POST"))
+    def index(self) -> Response | str:
+        form = SignInForm(request.form)
+        error = None
+        if request.method == "POST" and form.validate():
+            error = _sign_in()
+            if error is None:
+                return redirect(_next_url() or url_for("admin.index"))
+        elif request.method == "POST":
+            error = text(WRONG)
+        return self.render("loom_admin/sign_in.html", form=form, error=error, next=_next_url())
+
+    @expose("/out", methods=("POST",))
+    def sign_out(self) -> Response:
+        if SignOutForm(request.form).validate():
+            session.clear()
+        return redirect(url_for(".index"))
+
+
+def _sign_in() -> str | None:
+    """Sign in through the API's login; the error to show, or None once signed in."""
+    try:
+        answer = auth.login()
+    except HTTPException as refused:  # too many failures
+        return refused.description
+    if answer.status_code != 200:
+        return answer.get_json().get("detail") or text(WRONG)
+    return None
+
+
+def _next_url() -> str | None:
+    """Where to go after signing in: a path on this site only, never another host."""
+    target = request.values.get("next", "")
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else None

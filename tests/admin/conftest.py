@@ -1,0 +1,65 @@
+"""A site with the builtin OA and CRM apps on each test database, and console clients."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from loom.metadata import validate_paths
+from loom.metadata.loader import BUILTIN_APPS
+from loom.platform.app import create_app
+from loom.platform.database import make_engine
+from loom.platform.runtime import Runtime
+from loom.platform.services import Services
+
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+@dataclass
+class Console:
+    app: Flask
+    users: dict[str, int]
+
+    @property
+    def services(self) -> Services:
+        return self.app.extensions["loom"]
+
+    def client(self, login: str | None = None, lang: str = "en") -> FlaskClient:
+        """A client signed in through the console's sign-in page."""
+        client = self.app.test_client()
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = lang
+        if login is not None:
+            page = client.get("/admin/login/")
+            response = client.post(
+                "/admin/login/",
+                data={"login": login, "password": f"{login}-pw", "csrf_token": self.csrf(page.text)},
+            )
+            assert response.status_code == 302, response.text
+        return client
+
+    @staticmethod
+    def csrf(html: str) -> str:
+        """The CSRF token of the first form on a page."""
+        found = CSRF.search(html)
+        assert found, "the page has no CSRF token"
+        return found.group(1)
+
+
+@pytest.fixture
+def console(database_url: str) -> Console:
+    result = validate_paths([BUILTIN_APPS])
+    assert result.catalog is not None, [p.render() for p in result.problems]
+    runtime = Runtime.for_catalog(result.catalog, make_engine(database_url))
+    runtime.schema.metadata.create_all(runtime.engine)
+    app = create_app(runtime=runtime, config={"TESTING": True, "SECRET_KEY": "test"})
+    identity = app.extensions["loom"].identity
+    with runtime.engine.begin() as conn:
+        users = {
+            "root": identity.create_user(conn, "root", "Root", password="root-pw", roles=["admin"]),
+            "emma": identity.create_user(conn, "emma", "Emma", password="emma-pw"),
+        }
+    return Console(app, users)
