@@ -133,12 +133,14 @@ def resolve(
     elif "managers" in spec:
         found = _manager_chain(org, initiator, spec["managers"])
     elif "department_head" in spec:
-        department = (
+        departments = (
             org.department_of.get(initiator)
             if spec["department_head"] is True
             else record.get(spec["department_head"])
         )
-        found = [org.head.get(department)] if department is not None else []
+        # A multi-department field names several departments: their heads countersign together.
+        departments = departments if isinstance(departments, list) else [departments]
+        found = [org.head.get(d) for d in departments if d is not None]
     elif "field" in spec:
         value = record.get(spec["field"])
         found = value if isinstance(value, list) else [value]
