@@ -29,6 +29,7 @@ from .runtime import Runtime
 from .services import Services
 from .site import Site
 from .site import open_site
+from .web import init_app as init_portal
 
 log = logging.getLogger("loom")
 
@@ -58,6 +59,7 @@ def create_app(
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.register_blueprint(api_blueprint())
+    init_portal(app)
     init_admin(app)
     _install_request_ids(app)
     _install_error_handlers(app)
