@@ -1,0 +1,89 @@
+"""Signing in and out of the portal, and the language switch.
+
+The portal shares the API's session: a browser signed in here may call ``/api/v1`` with
+the same cookie (the upload widget does), and every form post carries the session's
+CSRF token, checked by the same function as API writes.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import session
+from flask import url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from ..actor import Actor
+from ..api import auth as api_auth
+from ..api.i18n import LANGS
+from .i18n import choose_lang
+
+bp = Blueprint("auth", __name__)
+PUBLIC = frozenset({"web.auth.login", "web.auth.switch_lang", "web.static"})
+
+
+def guard() -> Response | None:
+    """Before every portal request: language, signed-in user, CSRF on posts, sign-in required."""
+    choose_lang()
+    api_auth.load_actor()
+    if request.method == "POST":
+        api_auth.check_csrf()
+    if g.actor is None and request.endpoint not in PUBLIC:
+        return redirect(url_for("web.auth.login", next=request.full_path.rstrip("?")))
+    return None
+
+
+def actor() -> Actor:
+    """The signed-in user (``guard`` made sure there is one)."""
+    return g.actor
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response | str:
+    error = None
+    if request.method == "POST":
+        name = request.form.get("login", "").strip()
+        # The API's failed-login limit, counted in the same table, holds for the portal too.
+        key = f"{request.remote_addr}|{name.lower()}"
+        api_auth._refuse_when_limited(key)
+        found = api_auth.services().identity.authenticate(name, request.form.get("password", ""))
+        if found is not None:
+            api_auth._forget_failures(key)
+            chosen = session.get("lang")
+            session.clear()
+            session.update(user_id=found.id, **({"lang": chosen} if chosen else {}))
+            session.permanent = True
+            return redirect(_local(request.args.get("next")))
+        api_auth._count_failure(key)
+        error = _("Wrong login or password.")
+    return render_template("login.html", error=error)
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    chosen = session.get("lang")
+    session.clear()
+    if chosen:
+        session["lang"] = chosen
+    return redirect(url_for("web.auth.login"))
+
+
+@bp.post("/lang")
+def switch_lang() -> Response:
+    chosen = request.form.get("lang", "")
+    if chosen in LANGS:
+        session["lang"] = chosen
+    return redirect(_local(request.form.get("next")))
+
+
+def _local(target: str | None) -> str:
+    """Only paths of this site: a ``next`` pointing elsewhere would make an open redirect."""
+    if not target or not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
+        return url_for("web.launcher.home")
+    return target

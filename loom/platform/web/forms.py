@@ -1,0 +1,332 @@
+"""Form pages: create and edit a record, the live form state, and the reference pickers.
+
+A post is parsed by the field widgets, checked against the form's conditions (a field
+``required_when`` the record says so), and saved through the records service. When
+anything is wrong the same page comes back with every posted value in place and each
+error under its input, so nothing typed is lost.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Blueprint
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_babel import gettext as _
+from marshmallow import ValidationError
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import NotFound
+from werkzeug.wrappers import Response
+
+from loom.metadata.catalog import Entity
+from loom.metadata.catalog import Field
+
+from ..database import reading
+from ..records import logic
+from ..records.errors import Conflict
+from ..records.errors import FieldError
+from ..records.errors import RecordError
+from ..records.errors import ValidationFailed
+from ..records.schemas import SERVER_OWNED
+from ..records.schemas import input_fields
+from .auth import actor
+from .layout import FormState
+from .layout import Layout
+from .layout import evaluate_state
+from .layout import layout_of
+from .portal import entity_or_404
+from .portal import error_messages
+from .portal import record_id_or_404
+from .portal import services
+from .portal import site_zone
+from .references import References
+from .references import search_people
+from .references import search_records
+from .references import target_of
+from .widgets import NUMERIC
+from .widgets import BadJson
+from .widgets import as_text
+from .widgets import parse_field
+
+bp = Blueprint("forms", __name__)
+PICKABLE = frozenset({"link", "many", "user", "department"})
+ROW = re.compile(r"^([a-z][a-z0-9_]*)-(\d{1,4})-")
+
+
+# -- pages ------------------------------------------------------------------------------------
+
+
+@bp.route("/<app>/<entity>/new", methods=["GET", "POST"])
+def create(app: str, entity: str) -> Response | str:
+    found = entity_or_404(app, entity)
+    services().records.access.require(actor(), found, "create")
+    if request.method == "GET":
+        return _page(found, _defaults(found), None, [])
+    return _save(found, None)
+
+
+@bp.route("/<app>/<entity>/<int:record_id>/edit", methods=["GET", "POST"])
+def edit(app: str, entity: str, record_id: int) -> Response | str:
+    found = entity_or_404(app, entity)
+    existing = services().records.get(found.qualified_name, record_id_or_404(record_id), actor())
+    if request.method == "GET":
+        return _page(found, existing, existing, [])
+    return _save(found, existing)
+
+
+@bp.post("/<app>/<entity>/form-state")
+def state(app: str, entity: str) -> str:
+    """The form's conditions and computed values for what is typed so far (htmx, as the user types)."""
+    found = entity_or_404(app, entity)
+    existing = _existing_for_state(found)
+    layout = form_layout(found)
+    values, _errors = posted_values(found, layout, request.form)
+    current = _state(found, layout, values, existing)
+    return render_template("partials/form_state.html", state_data=state_json(found, current))
+
+
+@bp.get("/pick/<app>/<entity>/<field>")
+def pick(app: str, entity: str, field: str) -> str:
+    """Choices for a reference field: records of the linked entity the user may read, or people."""
+    found = services().runtime.catalog.entities.get(f"{app}.{entity}")
+    if found is None or not found.has_field(field) or found.field(field).type not in PICKABLE:
+        raise NotFound()
+    target = target_of(found.field(field))
+    text = request.args.get("q", "")
+    if target in ("user", "department"):
+        return _choices(search_people(services(), target, text))
+    try:
+        return _choices(search_records(services(), target, text, actor()))
+    except RecordError:  # the user may not read the linked entity: nothing to offer
+        return _choices([])
+
+
+@bp.get("/pick/<any(user, department):target>")
+def people(target: str) -> str:
+    """Choices of users or departments (the transfer of an approval task picks a user)."""
+    return _choices(search_people(services(), target, request.args.get("q", "")))
+
+
+def _choices(choices: list[tuple[int, str]]) -> str:
+    return render_template("partials/pick_results.html", choices=choices, owner=request.args.get("for", ""))
+
+
+# -- reading a post ---------------------------------------------------------------------------
+
+
+def posted_values(
+    entity: Entity, layout: Layout, form: MultiDict[str, str]
+) -> tuple[dict[str, Any], list[FieldError]]:
+    """The layout's input values as posted (child rows renumbered from 0), and parse errors."""
+    values: dict[str, Any] = {}
+    errors: list[FieldError] = []
+    for item in layout.items():
+        field = item.field
+        if field.type in SERVER_OWNED:
+            continue
+        if field.type == "table":
+            values[field.name] = _rows(field, form, errors)
+        else:
+            values[field.name] = _parsed(field, form, field.name, field.name, errors)
+    return values, errors
+
+
+def _rows(field: Field, form: MultiDict[str, str], errors: list[FieldError]) -> list[dict[str, Any]]:
+    child = services().runtime.catalog.entity(field.entity or "")
+    indexes = sorted({int(m.group(2)) for key in form if (m := ROW.match(key)) and m.group(1) == field.name})
+    rows = []
+    for index in indexes:
+        prefix = f"{field.name}-{index}-"
+        path = f"{field.name}.{len(rows)}."
+        row = {f.name: _parsed(f, form, prefix + f.name, path + f.name, errors) for f in input_fields(child)}
+        if all(v in (None, "", [], False) for v in row.values()):
+            continue  # an untouched row (a new form starts with one)
+        row_id = form.get(prefix + "id", "")
+        if row_id.isdigit():
+            row["id"] = int(row_id)
+        rows.append(row)
+    return rows
+
+
+def _parsed(field: Field, form: MultiDict[str, str], key: str, path: str, errors: list[FieldError]) -> Any:
+    try:
+        return parse_field(field, form, key)
+    except BadJson as bad:
+        errors.append(FieldError(path, "invalid", {"kind": "object"}))
+        return str(bad)
+
+
+def typed_record(entity: Entity, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The values as the service would type them; what cannot be typed yet is left out."""
+    given = {k: _blank_as_none(v) for k, v in values.items()}
+    try:
+        return dict(services().records.schemas.of(entity.qualified_name).load(given, partial=True))
+    except ValidationError as exc:
+        return dict(exc.valid_data) if isinstance(exc.valid_data, dict) else {}
+
+
+def _blank_as_none(value: Any) -> Any:
+    if value == "":
+        return None
+    if isinstance(value, list):
+        return [
+            {k: _blank_as_none(v) for k, v in row.items()} if isinstance(row, dict) else row for row in value
+        ]
+    return value
+
+
+# -- saving -----------------------------------------------------------------------------------
+
+
+def _save(entity: Entity, existing: dict[str, Any] | None) -> Response | str:
+    layout = form_layout(entity)
+    values, errors = posted_values(entity, layout, request.form)
+    current = _state(entity, layout, values, existing)
+    data = {
+        name: values[name]
+        for name, st in current.fields.items()
+        if st.visible and not st.readonly and name in values
+    }
+    errors += [
+        FieldError(name, "required")
+        for name, st in current.fields.items()
+        if st.visible and st.required and not st.readonly and values.get(name) in (None, "", [])
+    ]
+    try:
+        saved = _write(entity, existing, data, errors)
+    except ValidationFailed as failed:
+        return _page(entity, values, existing, failed.errors, current, status=422)
+    except Conflict as conflict:
+        errors = [FieldError("_record", conflict.code, conflict.params)]
+        return _page(entity, values, existing, errors, current, status=409)
+    flash(_("Saved."), "success")
+    return redirect(url_for("web.records.show", app=entity.app, entity=entity.name, record_id=saved["id"]))
+
+
+def _write(
+    entity: Entity, existing: dict[str, Any] | None, data: dict[str, Any], form_errors: list[FieldError]
+) -> dict[str, Any]:
+    """Save through the records service; with form errors, only collect the service's own as well."""
+    records, name = services().records, entity.qualified_name
+    if form_errors:
+        tables = services().runtime.schema.of(name)
+        try:
+            with reading(services().runtime.engine) as conn:
+                records.validator.prepare(conn, tables, dict(data), actor(), records.clock(), existing)
+        except ValidationFailed as failed:
+            form_errors = _merged(form_errors, failed.errors)
+        raise ValidationFailed(form_errors)
+    if existing is None:
+        return records.create(name, data, actor())
+    version = request.form.get("version", "")
+    return records.update(
+        name, existing["id"], data, actor(), version=int(version) if version.isdigit() else None
+    )
+
+
+def _merged(first: list[FieldError], second: list[FieldError]) -> list[FieldError]:
+    seen = {e.field for e in first}
+    return first + [e for e in second if e.field not in seen]
+
+
+# -- drawing ----------------------------------------------------------------------------------
+
+
+def form_layout(entity: Entity) -> Layout:
+    """The entity's layout without the fields hidden from the signed-in user."""
+    return layout_of(services().runtime.catalog, entity, services().records.access.hidden(actor(), entity))
+
+
+def _state(
+    entity: Entity, layout: Layout, values: Mapping[str, Any], existing: Mapping[str, Any] | None
+) -> FormState:
+    record = {**(existing or {}), **typed_record(entity, values)}
+    locked = services().records.access.locked(actor(), entity)
+    return evaluate_state(layout, entity, record, actor(), services().records.clock(), locked)
+
+
+def _defaults(entity: Entity) -> dict[str, Any]:
+    now = services().records.clock()
+    return {
+        f.name: logic.default_value(f, actor(), now)
+        for f in entity.fields
+        if f.default is not None and f.type not in SERVER_OWNED
+    }
+
+
+def _page(
+    entity: Entity,
+    values: Mapping[str, Any],
+    existing: dict[str, Any] | None,
+    errors: list[FieldError],
+    current: FormState | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    layout = form_layout(entity)
+    current = current or _state(entity, layout, values, existing)
+    refs = References(services(), actor()).load(entity, [values])
+    body = render_template(
+        "form.html",
+        entity=entity,
+        layout=layout,
+        values=values,
+        existing=existing,
+        state=current,
+        state_data=state_json(entity, current),
+        errors=error_messages(errors),
+        refs=refs,
+        children={
+            item.field.name: services().runtime.catalog.entity(item.field.entity or "")
+            for item in layout.items()
+            if item.field.type == "table"
+        },
+    )
+    return body, status
+
+
+def _existing_for_state(entity: Entity) -> dict[str, Any] | None:
+    raw = request.form.get("_record", "")
+    if not raw.isdigit():
+        return None
+    return services().records.get(entity.qualified_name, record_id_or_404(int(raw)), actor())
+
+
+def state_json(entity: Entity, current: FormState) -> dict[str, Any]:
+    """What the browser applies: field and section states, computed values and column totals."""
+    record, zone = current.record, site_zone()
+    computed = {
+        f.name: as_text(f, record.get(f.name), lambda _f, v: str(v), zone)
+        for f in entity.fields
+        if f.type in SERVER_OWNED
+    }
+    return {
+        "fields": {
+            name: {"visible": st.visible, "required": st.required, "readonly": st.readonly}
+            for name, st in current.fields.items()
+        },
+        "shown": dict(current.shown),
+        "computed": computed,
+        "totals": column_totals(entity, record),
+    }
+
+
+def column_totals(entity: Entity, record: Mapping[str, Any]) -> dict[str, str]:
+    """Sums of the numeric columns of each child table, as shown under the grid."""
+    totals = {}
+    zone = site_zone()
+    for field in entity.fields:
+        if field.type != "table":
+            continue
+        child = services().runtime.catalog.entity(field.entity or "")
+        rows = [r for r in record.get(field.name) or [] if isinstance(r, Mapping)]
+        for column in child.fields:
+            if column.type in NUMERIC - {"percent"}:
+                total = sum((r[column.name] for r in rows if r.get(column.name) is not None), 0)
+                totals[f"{field.name}-{column.name}"] = as_text(column, total, lambda _f, v: str(v), zone)
+    return totals

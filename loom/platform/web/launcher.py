@@ -1,0 +1,22 @@
+"""The home page: each installed app with the entities the user may read."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask import render_template
+
+from .portal import readable
+from .portal import services
+
+bp = Blueprint("launcher", __name__)
+
+
+@bp.get("/")
+def home() -> str:
+    catalog = services().runtime.catalog
+    apps = []
+    for app in catalog.apps.values():
+        entities = [e for e in catalog.entities.values() if e.app == app.name and not e.child and readable(e)]
+        if entities:
+            apps.append((app, entities))
+    return render_template("launcher.html", apps=apps)

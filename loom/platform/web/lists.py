@@ -1,0 +1,188 @@
+"""List pages: the entity's ``list`` settings as a table with filters, search, sorting,
+pages and an export of the same rows to CSV or XLSX.
+
+Filter parameters use the REST API's syntax (``category=travel``, ``paid_on__gte=…``),
+limited to the filters the entity declares; empty form controls filter nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import replace
+from typing import Any
+
+from flask import Blueprint
+from flask import Response
+from flask import render_template
+from flask import request
+from flask import url_for
+from werkzeug.exceptions import NotFound
+
+from loom.metadata.catalog import Entity
+from loom.metadata.catalog import Field
+from loom.metadata.catalog import Label
+
+from ..records.errors import ValidationFailed
+from ..records.query import Condition
+from ..records.query import ListQuery
+from .auth import actor
+from .export import FORMATS
+from .export import as_csv
+from .export import as_xlsx
+from .i18n import current_lang
+from .i18n import label
+from .portal import entity_or_404
+from .portal import may
+from .portal import services
+from .portal import site_zone
+from .references import References
+from .widgets import NUMERIC
+from .widgets import as_text
+
+bp = Blueprint("lists", __name__)
+RANGED = frozenset({*NUMERIC, "date", "datetime", "time"})
+FLOW_STATUSES = ("draft", "in_approval", "approved", "rejected", "withdrawn", "returned")
+EXPORT_PAGE = 500
+EXPORT_LIMIT = 10_000
+DEFAULT_COLUMNS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """One filter control: ``kind`` is eq, range, contains or flow_status."""
+
+    name: str
+    label: Label
+    kind: str
+    field: Field | None
+
+
+@bp.get("/<app>/<entity>")
+def index(app: str, entity: str) -> str:
+    found = entity_or_404(app, entity)
+    services().records.access.require(actor(), found, "read")
+    columns = list_columns(found)
+    error = None
+    try:
+        page = services().records.list(found.qualified_name, _query(found, columns), actor())
+        rows, total = page.records, page.total
+    except ValidationFailed as failed:
+        rows, total, error = [], 0, "; ".join(e.message(current_lang()) for e in failed.errors)
+    refs = References(services(), actor()).load(found, rows)
+    page_size = found.list.page_size
+    return render_template(
+        "list.html",
+        entity=found,
+        columns=columns,
+        rows=rows,
+        total=total,
+        pages=max(1, math.ceil((total or 0) / page_size)),
+        page=_page_number(),
+        sort=request.args.get("sort", ""),
+        filters=list_filters(found),
+        refs=refs,
+        error=error,
+        may_create=may(found, "create"),
+        may_export=may(found, "export"),
+        sort_link=lambda name, ascending: _sort_link(found, name, ascending),
+        cell=lambda field, record: as_text(field, record.get(field.name), refs.title, site_zone()),
+    )
+
+
+@bp.get("/<app>/<entity>/export.<fmt>")
+def export(app: str, entity: str, fmt: str) -> Response:
+    found = entity_or_404(app, entity)
+    if fmt not in FORMATS:
+        raise NotFound()
+    services().records.access.require(actor(), found, "export")
+    columns = list_columns(found)
+    header = [label(c.label) for c in columns]
+    rows = list(_export_rows(found, columns))
+    body = as_csv(header, rows) if fmt == "csv" else as_xlsx(header, rows, label(found.label))
+    response = Response(body, mimetype=FORMATS[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="{found.qualified_name}.{fmt}"'
+    return response
+
+
+def _sort_link(entity: Entity, name: str, ascending: bool) -> str:
+    """The list sorted by ``name``: ascending first, descending on a second click; back to page 1."""
+    args = {**request.args.to_dict(), "sort": f"-{name}" if ascending else name, "page": 1}
+    return url_for("web.lists.index", app=entity.app, entity=entity.name, **args)
+
+
+def list_columns(entity: Entity) -> list[Field]:
+    """The declared columns (else the first few fields) the user may see."""
+    hidden = services().records.access.hidden(actor(), entity)
+    names = (
+        entity.list.columns
+        or tuple(f.name for f in entity.fields if f.type not in ("table", "json") and not f.hidden)[
+            :DEFAULT_COLUMNS
+        ]
+    )
+    shown = [entity.field(n) for n in names if entity.has_field(n) and n not in hidden]
+    return shown or [f for f in entity.fields if f.name not in hidden][:1]
+
+
+def list_filters(entity: Entity) -> list[Filter]:
+    hidden = services().records.access.hidden(actor(), entity)
+    filters = []
+    for name in entity.list.filters:
+        if name == "flow_status":
+            filters.append(Filter(name, Label("审批状态", "Approval status"), "flow_status", None))
+        elif entity.has_field(name) and name not in hidden:
+            field = entity.field(name)
+            kind = "range" if field.type in RANGED else "contains" if field.type in _TEXTUAL else "eq"
+            filters.append(Filter(name, field.label, kind, field))
+    return filters
+
+
+_TEXTUAL = frozenset({"string", "text", "email", "phone", "url", "autonumber"})
+
+
+def _query(entity: Entity, columns: list[Field], page_size: int | None = None) -> ListQuery:
+    return ListQuery(
+        filters=tuple(_conditions(entity)),
+        q=request.args.get("q", "").strip() or None,
+        sort=(request.args["sort"],) if request.args.get("sort") else (),
+        page=_page_number(),
+        page_size=page_size or entity.list.page_size,
+        fields=tuple(c.name for c in columns),
+    )
+
+
+def _conditions(entity: Entity) -> Iterator[Condition]:
+    ops = {"eq": ("",), "flow_status": ("",), "contains": ("__contains",), "range": ("__gte", "__lte")}
+    for control in list_filters(entity):
+        for suffix in ops[control.kind]:
+            value = request.args.get(control.name + suffix, "").strip()
+            if value:
+                yield Condition(control.name, suffix.lstrip("_") or "eq", value)
+
+
+def _page_number() -> int:
+    raw = request.args.get("page", "1")
+    return min(int(raw), 100_000) if raw.isdigit() and int(raw) > 0 else 1
+
+
+def _export_rows(entity: Entity, columns: list[Field]) -> Iterator[list[Any]]:
+    """Every row the list shows (all pages, up to EXPORT_LIMIT), cursor by cursor."""
+    query = replace(_query(entity, columns, EXPORT_PAGE), page=1, count="none")
+    refs = References(services(), actor())
+    produced = 0
+    while produced < EXPORT_LIMIT:
+        page = services().records.list(entity.qualified_name, query, actor())
+        refs.load(entity, page.records)
+        for record in page.records:
+            yield [_export_cell(c, record.get(c.name), refs) for c in columns]
+        produced += len(page.records)
+        if page.next_cursor is None:
+            return
+        query = replace(query, cursor=page.next_cursor)
+
+
+def _export_cell(field: Field, value: Any, refs: References) -> Any:
+    if field.type in NUMERIC and value is not None:
+        return value
+    return as_text(field, value, refs.title, site_zone())

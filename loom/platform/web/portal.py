@@ -1,0 +1,128 @@
+"""What every portal page needs: the services, the entity named in the URL, the site's
+time zone, and the helpers templates call."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+from flask import current_app
+from flask import g
+from flask import request
+from flask import url_for
+from werkzeug.exceptions import NotFound
+
+from loom.metadata.catalog import Entity
+from loom.metadata.catalog import Field
+
+from ..api.auth import csrf_token
+from ..flows.inbox import Inbox
+from ..records.errors import FieldError
+from ..records.schemas import MAX_ID
+from ..services import Services
+from . import widgets
+from . import wording
+from .i18n import current_lang
+from .i18n import label
+
+
+def services() -> Services:
+    return current_app.extensions["loom"]
+
+
+def site_zone() -> ZoneInfo:
+    return services().records.schemas.tz
+
+
+def entity_or_404(app: str, entity: str) -> Entity:
+    """A top-level entity of an installed app (child tables have no pages of their own)."""
+    found = services().runtime.catalog.entities.get(f"{app}.{entity}")
+    if found is None or found.child:
+        raise NotFound()
+    return found
+
+
+def record_id_or_404(record_id: int) -> int:
+    if record_id > MAX_ID:
+        raise NotFound()
+    return record_id
+
+
+def readable(entity: Entity) -> bool:
+    return services().records.access.permissions.decide(g.actor, entity, "read").allowed
+
+
+def may(entity: Entity, operation: str) -> bool:
+    return services().records.access.permissions.decide(g.actor, entity, operation).allowed
+
+
+def error_messages(errors: list[FieldError]) -> dict[str, str]:
+    """Errors keyed by the input they belong to: ``title``, ``lines-0-amount``, ``_record``."""
+    lang = current_lang()
+    shown: dict[str, str] = {}
+    for error in errors:
+        parts = error.field.split(".")
+        key = parts[0]
+        if len(parts) >= 3 and parts[1].isdigit():
+            key = "-".join(parts[:3])
+        shown.setdefault(key, error.message(lang))
+    return shown
+
+
+def install_template_helpers(app: Flask) -> None:
+    """Functions and values every portal template may use."""
+
+    @app.context_processor
+    def helpers() -> dict[str, Any]:
+        if not _is_portal_request():
+            return {}
+        actor = g.get("actor")
+        return {
+            "label": label,
+            "lang": current_lang(),
+            "csrf_token": csrf_token,
+            "widget": widgets.widget,
+            "is_multiple": widgets.is_multiple,
+            "input_value": lambda field, value: widgets.input_value(field, value, site_zone()),
+            "parts_of": lambda field: widgets.PARTS.get(field.type, ()),
+            "option_selected": _option_selected,
+            "todo_count": Inbox(services().runtime).counts(actor)["todo"] if actor else 0,
+            "actor": actor,
+            "text_of": lambda field, value, refs: widgets.as_text(field, value, refs.title, site_zone()),
+            "computed_text": lambda field, value: widgets.as_text(field, value, _plain, site_zone()),
+            "page_link": _page_link,
+            "moment": _moment,
+            **wording.helpers(),
+        }
+
+
+def _moment(value: Any) -> str:
+    """A point in time in the site's zone, to the minute."""
+    if not isinstance(value, dt.datetime):
+        return "" if value is None else str(value)
+    return (
+        (value if value.tzinfo else value.replace(tzinfo=dt.UTC))
+        .astimezone(site_zone())
+        .strftime("%Y-%m-%d %H:%M")
+    )
+
+
+def _plain(_field: Field, value: Any) -> str:
+    return str(value)
+
+
+def _page_link(page: int) -> str:
+    """The current page of a paged view with another page number."""
+    args = {**request.args.to_dict(), "page": max(page, 1)}
+    return url_for(request.endpoint or "web.launcher.home", **(request.view_args or {}), **args)
+
+
+def _option_selected(field: Field, value: Any, key: str) -> bool:
+    values = value if isinstance(value, list) else [value]
+    return key in [str(v) for v in values if v is not None]
+
+
+def _is_portal_request() -> bool:
+    return bool(request.blueprint and request.blueprint.startswith("web"))

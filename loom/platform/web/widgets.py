@@ -1,0 +1,221 @@
+"""One widget per field type: how a value is put into a form, read back from it, and shown.
+
+Three dispatch tables keyed by field type (the house rule over if-chains): ``WIDGETS``
+names the template macro and its input attributes, ``parse_field`` reads a posted value,
+``as_text`` writes a value for people (record pages, list cells, exports).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import json
+from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
+
+from loom.metadata.catalog import Field
+
+from .i18n import label
+
+
+@dataclass(frozen=True, slots=True)
+class Widget:
+    macro: str
+    input_type: str = "text"
+    inputmode: str | None = None
+
+
+WIDGETS: dict[str, Widget] = {
+    "string": Widget("input"),
+    "email": Widget("input", "email"),
+    "phone": Widget("input", "tel", "tel"),
+    "url": Widget("input", "url", "url"),
+    "date": Widget("input", "date"),
+    "datetime": Widget("input", "datetime-local"),
+    "time": Widget("input", "time"),
+    "text": Widget("textarea"),
+    "rich_text": Widget("textarea"),
+    "json": Widget("textarea"),
+    "integer": Widget("number", inputmode="numeric"),
+    "decimal": Widget("number", inputmode="decimal"),
+    "percent": Widget("number", inputmode="decimal"),
+    "money": Widget("number", inputmode="decimal"),
+    "boolean": Widget("checkbox"),
+    "select": Widget("select"),
+    "multiselect": Widget("checkboxes"),
+    "link": Widget("picker"),
+    "many": Widget("picker"),
+    "user": Widget("picker"),
+    "department": Widget("picker"),
+    "file": Widget("upload"),
+    "image": Widget("upload"),
+    "region": Widget("parts"),
+    "geo": Widget("parts"),
+    "computed": Widget("output"),
+    "autonumber": Widget("output"),
+    "rollup": Widget("output"),
+    "table": Widget("grid"),
+}
+PARTS: dict[str, tuple[str, ...]] = {
+    "region": ("province", "city", "district"),
+    "geo": ("lng", "lat", "address"),
+}
+REFERENCE_TYPES = frozenset({"link", "many", "user", "department", "file", "image"})
+NUMERIC = frozenset({"integer", "decimal", "money", "percent"})
+
+
+def widget(field: Field) -> Widget:
+    return WIDGETS.get(field.type, WIDGETS["string"])
+
+
+def is_multiple(field: Field) -> bool:
+    """Whether the field holds a list (of options or of referenced ids)."""
+    return field.type in ("multiselect", "many") or (field.multiple and field.type in REFERENCE_TYPES)
+
+
+class BadJson(ValueError):
+    """A json field whose text does not parse."""
+
+
+# -- reading posted values --------------------------------------------------------------------
+
+
+def parse_field(field: Field, form: MultiDict[str, str], key: str) -> Any:
+    """The value of ``field`` as posted under ``key``, typed only as far as the service needs."""
+    if field.type == "boolean":
+        sent = form.getlist(key)
+        return sent[-1] == "true" if sent else None  # a hidden "false" precedes the checkbox
+    if is_multiple(field):
+        return [_reference(v) if field.type != "multiselect" else v for v in form.getlist(key) if v]
+    if field.type in PARTS:
+        parts = {p: form.get(f"{key}.{p}", "").strip() for p in PARTS[field.type]}
+        return {p: v for p, v in parts.items() if v} or None
+    raw = form.get(key, "")
+    if field.type in REFERENCE_TYPES:
+        return _reference(raw) if raw else None
+    if field.type == "json":
+        return _json(raw)
+    return raw.strip() if field.type not in ("text", "rich_text") else raw
+
+
+def _reference(raw: str) -> Any:
+    """Ids are whole numbers; anything else goes to the service as sent, which refuses it by field."""
+    return int(raw) if raw.isdigit() and len(raw) < 20 else raw
+
+
+def _json(raw: str) -> Any:
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise BadJson(raw) from None
+
+
+# -- values into inputs -----------------------------------------------------------------------
+
+
+def input_value(field: Field, value: Any, tz: ZoneInfo) -> str:
+    """The text an input shows: posted text as it was typed, stored values in the input's format."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if field.type == "datetime" and isinstance(value, dt.datetime):
+        return _local(value, tz).strftime("%Y-%m-%dT%H:%M:%S")
+    if field.type == "json":
+        return json.dumps(value, ensure_ascii=False, indent=2)
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else ""
+    return str(value)
+
+
+def _local(value: dt.datetime, tz: ZoneInfo) -> dt.datetime:
+    return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(tz)
+
+
+# -- values for people ------------------------------------------------------------------------
+
+Titles = Callable[[Field, Any], str]
+
+
+def as_text(field: Field, value: Any, titles: Titles, tz: ZoneInfo) -> str:
+    """A value as a person reads it; references by their titles (``titles`` looks them up)."""
+    if value is None or value == [] or value == "":
+        return ""
+    show = _TEXT.get(field.type)
+    if show is not None:
+        return show(field, value, titles, tz)
+    if field.type in REFERENCE_TYPES:
+        values = value if isinstance(value, list) else [value]
+        return ", ".join(titles(field, v) for v in values)
+    return str(value)
+
+
+def _option_text(field: Field, value: Any, *_rest: Any) -> str:
+    values = value if isinstance(value, list) else [value]
+    return ", ".join(label(o.label) if (o := field.option(str(v))) else str(v) for v in values)
+
+
+def _number(field: Field, value: Any, *_rest: Any) -> str:
+    if not isinstance(value, int | float | decimal.Decimal) or isinstance(value, bool):
+        return str(value)
+    if field.type == "integer" or (field.type == "rollup" and isinstance(value, int)):
+        return f"{value:,}"
+    scale = field.scale if field.scale is not None else 2
+    text = f"{decimal.Decimal(value):,.{scale}f}"
+    return f"{field.currency} {text}" if field.type == "money" and field.currency else text
+
+
+def _moment(field: Field, value: Any, _titles: Titles, tz: ZoneInfo) -> str:
+    if isinstance(value, dt.datetime):
+        return _local(value, tz).strftime("%Y-%m-%d %H:%M")
+    return value.isoformat() if isinstance(value, dt.date | dt.time) else str(value)
+
+
+def _parts(field: Field, value: Any, *_rest: Any) -> str:
+    if not isinstance(value, Mapping):
+        return str(value)
+    if field.type == "geo":
+        where = ", ".join(str(value[p]) for p in ("lng", "lat") if value.get(p) not in (None, ""))
+        return " ".join(p for p in (str(value.get("address") or ""), f"({where})" if where else "") if p)
+    return " ".join(str(value[p]) for p in PARTS["region"] if value.get(p))
+
+
+def _boolean(field: Field, value: Any, *_rest: Any) -> str:
+    return _("Yes") if value else _("No")
+
+
+def _json_text(field: Field, value: Any, *_rest: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _rows(field: Field, value: Any, *_rest: Any) -> str:
+    return _("%(count)s rows", count=len(value)) if isinstance(value, list) else ""
+
+
+_TEXT: dict[str, Callable[[Field, Any, Titles, ZoneInfo], str]] = {
+    "select": _option_text,
+    "multiselect": _option_text,
+    "integer": _number,
+    "decimal": _number,
+    "money": _number,
+    "percent": _number,
+    "rollup": _number,
+    "date": _moment,
+    "datetime": _moment,
+    "time": _moment,
+    "region": _parts,
+    "geo": _parts,
+    "boolean": _boolean,
+    "json": _json_text,
+    "table": _rows,
+}

@@ -1,0 +1,150 @@
+"""A portal served over HTTP on 127.0.0.1 for real-browser tests, over a site with the builtin
+OA and CRM apps and the small ``webtest`` package, on SQLite (and PostgreSQL when configured).
+
+One server and one browser per test module keep the tests quick; each test signs in afresh.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import textwrap
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
+
+import loom
+from loom.metadata import validate_paths
+from loom.platform.app import create_app
+from loom.platform.database import make_engine
+from loom.platform.database import normalize_url
+from loom.platform.runtime import Runtime
+
+from .package import PACKAGE
+
+BUILTIN = Path(loom.__file__).parent / "builtin_apps"
+CHROMIUM = shutil.which("chromium")
+POSTGRES_URL = os.environ.get("LOOM_TEST_DATABASE_URL")
+PEOPLE = {  # login: (department, roles)
+    "mona": ("sales", []),
+    "emma": ("sales", []),
+    "fin": ("finance", ["finance"]),
+    "root": (None, ["admin"]),
+}
+DATABASES = [
+    "sqlite",
+    pytest.param(
+        "postgresql",
+        marks=[
+            pytest.mark.postgres,
+            pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL not tested: set LOOM_TEST_DATABASE_URL"),
+        ],
+    ),
+]
+
+
+@dataclass
+class Portal:
+    app: Flask
+    url: str
+    users: dict[str, int]
+    shots: Path
+
+    def services(self):
+        return self.app.extensions["loom"]
+
+
+def build_app(folder: Path, database_url: str) -> tuple[Flask, dict[str, int]]:
+    """The app over a fresh database with the people above (mona heads sales, emma works there)."""
+    package = folder / "webtest"
+    files = {
+        "app.yaml": "kind: app\nname: webtest\nlabel: {zh: 测试应用, en: Web test}\nversion: 1.0.0\n",
+        **PACKAGE,
+    }
+    for relative, text in files.items():
+        path = package / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    result = validate_paths([BUILTIN, package])
+    assert result.problems == (), [p.render() for p in result.problems]
+    runtime = Runtime.for_catalog(result.catalog, make_engine(database_url))
+    runtime.schema.metadata.create_all(runtime.engine)
+    app = create_app(runtime=runtime, config={"SECRET_KEY": "portal-test"})
+    services = app.extensions["loom"]
+    services.files.folder = folder / "uploads"
+    identity = services.identity
+    with runtime.engine.begin() as conn:
+        departments = {
+            "sales": identity.create_department(conn, "销售部"),
+            "finance": identity.create_department(conn, "财务部"),
+            None: None,
+        }
+        users = {
+            login: identity.create_user(
+                conn,
+                login,
+                login.title(),
+                password=f"{login}-pw",
+                department_id=departments[dept],
+                roles=roles,
+            )
+            for login, (dept, roles) in PEOPLE.items()
+        }
+        identity.set_head(conn, departments["sales"], users["mona"])
+    return app, users
+
+
+@pytest.fixture(scope="module", params=DATABASES)
+def web_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A module's database: a SQLite file, or a fresh PostgreSQL schema dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'portal.db'}"
+        return
+    schema = f"w_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(normalize_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    url = make_url(normalize_url(POSTGRES_URL)).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def portal(web_database: str, tmp_path_factory: pytest.TempPathFactory, request) -> Iterator[Portal]:
+    folder = tmp_path_factory.mktemp("site")
+    app, users = build_app(folder, web_database)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    shots = tmp_path_factory.mktemp(f"screenshots-{request.module.__name__.rsplit('.', 1)[-1]}")
+    print(f"\nscreenshots of {request.module.__name__}: {shots}")
+    try:
+        yield Portal(app, f"http://127.0.0.1:{server.server_port}", users, shots)
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        app.extensions["loom"].runtime.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        pytest.skip("no chromium on PATH: install Debian's chromium to run the browser tests")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()
