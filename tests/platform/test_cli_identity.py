@@ -15,8 +15,8 @@ def loom(*args: str, cwd) -> subprocess.CompletedProcess:
 
 def test_users_tokens_and_access_explained(tmp_path) -> None:
     assert loom("migrate", "--apply", cwd=tmp_path).returncode == 0
-    created = loom("user", "create", "zhang", "--password", "pw", "--department", "销售部", "--role", "sales",
-                   cwd=tmp_path)  # fmt: skip
+    created = loom("user", "create", "zhang", "--password", "pw", "--department", "销售部",
+                   "--role", "crm_sales", cwd=tmp_path)  # fmt: skip
     assert created.returncode == 0, created.stderr
     again = loom("user", "create", "zhang", "--password", "pw", cwd=tmp_path)
     assert again.returncode == 1 and "taken" in again.stderr and "Traceback" not in again.stderr
@@ -27,9 +27,9 @@ def test_users_tokens_and_access_explained(tmp_path) -> None:
     explained = loom("explain-access", "zhang", "crm.customer", "--format", "json", cwd=tmp_path)
     report = json.loads(explained.stdout)
     scopes = {line["operation"]: line["scope"] for line in report["operations"]}
-    assert scopes["read"] == "own" and scopes["delete"] == "none"
-    assert {"role": "sales", "scope": "own"} in report["operations"][1]["reasons"]
+    assert scopes["read"] == "department" and scopes["delete"] == "none"
+    assert {"role": "crm_sales", "scope": "department"} in report["operations"][1]["reasons"]
     text = loom("explain-access", "zhang", "crm.customer", cwd=tmp_path).stdout
-    assert "read     own" in text
+    assert "read     department" in text
     missing = loom("explain-access", "nobody", "crm.customer", cwd=tmp_path)
     assert missing.returncode == 1 and "no active user" in missing.stderr
