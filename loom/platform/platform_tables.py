@@ -134,6 +134,7 @@ def define(metadata: MetaData) -> None:
     Index("ix_loom_seed_rows__entity_key", seeds.c.entity, seeds.c.key)
     define_flow_tables(metadata)
     define_share_table(metadata)
+    define_jobs(metadata)
 
 
 def define_flow_tables(metadata: MetaData) -> None:
@@ -236,6 +237,25 @@ def define_share_table(metadata: MetaData) -> None:
         UniqueConstraint("entity", "record_id", "user_id", name="uq_loom_shares"),
     )
     Index("ix_loom_shares__user_entity", shares.c.user_id, shares.c.entity)
+
+
+def define_jobs(metadata: MetaData) -> None:
+    """Runs of scheduled work: one row per job and period, so a period runs once across processes."""
+    _table(
+        "loom_job_runs",
+        metadata,
+        Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+        Column("job", String(160), nullable=False),
+        Column("period", String(40), nullable=False),  # the schedule tick it answers, UTC ISO
+        Column("worker", String(120), nullable=False),
+        Column("started_at", UTCDateTime(), nullable=False),
+        Column("finished_at", UTCDateTime()),
+        Column("status", String(16), nullable=False),  # running, done, failed
+        Column("counts", JSON_TYPE),
+        Column("error", Text),
+        UniqueConstraint("job", "period", name="uq_loom_job_runs__job_period"),
+        Index("ix_loom_job_runs__started", "started_at"),
+    )
 
 
 def _table(name: str, metadata: MetaData, *items: Any) -> Table:

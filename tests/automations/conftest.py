@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+import yaml
 
 from loom.metadata import validate_paths
 from loom.platform.actor import SYSTEM
@@ -13,6 +15,7 @@ from loom.platform.database import make_engine
 from loom.platform.records.query import ListQuery
 from loom.platform.runtime import Runtime
 from loom.platform.services import Services
+from loom.platform.site import open_site
 
 ROLES = {
     f"roles/{name}.yaml": f"kind: role\nname: {name}\nlabel: {name}\n"
@@ -292,3 +295,15 @@ def make_sales(write_package, database_url):
         return build_sales(write_package, database_url, extra, drop)
 
     return make
+
+
+@pytest.fixture
+def sales_site(write_package, database_url, tmp_path) -> tuple[Services, Path]:
+    """The sales package installed in a site folder, for commands run in other processes."""
+    folder = tmp_path / "site"
+    write_package({**ROLES, **ENTITIES, **AUTOMATIONS}, name="sales", root=folder / "apps")
+    settings = {"database_url": database_url, "apps": ["sales"], "secret_key": "test"}
+    (folder / "site.yaml").write_text(yaml.safe_dump(settings), encoding="utf-8")
+    services = Services.build(Runtime.for_site(open_site(folder, create=False)))
+    services.runtime.schema.metadata.create_all(services.runtime.engine)
+    return services, folder

@@ -93,3 +93,6 @@ class Registry:
 
     def of_kind(self, trigger: str) -> list[Automation]:
         return [a for a in self._by_name.values() if a.trigger == trigger]
+
+    def all(self) -> list[Automation]:
+        return list(self._by_name.values())

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from . import automation as automation
 from . import flow as flow
 from . import identity as identity
 from . import migrate as migrate
 from . import serve as serve
 from . import validate as validate
+from . import worker as worker
 from .base import cli as cli
 
 

@@ -30,7 +30,10 @@ def serve(site_dir: str, host: str, port: int) -> None:
 
     from loom.platform import migrations
     from loom.platform.app import create_app
-    from loom.platform.flows.timeouts import start_background
+    from loom.platform.jobs.queue import redis_url
+    from loom.platform.jobs.queue import rq_dispatch
+    from loom.platform.jobs.runner import Scheduler
+    from loom.platform.jobs.runner import start_background
 
     services = open_services(site_dir, create=True, migrated=False)
     plan = migrations.plan(services.runtime)
@@ -42,7 +45,10 @@ def serve(site_dir: str, host: str, port: int) -> None:
     install_seed_data(services.records, default_lang())
     _first_admin(services)
     app = create_app(services.runtime.site, runtime=services.runtime)
-    start_background(app.extensions["loom"].flows)  # reminders and node timeouts, every minute
+    # Scheduled automations, reminders and node timeouts: run here, or by `loom worker` via Redis.
+    url = redis_url()
+    dispatch = rq_dispatch(url, str(services.runtime.site.folder)) if url else None
+    start_background(Scheduler(app.extensions["loom"], dispatch))
     click.echo(f"Loom is serving {services.runtime.site.folder} at http://{host}:{port}/ (Ctrl+C stops it)")
     run_simple(host, port, app, threaded=True, use_reloader=False)
 

@@ -1,7 +1,7 @@
 """Node timeouts: remind an approver after a while, approve or reject for them after longer.
 
-``run_timeouts`` is one pass over the open tasks; ``loom serve`` runs it every minute
-in the background and ``loom flow timeouts`` runs it once (for cron). Every change goes
+``run_timeouts`` is one pass over the open tasks; the job runner (``loom serve`` or
+``loom worker``) runs it every minute and ``loom flow timeouts`` runs it once. Every change goes
 through the same task status and version checks as a person's approval, so several
 processes running passes at once cannot act twice.
 """
@@ -11,15 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-import threading
 
 from sqlalchemy import select
 
 from ..actor import SYSTEM
 from ..records.errors import RecordError
 from .engine import walk
-from .senders import configured_senders
-from .senders import deliver_pending
 from .service import FlowService
 
 log = logging.getLogger("loom.flows")
@@ -78,21 +75,3 @@ def run_timeouts(flows: FlowService, now: dt.datetime | None = None) -> dict[str
         except RecordError:
             continue  # somebody acted first; nothing is due any more
     return counts
-
-
-def start_background(flows: FlowService, every: float = 60.0) -> threading.Event:
-    """Every ``every`` seconds in a daemon thread: timeouts, then the notification outbox.
-    Set the returned event to stop."""
-    stop = threading.Event()
-    senders = configured_senders(flows.runtime)
-
-    def loop() -> None:
-        while not stop.wait(every):
-            try:
-                run_timeouts(flows)
-                deliver_pending(flows.runtime, senders)
-            except Exception:  # a failed pass is logged and retried next time
-                log.exception("background pass failed")
-
-    threading.Thread(target=loop, name="loom-timeouts", daemon=True).start()
-    return stop

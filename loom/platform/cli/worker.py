@@ -1,0 +1,61 @@
+"""``loom worker``: run scheduled work outside the web processes (RQ on Redis, or in-process)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import click
+
+from .base import FORMAT
+from .base import SITE_OPTION
+from .base import cli
+from .base import open_services
+
+
+@cli.command()
+@SITE_OPTION
+@click.option("--once", is_flag=True, help="Claim and run what is due now, then exit (for cron).")
+@click.option("--interval", default=30.0, show_default=True, help="Seconds between schedule checks.")
+@click.option("--format", "output", type=FORMAT, default="text", show_default=True)
+def worker(site_dir: str, once: bool, interval: float, output: str) -> None:
+    """Run scheduled automations and flow timeouts, each period exactly once across processes.
+
+    With LOOM_REDIS_URL set, claimed runs go to an RQ queue and this process also works
+    that queue; any number of workers (and `loom serve` processes) may run side by side.
+    """
+    from loom.platform.jobs.queue import QUEUE
+    from loom.platform.jobs.queue import redis_url
+    from loom.platform.jobs.queue import rq_dispatch
+    from loom.platform.jobs.runner import Scheduler
+    from loom.platform.jobs.runner import start_background
+
+    services = open_services(site_dir)
+    folder = str(services.runtime.site.folder)
+    url = redis_url()
+    scheduler = Scheduler(services, rq_dispatch(url, folder) if url else None)
+    if once:
+        claimed = scheduler.tick()
+        if url:
+            _work_queue(url, QUEUE, burst=True)
+        text = json.dumps({"claimed": claimed}) if output == "json" else f"ran: {', '.join(claimed) or '-'}"
+        click.echo(text)
+        return
+    if url:
+        start_background(scheduler, interval)
+        click.echo(f"worker for {folder}: queue '{QUEUE}' on {url}")
+        _work_queue(url, QUEUE, burst=False)
+        return
+    click.echo(f"worker for {folder}: checking schedules every {interval:g}s (Ctrl+C stops it)")
+    while True:
+        scheduler.tick()
+        time.sleep(interval)
+
+
+def _work_queue(url: str, queue: str, *, burst: bool) -> None:
+    from redis import Redis
+    from rq import Queue
+    from rq import SimpleWorker
+
+    connection = Redis.from_url(url)
+    SimpleWorker([Queue(queue, connection=connection)], connection=connection).work(burst=burst)

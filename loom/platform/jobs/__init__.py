@@ -1,0 +1,1 @@
+"""Scheduled work: scheduled automations and flow timeouts, once per period across processes."""
