@@ -272,6 +272,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "只能退回到“{node}”之前的节点；“{target}”不是",
     },
     # automations
+    "automation.cycle": {
+        "en": "these automations trigger each other without end: {cycle}; add an 'if' that stops the chain",
+        "zh": "这些自动化会无休止地相互触发：{cycle}；请添加能终止循环的 if 条件",
+    },
     "automation.cron": {
         "en": "'{cron}' is not a cron schedule (5 fields: minute hour day month weekday)",
         "zh": "“{cron}”不是合法的 cron 表达式（5 段：分 时 日 月 周）",

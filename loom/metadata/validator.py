@@ -18,6 +18,7 @@ from .checks.apps import check_app
 from .checks.apps import dependency_cycles
 from .checks.apps import duplicate_documents
 from .checks.apps import topological_order
+from .checks.automation_cycles import automation_cycles
 from .checks.automations import check_automation
 from .checks.entities import check_entity
 from .checks.flows import check_flow
@@ -88,6 +89,8 @@ def validate_sources(sources: Sources) -> Result:
         check = CHECKS.get(doc.kind)
         if check is not None:
             problems.extend(check(doc, index))
+    if not problems:
+        problems.extend(automation_cycles(index))  # needs every reference resolved
     problems.sort(key=Problem.sort_key)
     catalog = build_catalog(index, order) if not problems else None
     return Result(tuple(problems), catalog)

@@ -180,6 +180,7 @@ LOOP = """\
     label: {zh: 自增, en: Bump}
     max_depth: 3
     on: {updated: opportunity}
+    if: "record.win_probability < 1000"  # a guard the validator cannot see through
     do:
       - set: {win_probability: "record.win_probability + 1"}
     """
