@@ -1,5 +1,7 @@
 """A portal served over HTTP on 127.0.0.1 for real-browser tests, over a site with the builtin
-OA and CRM apps and the small ``webtest`` package, on SQLite (and PostgreSQL when configured).
+OA and CRM apps and the small ``webtest`` package beside this file (an expense claim with a
+two-step flow, and an entity with one field of every type), on SQLite and on PostgreSQL
+when configured.
 
 One server and one browser per test module keep the tests quick; each test signs in afresh.
 """
@@ -8,15 +10,17 @@ from __future__ import annotations
 
 import os
 import shutil
-import textwrap
 import threading
 import uuid
+from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from flask import Flask
+from playwright.sync_api import Page
+from playwright.sync_api import sync_playwright
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
@@ -28,9 +32,10 @@ from loom.platform.database import make_engine
 from loom.platform.database import normalize_url
 from loom.platform.runtime import Runtime
 
-from .package import PACKAGE
-
 BUILTIN = Path(loom.__file__).parent / "builtin_apps"
+PACKAGE = Path(__file__).parent / "webtest"
+DESKTOP = {"width": 1280, "height": 900}
+VIEWPORTS = {"desktop": DESKTOP, "phone": {"width": 375, "height": 740}}
 CHROMIUM = shutil.which("chromium")
 POSTGRES_URL = os.environ.get("LOOM_TEST_DATABASE_URL")
 PEOPLE = {  # login: (department, roles)
@@ -64,16 +69,7 @@ class Portal:
 
 def build_app(folder: Path, database_url: str) -> tuple[Flask, dict[str, int]]:
     """The app over a fresh database with the people above (mona heads sales, emma works there)."""
-    package = folder / "webtest"
-    files = {
-        "app.yaml": "kind: app\nname: webtest\nlabel: {zh: 测试应用, en: Web test}\nversion: 1.0.0\n",
-        **PACKAGE,
-    }
-    for relative, text in files.items():
-        path = package / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text), encoding="utf-8")
-    result = validate_paths([BUILTIN, package])
+    result = validate_paths([BUILTIN, PACKAGE])
     assert result.problems == (), [p.render() for p in result.problems]
     runtime = Runtime.for_catalog(result.catalog, make_engine(database_url))
     runtime.schema.metadata.create_all(runtime.engine)
@@ -142,9 +138,47 @@ def portal(web_database: str, tmp_path_factory: pytest.TempPathFactory, request)
 def browser():
     if CHROMIUM is None:
         pytest.skip("no chromium on PATH: install Debian's chromium to run the browser tests")
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as p:
         launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield launched
         launched.close()
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def viewport(request: pytest.FixtureRequest) -> dict:
+    """A test taking this fixture runs on a desktop screen and on a 375 px wide phone."""
+    return VIEWPORTS[request.param]
+
+
+@pytest.fixture
+def sign_in(browser, portal: Portal) -> Iterator[Callable[..., Page]]:
+    """Open a browser context signed in through the login page; contexts close after the test."""
+    contexts = []
+
+    def open_page(login: str, viewport: dict | None = None, lang: str = "en") -> Page:
+        context = browser.new_context(
+            viewport=viewport or DESKTOP, locale="zh-CN" if lang == "zh" else "en-US"
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.goto(f"{portal.url}/login")
+        page.fill("#login", login)
+        page.fill("#password", f"{login}-pw")
+        page.click("#sign-in")
+        page.wait_for_url(f"{portal.url}/")
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def shoot(portal: Portal) -> Callable[[Page, str], None]:
+    """Save a full-page screenshot in the module's folder (printed when the module starts)."""
+
+    def take(page: Page, name: str) -> None:
+        page.screenshot(path=str(portal.shots / f"{name}.png"), full_page=True)
+
+    return take

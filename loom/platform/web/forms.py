@@ -33,7 +33,6 @@ from ..records.errors import Conflict
 from ..records.errors import FieldError
 from ..records.errors import RecordError
 from ..records.errors import ValidationFailed
-from ..records.schemas import SERVER_OWNED
 from ..records.schemas import input_fields
 from .auth import actor
 from .layout import FormState
@@ -52,6 +51,7 @@ from .references import target_of
 from .widgets import NUMERIC
 from .widgets import BadJson
 from .widgets import as_text
+from .widgets import is_computed
 from .widgets import parse_field
 
 bp = Blueprint("forms", __name__)
@@ -128,7 +128,7 @@ def posted_values(
     errors: list[FieldError] = []
     for item in layout.items():
         field = item.field
-        if field.type in SERVER_OWNED:
+        if is_computed(field):
             continue
         if field.type == "table":
             values[field.name] = _rows(field, form, errors)
@@ -256,7 +256,7 @@ def _defaults(entity: Entity) -> dict[str, Any]:
     return {
         f.name: logic.default_value(f, actor(), now)
         for f in entity.fields
-        if f.default is not None and f.type not in SERVER_OWNED
+        if f.default is not None and not is_computed(f)
     }
 
 
@@ -303,7 +303,7 @@ def state_json(entity: Entity, current: FormState) -> dict[str, Any]:
     computed = {
         f.name: as_text(f, record.get(f.name), lambda _f, v: str(v), zone)
         for f in entity.fields
-        if f.type in SERVER_OWNED
+        if is_computed(f)
     }
     return {
         "fields": {

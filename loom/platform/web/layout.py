@@ -20,11 +20,12 @@ from loom.metadata.catalog import Definition
 from loom.metadata.catalog import Entity
 from loom.metadata.catalog import Field
 from loom.metadata.catalog import Label
+from loom.metadata.catalog import thaw
 from loom.metadata.expressions import Expression
 
 from ..actor import Actor
 from ..records import logic
-from ..records.schemas import SERVER_OWNED
+from .widgets import is_computed
 
 WIDE = frozenset({"table", "text", "rich_text", "json", "multiselect", "many"})
 GENERATED_COLUMNS = 2
@@ -98,7 +99,7 @@ def layout_of(catalog: Catalog, entity: Entity, hidden: frozenset[str]) -> Layou
         tabs = tuple(
             Tab(
                 tab["name"],
-                Label.of(tab["label"]),
+                Label.of(thaw(tab["label"])),
                 _sections(form, entity, hidden, tab["sections"], f"/tabs/{t}"),
                 form.expressions.get(f"/tabs/{t}/visible_when"),
             )
@@ -124,8 +125,8 @@ def _sections(
             items.append(
                 Item(
                     field,
-                    Label.of(item["label"]) if "label" in item else field.label,
-                    Label.of(item["help"]) if "help" in item else field.help,
+                    Label.of(thaw(item["label"])) if "label" in item else field.label,
+                    Label.of(thaw(item["help"])) if "help" in item else field.help,
                     item.get("span", 1),
                     *(form.expressions.get(f"{here}/fields/{i}/{k}") for k in _CONDITIONS),
                 )
@@ -133,7 +134,7 @@ def _sections(
         sections.append(
             Section(
                 spec["name"],
-                Label.of(spec["label"]) if "label" in spec else None,
+                Label.of(thaw(spec["label"])) if "label" in spec else None,
                 spec.get("columns", 1),
                 tuple(items),
                 spec.get("collapsed", False),
@@ -178,7 +179,7 @@ def evaluate_state(
             visible=holds(item.visible_when, True),
             required=item.field.required or holds(item.required_when, False),
             readonly=item.field.readonly
-            or item.field.type in SERVER_OWNED
+            or is_computed(item.field)
             or item.field.name in locked
             or holds(item.readonly_when, False),
         )

@@ -85,6 +85,7 @@ def install_template_helpers(app: Flask) -> None:
             "csrf_token": csrf_token,
             "widget": widgets.widget,
             "is_multiple": widgets.is_multiple,
+            "is_computed": widgets.is_computed,
             "input_value": lambda field, value: widgets.input_value(field, value, site_zone()),
             "parts_of": lambda field: widgets.PARTS.get(field.type, ()),
             "option_selected": _option_selected,

@@ -21,6 +21,7 @@ from werkzeug.datastructures import MultiDict
 
 from loom.metadata.catalog import Field
 
+from ..records.schemas import SERVER_OWNED
 from .i18n import label
 
 
@@ -70,8 +71,13 @@ REFERENCE_TYPES = frozenset({"link", "many", "user", "department", "file", "imag
 NUMERIC = frozenset({"integer", "decimal", "money", "percent"})
 
 
+def is_computed(field: Field) -> bool:
+    """Values the server sets (computed, numbered, rolled up): shown, never posted."""
+    return field.type in SERVER_OWNED or field.compute is not None
+
+
 def widget(field: Field) -> Widget:
-    return WIDGETS.get(field.type, WIDGETS["string"])
+    return WIDGETS["computed"] if is_computed(field) else WIDGETS.get(field.type, WIDGETS["string"])
 
 
 def is_multiple(field: Field) -> bool:

@@ -52,7 +52,12 @@ EVENTS = {
     "branch": _l("Branch chosen"),
 }
 BOXES = {"todo": _l("To do"), "done": _l("Done"), "cc": _l("Copied to me"), "started": _l("Started by me")}
-AUDIT_ACTIONS = {"create": _l("Created"), "update": _l("Changed"), "delete": _l("Deleted")}
+AUDIT_ACTIONS = {
+    "create": _l("Created"),
+    "update": _l("Changed"),
+    "delete": _l("Deleted"),
+    "flow": _l("Approval status changed"),
+}
 PARTS = {
     "province": _l("Province"),
     "city": _l("City"),

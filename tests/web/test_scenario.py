@@ -1,0 +1,101 @@
+"""The approval scenario of issue #8 in a real browser, on a desktop and on a 375 px phone:
+an employee fills an expense claim with three lines (totals update live), hits a validation
+error and fixes it without retyping, submits; the manager approves from the inbox with a
+comment; finance approves; the employee sees the claim approved with its timeline."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+LINES = [("2026-11-02", "300"), ("2026-11-03", "400.50"), ("2026-11-04", "500")]
+
+
+def open_menu(page: Page) -> None:
+    """On a phone the navigation sits behind the menu button."""
+    toggler = page.locator(".navbar-toggler")
+    if toggler.is_visible():
+        toggler.click()
+        expect(page.locator("#nav-main")).to_be_visible()
+
+
+def fill_claim(page: Page, portal, shot: str, shoot) -> None:
+    page.goto(f"{portal.url}/webtest/expense/new")
+    page.fill("#f-title", "去上海拜访客户 <b>A</b>")
+    for index, (day, amount) in enumerate(LINES):
+        if index:
+            page.click("[data-grid=lines] [data-add-row]")
+        page.fill(f"#f-lines-{index}-day", day)
+        page.fill(f"#f-lines-{index}-amount", amount)
+        page.fill(f"#f-lines-{index}-note", f"line {index + 1}")
+    # The total is computed by the server as the user types, in the column footer and the field.
+    expect(page.locator('[data-total="lines-amount"]')).to_have_text("CNY 1,200.50")
+    expect(page.locator('[data-computed="total"]')).to_have_text("CNY 1,200.50")
+    # Over 1000 the details become required (a form condition, evaluated on the server).
+    expect(page.locator("[data-field=reason]")).to_have_class(re.compile(r"\bis-required\b"))
+    # Entertainment shows the guest company; travel hides it again.
+    expect(page.locator("[data-field=guest_company]")).to_be_hidden()
+    page.select_option("#f-category", "entertainment")
+    expect(page.locator("[data-field=guest_company]")).to_be_visible()
+    page.select_option("#f-category", "travel")
+    expect(page.locator("[data-field=guest_company]")).to_be_hidden()
+    shoot(page, f"{shot}-02-form")
+
+
+def test_expense_claim_from_draft_to_approved(sign_in, shoot, portal, viewport: dict) -> None:
+    shot = "phone" if viewport["width"] < 576 else "desktop"
+    emma = sign_in("emma", viewport)
+    shoot(emma, f"{shot}-01-launcher")
+    fill_claim(emma, portal, shot, shoot)
+
+    emma.click("#save")
+    # The details are missing: the same page comes back with the error and every value kept.
+    expect(emma.locator("#err-reason")).to_be_visible()
+    expect(emma.locator("#form-errors")).to_be_visible()
+    expect(emma.locator("#f-title")).to_have_value("去上海拜访客户 <b>A</b>")
+    for index, (day, amount) in enumerate(LINES):
+        expect(emma.locator(f"#f-lines-{index}-day")).to_have_value(day)
+        expect(emma.locator(f"#f-lines-{index}-amount")).to_have_value(amount)
+    expect(emma.locator('[data-computed="total"]')).to_have_text("CNY 1,200.50")
+    shoot(emma, f"{shot}-03-validation-error")
+    emma.fill("#f-reason", "客户拜访：差旅与餐费")
+    emma.click("#save")
+
+    expect(emma.locator("#flow-status")).to_have_attribute("data-status", "draft")
+    expect(emma.locator("table[data-child=lines] tbody tr")).to_have_count(3)
+    record_url = emma.url
+    shoot(emma, f"{shot}-04-record")
+    emma.click("#flow-submit")
+    expect(emma.locator("#flow-status")).to_have_attribute("data-status", "in_approval")
+    expect(emma.locator("#edit-record")).to_have_count(0)
+
+    mona = sign_in("mona", viewport)
+    open_menu(mona)
+    expect(mona.locator("#nav-inbox .badge")).to_have_text("1")
+    mona.click("#nav-inbox")
+    shoot(mona, f"{shot}-05-manager-inbox")
+    mona.click("#inbox-items a[data-record]")
+    mona.fill("#flow-comment", "同意，注意控制招待费用")
+    shoot(mona, f"{shot}-06-manager-record")
+    mona.click("#flow-approve")
+    expect(mona.locator("#timeline [data-event=approve]")).to_have_count(1)
+
+    fin = sign_in("fin", viewport)
+    fin.goto(f"{portal.url}/inbox")
+    fin.click("#inbox-items a[data-record]")
+    fin.click("#flow-approve")
+    expect(fin.locator("#flow-status")).to_have_attribute("data-status", "approved")
+
+    emma.goto(record_url)
+    expect(emma.locator("#flow-status")).to_have_attribute("data-status", "approved")
+    expect(emma.locator("#flow-status")).to_have_text("Approved")
+    expect(emma.locator("#timeline [data-event=approve]")).to_have_count(2)
+    expect(emma.locator("#timeline [data-comment]")).to_contain_text(["同意，注意控制招待费用"])
+    shoot(emma, f"{shot}-07-approved")
+    emma.goto(f"{portal.url}/inbox?box=started")
+    expect(emma.locator("#inbox-items a[data-record]").first).to_be_visible()
+    shoot(emma, f"{shot}-08-started-by-me")
