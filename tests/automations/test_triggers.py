@@ -233,3 +233,25 @@ def test_actions_run_with_the_permissions_of_the_triggering_user(make_sales) -> 
     assert sales.all("customer") == []
     made = sales.create("customer", who="mgr", title="经理")
     assert made is not None
+
+
+PLAN_FROM_LINKS = """\
+    kind: automation
+    name: plan_title
+    label: Plan from the customer
+    on: {created: contract}
+    if: "record.customer != null"
+    do:
+      - create:
+          entity: owner_log
+          values:
+            customer: record.customer
+            reason: '"合同 " + record.title + " / " + linked.customer.title'
+    """
+
+
+def test_create_maps_values_from_the_records_the_trigger_links_to(make_sales) -> None:
+    sales = make_sales({"automations/plan_title.yaml": PLAN_FROM_LINKS})
+    customer = sales.create("customer", who="mgr", title="小米")
+    sales.create("contract", who="mgr", title="手机合同", customer=customer["id"], amount="10")
+    assert [log["reason"] for log in sales.all("owner_log")] == ["合同 手机合同 / 小米"]

@@ -12,7 +12,7 @@ from ..source import Document
 from . import common
 from .flows import assignments
 
-CONTEXT_VARIABLES = ("record", "old", "params", "user", "now", "today", "created")
+CONTEXT_VARIABLES = ("record", "old", "params", "user", "now", "today", "created", "linked")
 
 
 def check_automation(doc: Document, index: Index) -> Iterator[Problem]:

@@ -51,6 +51,11 @@ class Automation:
     def outcome(self) -> str:
         return self.definition.spec.get("outcome", "approved")
 
+    @property
+    def reads_links(self) -> bool:
+        """Whether an expression reads ``linked``: only then are the linked records loaded."""
+        return any("linked" in e.variables for e in self.definition.expressions.values())
+
     def expression(self, pointer: str) -> Expression | None:
         return self.definition.expressions.get(pointer)
 

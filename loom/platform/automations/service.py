@@ -236,6 +236,8 @@ class AutomationService:
     ) -> bool:
         """Run one automation if its guard holds; True if it ran."""
         names = context.names(record, old, actor, now, params)
+        if record is not None and automation.reads_links:
+            names["linked"] = cel_value(self._linked(c, entity, record))
         condition = automation.expression("/if")
         if guarded and condition is not None and not matches(condition, names):
             return False
@@ -255,6 +257,18 @@ class AutomationService:
                 except RecordError as error:
                     raise AutomationFailed(automation.label, index, _kind(action), error) from None
         return True
+
+    def _linked(self, c: Connection, entity: str, record: Mapping[str, Any]) -> dict[str, Any]:
+        """The records the trigger record links to, by link field (``linked.customer.title``)."""
+        found = {}
+        for field in self.runtime.catalog.entity(entity).fields:
+            if field.type == "link" and field.entity and record.get(field.name) is not None:
+                tables = self.runtime.schema.of(field.entity)
+                try:
+                    found[field.name] = read_record(c, tables, record[field.name])
+                except NotFound:
+                    continue
+        return found
 
 
 @contextmanager
