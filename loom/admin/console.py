@@ -18,15 +18,25 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import Babel
 
 from loom.platform.api.i18n import lang
+from loom.platform.runtime import Runtime
 from loom.platform.services import Services
 
 from .access import AdminOnly
 from .access import current_actor
+from .departments import DepartmentView
+from .history import AuditView
+from .history import FlowInstanceView
+from .labels import HISTORY
+from .labels import PEOPLE
 from .labels import lazy
 from .labels import text
 from .records import RecordView
+from .roles import RoleView
 from .signin import SignInView
 from .signin import SignOutForm
+from .users import MembershipView
+from .users import TokenView
+from .users import UserView
 
 TITLE = {"zh": "Loom 管理后台", "en": "Loom console"}
 HOME = {"zh": "首页", "en": "Home"}
@@ -54,7 +64,23 @@ def init_admin(app: Flask) -> Admin:
     for entity in catalog.entities.values():
         if not entity.child:
             admin.add_view(RecordView(entity, catalog.apps[entity.app]))
+    _add_platform_views(admin, services.runtime)
     return admin
+
+
+def _add_platform_views(admin: Admin, runtime: Runtime) -> None:
+    people = lazy(PEOPLE)
+    admin.add_view(UserView(runtime, {"zh": "用户", "en": "Users"}, PEOPLE, "users"))
+    admin.add_view(DepartmentView(runtime, {"zh": "部门", "en": "Departments"}, PEOPLE, "departments"))
+    admin.add_view(
+        RoleView(
+            name=lazy({"zh": "角色", "en": "Roles"}), category=people, endpoint="platform_roles", url="roles"
+        )
+    )
+    admin.add_view(MembershipView(runtime, {"zh": "角色成员", "en": "Role members"}, PEOPLE, "memberships"))
+    admin.add_view(TokenView(runtime, {"zh": "API 令牌", "en": "API tokens"}, PEOPLE, "tokens"))
+    admin.add_view(AuditView(runtime, {"zh": "审计日志", "en": "Audit log"}, HISTORY, "audit"))
+    admin.add_view(FlowInstanceView(runtime, {"zh": "审批流程", "en": "Approval flows"}, HISTORY, "flows"))
 
 
 def _install_babel(app: Flask) -> None:

@@ -61,3 +61,53 @@ FLOW_STATUSES: dict[str, Mapping[str, str]] = {
     "withdrawn": {"zh": "已撤回", "en": "Withdrawn"},
     "returned": {"zh": "已退回", "en": "Returned"},
 }
+
+PEOPLE = {"zh": "组织与权限", "en": "People and access"}
+HISTORY = {"zh": "日志", "en": "History"}
+BUILTIN_ROLE_LABELS: dict[str, Mapping[str, str]] = {
+    "admin": {"zh": "管理员", "en": "Administrator"},
+    "employee": {"zh": "员工", "en": "Employee"},
+}
+
+# Column captions of the platform views (users, departments, tokens, audit, flows).
+PLATFORM_LABELS: dict[str, Mapping[str, str]] = {
+    "id": {"zh": "编号", "en": "ID"},
+    "login": {"zh": "用户名", "en": "Login"},
+    "name": {"zh": "名称", "en": "Name"},
+    "user_name": {"zh": "姓名", "en": "Name"},
+    "email": {"zh": "邮箱", "en": "Email"},
+    "phone": {"zh": "电话", "en": "Phone"},
+    "department": {"zh": "部门", "en": "Department"},
+    "department_id": {"zh": "部门", "en": "Department"},
+    "manager": {"zh": "直属主管", "en": "Manager"},
+    "manager_id": {"zh": "直属主管", "en": "Manager"},
+    "active": {"zh": "启用", "en": "Active"},
+    "locale": {"zh": "语言", "en": "Language"},
+    "roles": {"zh": "角色", "en": "Roles"},
+    "role": {"zh": "角色", "en": "Role"},
+    "password": {"zh": "新密码", "en": "New password"},
+    "user": {"zh": "用户", "en": "User"},
+    "user_id": {"zh": "用户", "en": "User"},
+    "prefix": {"zh": "前缀", "en": "Prefix"},
+    "created_at": {"zh": "创建时间", "en": "Created at"},
+    "expires_at": {"zh": "过期时间", "en": "Expires at"},
+    "last_used_at": {"zh": "最近使用", "en": "Last used"},
+    "revoked_at": {"zh": "撤销时间", "en": "Revoked at"},
+    "parent": {"zh": "上级部门", "en": "Parent"},
+    "parent_id": {"zh": "上级部门", "en": "Parent"},
+    "head": {"zh": "负责人", "en": "Head"},
+    "head_id": {"zh": "负责人", "en": "Head"},
+    "members": {"zh": "人数", "en": "Members"},
+    "at": {"zh": "时间", "en": "When"},
+    "entity": {"zh": "实体", "en": "Entity"},
+    "record_id": {"zh": "记录编号", "en": "Record"},
+    "action": {"zh": "操作", "en": "Action"},
+    "changes": {"zh": "变更内容", "en": "Changes"},
+    "note": {"zh": "备注", "en": "Note"},
+    "flow": {"zh": "流程", "en": "Flow"},
+    "initiator": {"zh": "发起人", "en": "Initiator"},
+    "status": {"zh": "状态", "en": "Status"},
+    "started_at": {"zh": "发起时间", "en": "Started at"},
+    "finished_at": {"zh": "结束时间", "en": "Finished at"},
+    "state": {"zh": "流程状态数据", "en": "State"},
+}

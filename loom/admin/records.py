@@ -13,8 +13,6 @@ methods (``get_list``, ``get_one``, ``create_model``, ``update_model``, ``delete
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 from typing import Any
 
 from flask import flash
@@ -40,12 +38,16 @@ from loom.platform.records.query import ListQuery
 from . import fields
 from .access import AdminOnly
 from .access import signed_in_admin
+from .cells import DETAIL_FORMATTERS
+from .cells import LIST_FORMATTERS
+from .cells import option_labels
 from .filters import ConditionFilter
 from .filters import field_filters
 from .labels import SYSTEM_LABELS
 from .labels import lazy
 from .labels import text
 from .rows import Row
+from .rows import as_id
 
 UNSORTABLE = frozenset({"table", "many", "multiselect", "json", "region", "geo"})
 DEFAULT_COLUMNS = 6
@@ -57,6 +59,8 @@ class RecordView(AdminOnly, BaseModelView):
     form_base_class = SecureForm
     can_view_details = True
     can_set_page_size = True
+    column_type_formatters = LIST_FORMATTERS
+    column_type_formatters_detail = DETAIL_FORMATTERS
 
     def __init__(self, entity: Entity, app: App) -> None:
         self.entity = entity
@@ -70,8 +74,7 @@ class RecordView(AdminOnly, BaseModelView):
         sortable = [f.name for f in columned if f.type not in UNSORTABLE]
         self.column_sortable_list = [c for c in self.column_list if c in sortable or c in system]
         self.column_filters = field_filters(entity)
-        self.column_formatters = {f.name: _cell(f) for f in entity.fields}
-        self.column_formatters |= {c: _cell(None) for c in system}
+        self.column_formatters = {f.name: option_labels(f) for f in entity.fields if f.options}
         self.page_size = entity.list.page_size
         self.page_size_options = tuple(sorted({self.page_size, 20, 50, 100}))
         super().__init__(
@@ -151,10 +154,12 @@ class RecordView(AdminOnly, BaseModelView):
         return chosen
 
     def get_one(self, id: Any) -> Row | None:
+        record_id = as_id(id)
+        if record_id is None:
+            return None
         try:
-            record_id = int(id)
             return Row(services().records.get(self.entity.qualified_name, record_id, signed_in_admin()))
-        except (ValueError, NotFound):
+        except NotFound:
             return None
 
     # -- writing ---------------------------------------------------------------------------
@@ -216,22 +221,3 @@ def _default_columns(entity: Entity, columned: list[Field]) -> list[str]:
         names.remove(entity.title_field)
         names.insert(0, entity.title_field)
     return names[:DEFAULT_COLUMNS]
-
-
-def _cell(field: Field | None) -> Any:
-    """A list/details formatter: option labels, local times, JSON as text."""
-
-    def format_cell(view: RecordView, context: Any, model: Row, name: str) -> Any:
-        value = getattr(model, name)
-        if value is None:
-            return ""
-        if field is not None and field.options:
-            keys = value if isinstance(value, list) else [value]
-            return ", ".join(text(o.label) if (o := field.option(k)) else str(k) for k in keys)
-        if isinstance(value, dt.datetime):
-            return value.astimezone(services().records.schemas.tz).strftime("%Y-%m-%d %H:%M")
-        if isinstance(value, dict | list):
-            return json.dumps(value, ensure_ascii=False)
-        return value
-
-    return format_cell

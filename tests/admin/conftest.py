@@ -16,6 +16,27 @@ from loom.platform.database import make_engine
 from loom.platform.runtime import Runtime
 from loom.platform.services import Services
 
+# A small package of our own beside OA and CRM: an entity with an approval flow that stays put.
+MEMO = {
+    "entities/memo.yaml": """\
+        kind: entity
+        name: memo
+        label: {zh: 备忘, en: Memo}
+        title_field: title
+        fields:
+          - {name: title, type: string, required: true, max_length: 40}
+        permissions:
+          - {role: employee, create: true, read: own, write: own, submit: own}
+        """,
+    "flows/memo_review.yaml": """\
+        kind: flow
+        name: memo_review
+        label: {zh: 备忘审批, en: Memo review}
+        entity: memo
+        nodes:
+          - {name: review, approve: {role: admin}}
+        """,
+}
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
@@ -50,8 +71,8 @@ class Console:
 
 
 @pytest.fixture
-def console(database_url: str) -> Console:
-    result = validate_paths([BUILTIN_APPS])
+def console(database_url: str, write_package) -> Console:
+    result = validate_paths([BUILTIN_APPS, write_package(MEMO, name="memo")])
     assert result.catalog is not None, [p.render() for p in result.problems]
     runtime = Runtime.for_catalog(result.catalog, make_engine(database_url))
     runtime.schema.metadata.create_all(runtime.engine)

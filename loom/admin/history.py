@@ -1,0 +1,114 @@
+"""Read-only views of what happened: the audit log and approval flow instances.
+
+Both are written only by the services (the records service audits every write, the flow
+engine keeps its instances), so the console offers no way to change them.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from markupsafe import Markup
+from sqlalchemy import Select
+from sqlalchemy import select
+
+from loom.platform.api.auth import services
+from loom.platform.runtime import Runtime
+
+from .filters import ConditionFilter
+from .labels import FLOW_STATUSES
+from .labels import PLATFORM_LABELS
+from .labels import lazy
+from .labels import text
+from .rows import Row
+from .tables import TableView
+
+ACTIONS = {
+    "create": {"zh": "新建", "en": "Created"},
+    "update": {"zh": "修改", "en": "Updated"},
+    "delete": {"zh": "删除", "en": "Deleted"},
+}
+INSTANCE_STATUSES = {"running": {"zh": "进行中", "en": "Running"}} | {
+    key: FLOW_STATUSES[key] for key in ("approved", "rejected", "withdrawn")
+}
+
+
+def _pretty_json(view: Any, context: Any, model: Row, name: str) -> Markup:
+    value = getattr(model, name)
+    return Markup("<pre>{}</pre>").format(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+def _entity_label(view: Any, context: Any, model: Row, name: str) -> str:
+    entity = services().runtime.catalog.entities.get(getattr(model, name))
+    return f"{text(entity.label)} ({entity.qualified_name})" if entity else getattr(model, name)
+
+
+def _labelled(labels: dict[str, Any]) -> Any:
+    def format_cell(view: Any, context: Any, model: Row, name: str) -> str:
+        value = getattr(model, name)
+        return text(labels[value]) if value in labels else value
+
+    return format_cell
+
+
+def _options(labels: dict[str, Any]) -> list[tuple[str, Any]]:
+    return [(key, lazy(label)) for key, label in labels.items()]
+
+
+def _entity_options(runtime: Runtime) -> list[tuple[str, Any]]:
+    return [(name, lazy(e.label)) for name, e in runtime.catalog.entities.items() if not e.child]
+
+
+class AuditView(TableView):
+    """Who changed which record, when, and what changed (before and after)."""
+
+    table_name = "loom_audit"
+    column_list = ("at", "user", "entity", "record_id", "action")
+    column_details_list = (*column_list, "changes", "note")
+    column_formatters = {"entity": _entity_label, "action": _labelled(ACTIONS)}  # noqa: RUF012
+    column_formatters_detail = {**column_formatters, "changes": _pretty_json}  # noqa: RUF012
+    searchable = ("user",)
+    default_sort = ("at", True)
+
+    def query(self) -> Select:
+        audit, users = self.table, self.tables["loom_users"]
+        return select(
+            audit.c.id, audit.c.at, users.c.login.label("user"), audit.c.entity, audit.c.record_id,
+            audit.c.action, audit.c.changes, audit.c.note,
+        ).select_from(audit.outerjoin(users, audit.c.user_id == users.c.id))  # fmt: skip
+
+    def filters(self, runtime: Runtime) -> list[ConditionFilter]:
+        return [
+            ConditionFilter("entity", "eq", PLATFORM_LABELS["entity"], _entity_options(runtime)),
+            ConditionFilter("action", "eq", PLATFORM_LABELS["action"], _options(ACTIONS)),
+            ConditionFilter("record_id", "eq", PLATFORM_LABELS["record_id"], parse=int),
+        ]
+
+
+class FlowInstanceView(TableView):
+    """Approval flows started on records: their state, initiator and outcome."""
+
+    table_name = "loom_flow_instances"
+    column_list = ("id", "flow", "entity", "record_id", "initiator", "status", "started_at", "finished_at")
+    column_details_list = (*column_list, "state")
+    column_formatters = {"entity": _entity_label, "status": _labelled(INSTANCE_STATUSES)}  # noqa: RUF012
+    column_formatters_detail = {**column_formatters, "state": _pretty_json}  # noqa: RUF012
+    searchable = ("initiator",)
+    default_sort = ("started_at", True)
+
+    def query(self) -> Select:
+        instances, users = self.table, self.tables["loom_users"]
+        return select(
+            instances.c.id, instances.c.flow, instances.c.entity, instances.c.record_id,
+            users.c.login.label("initiator"), instances.c.status, instances.c.started_at,
+            instances.c.finished_at, instances.c.state,
+        ).select_from(instances.outerjoin(users, instances.c.initiator_id == users.c.id))  # fmt: skip
+
+    def filters(self, runtime: Runtime) -> list[ConditionFilter]:
+        flows = [(d.qualified_name, lazy(d.label)) for d in runtime.catalog.of_kind("flow")]
+        return [
+            ConditionFilter("flow", "eq", PLATFORM_LABELS["flow"], flows),
+            ConditionFilter("status", "eq", PLATFORM_LABELS["status"], _options(INSTANCE_STATUSES)),
+            ConditionFilter("entity", "eq", PLATFORM_LABELS["entity"], _entity_options(runtime)),
+        ]
