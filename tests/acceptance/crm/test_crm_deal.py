@@ -1,0 +1,107 @@
+"""From lead to cash: a lead is converted, the opportunity walks its stages, the contract is approved
+by the right people, and approval closes the deal and plans the receivables."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+
+def test_lead_to_contract_to_received_money(company) -> None:
+    ok = company.ok
+    anna, lead_a, fina, lily, gm = (company.client(n) for n in ("anna", "lead_a", "fina", "lily", "gm"))
+    standard = company.seed_id(anna, "opportunity_stage_group", "standard")
+    stages = {
+        code: company.seed_id(anna, "opportunity_stage", f"standard_{code}")
+        for code in ("qualification", "needs", "proposal", "negotiation", "closing")
+    }
+
+    lead = ok(anna.post("/api/v1/crm/lead", json={
+        "name": "杭州星辰科技有限公司", "contact_name": "周明", "post": "采购经理", "mobile": "13800001111",
+        "source": "referral", "industry": "it", "level": "A",
+    }), 201)  # fmt: skip
+    offered = ok(anna.get(f"/api/v1/crm/lead/{lead['id']}/buttons"))
+    assert "crm.convert_lead" in [b["name"] for b in offered["items"]]
+    ok(anna.post(f"/api/v1/crm/lead/{lead['id']}/buttons/crm.convert_lead", json={
+        "opportunity_name": "星辰科技 ERP 项目", "amount": "200000", "stage_group": standard,
+        "stage": stages["qualification"], "win_probability": "10",
+    }))  # fmt: skip
+    lead = ok(anna.get(f"/api/v1/crm/lead/{lead['id']}"))
+    assert lead["converted"] is True and lead["customer"] is not None
+    customer = ok(anna.get(f"/api/v1/crm/customer/{lead['customer']}"))
+    assert (customer["name"], customer["owner_user"], customer["acquired_by"]) == (
+        "杭州星辰科技有限公司",
+        company.users["anna"],
+        "converted",
+    )
+    contact = ok(anna.get(f"/api/v1/crm/contact/{customer['primary_contact']}"))
+    assert (contact["name"], contact["mobile"]) == ("周明", "13800001111")
+    [opportunity] = ok(anna.get("/api/v1/crm/opportunity?customer.name=杭州星辰科技有限公司"))["items"]
+    assert opportunity["lead"] == lead["id"] and opportunity["end_status"] == "open"
+    offered = ok(anna.get(f"/api/v1/crm/lead/{lead['id']}/buttons"))["items"]
+    assert "crm.convert_lead" not in [b["name"] for b in offered]
+
+    url = f"/api/v1/crm/opportunity/{opportunity['id']}"
+    for code, probability in (("needs", "30"), ("proposal", "50"), ("negotiation", "70"), ("closing", "90")):
+        moved = ok(anna.patch(url, json={"stage": stages[code], "win_probability": probability}))
+        assert moved["stage"] == stages[code]
+    assert Decimal(ok(anna.get(url))["weighted_amount"]) == Decimal("180000")
+
+    contract = ok(anna.post("/api/v1/crm/contract", json={
+        "name": "星辰科技 ERP 实施合同", "customer": customer["id"], "opportunity": opportunity["id"],
+        "amount": "150000", "discount_rate": "25", "order_date": "2026-11-20", "end_date": "2027-11-19",
+        "payment_terms": [
+            {"period": 1, "amount": "90000", "due_date": "2026-12-20"},
+            {"period": 2, "amount": "60000", "due_date": "2027-03-20"},
+        ],
+    }), 201)  # fmt: skip
+    base = f"/api/v1/crm/contract/{contract['id']}"
+    ok(anna.post(f"{base}/flow/submit", json={"comment": "请审批"}))
+    ok(lead_a.post(f"{base}/flow/approve", json={"comment": "同意"}))
+    assert ok(gm.get("/api/v1/tasks?box=todo"))["items"] == []  # the countersign comes first
+    ok(fina.post(f"{base}/flow/approve", json={"comment": "折扣已核"}))
+    ok(lily.post(f"{base}/flow/approve", json={"comment": "条款无异议"}))
+    [task] = ok(gm.get("/api/v1/tasks?box=todo"))["items"]
+    assert task["node"] == "general_manager"
+    ok(gm.post(f"{base}/flow/approve", json={"comment": "同意签约"}))
+
+    contract = ok(anna.get(base))
+    assert (contract["flow_status"], contract["status"]) == ("approved", "effective")
+    customer = ok(anna.get(f"/api/v1/crm/customer/{customer['id']}"))
+    assert (customer["deal_status"], customer["deal_time"]) == ("deal", "2026-11-20")
+    won = ok(anna.get(url))
+    assert (won["end_status"], Decimal(won["win_probability"])) == ("won", Decimal("100"))
+    plans = fina.get("/api/v1/crm/receivable_plan?contract.name=星辰科技 ERP 实施合同&sort=period")
+    plans = ok(plans)["items"]
+    assert [(p["period"], Decimal(p["planned_amount"]), p["planned_date"], p["status"]) for p in plans] == [
+        (1, Decimal("90000"), "2026-12-20", "pending"),
+        (2, Decimal("60000"), "2027-03-20", "pending"),
+    ]
+
+    receivable = ok(anna.post("/api/v1/crm/receivable", json={
+        "customer": customer["id"], "contract": contract["id"], "plan": plans[0]["id"],
+        "amount": "90000", "received_date": "2026-11-25",
+    }), 201)  # fmt: skip
+    ok(anna.post(f"/api/v1/crm/receivable/{receivable['id']}/flow/submit", json={}))
+    assert Decimal(ok(anna.get(base))["received_amount"] or 0) == 0  # not before finance confirms
+    ok(fina.post(f"/api/v1/crm/receivable/{receivable['id']}/flow/approve", json={"comment": "已到账"}))
+    contract = ok(anna.get(base))
+    assert Decimal(contract["received_amount"]) == Decimal("90000")
+    plan = ok(fina.get(f"/api/v1/crm/receivable_plan/{plans[0]['id']}"))
+    assert (Decimal(plan["received_amount"]), plan["status"]) == (Decimal("90000"), "done")
+
+
+def test_a_small_contract_stops_after_the_manager(company) -> None:
+    ok = company.ok
+    anna, lead_a = company.client("anna"), company.client("lead_a")
+    customer = {"name": "宁波海港物流", "telephone": "0574-88881234"}
+    customer = ok(anna.post("/api/v1/crm/customer", json=customer), 201)
+    contract = ok(anna.post("/api/v1/crm/contract", json={
+        "name": "年度运输服务", "customer": customer["id"], "amount": "30000", "discount_rate": "5",
+        "order_date": "2026-11-20",
+    }), 201)  # fmt: skip
+    base = f"/api/v1/crm/contract/{contract['id']}"
+    ok(anna.post(f"{base}/flow/submit", json={}))
+    ok(lead_a.post(f"{base}/flow/approve", json={}))
+    assert ok(anna.get(base))["flow_status"] == "approved"
+    [plan] = ok(anna.get("/api/v1/crm/receivable_plan?contract.name=年度运输服务"))["items"]
+    assert Decimal(plan["planned_amount"]) == Decimal("30000") and plan["planned_date"] == "2026-12-20"
