@@ -13,27 +13,22 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import random
 import statistics
 import sys
 import tempfile
-import textwrap
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
+from scratch import package_runtime
+from scratch import scratch_database
 from sqlalchemy import Engine
 from sqlalchemy import create_engine
 from sqlalchemy import insert
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
-from loom.metadata import validate_paths
 from loom.platform.actor import Actor
-from loom.platform.database import make_engine
 from loom.platform.database import normalize_url
 from loom.platform.records.query import Condition
 from loom.platform.records.query import ListQuery
@@ -60,38 +55,8 @@ PACKAGE = {
 STAGES = ["lead", "qualified", "proposal", "won", "lost"]
 
 
-@contextmanager
-def scratch_database(url: str | None, folder: str) -> Iterator[str]:
-    """A SQLite file, or a schema of its own in the given PostgreSQL database, dropped after."""
-    if url is None:
-        yield f"sqlite:///{folder}/bench.db"
-        return
-    schema = f"loom_bench_{os.getpid()}"
-    admin = create_engine(normalize_url(url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    try:
-        yield (
-            make_url(normalize_url(url))
-            .update_query_dict({"options": f"-csearch_path={schema}"})
-            .render_as_string(hide_password=False)
-        )
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
-
-
 def make_runtime(url: str, folder: Path) -> Runtime:
-    for name, body in PACKAGE.items():
-        path = folder / "bench" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(body), encoding="utf-8")
-    catalog = validate_paths([folder / "bench"]).catalog
-    runtime = Runtime.for_catalog(catalog, make_engine(url))
-    runtime.schema.metadata.drop_all(runtime.engine)
-    runtime.schema.metadata.create_all(runtime.engine)
-    return runtime
+    return package_runtime(PACKAGE, url, folder)
 
 
 def deal(i: int) -> dict:

@@ -15,16 +15,13 @@ import datetime as dt
 import json
 import statistics
 import tempfile
-import textwrap
 import time
 from pathlib import Path
 
+from scratch import package_runtime
 from sqlalchemy import insert
 
-from loom.metadata import validate_paths
-from loom.platform.database import make_engine
 from loom.platform.flows.inbox import Inbox
-from loom.platform.runtime import Runtime
 from loom.platform.services import Services
 
 PACKAGE = {
@@ -56,13 +53,7 @@ PACKAGE = {
 
 
 def build(url: str, folder: Path) -> tuple[Services, dict[str, int]]:
-    for name, body in PACKAGE.items():
-        path = folder / "bench" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(body), encoding="utf-8")
-    runtime = Runtime.for_catalog(validate_paths([folder / "bench"]).catalog, make_engine(url))
-    runtime.schema.metadata.drop_all(runtime.engine)
-    runtime.schema.metadata.create_all(runtime.engine)
+    runtime = package_runtime(PACKAGE, url, folder)
     services = Services.build(runtime)
     identity = services.identity
     with runtime.engine.begin() as conn:

@@ -112,10 +112,11 @@ class Actions:
         changes = {k: v for k, v in wanted.items() if cel_value(current.get(k)) != cel_value(v)}
         if not changes:
             return
-        self.records.update(entity, current["id"], changes, step.actor, conn=step.c)
+        updated = self.records.update(entity, current["id"], changes, step.actor, conn=step.c)
         if entity == step.entity and step.record is not None and current["id"] == step.record["id"]:
-            tables = self.records.runtime.schema.of(entity)
-            step.record = read_record(step.c, tables, current["id"])
+            if not step.actor.is_system:  # the service hid what the actor may not see
+                updated = read_record(step.c, self.records.runtime.schema.of(entity), current["id"])
+            step.record = updated
             step.names["record"] = cel_value(step.record)
 
     def _start_flow(self, step: Step, pointer: str, spec: Any) -> None:

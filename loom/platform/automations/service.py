@@ -36,6 +36,7 @@ from ..records.errors import ValidationFailed
 from ..records.logic import cel_value
 from ..records.logic import variables
 from ..records.rows import read_record
+from ..records.rows import read_related
 from ..records.service import RecordService
 from ..runtime import Runtime
 from . import context
@@ -189,7 +190,7 @@ class AutomationService:
             last = rows[-1]["id"]
             exact = where is None or found.exact  # type: ignore[union-attr]
             chosen = [
-                r["id"]
+                dict(r)
                 for r in rows
                 if exact or matches(where, {**variables(entity, r, SYSTEM, now), **clock})
             ]
@@ -198,14 +199,20 @@ class AutomationService:
                 self._run_batch(automation, chosen, now, result, dry_run)
 
     def _run_batch(
-        self, automation: Automation, ids: list[int], now: dt.datetime, result: ScheduleRun, dry_run: bool
+        self,
+        automation: Automation,
+        records: list[dict[str, Any]],
+        now: dt.datetime,
+        result: ScheduleRun,
+        dry_run: bool,
     ) -> None:
         tables = self.runtime.schema.of(automation.target)
         with self.runtime.engine.connect() as c, c.begin() as outer:
-            for record_id in ids:
+            read_related(c, tables, records)
+            for before in records:
+                record_id = before["id"]
                 try:
                     with c.begin_nested():
-                        before = read_record(c, tables, record_id)
                         if self._run(c, automation, automation.target, before, None, SYSTEM, now):
                             result.changed += 1
                             if dry_run:
