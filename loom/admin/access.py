@@ -15,7 +15,7 @@ from flask import g
 from flask import redirect
 from flask import request
 from flask import url_for
-from werkzeug.wrappers import Response
+from flask.typing import ResponseReturnValue
 
 from loom.platform.actor import Actor
 from loom.platform.api.auth import load_actor
@@ -50,7 +50,7 @@ class AdminOnly:
     def is_accessible(self) -> bool:
         return is_admin(current_actor())
 
-    def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> ResponseReturnValue:
         if current_actor() is None:
             return redirect(url_for(SIGN_IN_ENDPOINT, next=request.full_path))
-        abort(403)
+        return self.render("loom_admin/forbidden.html"), 403  # type: ignore[attr-defined]

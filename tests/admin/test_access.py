@@ -26,6 +26,7 @@ def test_every_console_url_is_closed_to_non_admins(console) -> None:
     for method, path in urls:
         response = client.open(path, method=method, query_string={"id": "1"})
         assert response.status_code == 403, (method, path)
+        assert "The console is for administrators only." in response.text
 
 
 def test_strangers_are_sent_to_sign_in_and_back(console) -> None:
