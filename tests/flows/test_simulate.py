@@ -25,10 +25,12 @@ def test_simulate_expense_paths(tmp_path) -> None:
     ]
     for login, *options in people:
         assert loom("user", "create", login, "--password", "pw", *options, cwd=tmp_path).returncode == 0
+    database = sqlite3.connect(tmp_path / "loom.db")
+    (transport,) = database.execute("select id from oa_expense_category where code = 'transport'").fetchone()
     big = tmp_path / "big.yaml"
     big.write_text(
-        "title: 出差\ncategory: travel\n"
-        "lines:\n  - {expense_date: 2026-11-01, category: transport, amount: 8000}\n"
+        "title: 出差\ncategory: daily\n"
+        f"lines:\n  - {{expense_date: 2026-11-01, category: {transport}, amount: 8000}}\n"
     )
     small = tmp_path / "small.yaml"
     small.write_text(big.read_text().replace("8000", "300"))
@@ -51,6 +53,7 @@ def test_simulate_expense_paths(tmp_path) -> None:
     # finance_director inherits finance, so qian is also offered the finance step (any of them)
     assert path == [
         ("manager", ["wang"]),
+        ("department_head", []),  # 销售部 has no department above it: skipped
         ("finance", ["li", "qian"]),
         ("finance_director", ["qian"]),
         ("cashier", ["sun"]),
@@ -59,7 +62,6 @@ def test_simulate_expense_paths(tmp_path) -> None:
         "flow", "simulate", "oa.expense_claim", "--record", str(small), "--as", "zhang", cwd=tmp_path
     ).stdout
     assert "finance_director" not in text and "cashier" in text and "normal_amount" in text
-    database = sqlite3.connect(tmp_path / "loom.db")
     assert database.execute("select count(*) from loom_flow_instances").fetchone() == (0,)
     assert database.execute("select count(*) from oa_expense_claim").fetchone() == (0,)
     bad = loom("flow", "simulate", "oa.expense_claim", "--record", str(small), "--as", "nobody", cwd=tmp_path)

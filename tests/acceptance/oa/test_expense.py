@@ -1,0 +1,79 @@
+"""Expense claims: finance director above 5,000, the cashier pays, invoices and category caps hold."""
+
+from __future__ import annotations
+
+
+def categories(person) -> dict[str, int]:
+    return {c["code"]: c["id"] for c in person.get("expense_category", page_size=50)["items"]}
+
+
+def line(category: int, amount: str, invoice: str) -> dict:
+    return {"expense_date": "2026-11-20", "category": category, "amount": amount, "invoice_no": invoice}
+
+
+def test_an_8000_claim_with_three_lines_reaches_the_finance_director_and_the_cashier(company) -> None:
+    zhang = company.login("zhang")
+    kinds = categories(zhang)
+    claim = zhang.create(
+        "expense_claim",
+        {
+            "title": "华东区客户交流会",
+            "category": "daily",
+            "lines": [
+                line(kinds["transport"], "3000", "INV-0001"),
+                line(kinds["lodging"], "900", "INV-0002"),
+                line(kinds["meeting"], "4100", "INV-0003"),
+            ],
+        },
+    )
+    assert claim["total"] == "8000.00"
+    zhang.flow("expense_claim", claim["id"], "submit")
+    for login in ("lead", "sales_head", "li", "fin_dir"):
+        summary = company.login(login).flow("expense_claim", claim["id"], "approve")
+    assert company.pending(summary) == ["sun"]
+    summary = company.login("sun").flow(
+        "expense_claim", claim["id"], "approve", values={"paid_on": "2026-11-26"}
+    )
+
+    assert summary["status"] == "approved"
+    assert company.approvers(summary) == [
+        ("manager", "lead"),
+        ("department_head", "sales_head"),
+        ("finance", "li"),
+        ("finance_director", "fin_dir"),
+        ("cashier", "sun"),
+    ]
+    assert zhang.get(f"expense_claim/{claim['id']}")["paid_on"] == "2026-11-26"
+
+
+def test_a_600_claim_does_not_reach_the_finance_director(company) -> None:
+    zhang = company.login("zhang")
+    kinds = categories(zhang)
+    claim = zhang.create(
+        "expense_claim",
+        {
+            "title": "客户拜访",
+            "lines": [line(kinds["meals"], "200", "INV-0101"), line(kinds["transport"], "400", "INV-0102")],
+        },
+    )
+    zhang.flow("expense_claim", claim["id"], "submit")
+    for login in ("lead", "sales_head", "li"):
+        summary = company.login(login).flow("expense_claim", claim["id"], "approve")
+    assert company.pending(summary) == ["sun"]
+    summary = company.login("sun").flow("expense_claim", claim["id"], "approve")
+    assert summary["status"] == "approved"
+    assert "fin_dir" not in [login for _, login in company.approvers(summary)]
+
+
+def test_an_invoice_is_claimed_once_and_a_line_keeps_to_its_category_cap(company) -> None:
+    zhang = company.login("zhang")
+    kinds = categories(zhang)
+    zhang.create("expense_claim", {"title": "打车", "lines": [line(kinds["transport"], "80", "INV-0201")]})
+    twice = zhang.refused(
+        "expense_claim", {"title": "又打车", "lines": [line(kinds["transport"], "80", "INV-0201")]}
+    )
+    assert [(e["field"], e["code"]) for e in twice["errors"]] == [("lines.0.invoice_no", "unique")]
+    lodging = zhang.refused(
+        "expense_claim", {"title": "住宿", "lines": [line(kinds["lodging"], "1200", "INV-0202")]}
+    )
+    assert [(e["field"], e["code"]) for e in lodging["errors"]] == [("lines.0.category", "link_filtered")]

@@ -1,0 +1,96 @@
+"""Leave: the approval chain grows with the days, HR is always copied, balances are checked and used."""
+
+from __future__ import annotations
+
+
+def leave_type(person, code: str) -> int:
+    return person.get("leave_type", code=code)["items"][0]["id"]
+
+
+def open_balance(company, login: str, days: str) -> int:
+    hr = company.login("hr")
+    annual = leave_type(hr, "annual")
+    balance = hr.create(
+        "leave_balance",
+        {
+            "title": "2026 年假",
+            "employee": company.users[login],
+            "leave_type": annual,
+            "year": 2026,
+            "quota": days,
+        },
+    )
+    return balance["id"]
+
+
+def test_five_days_of_annual_leave_go_to_manager_department_head_and_hr(company) -> None:
+    balance = open_balance(company, "zhang", "10")
+    zhang = company.login("zhang")
+    values = {
+        "leave_type": leave_type(zhang, "annual"),
+        "start_date": "2026-12-07",
+        "end_date": "2026-12-11",
+        "days": "5",
+        "reason": "回老家探亲",
+    }
+    refused = zhang.refused("leave_request", values)  # annual leave is drawn from a balance
+    assert [e["field"] for e in refused["errors"]] == ["leave_type"]
+    leave = zhang.create("leave_request", {**values, "balance": balance})
+
+    summary = zhang.flow("leave_request", leave["id"], "submit")
+    assert company.pending(summary) == ["lead"]
+    summary = company.login("lead").flow("leave_request", leave["id"], "approve", comment="同意")
+    assert company.pending(summary) == ["sales_head"]
+    summary = company.login("sales_head").flow("leave_request", leave["id"], "approve")
+    assert company.pending(summary) == ["hr"]
+    inbox = [(t["entity"], t["record_id"], t["node"]) for t in company.login("hr").todo()]
+    assert inbox == [("oa.leave_request", leave["id"], "hr_review")]
+    summary = company.login("hr").flow("leave_request", leave["id"], "approve")
+
+    assert summary["status"] == "approved"
+    assert company.approvers(summary) == [
+        ("manager", "lead"),
+        ("department_head", "sales_head"),
+        ("hr_review", "hr"),
+    ]
+    assert company.copied(summary) == ["hr"]
+    assert zhang.get(f"leave_request/{leave['id']}")["flow_status"] == "approved"
+    used = zhang.get(f"leave_balance/{balance}")
+    assert (used["used"], used["remaining"]) == ("5.0", "5.0")
+
+
+def test_one_day_of_leave_stops_after_the_manager(company) -> None:
+    zhang = company.login("zhang")
+    leave = zhang.create(
+        "leave_request",
+        {
+            "leave_type": leave_type(zhang, "personal"),
+            "start_date": "2026-12-14",
+            "end_date": "2026-12-14",
+            "days": "1",
+            "reason": "办理证件",
+        },
+    )
+    zhang.flow("leave_request", leave["id"], "submit")
+    summary = company.login("lead").flow("leave_request", leave["id"], "approve")
+    assert summary["status"] == "approved"
+    assert company.approvers(summary) == [("manager", "lead")]
+    assert company.copied(summary) == ["hr"]
+
+
+def test_leave_beyond_the_balance_or_in_odd_halves_is_refused(company) -> None:
+    balance = open_balance(company, "zhang", "3")
+    zhang = company.login("zhang")
+    values = {
+        "leave_type": leave_type(zhang, "annual"),
+        "balance": balance,
+        "start_date": "2026-12-07",
+        "end_date": "2026-12-10",
+        "days": "4",
+        "reason": "旅行",
+    }
+    assert [e["field"] for e in zhang.refused("leave_request", values)["errors"]] == ["balance"]
+    half = {**values, "end_date": "2026-12-07", "days": "0.5", "start_half": "pm", "end_half": "am"}
+    assert [e["field"] for e in zhang.refused("leave_request", half)["errors"]] == ["end_half"]
+    afternoon = zhang.create("leave_request", {**half, "end_half": "pm"})
+    assert afternoon["days"] == "0.5"
