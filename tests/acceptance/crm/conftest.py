@@ -1,7 +1,8 @@
 """A small company running the builtin CRM package (on OA), with its seed data, and its people's HTTP clients.
 
 总经办 (head: gm) > 销售部 (head: director) > 销售一组 (head: lead_a; anna, alex) and 销售二组 (head: lead_b;
-bert); 财务部 (fina), 法务 (lily). Every story logs in as the people involved, never as an administrator.
+bert); 财务部 (fina), 法务 (lily); carol administers the CRM (客户管理员). Every story logs in as
+the people involved, never as a platform administrator.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ PEOPLE = {
     "bert": ("team_b", ["crm_sales"]),
     "fina": ("finance", ["crm_finance"]),
     "lily": ("legal", ["legal"]),
+    "carol": ("sales", ["crm_admin"]),
 }
 HEADS = {"top": "gm", "sales": "director", "team_a": "lead_a", "team_b": "lead_b"}
 
@@ -58,6 +60,9 @@ class Company:
         found = client.get(f"/api/v1/crm/{entity}?code={code}").get_json()["items"]
         assert len(found) == 1, (entity, code, found)
         return found[0]["id"]
+
+    def customer(self, client: FlaskClient, name: str, **values: Any) -> dict:
+        return self.ok(client.post("/api/v1/crm/customer", json={"name": name, **values}), 201)
 
     @staticmethod
     def ok(response: Any, status: int = 200) -> Any:
