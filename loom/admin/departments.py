@@ -81,6 +81,7 @@ class DepartmentView(TableView):
     can_delete = True
     column_list = ("name", "head", "members")
     column_details_list = ("name", "parent", "head", "members")
+    column_sortable_list = ()  # the tree's order is the order
     column_formatters = {"name": _indented}  # noqa: RUF012 - Flask-Admin's own attribute
     searchable = ("name",)
     form = DepartmentForm

@@ -35,6 +35,7 @@ from wtforms import TimeField
 from wtforms import URLField
 from wtforms.fields.choices import SelectChoice
 from wtforms.fields.core import UnboundField
+from wtforms.validators import InputRequired
 from wtforms.validators import Optional
 
 from loom.metadata.catalog import Entity
@@ -105,10 +106,12 @@ def _options(field: Field) -> list[SelectChoice]:
     return [SelectChoice(o.key, lazy(o.label)) for o in field.options]
 
 
-class Required:
-    """Marks a required field (asterisk, ``required`` attribute); the records service checks it."""
+class Required(InputRequired):
+    """Marks a required field (asterisk, ``required`` attribute); the records service checks it.
 
-    field_flags = {"required": True}  # noqa: RUF012 - WTForms reads it from the class
+    Subclassing InputRequired is what Flask-Admin looks for to draw the asterisk; the check
+    itself is left to the service so the console shows the same message as the API.
+    """
 
     def __call__(self, form: Any, field: FormField) -> None:
         return None

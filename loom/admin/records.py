@@ -32,6 +32,7 @@ from loom.platform.records.errors import NotFound
 from loom.platform.records.errors import RecordError
 from loom.platform.records.errors import ValidationFailed
 from loom.platform.records.logic import default_value
+from loom.platform.records.query import SEARCHABLE
 from loom.platform.records.query import Condition
 from loom.platform.records.query import ListQuery
 
@@ -97,7 +98,16 @@ class RecordView(AdminOnly, BaseModelView):
         return {c: c for c in self.column_sortable_list}
 
     def init_search(self) -> bool:
-        return bool(self.entity.title_field or any(f.search for f in self.entity.fields))
+        return bool(self._searched())
+
+    def search_placeholder(self) -> str:
+        return ", ".join(text(f.label) for f in self._searched())
+
+    def _searched(self) -> list[Field]:
+        """The fields a search looks in, as the records service picks them."""
+        entity = self.entity
+        fields = [f for f in entity.fields if f.search and f.type in SEARCHABLE]
+        return fields or ([entity.field(entity.title_field)] if entity.title_field else [])
 
     def scaffold_filters(self, name: str | BaseFilter) -> list[BaseFilter] | None:
         return None  # every filter is built from the Catalog in field_filters()

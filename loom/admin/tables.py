@@ -65,7 +65,8 @@ class TableView(AdminOnly, BaseModelView):
         self.tables = runtime.schema.metadata.tables
         self.table = self.tables[self.table_name]
         self.column_labels = {column: lazy(label) for column, label in PLATFORM_LABELS.items()}
-        self.column_sortable_list = list(self.column_list or ())
+        if self.column_sortable_list is None:
+            self.column_sortable_list = list(self.column_list or ())
         self.column_filters = self.filters(runtime)
         super().__init__(Row, name=lazy(name), category=lazy(category), endpoint=f"platform_{url}", url=url)
 
@@ -89,6 +90,9 @@ class TableView(AdminOnly, BaseModelView):
 
     def init_search(self) -> bool:
         return bool(self.searchable)
+
+    def search_placeholder(self) -> str:
+        return ", ".join(str(self.get_column_name(c)) for c in self.searchable)
 
     def scaffold_filters(self, name: str | BaseFilter) -> list[BaseFilter] | None:
         return None  # filters are built by filters()
