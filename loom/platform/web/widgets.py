@@ -101,13 +101,25 @@ def parse_field(field: Field, form: MultiDict[str, str], key: str) -> Any:
         return [_reference(v) if field.type != "multiselect" else v for v in form.getlist(key) if v]
     if field.type in PARTS:
         parts = {p: form.get(f"{key}.{p}", "").strip() for p in PARTS[field.type]}
-        return {p: v for p, v in parts.items() if v} or None
+        return {p: _coordinate(p, v) for p, v in parts.items() if v} or None
     raw = form.get(key, "")
     if field.type in REFERENCE_TYPES:
         return _reference(raw) if raw else None
     if field.type == "json":
-        return _json(raw)
-    return raw.strip() if field.type not in ("text", "rich_text") else raw
+        return _json(raw.replace("\r\n", "\n"))
+    if field.type in ("text", "rich_text"):
+        return raw.replace("\r\n", "\n")  # browsers send a textarea's line breaks as CRLF
+    return raw.strip()
+
+
+def _coordinate(part: str, raw: str) -> Any:
+    """Longitude and latitude are numbers when they read as numbers."""
+    if part not in ("lng", "lat"):
+        return raw
+    try:
+        return float(raw)
+    except ValueError:
+        return raw
 
 
 def _reference(raw: str) -> Any:

@@ -85,6 +85,7 @@
       search.value = option.dataset.pickTitle;
     }
     closeChoices(picker);
+    search.dataset.picked = "";  // returning focus must not reopen the choices
     search.focus();
     picker.dispatchEvent(new Event("change", { bubbles: true }));
   }
@@ -108,6 +109,13 @@
     if (picker && event.target.type === "search" && !picker.hasAttribute("data-multiple")) {
       picker.querySelector("[data-pick-value]").value = "";  // typed text is not a choice until one is picked
     }
+  });
+
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    const search = event.detail.elt;
+    if (!search.dataset || !("picked" in search.dataset)) return;
+    delete search.dataset.picked;
+    if (event.detail.requestConfig.triggeringEvent?.type === "focus") event.preventDefault();
   });
 
   document.addEventListener("htmx:afterSwap", (event) => {
