@@ -1,0 +1,107 @@
+"""Fill a site with a demo company: its people, then records of every entity, then approvals.
+
+Deterministic for a given seed (dates follow the day it runs), and refused on a site that
+already has the demo company, so it can never duplicate it.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from loom.errors import LoomError
+
+from ..database import reading
+from ..seeds import install_seeds
+from ..services import Services
+from .approvals import Approvals
+from .company import PASSWORD
+from .company import PEOPLE
+from .company import Company
+from .company import build_company
+from .records import RecordMaker
+from .records import counts
+from .values import Faker
+
+DEFAULT_SEED = 2026
+
+
+class DemoRefused(LoomError):
+    """The site already holds the demo company."""
+
+
+@dataclass(frozen=True, slots=True)
+class Login:
+    login: str
+    password: str
+    name: str
+    department: str
+    title: str
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DemoResult:
+    logins: tuple[Login, ...]
+    records: dict[str, int]  # per entity, records created
+    statuses: dict[str, int]  # flow statuses reached, over every entity with a flow
+
+
+def has_demo_data(services: Services) -> bool:
+    users = services.identity.users
+    logins = [p.login for p in PEOPLE]
+    with reading(services.runtime.engine) as conn:
+        return conn.execute(select(users.c.id).where(users.c.login.in_(logins)).limit(1)).first() is not None
+
+
+def demo_steps(services: Services) -> int:
+    """The number of progress steps ``populate`` reports: one per person, record and approval."""
+    planned = _planned(services)
+    catalog = services.runtime.catalog
+    return (
+        len(PEOPLE) + sum(planned.values()) + sum(n for e, n in planned.items() if catalog.entity(e).has_flow)
+    )
+
+
+def populate(
+    services: Services, *, seed: int = DEFAULT_SEED, on_step: Callable[[], None] = lambda: None
+) -> DemoResult:
+    """Create the demo company and its records; raises DemoRefused if the site has them already."""
+    if has_demo_data(services):
+        raise DemoRefused("the site already has the demo company (user wangjianguo exists); use a fresh site")
+    install_seeds(services.records)  # leave types and other option lists the records link to
+    rng = random.Random(seed)
+    fake = Faker(rng, services.records.clock().date())
+    with services.runtime.engine.begin() as conn:
+        company = build_company(conn, services.identity, {p.login: fake.mobile() for p in PEOPLE})
+    for _ in PEOPLE:
+        on_step()
+    maker = RecordMaker(services, company, fake)
+    approvals = Approvals(services, company, rng)
+    created: dict[str, int] = {}
+    statuses: Counter[str] = Counter()
+    for name, count in _planned(services).items():
+        entity = services.runtime.catalog.entity(name)
+        made = maker.make(entity, count, on_step)
+        created[name] = len(made)
+        if entity.has_flow:
+            statuses += approvals.drive(made, on_step)
+            maker.forget(name)
+    return DemoResult(_logins(company), created, dict(statuses))
+
+
+def _planned(services: Services) -> dict[str, int]:
+    catalog = services.runtime.catalog
+    seeded = {d.entity for d in catalog.of_kind("data") if d.entity}
+    return counts(catalog, seeded)
+
+
+def _logins(company: Company) -> tuple[Login, ...]:
+    return tuple(
+        Login(m.person.login, PASSWORD, m.person.name, m.department_name, m.person.title, m.roles)
+        for m in company.members
+    )

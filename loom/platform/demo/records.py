@@ -1,0 +1,312 @@
+"""Demo records for every entity of the Catalog, written through the records service as the people
+who would write them.
+
+Nothing here names an entity of OA or CRM. Entities are filled in link order (customers
+before contacts), each record by someone whose roles may create it, with links to records
+that person may read and that the link's ``filter`` offers, child rows within the table's
+bounds, and values from :mod:`.values`. A record the records service refuses is tried
+again with fresh values, leaving out the optional fields it complained about.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from typing import Any
+
+from sqlalchemy import select
+
+from loom.metadata.catalog import Catalog
+from loom.metadata.catalog import Entity
+from loom.metadata.catalog import Field
+
+from ..actor import Actor
+from ..database import reading
+from ..records import logic
+from ..records.errors import RecordError
+from ..records.errors import ValidationFailed
+from ..records.schemas import SERVER_OWNED
+from ..services import Services
+from .company import Company
+from .company import Member
+from .values import SKIP
+from .values import Faker
+from .values import field_value
+
+ATTEMPTS = 8
+OPTIONAL_FILLED = 0.85  # share of optional fields given a value: real forms have blanks
+CANDIDATES = 400  # linked records considered per link field
+# How many records an entity gets: more for those many others hang on, enough in every flow status.
+HUB_COUNT = 30
+FLOW_COUNT = 18
+PLAIN_COUNT = 8
+_MINIMAL_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@dataclass
+class Made:
+    """A record the demo created, and the person who created it (who then submits it)."""
+
+    entity: str
+    record: dict[str, Any]
+    creator: Member
+
+
+@dataclass
+class RecordMaker:
+    services: Services
+    company: Company
+    fake: Faker
+    _candidates: dict[tuple[str, int | None], list[dict[str, Any]]] = dc_field(default_factory=dict)
+
+    @property
+    def rng(self) -> random.Random:
+        return self.fake.rng
+
+    def make(self, entity: Entity, count: int, on_record: Callable[[], None]) -> list[Made]:
+        """Up to ``count`` records of ``entity``; fewer if the records service keeps refusing."""
+        creators = self.creators(entity)
+        made = []
+        for _ in range(count):
+            found = self._one(entity, creators)
+            if found is not None:
+                made.append(found)
+            on_record()
+        self.forget(entity.qualified_name)
+        return made
+
+    def creators(self, entity: Entity) -> list[Member]:
+        """The people whose roles may create the entity; the most specific roles first."""
+        permissions = self.services.records.access.permissions
+        allowed = [m for m in self.company.members if permissions.decide(m.actor, entity, "create").allowed]
+        specific = [m for m in allowed if not _is_superuser(m.actor)]
+        return specific or allowed
+
+    def forget(self, entity: str) -> None:
+        """Drop cached link candidates of ``entity`` after it changed (new records, new statuses)."""
+        for key in [k for k in self._candidates if k[0] == entity]:
+            del self._candidates[key]
+
+    def _one(self, entity: Entity, creators: list[Member]) -> Made | None:
+        dropped: set[str] = set()
+        for _ in range(ATTEMPTS if creators else 0):
+            creator = self.rng.choice(creators)
+            values = self._values(entity, creator, dropped)
+            if values is None:
+                continue  # a required link with nothing this person may link to: try someone else
+            try:
+                record = self.services.records.create(entity.qualified_name, values, creator.actor)
+            except ValidationFailed as exc:
+                paths = {_path(e.field) for e in exc.errors}
+                dropped |= {p for p in paths if not _needed_at(self.services.records.catalog, entity, p)}
+                continue
+            except RecordError:
+                continue
+            return Made(entity.qualified_name, record, creator)
+        return None
+
+    def _values(self, entity: Entity, creator: Member, dropped: set[str]) -> dict[str, Any] | None:
+        if not entity.child:
+            self.fake.new_record()
+        values: dict[str, Any] = {}
+        # Child rows have no grants of their own: their parent's decide.
+        locked = frozenset() if entity.child else self.services.records.access.locked(creator.actor, entity)
+        for field in entity.fields:
+            if not _writable(field, locked) or field.name in dropped:
+                continue
+            if not _needed(field) and self.rng.random() > OPTIONAL_FILLED:
+                continue
+            value = self._value(field, entity, creator, values, dropped)
+            if value is SKIP:
+                if _needed(field) and field.default is None:
+                    return None
+                continue
+            values[field.name] = value
+        return values
+
+    def _value(
+        self, field: Field, entity: Entity, creator: Member, values: dict[str, Any], dropped: set[str]
+    ) -> Any:
+        kind = field.type
+        if kind in ("link", "many"):
+            return self._link(field, creator, values)
+        if kind == "user":
+            return self._user(field, creator)
+        if kind == "department":
+            return self._department(field, creator)
+        if kind == "table":
+            return self._rows(field, creator, dropped)
+        if kind in ("file", "image"):
+            return self._file(field, creator)
+        return field_value(field, entity, self.fake, values)
+
+    def _link(self, field: Field, creator: Member, values: dict[str, Any]) -> Any:
+        rows = self._readable(field.entity or "", creator.actor)
+        wanted = self.rng.randint(1, 2) if field.type == "many" or field.multiple else 1
+        catalog = self.services.records.catalog
+        # In random order, stopping at the first offered rows: filters are evaluated per row.
+        picked = []
+        for row in self.rng.sample(rows, len(rows)):
+            if _offered(catalog, field, row, values, creator.actor):
+                picked.append(row["id"])
+                if len(picked) == wanted:
+                    break
+        if not picked:
+            return SKIP
+        return picked if field.type == "many" or field.multiple else picked[0]
+
+    def _readable(self, entity: str, actor: Actor) -> list[dict[str, Any]]:
+        """Records of ``entity`` the actor may read, so a link to them passes the service's check."""
+        key = (entity, actor.id)
+        if key not in self._candidates:
+            records = self.services.records
+            tables = records.runtime.schema.of(entity)
+            decision = records.access.permissions.decide(actor, tables.entity, "read")
+            rows: list[dict[str, Any]] = []
+            if decision.allowed:
+                with reading(records.runtime.engine) as conn:
+                    scope = records.access.clause(conn, actor, tables, decision)
+                    query = select(tables.table).order_by(tables.table.c.id).limit(CANDIDATES)
+                    query = query.where(scope) if scope is not None else query
+                    rows = [dict(r) for r in conn.execute(query).mappings()]
+            self._candidates[key] = rows
+        return self._candidates[key]
+
+    def _user(self, field: Field, creator: Member) -> Any:
+        if field.default is not None:
+            return SKIP  # "=current_user": the creator
+        colleagues = [m for m in self.company.members if m.actor.department_id == creator.actor.department_id]
+        pool = colleagues if len(colleagues) > 1 else list(self.company.members)
+        if field.multiple:
+            return [m.id for m in self.rng.sample(pool, min(len(pool), 2))]
+        return self.rng.choice(pool).id
+
+    def _department(self, field: Field, creator: Member) -> Any:
+        if field.default is not None:
+            return SKIP
+        if field.multiple:
+            return (
+                []
+                if self.rng.random() < 0.7
+                else [self.rng.choice(list(self.company.department_ids.values()))]
+            )
+        return creator.actor.department_id
+
+    def _rows(self, field: Field, creator: Member, dropped: set[str]) -> Any:
+        child = self.services.records.catalog.entity(field.entity or "")
+        prefix = f"{field.name}."
+        dropped_here = {p.removeprefix(prefix) for p in dropped if p.startswith(prefix)}
+        low = max(field.min_rows or 0, 1)
+        high = max(low, min(field.max_rows or 4, 4))
+        rows = []
+        for _ in range(self.rng.randint(low, high)):
+            row = self._values(child, creator, dropped_here)
+            if row is None:
+                return SKIP
+            rows.append(row)
+        return rows
+
+    def _file(self, field: Field, creator: Member) -> Any:
+        """Optional attachments stay empty; a required one gets a small PDF uploaded by the creator."""
+        if not field.required:
+            return SKIP
+        stored = self.services.files.save(
+            io.BytesIO(_MINIMAL_PDF), "附件.pdf", creator.actor, "application/pdf"
+        )
+        return [stored["id"]] if field.multiple else stored["id"]
+
+
+def counts(catalog: Catalog, seeded: set[str]) -> dict[str, int]:
+    """How many records each fillable entity gets, in an order where link targets come first."""
+    fillable = [e for e in catalog.entities.values() if not e.child and e.qualified_name not in seeded]
+    linked_to: dict[str, int] = {}
+    for entity in catalog.entities.values():
+        for field in entity.fields:
+            if field.type == "link" and field.entity:
+                linked_to[field.entity] = linked_to.get(field.entity, 0) + 1
+    result = {}
+    for entity in _link_order(catalog, fillable):
+        if entity.has_flow:
+            result[entity.qualified_name] = FLOW_COUNT
+        elif linked_to.get(entity.qualified_name, 0) >= 3:
+            result[entity.qualified_name] = HUB_COUNT
+        else:
+            result[entity.qualified_name] = PLAIN_COUNT
+    return result
+
+
+def _link_order(catalog: Catalog, entities: list[Entity]) -> list[Entity]:
+    """Entities after the ones their links point to: required links always, optional ones when
+    the links allow it (a customer's primary contact cannot come before the customer)."""
+    names = {e.qualified_name for e in entities}
+    required = {e.qualified_name: _targets(catalog, e, True) & (names - {e.qualified_name}) for e in entities}
+    every = {e.qualified_name: _targets(catalog, e, False) & (names - {e.qualified_name}) for e in entities}
+    ordered: list[Entity] = []
+    done: set[str] = set()
+    pending = sorted(entities, key=lambda e: e.qualified_name)
+    while pending:
+        ready = [e for e in pending if required[e.qualified_name] <= done]
+        complete = [e for e in ready if every[e.qualified_name] <= done]
+        batch = complete or ready[:1] or [min(pending, key=lambda e: len(required[e.qualified_name] - done))]
+        ordered += batch
+        done |= {e.qualified_name for e in batch}
+        pending = [e for e in pending if e.qualified_name not in done]
+    return ordered
+
+
+def _targets(catalog: Catalog, entity: Entity, required_only: bool) -> set[str]:
+    """Entities linked from the entity or its child rows (only by required links, if asked)."""
+    found = set()
+    for field in entity.fields:
+        if field.type in ("link", "many") and field.entity and (field.required or not required_only):
+            found.add(field.entity)
+        elif field.type == "table" and field.entity:
+            found |= _targets(catalog, catalog.entity(field.entity), required_only)
+    return found
+
+
+def _offered(
+    catalog: Catalog, field: Field, row: dict[str, Any], values: dict[str, Any], actor: Actor
+) -> bool:
+    """Whether the link's ``filter`` offers ``row`` to a record holding ``values`` (the service's rule)."""
+    target = catalog.entity(field.entity or "")
+    if field.filter is None:
+        return True
+    names = logic.variables(target, row, actor, dt.datetime.now(dt.UTC))
+    names["record"] = {k: logic.cel_value(v) for k, v in values.items()}
+    return logic.evaluate(field.filter, names) is not False
+
+
+def _writable(field: Field, locked: frozenset[str]) -> bool:
+    if field.type in SERVER_OWNED or field.type == "json":
+        return False
+    return not (field.readonly or field.hidden or field.name in locked)
+
+
+def _needed(field: Field) -> bool:
+    """Whether a record cannot do without the field: required, or a table with a minimum of rows."""
+    return field.required or (field.type == "table" and (field.min_rows or 0) > 0)
+
+
+def _path(field_path: str) -> str:
+    """An error's field path without row numbers: ``lines.0.amount`` is ``lines.amount``."""
+    return ".".join(part for part in field_path.split(".") if not part.isdigit())
+
+
+def _needed_at(catalog: Catalog, entity: Entity, path: str) -> bool:
+    """Whether the field at ``path`` (through child tables) is one a record cannot leave out."""
+    head, _, rest = path.partition(".")
+    if not entity.has_field(head):
+        return True  # a rule on the whole record: try again with fresh values
+    field = entity.field(head)
+    if rest and field.type == "table":
+        return _needed_at(catalog, catalog.entity(field.entity or ""), rest)
+    return _needed(field)
+
+
+def _is_superuser(actor: Actor) -> bool:
+    return "admin" in actor.roles

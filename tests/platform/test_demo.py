@@ -1,0 +1,104 @@
+"""`loom demo` on a fresh site, toured through the HTTP API as the demo company's people."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from click.testing import CliRunner
+from click.testing import Result
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func
+from sqlalchemy import select
+
+from loom.platform.app import create_app
+from loom.platform.cli import cli
+from loom.platform.demo.company import PASSWORD
+from loom.platform.site import open_site
+
+FLOW_STATUSES = {"draft", "in_approval", "approved", "rejected", "withdrawn", "returned"}
+HEADS = ("liuyang", "zhoujie", "zhangwei", "hejing", "malihua", "zhengqiang", "wangjianguo")
+
+
+def make_site(folder: Path, database_url: str) -> str:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "site.yaml").write_text(
+        f"database: '{database_url}'\napps: [oa, crm]\nsecret_key: test\n", encoding="utf-8"
+    )
+    return str(folder)
+
+
+def loom(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args))
+
+
+def signed_in(app: Flask, login: str) -> FlaskClient:
+    client = app.test_client()
+    response = client.post("/api/v1/auth/login", json={"login": login, "password": PASSWORD})
+    assert response.status_code == 200, response.get_json()
+    return client
+
+
+def test_demo_populates_every_entity_with_approvals_in_every_status(
+    tmp_path: Path, database_url: str
+) -> None:
+    site = make_site(tmp_path / "site", database_url)
+    assert loom("migrate", "--apply", "--site", site).exit_code == 0
+    started = time.monotonic()
+    result = loom("demo", "--site", site)
+    elapsed = time.monotonic() - started
+    assert result.exit_code == 0, result.output
+    assert elapsed < 60, f"loom demo took {elapsed:.1f} s"
+    assert "wangjianguo" in result.output and PASSWORD in result.output and "销售一组" in result.output
+
+    app = create_app(open_site(site, create=False), config={"TESTING": True})
+    catalog = app.extensions["loom"].runtime.catalog
+    admin = signed_in(app, "lixiuying")  # the general manager's assistant administers the site
+    empty, statuses = [], set()
+    for entity in (e for e in catalog.entities.values() if not e.child):
+        response = admin.get(f"/api/v1/{entity.app}/{entity.name}", query_string={"page_size": 200})
+        assert response.status_code == 200, (entity.qualified_name, response.get_json())
+        items = response.get_json()["items"]
+        if not items:
+            empty.append(entity.qualified_name)
+        if entity.has_flow:
+            statuses |= {item["flow_status"] for item in items}
+    assert empty == []
+    assert statuses >= FLOW_STATUSES
+
+    # Managers find approvals waiting for them, and may open the records they are asked about.
+    waiting = {}
+    for login in HEADS:
+        client = signed_in(app, login)
+        tasks = client.get("/api/v1/tasks").get_json()
+        if tasks["items"]:
+            waiting[login] = tasks["items"]
+            task = tasks["items"][0]
+            app_name, entity_name = task["entity"].split(".")
+            record = client.get(f"/api/v1/{app_name}/{entity_name}/{task['record_id']}")
+            assert record.status_code == 200
+    assert "liuyang" in waiting, "the head of 销售一组 approves their team's requests"
+
+    # A second run is refused and adds nobody.
+    users = app.extensions["loom"].identity.users
+    with app.extensions["loom"].runtime.engine.connect() as conn:
+        before = conn.execute(select(func.count()).select_from(users)).scalar_one()
+    again = loom("demo", "--site", site)
+    assert again.exit_code == 1 and "already has the demo data" in again.output
+    assert "Traceback" not in again.output
+    with app.extensions["loom"].runtime.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(users)).scalar_one() == before
+
+
+def test_the_same_seed_gives_the_same_company(tmp_path: Path) -> None:
+    def customers(name: str, seed: str) -> list[tuple]:
+        site = make_site(tmp_path / name, f"sqlite:///{tmp_path / name / 'loom.db'}")
+        assert loom("migrate", "--apply", "--site", site).exit_code == 0
+        assert loom("demo", "--site", site, "--seed", seed).exit_code == 0
+        app = create_app(open_site(site, create=False), config={"TESTING": True})
+        table = app.extensions["loom"].runtime.schema.of("crm.customer").table
+        with app.extensions["loom"].runtime.engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(select(table.c.name, table.c.owner).order_by(table.c.id))]
+
+    assert customers("a", "7") == customers("b", "7")
