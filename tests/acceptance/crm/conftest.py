@@ -1,8 +1,8 @@
 """A small company running the builtin CRM package (on OA), with its seed data, and its people's HTTP clients.
 
 总经办 (head: gm) > 销售部 (head: director) > 销售一组 (head: lead_a; anna, alex) and 销售二组 (head: lead_b;
-bert); 财务部 (fina), 法务 (lily); carol administers the CRM (客户管理员). Every story logs in as
-the people involved, never as a platform administrator.
+bert); 财务部 (fina); 法务部 (lily); 技术支持部 (sam, 客服); carol administers the CRM (客户管理员).
+Every story logs in as the people involved, never as a platform administrator.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ PEOPLE = {
     "fina": ("finance", ["crm_finance"]),
     "lily": ("legal", ["legal"]),
     "carol": ("sales", ["crm_admin"]),
+    "sam": ("support", ["crm_service"]),
 }
 HEADS = {"top": "gm", "sales": "director", "team_a": "lead_a", "team_b": "lead_b"}
 
@@ -46,6 +47,7 @@ class Company:
     app: Flask
     services: Services
     users: dict[str, int]
+    departments: dict[str, int]
 
     def client(self, login: str) -> FlaskClient:
         """A client signed in through the real login endpoint, holding its CSRF token."""
@@ -92,6 +94,7 @@ def company(database_url: str, tmp_path: Path) -> Company:
             "team_b": identity.create_department(conn, "销售二组", sales),
             "finance": identity.create_department(conn, "财务部", top),
             "legal": identity.create_department(conn, "法务部", top),
+            "support": identity.create_department(conn, "技术支持部", top),
         }
         users = {
             login: identity.create_user(
@@ -101,4 +104,4 @@ def company(database_url: str, tmp_path: Path) -> Company:
         }
         for dept, login in HEADS.items():
             identity.set_head(conn, departments[dept], users[login])
-    return Company(app, services, users)
+    return Company(app, services, users, departments)
