@@ -1,9 +1,9 @@
 """Form fields generated from an entity: one widget per field type, and the way back.
 
-A dispatch table maps each field type to the WTForms field that edits it and to two small
-conversions: a stored value to what the widget shows (datetimes in the site's time zone,
-ids as text, JSON pretty-printed) and the widget's value to what the records service
-takes (ISO dates, decimals as text, ids as numbers). The form checks only what a widget
+A dispatch table maps each field type to the WTForms field that edits it and to the
+conversion of the widget's value into what the records service takes (ISO dates, decimals
+as text, an empty text as no value). Datetimes are shown in the site's time zone; lists
+of ids and JSON values have fields of their own that parse what is typed. The form checks only what a widget
 cannot hold (a word in a number box); everything else, including required fields, is the
 records service's to decide, so the console and the API report the same errors.
 """
@@ -119,22 +119,21 @@ class Required(InputRequired):
 
 @dataclass(frozen=True, slots=True)
 class Widget:
-    """How one field type is edited: the form field, and the conversions both ways."""
+    """How one field type is edited: the form field, and its value as the service takes it."""
 
     build: Callable[[Field, dict[str, Any]], UnboundField]
-    shown: Callable[[Any], Any] = _same
     stored: Callable[[Any], Any] = _same
 
 
-_TEXT = Widget(lambda f, kw: StringField(**kw), stored=_blank_is_none)
+_TEXTAREA = Widget(lambda f, kw: TextAreaField(**kw), stored=_blank_is_none)
 _ID = Widget(lambda f, kw: IntegerField(**kw))
 _IDS = Widget(lambda f, kw: IdListField(**kw))
 _JSON = Widget(lambda f, kw: JsonField(**kw))
 _NUMBER = Widget(lambda f, kw: DecimalField(places=None, **kw), stored=_decimal_text)
 WIDGETS: dict[str, Widget] = {
-    "string": _TEXT,
-    "text": Widget(lambda f, kw: TextAreaField(**kw), stored=_blank_is_none),
-    "rich_text": Widget(lambda f, kw: TextAreaField(**kw), stored=_blank_is_none),
+    "string": Widget(lambda f, kw: StringField(**kw), stored=_blank_is_none),
+    "text": _TEXTAREA,
+    "rich_text": _TEXTAREA,
     "email": Widget(lambda f, kw: EmailField(**kw), stored=_blank_is_none),
     "url": Widget(lambda f, kw: URLField(**kw), stored=_blank_is_none),
     "phone": Widget(lambda f, kw: TelField(**kw), stored=_blank_is_none),
@@ -148,7 +147,6 @@ WIDGETS: dict[str, Widget] = {
     "time": Widget(lambda f, kw: TimeField(**kw), stored=_iso),
     "select": Widget(
         lambda f, kw: SelectField(choices=[SelectChoice("", ""), *_options(f)], **kw),
-        shown=lambda v: v or "",
         stored=_blank_is_none,
     ),
     "multiselect": Widget(lambda f, kw: SelectMultipleField(choices=_options(f), **kw)),
@@ -187,13 +185,14 @@ def form_class(entity: Entity, base: type) -> type:
 
 
 def form_values(entity: Entity, record: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
-    """A stored record as the form's widgets show it (datetimes in the site's time zone)."""
+    """A stored record as the form's widgets show it: datetimes in the site's time zone, to
+    the second (what a date-time input holds)."""
     values: dict[str, Any] = {VERSION: record.get(VERSION)}
     for field in edited_fields(entity):
         value = record.get(field.name)
         if isinstance(value, dt.datetime):
-            value = value.astimezone(zone).replace(tzinfo=None)
-        values[field.name] = widget(field).shown(value)
+            value = value.astimezone(zone).replace(tzinfo=None, microsecond=0)
+        values[field.name] = value
     return values
 
 
@@ -201,12 +200,18 @@ def service_values(entity: Entity, form: Any, *, creating: bool = False) -> dict
     """The form's values as the records service takes them.
 
     On a new record an empty widget means "not given", so the service applies the field's
-    default; on an existing one it means "clear the value".
+    default. On an existing one only changed values are sent (an empty widget clears its
+    value): what the form shows rounded, such as a datetime's fraction of a second, is
+    never rewritten, and the audit log lists only what the admin changed.
     """
     values = {}
     for field in edited_fields(entity):
         bound: FormField = form[field.name]
-        value = widget(field).stored(bound.data)
-        if not (creating and value in (None, [])):
-            values[field.name] = value
+        stored = widget(field).stored
+        value = stored(bound.data)
+        if creating and value in (None, []):
+            continue
+        if not creating and value == stored(bound.object_data):
+            continue
+        values[field.name] = value
     return values

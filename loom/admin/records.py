@@ -35,6 +35,8 @@ from loom.platform.records.logic import default_value
 from loom.platform.records.query import SEARCHABLE
 from loom.platform.records.query import Condition
 from loom.platform.records.query import ListQuery
+from loom.platform.tables import NO_COLUMN
+from loom.platform.tables import REFERENCES
 
 from . import fields
 from .access import AdminOnly
@@ -50,7 +52,7 @@ from .labels import text
 from .rows import Row
 from .rows import as_id
 
-UNSORTABLE = frozenset({"table", "many", "multiselect", "json", "region", "geo"})
+UNSORTABLE = frozenset({"multiselect", "json", "region", "geo"})
 DEFAULT_COLUMNS = 6
 
 
@@ -65,14 +67,14 @@ class RecordView(AdminOnly, BaseModelView):
 
     def __init__(self, entity: Entity, app: App) -> None:
         self.entity = entity
-        columned = [f for f in entity.fields if f.type not in ("table", "many")]
-        self.column_list = list(entity.list.columns) or _default_columns(entity, columned)
+        in_row = [f for f in entity.fields if _in_row(f)]
+        self.column_list = list(entity.list.columns) or _default_columns(entity, in_row)
         system = [c for c in (*SYSTEM_COLUMNS, "flow_status") if c != "flow_status" or entity.has_flow]
-        self.column_details_list = [f.name for f in columned] + system
+        self.column_details_list = [f.name for f in entity.fields if f.type != "table"] + system
         self.column_labels = {f.name: lazy(f.label) for f in entity.fields} | {
             name: lazy(label) for name, label in SYSTEM_LABELS.items()
         }
-        sortable = [f.name for f in columned if f.type not in UNSORTABLE]
+        sortable = [f.name for f in in_row if f.type not in UNSORTABLE]
         self.column_sortable_list = [c for c in self.column_list if c in sortable or c in system]
         self.column_filters = field_filters(entity)
         self.column_formatters = {f.name: option_labels(f) for f in entity.fields if f.options}
@@ -225,8 +227,13 @@ def _version(form: Form) -> int | None:
     return int(raw) if isinstance(raw, str) and raw.isdigit() else None
 
 
-def _default_columns(entity: Entity, columned: list[Field]) -> list[str]:
-    names = [f.name for f in columned if f.type not in ("text", "rich_text", "json")]
+def _in_row(field: Field) -> bool:
+    """Whether the field is a column of the entity's table (lists read only those)."""
+    return field.type not in NO_COLUMN and not (field.multiple and field.type in REFERENCES)
+
+
+def _default_columns(entity: Entity, in_row: list[Field]) -> list[str]:
+    names = [f.name for f in in_row if f.type not in ("text", "rich_text", "json")]
     if entity.title_field in names:
         names.remove(entity.title_field)
         names.insert(0, entity.title_field)

@@ -16,7 +16,8 @@ from loom.platform.database import make_engine
 from loom.platform.runtime import Runtime
 from loom.platform.services import Services
 
-# A small package of our own beside OA and CRM: an entity with an approval flow that stays put.
+# A small package of our own beside OA and CRM, which keep changing: an entity with an approval
+# flow, and one with a field of every type the console edits.
 MEMO = {
     "entities/memo.yaml": """\
         kind: entity
@@ -27,6 +28,40 @@ MEMO = {
           - {name: title, type: string, required: true, max_length: 40}
         permissions:
           - {role: employee, create: true, read: own, write: own, submit: own}
+        """,
+    "entities/sample.yaml": """\
+        kind: entity
+        name: sample
+        label: {zh: 样例, en: Sample}
+        title_field: s
+        fields:
+          - {name: s, type: string, max_length: 40}
+          - {name: t, type: text}
+          - {name: rt, type: rich_text}
+          - {name: em, type: email}
+          - {name: u, type: url}
+          - {name: ph, type: phone}
+          - {name: i, type: integer}
+          - {name: d, type: decimal, scale: 2}
+          - {name: m, type: money, currency: CNY}
+          - {name: p, type: percent}
+          - {name: b, type: boolean}
+          - {name: da, type: date}
+          - {name: dtm, type: datetime}
+          - {name: tm, type: time}
+          - {name: sel, type: select, options: [a, b]}
+          - {name: ms, type: multiselect, options: [x, y, z]}
+          - {name: usr, type: user}
+          - {name: dep, type: department}
+          - {name: usrs, type: user, multiple: true}
+          - {name: other, type: link, entity: sample}
+          - {name: others, type: many, entity: sample}
+          - {name: js, type: json}
+          - {name: rg, type: region}
+          - {name: geo, type: geo}
+        list: {filters: [sel, b, i]}
+        permissions:
+          - {role: employee, read: all}
         """,
     "flows/memo_review.yaml": """\
         kind: flow
