@@ -45,6 +45,20 @@ def test_manager_chain_up_to_a_level(make_company) -> None:
     assert co.act(record, "gm")["status"] == "approved"
 
 
+def test_a_users_own_manager_comes_before_the_department_heads(make_company) -> None:
+    co = make_company(flow("{name: chain, approve: {managers: {up_to_level: 3}}, mode: sequence}"))
+    users = co.services.runtime.schema.metadata.tables["loom_users"]
+    with co.services.runtime.engine.begin() as conn:  # staff reports to the finance head, across departments
+        conn.execute(
+            users.update()
+            .where(users.c.id == co.users["staff"].id)
+            .values(manager_id=co.users["fin_head"].id)
+        )
+    record = co.expense()
+    assert co.pending(co.submit(record)) == ["fin_head"]
+    assert co.pending(co.act(record, "fin_head")) == ["gm"]  # then the heads above the finance head
+
+
 def test_manager_chain_up_to_a_role(make_company) -> None:
     co = make_company(
         flow("{name: chain, approve: {managers: {up_to_role: general_manager}}, mode: sequence}")

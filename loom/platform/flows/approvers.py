@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 from sqlalchemy import Connection
@@ -31,6 +32,7 @@ class Org:
     logins: Mapping[str, int]
     active: frozenset[int]
     roles: Mapping[str, frozenset[int]]
+    manager_of: Mapping[int, int] = dc_field(default_factory=dict)  # a user's own manager, when set
 
     @classmethod
     def load(cls, conn: Connection, runtime: Runtime) -> Org:
@@ -44,10 +46,13 @@ class Org:
         for row in conn.execute(select(departments.c.id, departments.c.parent_id, departments.c.head_id)):
             parent[row.id] = row.parent_id
             head[row.id] = row.head_id
-        department_of, logins, active = {}, {}, set()
-        for row in conn.execute(select(users.c.id, users.c.login, users.c.department_id, users.c.active)):
+        department_of, logins, active, manager_of = {}, {}, set(), {}
+        columns = (users.c.id, users.c.login, users.c.department_id, users.c.active, users.c.manager_id)
+        for row in conn.execute(select(*columns)):
             department_of[row.id] = row.department_id
             logins[row.login] = row.id
+            if row.manager_id is not None:
+                manager_of[row.id] = row.manager_id
             if row.active:
                 active.add(row.id)
         roles: dict[str, set[int]] = {"employee": set(active)}
@@ -65,6 +70,7 @@ class Org:
             logins,
             frozenset(active),
             {k: frozenset(v) for k, v in roles.items()},
+            manager_of,
         )
 
     def manager(self, user_id: int, level: int) -> int | None:
@@ -73,7 +79,18 @@ class Org:
         return chain[level - 1] if len(chain) >= level else None
 
     def managers(self, user_id: int, levels: int = MAX_LEVELS) -> list[int | None]:
-        """Heads from level 1 upward; None where a department on the way has no head."""
+        """Managers from level 1 upward: a user's own manager where one is set (as in a
+        company whose reporting lines cross departments), else the heads of the departments
+        above; None where a department on the way has no head."""
+        chain: list[int | None] = []
+        current, seen = user_id, {user_id}
+        while len(chain) < levels and self.manager_of.get(current) not in (None, *seen):
+            current = self.manager_of[current]
+            chain.append(current)
+            seen.add(current)
+        return chain + self._heads(current, levels - len(chain))
+
+    def _heads(self, user_id: int, levels: int) -> list[int | None]:
         department = self.department_of.get(user_id)
         if department is None:
             return []
