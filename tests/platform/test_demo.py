@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import socket
+import subprocess
+import sys
 import time
+import urllib.error
+import urllib.request
+from http.cookiejar import CookieJar
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -102,3 +109,49 @@ def test_the_same_seed_gives_the_same_company(tmp_path: Path) -> None:
             return [tuple(r) for r in conn.execute(select(table.c.name, table.c.owner).order_by(table.c.id))]
 
     assert customers("a", "7") == customers("b", "7")
+
+
+def opened_when_up(browser: urllib.request.OpenerDirector, request: urllib.request.Request):
+    """The response once the server listens (it announces itself just before it binds)."""
+    for _ in range(100):
+        try:
+            return browser.open(request)
+        except urllib.error.URLError:
+            time.sleep(0.1)
+    return browser.open(request)
+
+
+def test_serve_demo_seeds_once_prints_the_logins_and_serves_them(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+
+    def serve() -> str:
+        """Start `loom serve --demo`, return what it printed once it serves, and stop it."""
+        command = [sys.executable, "-m", "loom.platform", "serve", "--demo", "--port", str(port)]
+        server = subprocess.Popen(
+            command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        )
+        try:
+            lines = []
+            for line in server.stdout:  # type: ignore[union-attr]
+                lines.append(line)
+                if line.startswith("Loom is serving"):
+                    break
+            browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+            credentials = json.dumps({"login": "liuyang", "password": PASSWORD}).encode()
+            sign_in = urllib.request.Request(
+                f"{base}/api/v1/auth/login", credentials, {"Content-Type": "application/json"}
+            )
+            assert opened_when_up(browser, sign_in).status == 200
+            assert json.load(browser.open(f"{base}/api/v1/tasks"))["items"]
+            return "".join(lines)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+    first = serve()
+    assert "demo data: 25 people" in first and "liuyang" in first and PASSWORD in first
+    second = serve()
+    assert "already has the demo data" in second and "liuyang" in second and "demo data: 25" not in second

@@ -13,14 +13,19 @@ from .base import cli
 from .base import fail
 from .base import install_seed_data
 from .base import open_services
+from .demo import ensure_demo
 
 
 @cli.command()
 @SITE_OPTION
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-def serve(site_dir: str, host: str, port: int) -> None:
+@click.option("--demo", "with_demo", is_flag=True, help="Fill the site with the demo company first (once).")
+def serve(site_dir: str, host: str, port: int, with_demo: bool) -> None:
     """Serve the site (OA and CRM by default) at http://HOST:PORT.
+
+    With --demo, a site without the demo company gets it first (`loom demo`), and the demo
+    logins are printed.
 
     Safe schema changes are applied first; a destructive one stops the server from
     starting until `loom migrate --apply` is run with the flag it needs. For production,
@@ -44,6 +49,8 @@ def serve(site_dir: str, host: str, port: int) -> None:
             migrations.apply(plan, services.runtime.engine, on_step=lambda _step: bar.update(1))
     install_seed_data(services.records, default_lang())
     _first_admin(services)
+    if with_demo:
+        ensure_demo(services, default_lang())
     app = create_app(services.runtime.site, runtime=services.runtime)
     # Scheduled automations, reminders and node timeouts: run here, or by `loom worker` via Redis.
     url = redis_url()

@@ -85,12 +85,10 @@ PEOPLE = (
 
 @dataclass(frozen=True, slots=True)
 class Member:
-    """A demo person as created: their user id, the actor they act as, and what they hold."""
+    """A demo person as created, with the actor they act as (their id, roles and department)."""
 
     person: Person
     actor: Actor
-    department_name: str
-    roles: tuple[str, ...]
 
     @property
     def id(self) -> int:
@@ -141,12 +139,11 @@ def build_company(conn: Connection, identity: Identity, phone_of: dict[str, str]
             conn.execute(update(users).where(users.c.id == ids[person.login]).values(manager_id=ids[manager]))
     for key, login in head_login.items():
         identity.set_head(conn, department_ids[key], ids[login])
-    names = {d.key: d.name for d in DEPARTMENTS}
     members = []
     for person in PEOPLE:
         actor = identity.actor(conn, ids[person.login])
         assert actor is not None  # just created, active
-        members.append(Member(person, actor, names[person.department], tuple(sorted(actor.roles))))
+        members.append(Member(person, actor))
     return Company(tuple(members), department_ids)
 
 

@@ -19,15 +19,13 @@ from ..database import reading
 from ..seeds import install_seeds
 from ..services import Services
 from .approvals import Approvals
+from .company import DEPARTMENTS
 from .company import PASSWORD
 from .company import PEOPLE
-from .company import Company
 from .company import build_company
 from .records import RecordMaker
 from .records import counts
 from .values import Faker
-
-DEFAULT_SEED = 2026
 
 
 class DemoRefused(LoomError):
@@ -67,9 +65,7 @@ def demo_steps(services: Services) -> int:
     )
 
 
-def populate(
-    services: Services, *, seed: int = DEFAULT_SEED, on_step: Callable[[], None] = lambda: None
-) -> DemoResult:
+def populate(services: Services, *, seed: int, on_step: Callable[[], None] = lambda: None) -> DemoResult:
     """Create the demo company and its records; raises DemoRefused if the site has them already."""
     if has_demo_data(services):
         raise DemoRefused("the site already has the demo company (user wangjianguo exists); use a fresh site")
@@ -91,7 +87,7 @@ def populate(
         if entity.has_flow:
             statuses += approvals.drive(made, on_step)
             maker.forget(name)
-    return DemoResult(_logins(company), created, dict(statuses))
+    return DemoResult(demo_logins(services), created, dict(statuses))
 
 
 def _planned(services: Services) -> dict[str, int]:
@@ -100,8 +96,18 @@ def _planned(services: Services) -> dict[str, int]:
     return counts(catalog, seeded)
 
 
-def _logins(company: Company) -> tuple[Login, ...]:
+def demo_logins(services: Services) -> tuple[Login, ...]:
+    """The demo company's logins, as ``populate`` creates them (roles the packages declare)."""
+    known = services.identity.known_roles()
+    departments = {d.key: d.name for d in DEPARTMENTS}
     return tuple(
-        Login(m.person.login, PASSWORD, m.person.name, m.department_name, m.person.title, m.roles)
-        for m in company.members
+        Login(
+            p.login,
+            PASSWORD,
+            p.name,
+            departments[p.department],
+            p.title,
+            tuple(r for r in p.roles if r in known),
+        )
+        for p in PEOPLE
     )

@@ -42,7 +42,7 @@ OPTIONAL_FILLED = 0.85  # share of optional fields given a value: real forms hav
 CANDIDATES = 400  # linked records considered per link field
 # How many records an entity gets: more for those many others hang on, enough in every flow status.
 HUB_COUNT = 30
-FLOW_COUNT = 18
+FLOW_COUNT = 12
 PLAIN_COUNT = 8
 _MINIMAL_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
