@@ -8,6 +8,7 @@ One server and one browser per test module keep the tests quick; each test signs
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import threading
@@ -27,6 +28,7 @@ from werkzeug.serving import make_server
 
 import loom
 from loom.metadata import validate_paths
+from loom.metadata.catalog import Catalog
 from loom.platform.app import create_app
 from loom.platform.database import make_engine
 from loom.platform.database import normalize_url
@@ -67,11 +69,17 @@ class Portal:
         return self.app.extensions["loom"]
 
 
-def build_app(folder: Path, database_url: str) -> tuple[Flask, dict[str, int]]:
-    """The app over a fresh database with the people above (mona heads sales, emma works there)."""
+@functools.cache
+def catalog() -> Catalog:
+    """The Catalog of the builtin apps and the test package, validated once per test run."""
     result = validate_paths([BUILTIN, PACKAGE])
     assert result.problems == (), [p.render() for p in result.problems]
-    runtime = Runtime.for_catalog(result.catalog, make_engine(database_url))
+    return result.catalog
+
+
+def build_app(folder: Path, database_url: str) -> tuple[Flask, dict[str, int]]:
+    """The app over a fresh database with the people above (mona heads sales, emma works there)."""
+    runtime = Runtime.for_catalog(catalog(), make_engine(database_url))
     runtime.schema.metadata.create_all(runtime.engine)
     app = create_app(runtime=runtime, config={"SECRET_KEY": "portal-test"})
     services = app.extensions["loom"]

@@ -9,8 +9,10 @@ import logging
 from flask import Blueprint
 from flask import g
 from flask import render_template
+from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
+from ..api.auth import CsrfFailed
 from ..api.problems import STATUS_OF
 from ..api.problems import TITLES
 from ..records.errors import RecordError
@@ -21,6 +23,7 @@ log = logging.getLogger("loom.web")
 
 def install(bp: Blueprint) -> None:
     bp.register_error_handler(RecordError, _record_error)
+    bp.register_error_handler(CsrfFailed, _csrf_failed)
     bp.register_error_handler(HTTPException, _http_error)
     bp.register_error_handler(Exception, _unexpected)
 
@@ -34,6 +37,10 @@ def _page(status: int, message: str) -> tuple[str, int]:
 def _record_error(error: RecordError) -> tuple[str, int]:
     status = next((code for kind, code in STATUS_OF if isinstance(error, kind)), 400)
     return _page(status, error.message(current_lang()))
+
+
+def _csrf_failed(_error: CsrfFailed) -> tuple[str, int]:
+    return _page(403, _("The form has expired; go back, reload the page and send it again."))
 
 
 def _http_error(error: HTTPException):

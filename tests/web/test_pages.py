@@ -1,0 +1,206 @@
+"""Portal pages through the HTTP client: sign-in, CSRF, language, lists (search, filters,
+sorting, pages, empty state), exports and permissions. Browser behaviour lives in the
+other modules of this folder; these run without Chromium."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+from flask.testing import FlaskClient
+from openpyxl import load_workbook
+
+from .conftest import build_app
+
+
+@pytest.fixture
+def app(tmp_path, database_url):
+    app, users = build_app(tmp_path, database_url)
+    app.config["TESTING"] = True
+    app.users = users
+    return app
+
+
+ROW_LINK = re.compile(r'href="/webtest/expense/\d+"')
+
+
+def sign_in(app, login: str, lang: str = "en") -> FlaskClient:
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = lang
+    token = csrf_of(client.get("/login").text)
+    response = client.post("/login", data={"login": login, "password": f"{login}-pw", "csrf_token": token})
+    assert response.status_code == 302
+    client.csrf = csrf_of(client.get("/").text)
+    return client
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def actor(app, login: str):
+    services = app.extensions["loom"]
+    with services.runtime.engine.connect() as conn:
+        return services.identity.actor(conn, app.users[login])
+
+
+def claims(app, count: int, who: str = "emma") -> None:
+    records = app.extensions["loom"].records
+    for i in range(count):
+        data = {
+            "title": f"claim {i:02d}",
+            "category": "travel" if i % 2 else "entertainment",
+            "lines": [{"day": "2026-11-02", "amount": str(100 + i)}],
+        }
+        records.create("webtest.expense", data, actor(app, who))
+
+
+def test_pages_need_a_signed_in_user_and_come_back_after_sign_in(app) -> None:
+    client = app.test_client()
+    response = client.get("/webtest/expense?q=x")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login?next=/webtest/expense?q%3Dx"
+    token = csrf_of(client.get("/login").text)
+    wrong = client.post("/login", data={"login": "emma", "password": "nope", "csrf_token": token})
+    assert wrong.status_code == 200 and 'id="login-error"' in wrong.text
+    right = client.post(
+        "/login?next=/webtest/expense", data={"login": "emma", "password": "emma-pw", "csrf_token": token}
+    )
+    assert right.headers["Location"] == "/webtest/expense"
+
+
+def test_sign_in_never_redirects_to_another_site(app) -> None:
+    client = app.test_client()
+    token = csrf_of(client.get("/login").text)
+    data = {"login": "emma", "password": "emma-pw", "csrf_token": token}
+    response = client.post("/login?next=//evil.example/x", data=data)
+    assert response.headers["Location"] == "/"
+
+
+def test_posts_without_the_csrf_token_are_refused(app) -> None:
+    client = sign_in(app, "emma")
+    response = client.post("/webtest/expense/new", data={"title": "x"})
+    assert response.status_code == 403
+    assert (
+        app.extensions["loom"].records.list("webtest.expense", _everything(), actor(app, "root")).records
+        == []
+    )
+
+
+def _everything():
+    from loom.platform.records.query import ListQuery
+
+    return ListQuery()
+
+
+def test_chinese_by_default_and_the_switch_remembers_english(app) -> None:
+    client = sign_in(app, "emma", lang="")
+    page = client.get("/").text
+    assert "应用" in page and 'lang="zh-CN"' in page
+    response = client.post("/lang", data={"lang": "en", "next": "/inbox", "csrf_token": client.csrf})
+    assert response.headers["Location"] == "/inbox"
+    page = client.get("/inbox").text
+    assert "Inbox" in page and "To do" in page and 'lang="en"' in page
+    assert "Web test" in client.get("/").text  # the app's label follows the language too
+
+
+def test_launcher_lists_only_the_entities_the_user_may_read(app) -> None:
+    services, emma = app.extensions["loom"], actor(app, "emma")
+    decide = services.records.access.permissions.decide
+    top = [e for e in services.runtime.catalog.entities.values() if not e.child]
+    closed = [e for e in top if not decide(emma, e, "read").allowed]
+    assert closed, "the builtin apps have entities an employee may not read"
+    page = sign_in(app, "emma").get("/").text
+    assert 'href="/webtest/expense"' in page and 'href="/webtest/kitchen"' in page
+    assert [e.qualified_name for e in closed if f'href="/{e.app}/{e.name}"' in page] == []
+
+
+def test_list_searches_filters_sorts_and_pages(app) -> None:
+    claims(app, 25)
+    client = sign_in(app, "emma")
+    first = client.get("/webtest/expense").text
+    assert len(ROW_LINK.findall(first)) == 20  # the default page size
+    assert "25 in all" in first and "1 / 2" in first
+    assert len(ROW_LINK.findall(client.get("/webtest/expense?page=2").text)) == 5
+    found = client.get("/webtest/expense?q=claim+07").text
+    assert "claim 07" in found and "claim 08" not in found
+    travel = client.get("/webtest/expense?category=travel").text
+    assert "12 in all" in travel
+    costly = client.get("/webtest/expense?total__gte=120&total__lte=122").text
+    assert "3 in all" in costly
+    ascending = client.get("/webtest/expense?sort=total").text
+    assert ascending.index("claim 00") < ascending.index("claim 01")
+    descending = client.get("/webtest/expense?sort=-total").text
+    assert descending.index("claim 24") < descending.index("claim 23")
+    assert 'aria-sort="descending"' in descending
+
+
+def test_a_bad_filter_value_is_a_message_not_an_error(app) -> None:
+    page = sign_in(app, "emma").get("/webtest/expense?total__gte=lots")
+    assert page.status_code == 200
+    assert "alert-warning" in page.text
+
+
+def test_an_empty_list_says_so_and_offers_to_create(app) -> None:
+    page = sign_in(app, "emma").get("/webtest/expense").text
+    assert 'id="empty-list"' in page and "/webtest/expense/new" in page
+
+
+def test_export_holds_the_filtered_rows_as_csv_and_xlsx(app) -> None:
+    claims(app, 6)
+    records = app.extensions["loom"].records
+    records.create(
+        "webtest.expense",
+        {"title": "=HYPERLINK(1)", "lines": [{"day": "2026-11-02", "amount": "5"}]},
+        actor(app, "emma"),
+    )
+    client = sign_in(app, "fin")
+    response = client.get("/webtest/expense/export.csv?category=travel")
+    assert response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert rows[0] == ["Number", "Title", "Category", "Total", "flow_status"][:1] + rows[0][1:]
+    assert len(rows) == 1 + 4  # travel: the three odd claims and the formula-looking one
+    assert [r[1] for r in rows if "HYPERLINK" in r[1]] == ["'=HYPERLINK(1)"]
+    book = load_workbook(io.BytesIO(client.get("/webtest/expense/export.xlsx").data))
+    values = list(book.active.values)
+    assert len(values) == 1 + 7
+    assert {v[3] for v in values[1:]} >= {100.0, 105.0}  # totals stay numbers
+
+
+def test_export_needs_the_export_permission(app) -> None:
+    client = sign_in(app, "emma")
+    assert client.get("/webtest/expense/export.csv").status_code == 403
+    assert "export.csv" not in client.get("/webtest/expense").text
+
+
+def test_others_records_are_not_found_and_unknown_pages_are_pages(app) -> None:
+    claims(app, 1, who="mona")
+    record_id = (
+        app.extensions["loom"]
+        .records.list("webtest.expense", _everything(), actor(app, "root"))
+        .records[0]["id"]
+    )
+    client = sign_in(app, "emma")
+    response = client.get(f"/webtest/expense/{record_id}")
+    assert response.status_code == 404 and "<html" in response.text
+    assert client.get(f"/webtest/expense/{record_id}/edit").status_code == 404
+    assert client.get("/webtest/nothing").status_code == 404
+    assert client.get("/webtest/expense/99999999999999999999").status_code == 404
+    assert client.get("/oa/expense_line").status_code == 404  # child tables have no pages
+
+
+def test_inbox_counts_each_box(app) -> None:
+    claims(app, 2)
+    services = app.extensions["loom"]
+    emma = actor(app, "emma")
+    for record in services.records.list("webtest.expense", _everything(), emma).records:
+        services.flows.submit("webtest.expense", record["id"], emma)
+    client = sign_in(app, "mona")
+    page = client.get("/").text
+    assert re.search(r'id="nav-inbox"[^>]*>[^<]*<span class="badge[^>]*>2<', page.replace("\n", " "))
+    inbox = client.get("/inbox").text
+    assert inbox.count("data-record=") == 2
+    started = sign_in(app, "emma").get("/inbox?box=started").text
+    assert started.count("data-record=") == 2
