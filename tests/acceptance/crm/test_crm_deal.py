@@ -3,6 +3,7 @@ by the right people, and approval closes the deal and plans the receivables."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 
@@ -23,7 +24,7 @@ def test_lead_to_contract_to_received_money(company) -> None:
     assert "crm.convert_lead" in [b["name"] for b in offered["items"]]
     ok(anna.post(f"/api/v1/crm/lead/{lead['id']}/buttons/crm.convert_lead", json={
         "opportunity_name": "星辰科技 ERP 项目", "amount": "200000", "stage_group": standard,
-        "stage": stages["qualification"], "win_probability": "10",
+        "stage": stages["qualification"],
     }))  # fmt: skip
     lead = ok(anna.get(f"/api/v1/crm/lead/{lead['id']}"))
     assert lead["converted"] is True and lead["customer"] is not None
@@ -37,13 +38,14 @@ def test_lead_to_contract_to_received_money(company) -> None:
     assert (contact["name"], contact["mobile"]) == ("周明", "13800001111")
     [opportunity] = ok(anna.get("/api/v1/crm/opportunity?customer.name=杭州星辰科技有限公司"))["items"]
     assert opportunity["lead"] == lead["id"] and opportunity["end_status"] == "open"
+    assert Decimal(opportunity["win_probability"]) == 10  # the stage's
     offered = ok(anna.get(f"/api/v1/crm/lead/{lead['id']}/buttons"))["items"]
     assert "crm.convert_lead" not in [b["name"] for b in offered]
 
     url = f"/api/v1/crm/opportunity/{opportunity['id']}"
-    for code, probability in (("needs", "30"), ("proposal", "50"), ("negotiation", "70"), ("closing", "90")):
-        moved = ok(anna.patch(url, json={"stage": stages[code], "win_probability": probability}))
-        assert moved["stage"] == stages[code]
+    for code, probability in (("needs", 30), ("proposal", 50), ("negotiation", 70), ("closing", 90)):
+        moved = ok(anna.patch(url, json={"stage": stages[code]}))
+        assert (moved["stage"], Decimal(moved["win_probability"])) == (stages[code], probability)
     assert Decimal(ok(anna.get(url))["weighted_amount"]) == Decimal("180000")
 
     contract = ok(anna.post("/api/v1/crm/contract", json={
@@ -77,6 +79,10 @@ def test_lead_to_contract_to_received_money(company) -> None:
         (2, Decimal("60000"), "2027-03-20", "pending"),
     ]
 
+    too_much = {"customer": customer["id"], "contract": contract["id"], "amount": "150000.01"}
+    refused = anna.post("/api/v1/crm/receivable", json=too_much)
+    assert refused.status_code == 422
+    assert refused.get_json()["errors"][0]["message"] == "回款金额不能超过合同的未回款金额"
     receivable = ok(anna.post("/api/v1/crm/receivable", json={
         "customer": customer["id"], "contract": contract["id"], "plan": plans[0]["id"],
         "amount": "90000", "received_date": "2026-11-25",
@@ -105,3 +111,23 @@ def test_a_small_contract_stops_after_the_manager(company) -> None:
     assert ok(anna.get(base))["flow_status"] == "approved"
     [plan] = ok(anna.get("/api/v1/crm/receivable_plan?contract.name=年度运输服务"))["items"]
     assert Decimal(plan["planned_amount"]) == Decimal("30000") and plan["planned_date"] == "2026-12-20"
+
+
+def test_moving_to_the_lost_stage_closes_the_opportunity_as_lost(company) -> None:
+    ok = company.ok
+    anna = company.client("anna")
+    group = company.seed_id(anna, "opportunity_stage_group", "quick")
+    quote, lost = (company.seed_id(anna, "opportunity_stage", code) for code in ("quick_quote", "quick_lost"))
+    customer = company.customer(anna, "台州汽配", telephone="0576-8777888")
+    opportunity = ok(anna.post("/api/v1/crm/opportunity", json={
+        "name": "汽配 MES", "customer": customer["id"], "stage_group": group, "stage": quote,
+        "amount": "80000",
+    }), 201)  # fmt: skip
+    url = f"/api/v1/crm/opportunity/{opportunity['id']}"
+    assert Decimal(ok(anna.get(url))["win_probability"]) == 80
+    no_reason = anna.patch(url, json={"stage": lost})
+    assert no_reason.status_code == 422 and no_reason.get_json()["errors"][0]["field"] == "lost_reason"
+    closed = ok(anna.patch(url, json={"stage": lost, "lost_reason": "price"}))
+    assert (closed["end_status"], Decimal(closed["win_probability"]), closed["closed_date"]) == (
+        "lost", 0, dt.date.today().isoformat()
+    )  # fmt: skip
