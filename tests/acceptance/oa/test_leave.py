@@ -94,3 +94,17 @@ def test_leave_beyond_the_balance_or_in_odd_halves_is_refused(company) -> None:
     assert [e["field"] for e in zhang.refused("leave_request", half)["errors"]] == ["end_half"]
     afternoon = zhang.create("leave_request", {**half, "end_half": "pm"})
     assert afternoon["days"] == "0.5"
+
+
+def test_sick_leave_over_a_day_needs_proof(company) -> None:
+    zhang = company.login("zhang")
+    values = {
+        "leave_type": leave_type(zhang, "sick"),
+        "start_date": "2026-12-01",
+        "end_date": "2026-12-02",
+        "days": "2",
+        "reason": "发烧",
+    }
+    assert [e["field"] for e in zhang.refused("leave_request", values)["errors"]] == ["leave_type"]
+    proof = zhang.upload("病假条.jpg", b"\xff\xd8\xff\xe0 note")
+    assert zhang.create("leave_request", {**values, "attachments": [proof]})["attachments"] == [proof]

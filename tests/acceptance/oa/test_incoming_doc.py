@@ -1,0 +1,31 @@
+"""Incoming documents: a leader instructs, the lead department handles, readers get a copy."""
+
+from __future__ import annotations
+
+
+def test_an_incoming_document_is_instructed_handled_and_circulated(company) -> None:
+    office = company.login("office")
+    doc = office.create(
+        "incoming_doc",
+        {
+            "title": "关于开展安全生产检查的通知",
+            "from_org": "市应急管理局",
+            "doc_word": "应急〔2026〕18号",
+            "leader": company.users["gm"],
+            "lead_dept": company.departments["support"],
+            "deadline": "2026-12-15",
+            "readers": [company.users["zhang"], company.users["li"]],
+        },
+    )
+    office.flow("incoming_doc", doc["id"], "submit")
+    gm = company.login("gm")
+    response = gm.client.post(f"/api/v1/oa/incoming_doc/{doc['id']}/flow/approve", json={})
+    assert response.status_code == 422  # a leader's instruction is written down
+    summary = gm.flow("incoming_doc", doc["id"], "approve", comment="请技术支持部牵头落实")
+    assert company.pending(summary) == ["tech_head"]
+    summary = company.login("tech_head").flow(
+        "incoming_doc", doc["id"], "approve", values={"result": "已完成机房与仓库检查"}
+    )
+    assert summary["status"] == "approved"
+    assert sorted(company.copied(summary)) == ["li", "zhang"]
+    assert company.login("zhang").get(f"incoming_doc/{doc['id']}")["result"] == "已完成机房与仓库检查"
