@@ -204,3 +204,24 @@ def test_inbox_counts_each_box(app) -> None:
     assert inbox.count("data-record=") == 2
     started = sign_in(app, "emma").get("/inbox?box=started").text
     assert started.count("data-record=") == 2
+
+
+def test_a_form_with_tabs_shows_them(app) -> None:
+    page = sign_in(app, "emma").get("/webtest/customer/new").text
+    assert page.count('role="tab"') == 2 and 'id="pane-more"' in page and 'name="notes"' in page
+
+
+def test_automation_buttons_are_offered_and_pressed(app) -> None:
+    claims(app, 1)
+    services, emma = app.extensions["loom"], actor(app, "emma")
+    record = services.records.list("webtest.expense", _everything(), emma).records[0]
+    client = sign_in(app, "emma")
+    page = client.get(f"/webtest/expense/{record['id']}").text
+    assert 'data-button="webtest.note_guest"' in page and "Note the guest" in page
+    path = f"/webtest/expense/{record['id']}/buttons/webtest.note_guest"
+    refused = client.post(path, data={"csrf_token": client.csrf}, follow_redirects=True)
+    assert "alert-danger" in refused.text  # the company is required
+    client.post(path, data={"csrf_token": client.csrf, "param-company": "Acme"})
+    assert services.records.get("webtest.expense", record["id"], emma)["guest_company"] == "Acme"
+    services.flows.submit("webtest.expense", record["id"], emma)
+    assert "data-button=" not in client.get(f"/webtest/expense/{record['id']}").text

@@ -37,12 +37,16 @@ def fill_claim(page: Page, portal, shot: str, shoot) -> None:
     expect(page.locator('[data-computed="total"]')).to_have_text("CNY 1,200.50")
     # Over 1000 the details become required (a form condition, evaluated on the server).
     expect(page.locator("[data-field=reason]")).to_have_class(re.compile(r"\bis-required\b"))
-    # Entertainment shows the guest company; travel hides it again.
+    # Entertainment shows (and requires) the guest company and locks the payee; travel undoes both.
     expect(page.locator("[data-field=guest_company]")).to_be_hidden()
+    page.fill("#f-payee", "Emma")
     page.select_option("#f-category", "entertainment")
     expect(page.locator("[data-field=guest_company]")).to_be_visible()
+    expect(page.locator("[data-field=guest_company]")).to_have_class(re.compile(r"\bis-required\b"))
+    expect(page.locator("#f-payee")).not_to_be_editable()
     page.select_option("#f-category", "travel")
     expect(page.locator("[data-field=guest_company]")).to_be_hidden()
+    expect(page.locator("#f-payee")).to_be_editable()
     shoot(page, f"{shot}-02-form")
 
 
