@@ -12,12 +12,14 @@ from typing import Any
 
 from flask import Blueprint
 from flask import Flask
+from flask import current_app
+from flask import url_for
 from flask_admin import Admin
 from flask_admin import AdminIndexView
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import Babel
 
-from loom.platform.api.i18n import lang
+from loom.platform.api.auth import csrf_token
 from loom.platform.runtime import Runtime
 from loom.platform.services import Services
 
@@ -28,6 +30,7 @@ from .history import AuditView
 from .history import FlowInstanceView
 from .labels import HISTORY
 from .labels import PEOPLE
+from .labels import lang
 from .labels import lazy
 from .labels import text
 from .records import RecordView
@@ -42,6 +45,7 @@ TITLE = {"zh": "Loom 管理后台", "en": "Loom console"}
 HOME = {"zh": "首页", "en": "Home"}
 # Flask-Admin ships its Chinese catalogue as zh_Hans_CN.
 LOCALES = {"zh": "zh_Hans_CN", "en": "en"}
+LANG_SWITCH = "web.auth.switch_lang"
 
 
 class ConsoleHome(AdminOnly, AdminIndexView):
@@ -93,6 +97,11 @@ def _install_babel(app: Flask) -> None:
         Babel(app, locale_selector=lambda: LOCALES[lang()])
 
 
+def _lang_switch() -> str | None:
+    """Where the language switch posts: the portal's, when the portal is mounted."""
+    return url_for(LANG_SWITCH) if LANG_SWITCH in current_app.view_functions else None
+
+
 def _templates() -> Blueprint:
     """A blueprint holding no routes: the console's templates and their helpers."""
     blueprint = Blueprint("loom_admin", __name__, template_folder="templates")
@@ -103,6 +112,9 @@ def _templates() -> Blueprint:
             "loom_admin_actor": current_actor,
             "loom_admin_sign_out_form": SignOutForm,
             "loom_admin_text": text,
+            "loom_admin_lang": lang,
+            "loom_admin_lang_switch": _lang_switch,
+            "loom_admin_csrf_token": csrf_token,
         }
 
     return blueprint

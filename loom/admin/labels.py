@@ -2,21 +2,29 @@
 
 Flask-Admin builds its views once, when the app starts, and keeps names, column labels and
 filter captions on them. Handing it lazy strings keeps one set of views for every request
-while each request still reads its own language.
+while each request still reads its own language. The language is the portal's choice
+(``?lang=``, the switch kept in the session, ``Accept-Language``), so a user reads the
+console in the language they picked anywhere on the site.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from flask import has_request_context
 from flask_babel import LazyString
 from markupsafe import Markup
 from markupsafe import escape
 
 from loom.metadata.catalog import Label
-from loom.platform.api.i18n import lang
+from loom.platform.web.i18n import current_lang
 
 Text = Label | Mapping[str, str] | str
+
+
+def lang() -> str:
+    """The request's language; Chinese outside requests (Flask-Admin reads menu names at start-up)."""
+    return current_lang() if has_request_context() else "zh"
 
 
 def text(value: Text) -> str:

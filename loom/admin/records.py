@@ -27,7 +27,6 @@ from loom.metadata.catalog import App
 from loom.metadata.catalog import Entity
 from loom.metadata.catalog import Field
 from loom.platform.api.auth import services
-from loom.platform.api.i18n import lang
 from loom.platform.records.errors import NotFound
 from loom.platform.records.errors import RecordError
 from loom.platform.records.errors import ValidationFailed
@@ -47,6 +46,7 @@ from .cells import option_labels
 from .filters import ConditionFilter
 from .filters import field_filters
 from .labels import SYSTEM_LABELS
+from .labels import lang
 from .labels import lazy
 from .labels import text
 from .rows import Row

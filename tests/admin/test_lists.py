@@ -59,3 +59,13 @@ def test_labels_follow_the_language(console, lang: str, words: list[str]) -> Non
     page = console.client("root", lang=lang).get("/admin/memo/sample/new/").text
     for word in words:
         assert word in page, word
+
+
+def test_the_language_switch_holds_for_the_session(console) -> None:
+    client = console.client("root", lang="en")
+    page = client.get(LIST)
+    assert "Sample" in page.text and 'value="zh"' in page.text
+    token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    switched = client.post("/lang", data={"lang": "zh", "next": LIST, "csrf_token": token})
+    assert switched.status_code == 302 and switched.location == LIST
+    assert "样例" in client.get(LIST).text
