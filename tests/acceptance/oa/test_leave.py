@@ -108,3 +108,19 @@ def test_sick_leave_over_a_day_needs_proof(company) -> None:
     assert [e["field"] for e in zhang.refused("leave_request", values)["errors"]] == ["leave_type"]
     proof = zhang.upload("病假条.jpg", b"\xff\xd8\xff\xe0 note")
     assert zhang.create("leave_request", {**values, "attachments": [proof]})["attachments"] == [proof]
+
+
+def test_a_department_heads_leave_goes_to_the_general_manager(company) -> None:
+    head = company.login("sales_head")
+    leave = head.create(
+        "leave_request",
+        {
+            "leave_type": leave_type(head, "personal"),
+            "start_date": "2026-12-21",
+            "end_date": "2026-12-21",
+            "days": "1",
+            "reason": "家事",
+        },
+    )
+    summary = head.flow("leave_request", leave["id"], "submit")
+    assert company.pending(summary) == ["gm"]  # 销售部 is at the top: no manager above its head
