@@ -276,6 +276,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "these automations trigger each other without end: {cycle}; add an 'if' that stops the chain",
         "zh": "这些自动化会无休止地相互触发：{cycle}；请添加能终止循环的 if 条件",
     },
+    "automation.owner_needs_system": {
+        "en": "only an automation with 'run_as: system' can give the records it creates an owner",
+        "zh": "只有 run_as: system 的自动化才能为创建的记录指定 owner（负责人）",
+    },
     "automation.cron": {
         "en": "'{cron}' is not a cron schedule (5 fields: minute hour day month weekday)",
         "zh": "“{cron}”不是合法的 cron 表达式（5 段：分 时 日 月 周）",

@@ -255,7 +255,7 @@ def test_references_are_qualified(catalog: Callable[[str], Catalog]) -> None:
     assert store.definition("report", "store.spend_by_supplier").entity == "store.purchase_order"
     visits = catalog("overlays_across_packages")
     assert visits.entity("crm_plus.visit").field("customer").entity == "crm.customer"
-    assert list(visits.apps) == ["crm", "crm_plus"]  # dependencies first
+    assert list(visits.apps) == ["oa", "crm", "crm_plus"]  # dependencies first
     purchasing = catalog("flows_and_automations")
     flow = purchasing.definition("flow", "purchasing.request_approval")
     assert flow.entity == "purchasing.purchase_request"

@@ -131,13 +131,12 @@ def _check_action(
         scope = variables | (common.entity_variables(target) if kind == "update" else set())
         if kind == "update":
             yield from common.expression(doc, f"{here}/where", value["where"], scope, members)
+        values = value["values" if kind == "create" else "set"]
+        if kind == "create" and "owner" in values:
+            yield from _owner(doc, f"{here}/values/owner", values["owner"], variables, members)
+            values = {k: v for k, v in values.items() if k != "owner"}
         yield from assignments(
-            doc,
-            f"{here}/{'values' if kind == 'create' else 'set'}",
-            value["values" if kind == "create" else "set"],
-            target,
-            scope,
-            members,
+            doc, f"{here}/{'values' if kind == 'create' else 'set'}", values, target, scope, members
         )
     elif kind == "start_flow":
         yield from common.flow_ref(index, doc, here, value)[1]
@@ -145,3 +144,16 @@ def _check_action(
         if "role" in value:
             yield from common.role_ref(index, doc, f"{here}/role", value["role"])
         yield from common.expression(doc, f"{here}/users", value.get("users"), variables, members)
+
+
+def _owner(
+    doc: Document, pointer: str, source: Any, variables: set[str], members: dict[str, Document | None]
+) -> Iterator[Problem]:
+    """The owner of a record a system automation creates, so it falls in that user's data scope.
+
+    Records made as the system have no owner, and ``own``/``department`` scopes would hide them
+    from everyone; a user-run automation's records already belong to that user.
+    """
+    if doc.data.get("run_as") != "system":
+        yield doc.problem("automation.owner_needs_system", pointer)
+    yield from common.expression(doc, pointer, source, variables, members)

@@ -78,6 +78,7 @@ def test_lead_to_contract_to_received_money(company) -> None:
         (1, Decimal("90000"), "2026-12-20", "pending"),
         (2, Decimal("60000"), "2027-03-20", "pending"),
     ]
+    assert ok(company.client("bert").get("/api/v1/crm/receivable_plan"))["items"] == []  # the other team
 
     too_much = {"customer": customer["id"], "contract": contract["id"], "amount": "150000.01"}
     refused = anna.post("/api/v1/crm/receivable", json=too_much)
