@@ -49,7 +49,8 @@ def login() -> Response | str:
     error = None
     if request.method == "POST":
         name = request.form.get("login", "").strip()
-        # The API's failed-login limit, counted in the same table, holds for the portal too.
+        # The API's failed-login limit, counted in the same table, holds for the portal too:
+        # one limit per login and address, whichever door is knocked on.
         key = f"{request.remote_addr}|{name.lower()}"
         api_auth._refuse_when_limited(key)
         found = api_auth.services().identity.authenticate(name, request.form.get("password", ""))

@@ -43,7 +43,7 @@ def _csrf_failed(_error: CsrfFailed) -> tuple[str, int]:
     return _page(403, _("The form has expired; go back, reload the page and send it again."))
 
 
-def _http_error(error: HTTPException):
+def _http_error(error: HTTPException) -> HTTPException | tuple[str, int]:
     if error.code is None or error.code < 400:
         return error
     return _page(error.code, "")

@@ -51,6 +51,7 @@ from .references import target_of
 from .widgets import NUMERIC
 from .widgets import BadJson
 from .widgets import as_text
+from .widgets import bare_title
 from .widgets import is_computed
 from .widgets import parse_field
 
@@ -301,9 +302,7 @@ def state_json(entity: Entity, current: FormState) -> dict[str, Any]:
     """What the browser applies: field and section states, computed values and column totals."""
     record, zone = current.record, site_zone()
     computed = {
-        f.name: as_text(f, record.get(f.name), lambda _f, v: str(v), zone)
-        for f in entity.fields
-        if is_computed(f)
+        f.name: as_text(f, record.get(f.name), bare_title, zone) for f in entity.fields if is_computed(f)
     }
     return {
         "fields": {
@@ -328,5 +327,5 @@ def column_totals(entity: Entity, record: Mapping[str, Any]) -> dict[str, str]:
         for column in child.fields:
             if column.type in NUMERIC - {"percent"}:
                 total = sum((r[column.name] for r in rows if r.get(column.name) is not None), 0)
-                totals[f"{field.name}-{column.name}"] = as_text(column, total, lambda _f, v: str(v), zone)
+                totals[f"{field.name}-{column.name}"] = as_text(column, total, bare_title, zone)
     return totals

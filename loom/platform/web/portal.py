@@ -92,7 +92,9 @@ def install_template_helpers(app: Flask) -> None:
             "todo_count": Inbox(services().runtime).counts(actor)["todo"] if actor else 0,
             "actor": actor,
             "text_of": lambda field, value, refs: widgets.as_text(field, value, refs.title, site_zone()),
-            "computed_text": lambda field, value: widgets.as_text(field, value, _plain, site_zone()),
+            "computed_text": lambda field, value: widgets.as_text(
+                field, value, widgets.bare_title, site_zone()
+            ),
             "page_link": _page_link,
             "moment": _moment,
             **wording.helpers(),
@@ -103,15 +105,7 @@ def _moment(value: Any) -> str:
     """A point in time in the site's zone, to the minute."""
     if not isinstance(value, dt.datetime):
         return "" if value is None else str(value)
-    return (
-        (value if value.tzinfo else value.replace(tzinfo=dt.UTC))
-        .astimezone(site_zone())
-        .strftime("%Y-%m-%d %H:%M")
-    )
-
-
-def _plain(_field: Field, value: Any) -> str:
-    return str(value)
+    return widgets.local_time(value, site_zone()).strftime("%Y-%m-%d %H:%M")
 
 
 def _page_link(page: int) -> str:

@@ -146,7 +146,7 @@ def input_value(field: Field, value: Any, tz: ZoneInfo) -> str:
     if isinstance(value, str):
         return value
     if field.type == "datetime" and isinstance(value, dt.datetime):
-        return _local(value, tz).strftime("%Y-%m-%dT%H:%M:%S")
+        return local_time(value, tz).strftime("%Y-%m-%dT%H:%M:%S")
     if field.type == "json":
         return json.dumps(value, ensure_ascii=False, indent=2)
     if isinstance(value, dt.date | dt.time):
@@ -156,13 +156,19 @@ def input_value(field: Field, value: Any, tz: ZoneInfo) -> str:
     return str(value)
 
 
-def _local(value: dt.datetime, tz: ZoneInfo) -> dt.datetime:
+def local_time(value: dt.datetime, tz: ZoneInfo) -> dt.datetime:
+    """A stored moment (UTC, naive from SQLite) in the site's time zone."""
     return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(tz)
 
 
 # -- values for people ------------------------------------------------------------------------
 
 Titles = Callable[[Field, Any], str]
+
+
+def bare_title(_field: Field, value: Any) -> str:
+    """Titles for values that refer to nothing (computed values, totals)."""
+    return str(value)
 
 
 def as_text(field: Field, value: Any, titles: Titles, tz: ZoneInfo) -> str:
@@ -195,7 +201,7 @@ def _number(field: Field, value: Any, *_rest: Any) -> str:
 
 def _moment(field: Field, value: Any, _titles: Titles, tz: ZoneInfo) -> str:
     if isinstance(value, dt.datetime):
-        return _local(value, tz).strftime("%Y-%m-%d %H:%M")
+        return local_time(value, tz).strftime("%Y-%m-%d %H:%M")
     return value.isoformat() if isinstance(value, dt.date | dt.time) else str(value)
 
 
