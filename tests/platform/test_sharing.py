@@ -112,7 +112,7 @@ def shares_in_table(crm: Crm) -> int:
 
 
 def test_team_b_sees_team_a_customer_only_once_shared(crm) -> None:
-    mine = crm.customer("seller_b", "乙公司", industry="finance")
+    crm.customer("seller_b", "乙公司", industry="finance")
     theirs = crm.customer("seller_a", "甲公司", industry="it")
     records = crm.services.records
     with pytest.raises(NotFound):
@@ -129,7 +129,6 @@ def test_team_b_sees_team_a_customer_only_once_shared(crm) -> None:
     counted = records.list("crm.customer", ListQuery(count="exact"), crm.users["seller_b"])
     assert counted.total == 2
     assert crm.titles("seller_a2") == ["甲公司"]  # a share adds to nobody else's scope
-    assert mine["id"] != theirs["id"]
 
 
 def test_a_read_share_reads_and_a_write_share_writes(crm) -> None:
