@@ -12,10 +12,11 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import Connection
+
 from loom.metadata.catalog import Catalog
 
 from ..actor import Actor
-from ..database import reading
 from ..flows.engine import walk
 from ..records.errors import RecordError
 from ..services import Services
@@ -36,8 +37,12 @@ MAX_STEPS = 30  # a flow longer than this is left where it is
 
 
 class Approvals:
-    def __init__(self, services: Services, company: Company, rng: random.Random) -> None:
+    """Acts in the caller's transaction ``conn``, each operation under a savepoint, so one the
+    flow service refuses is undone alone."""
+
+    def __init__(self, services: Services, conn: Connection, company: Company, rng: random.Random) -> None:
         self.services = services
+        self.conn = conn
         self.company = company
         self.rng = rng
         self._actors: dict[int, Actor | None] = {}
@@ -53,34 +58,55 @@ class Approvals:
         return reached
 
     def _drive(self, made: Made, target: str) -> str:
-        flows, entity, record_id = self.services.flows, made.entity, made.record["id"]
         if target == "draft":
             return "draft"
+        creator = made.creator.actor
+        chosen = self._chosen(self.services.records.catalog, made.entity, made.creator)
+        flows = self.services.flows
+        summary = self._operate(
+            lambda c: flows.submit(made.entity, made.record["id"], creator, chosen=chosen, conn=c)
+        )
+        if summary is not None and target == "withdrawn":
+            summary = self._act(made, creator, "withdraw", {"comment": "信息填写有误，撤回修改。"})
+        # How many steps are approved before the record stops or is turned down.
+        approvals = self.rng.choice((0, 0, 1)) if target == "in_approval" else self.rng.choice((0, 1, 1))
+        steps = 0
+        while summary is not None and summary["status"] == "running" and steps < MAX_STEPS:
+            task = _open_task(summary)
+            actor = self._actor(task["assignee_id"]) if task else None
+            if task is None or actor is None or (target == "in_approval" and steps >= approvals):
+                break
+            operation, comments = "approve", APPROVE
+            if target in ("rejected", "returned") and steps >= approvals:
+                operation, comments = ("reject", REJECT) if target == "rejected" else ("return", RETURN)
+            summary = self._act(
+                made, actor, operation, {"comment": self.rng.choice(comments), "task": task["id"]}
+            )
+            steps += 1
+        latest = flows.latest(self.conn, made.entity, made.record["id"])
+        if latest is None:
+            return "draft"
+        return "in_approval" if latest["status"] == "running" else latest["status"]
+
+    def _act(
+        self, made: Made, actor: Actor, operation: str, payload: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        flows = self.services.flows
+        return self._operate(
+            lambda c: flows.act(made.entity, made.record["id"], actor, operation, payload, conn=c)
+        )
+
+    def _operate(self, operation: Callable[[Connection], dict[str, Any]]) -> dict[str, Any] | None:
+        """The flow summary after ``operation``, or None if the flow service refused it (then undone).
+
+        A refusal means a flow the demo cannot walk (an approver it cannot stand in for): the
+        record keeps the status it reached.
+        """
         try:
-            chosen = self._chosen(self.services.records.catalog, entity, made.creator)
-            summary = flows.submit(entity, record_id, made.creator.actor, chosen=chosen)
-            if target == "withdrawn":
-                summary = flows.act(
-                    entity, record_id, made.creator.actor, "withdraw", {"comment": "信息填写有误，撤回修改。"}
-                )
-            # How many steps are approved before the record stops or is turned down.
-            approvals = self.rng.choice((0, 0, 1)) if target == "in_approval" else self.rng.choice((0, 1, 1))
-            steps = 0
-            while summary["status"] == "running" and steps < MAX_STEPS:
-                task = _open_task(summary)
-                actor = self._actor(task["assignee_id"]) if task else None
-                if task is None or actor is None or (target == "in_approval" and steps >= approvals):
-                    break
-                operation, comments = "approve", APPROVE
-                if target in ("rejected", "returned") and steps >= approvals:
-                    operation, comments = ("reject", REJECT) if target == "rejected" else ("return", RETURN)
-                payload = {"comment": self.rng.choice(comments), "task": task["id"]}
-                summary = flows.act(entity, record_id, actor, operation, payload)
-                steps += 1
+            with self.conn.begin_nested():
+                return operation(self.conn)
         except RecordError:
-            # A flow the demo cannot walk (an approver it cannot stand in for): keep what it reached.
-            summary = flows.latest_summary(entity, record_id) or {"status": "draft"}
-        return "in_approval" if summary["status"] == "running" else summary["status"]
+            return None
 
     def _chosen(self, catalog: Catalog, entity: str, creator: Member) -> dict[str, list[int]]:
         """Approvers for nodes where the initiator picks them: a holder of the asked role, or anyone."""
@@ -105,8 +131,7 @@ class Approvals:
         if member is not None:
             return member.actor
         if user_id not in self._actors:
-            with reading(self.services.runtime.engine) as conn:
-                self._actors[user_id] = self.services.identity.actor(conn, user_id)
+            self._actors[user_id] = self.services.identity.actor(self.conn, user_id)
         return self._actors[user_id]
 
 

@@ -72,21 +72,24 @@ def populate(services: Services, *, seed: int, on_step: Callable[[], None] = lam
     install_seeds(services.records)  # leave types and other option lists the records link to
     rng = random.Random(seed)
     fake = Faker(rng, services.records.clock().date())
-    with services.runtime.engine.begin() as conn:
-        company = build_company(conn, services.identity, {p.login: fake.mobile() for p in PEOPLE})
-    for _ in PEOPLE:
-        on_step()
-    maker = RecordMaker(services, company, fake)
-    approvals = Approvals(services, company, rng)
     created: dict[str, int] = {}
     statuses: Counter[str] = Counter()
-    for name, count in _planned(services).items():
-        entity = services.runtime.catalog.entity(name)
-        made = maker.make(entity, count, on_step)
-        created[name] = len(made)
-        if entity.has_flow:
-            statuses += approvals.drive(made, on_step)
-            maker.forget(name)
+    # One transaction: a failure leaves the site as it was, never half a company.
+    with services.runtime.engine.begin() as conn:
+        company = build_company(conn, services.identity, {p.login: fake.mobile() for p in PEOPLE})
+        for _ in PEOPLE:
+            on_step()
+        maker = RecordMaker(services, conn, company, fake)
+        approvals = Approvals(services, conn, company, rng)
+        for name, count in _planned(services).items():
+            entity = services.runtime.catalog.entity(name)
+            made = maker.make(entity, count, on_step)
+            created[name] = len(made)
+            if entity.has_flow:
+                statuses += approvals.drive(made, on_step)
+                maker.forget(name)
+                for _ in range(count - len(made)):
+                    on_step()  # approvals of records that could not be made
     return DemoResult(demo_logins(services), created, dict(statuses))
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy import select
 
 from loom.metadata.catalog import Catalog
@@ -25,7 +26,6 @@ from loom.metadata.catalog import Entity
 from loom.metadata.catalog import Field
 
 from ..actor import Actor
-from ..database import reading
 from ..records import logic
 from ..records.errors import RecordError
 from ..records.errors import ValidationFailed
@@ -58,7 +58,11 @@ class Made:
 
 @dataclass
 class RecordMaker:
+    """Writes in the caller's transaction ``conn``, each record under a savepoint: a refused one
+    leaves the transaction usable (PostgreSQL aborts a transaction on a failed statement)."""
+
     services: Services
+    conn: Connection
     company: Company
     fake: Faker
     _candidates: dict[tuple[str, int | None], list[dict[str, Any]]] = dc_field(default_factory=dict)
@@ -99,7 +103,10 @@ class RecordMaker:
             if values is None:
                 continue  # a required link with nothing this person may link to: try someone else
             try:
-                record = self.services.records.create(entity.qualified_name, values, creator.actor)
+                with self.conn.begin_nested():
+                    record = self.services.records.create(
+                        entity.qualified_name, values, creator.actor, conn=self.conn
+                    )
             except ValidationFailed as exc:
                 paths = {_path(e.field) for e in exc.errors}
                 dropped |= {p for p in paths if not _needed_at(self.services.records.catalog, entity, p)}
@@ -168,11 +175,10 @@ class RecordMaker:
             decision = records.access.permissions.decide(actor, tables.entity, "read")
             rows: list[dict[str, Any]] = []
             if decision.allowed:
-                with reading(records.runtime.engine) as conn:
-                    scope = records.access.clause(conn, actor, tables, decision)
-                    query = select(tables.table).order_by(tables.table.c.id).limit(CANDIDATES)
-                    query = query.where(scope) if scope is not None else query
-                    rows = [dict(r) for r in conn.execute(query).mappings()]
+                scope = records.access.clause(self.conn, actor, tables, decision)
+                query = select(tables.table).order_by(tables.table.c.id).limit(CANDIDATES)
+                query = query.where(scope) if scope is not None else query
+                rows = [dict(r) for r in self.conn.execute(query).mappings()]
             self._candidates[key] = rows
         return self._candidates[key]
 
@@ -215,7 +221,7 @@ class RecordMaker:
         if not field.required:
             return SKIP
         stored = self.services.files.save(
-            io.BytesIO(_MINIMAL_PDF), "附件.pdf", creator.actor, "application/pdf"
+            io.BytesIO(_MINIMAL_PDF), "附件.pdf", creator.actor, "application/pdf", conn=self.conn
         )
         return [stored["id"]] if field.multiple else stored["id"]
 
