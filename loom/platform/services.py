@@ -10,6 +10,7 @@ from .files import FileStore
 from .flows.service import FlowService
 from .identity import Identity
 from .records.service import RecordService
+from .records.sharing import Sharing
 from .runtime import Runtime
 from .site import DEFAULT_MAX_UPLOAD
 
@@ -22,6 +23,7 @@ class Services:
     files: FileStore
     flows: FlowService
     automations: AutomationService
+    sharing: Sharing
 
     @classmethod
     def build(cls, runtime: Runtime, uploads: Path | None = None) -> Services:
@@ -32,4 +34,4 @@ class Services:
         files = FileStore(runtime, folder, limit)
         flows = FlowService(runtime, records)
         automations = AutomationService(runtime, records, flows)
-        return cls(runtime, records, Identity(runtime), files, flows, automations)
+        return cls(runtime, records, Identity(runtime), files, flows, automations, Sharing(records))

@@ -7,7 +7,6 @@ from flask import Response
 from flask import jsonify
 
 from ..records.audit import jsonable
-from ..records.sharing import Sharing
 from .auth import require_actor
 from .auth import services
 from .records import entity_name
@@ -17,24 +16,21 @@ from .records import json_body
 bp = Blueprint("sharing", __name__)
 
 
-def sharing() -> Sharing:
-    return Sharing(services().records)
-
-
 @bp.get("/<app>/<entity>/<int:record_id>/shares")
 def list_shares(app: str, entity: str, record_id: int) -> Response:
-    shares = sharing().list(entity_name(app, entity), existing_id(record_id), require_actor())
+    shares = services().sharing.list(entity_name(app, entity), existing_id(record_id), require_actor())
     return jsonify({"items": jsonable(shares)})
 
 
 @bp.post("/<app>/<entity>/<int:record_id>/shares")
 def share(app: str, entity: str, record_id: int) -> Response:
-    shared = sharing().share(entity_name(app, entity), existing_id(record_id), json_body(), require_actor())
+    name = entity_name(app, entity)
+    shared = services().sharing.share(name, existing_id(record_id), json_body(), require_actor())
     return jsonify(jsonable(shared))
 
 
 @bp.delete("/<app>/<entity>/<int:record_id>/shares/<int:user_id>")
 def unshare(app: str, entity: str, record_id: int, user_id: int) -> Response:
     name = entity_name(app, entity)
-    sharing().unshare(name, existing_id(record_id), existing_id(user_id), require_actor())
+    services().sharing.unshare(name, existing_id(record_id), existing_id(user_id), require_actor())
     return Response(status=204)

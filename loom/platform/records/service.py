@@ -65,15 +65,15 @@ class RecordService:
         tz = runtime.site.settings.time_zone if runtime.site else "Asia/Shanghai"
         self.schemas = Schemas(runtime.catalog, tz)
         self._lister = Lister(runtime.schema, self.schemas)
-        self.access = Access(runtime)
+        # Local time of the site: "today", autonumber periods, dates and share expiry follow it.
+        zone = ZoneInfo(tz)
+        self.clock = clock or (lambda: dt.datetime.now(zone))
+        self.access = Access(runtime, clock=self.clock)
         # Extra rules that hide fields of one record from one actor (an approval step's hidden fields).
         self.hiding_rules: list[Callable[[Connection, Actor, Entity, Mapping[str, Any]], frozenset[str]]] = []
         self.validator = Validator(runtime, self.schemas, self.access)
         # Work that follows every write inside its transaction: rollups first, then automations.
         self.after_write: list[AfterWrite] = [Rollups(self)]
-        # Local time of the site: "today", autonumber periods and dates follow its calendar.
-        zone = ZoneInfo(tz)
-        self.clock = clock or (lambda: dt.datetime.now(zone))
         tables = runtime.schema.metadata.tables
         self._series = tables["loom_number_series"]
         self._audit = tables["loom_audit"]
@@ -200,6 +200,8 @@ class RecordService:
                     c.execute(sql_delete(tables.table).where(tables.table.c.id == record_id))
             except IntegrityError:
                 raise Referenced() from None
+            shares = self.access.shares
+            c.execute(sql_delete(shares).where(shares.c.entity == entity, shares.c.record_id == record_id))
             self._audit_entry(c, tables.entity, record_id, "delete", diff(_audited(before), {}), actor, now)
             self.follow(c, Change(tables.entity, "delete", before, None, actor, now))
 
