@@ -7,8 +7,9 @@ gave and the record's ``version`` after the install wrote it. On each install:
 - a record not tracked yet is inserted (or, when a record with its key already exists,
   adopted as the site's own and left as it is);
 - a tracked record whose package values are unchanged is left alone;
-- a tracked record whose package values changed is updated, unless its ``version`` moved
-  since the install wrote it (someone edited it) or it was deleted: the site's change wins.
+- a tracked record whose package values changed is updated, unless a person edited it since
+  the install wrote it (its ``version`` moved and the audit log names a user) or it was
+  deleted: the site's change wins.
 
 A link field may name a seeded record of its target entity by that record's key
 (``group: standard``), so data sets can refer to each other; they are installed in link
@@ -137,9 +138,7 @@ def _install(conn: Connection, records: RecordService, tracked: Table, seed: _Se
         return _insert(conn, records, tracked, seed)
     if row["digest"] == seed.digest:
         return "unchanged"
-    table = records.runtime.schema.of(seed.entity).table
-    version = conn.execute(select(table.c.version).where(table.c.id == row["record_id"])).scalar()
-    if version is None or row["version"] is None or version != row["version"]:
+    if _edited_on_site(conn, records, seed.entity, row):
         return "kept"
     values = _resolved(conn, records, tracked, seed)
     written = _write(seed, lambda: records.update(seed.entity, row["record_id"], values, SYSTEM, conn=conn))
@@ -149,6 +148,29 @@ def _install(conn: Connection, records: RecordService, tracked: Table, seed: _Se
         .values(digest=seed.digest, version=written["version"])
     )
     return "updated"
+
+
+def _edited_on_site(conn: Connection, records: RecordService, entity: str, row: Mapping[str, Any]) -> bool:
+    """Whether the site changed the record since the install wrote it: deleted, adopted, or
+    updated by a person. A moved ``version`` alone is not enough: rollups and other derived
+    values are rewritten by the system, and those are not edits (an entity without an audit
+    log has only the version to go by)."""
+    table = records.runtime.schema.of(entity).table
+    version = conn.execute(select(table.c.version).where(table.c.id == row["record_id"])).scalar()
+    if version is None or row["version"] is None:
+        return True
+    if version == row["version"]:
+        return False
+    if not records.runtime.catalog.entity(entity).audit:
+        return True
+    audit = records.runtime.schema.metadata.tables["loom_audit"]
+    by_person = select(audit.c.id).where(
+        audit.c.entity == entity,
+        audit.c.record_id == row["record_id"],
+        audit.c.user_id.is_not(None),
+        audit.c.action != "create",
+    )
+    return conn.execute(by_person.limit(1)).first() is not None
 
 
 def _insert(conn: Connection, records: RecordService, tracked: Table, seed: _Seed) -> str:

@@ -15,6 +15,7 @@ from loom.metadata import validate_paths
 from loom.platform.actor import Actor
 from loom.platform.cli import cli
 from loom.platform.database import make_engine
+from loom.platform.identity import Identity
 from loom.platform.records.query import ListQuery
 from loom.platform.records.service import RecordService
 from loom.platform.runtime import Runtime
@@ -30,6 +31,9 @@ ENTITIES = {
         fields:
           - {name: code, type: string, required: true, unique: true, max_length: 20}
           - {name: name, type: string, required: true, max_length: 40}
+          - name: stage_count
+            type: rollup
+            rollup: {of: stage, via: stage_group, aggregate: count}
         permissions:
           - {role: employee, create: true, read: all, write: all, delete: all}
         """,
@@ -53,7 +57,7 @@ GROUPS = """\
     entity: stage_group
     key: code
     records:
-      - {code: standard, name: 标准销售流程}
+      - {code: standard, name: "%s"}
     """
 STAGES = """\
     kind: data
@@ -78,8 +82,10 @@ def engine(database_url: str):
 def package(write_package, tmp_path: Path, engine) -> Callable[..., Runtime]:
     """A runtime on one database over the package, with 方案报价 at ``probability``."""
 
-    def build(probability: int = 50, version: str = "v1", stages: str = STAGES) -> Runtime:
-        files = {**ENTITIES, "data/groups.yaml": GROUPS, "data/stages.yaml": stages % probability}
+    def build(
+        probability: int = 50, version: str = "v1", stages: str = STAGES, group: str = "标准销售流程"
+    ) -> Runtime:
+        files = {**ENTITIES, "data/groups.yaml": GROUPS % group, "data/stages.yaml": stages % probability}
         result = validate_paths([write_package(files, name="sales", root=tmp_path / version)])
         assert result.catalog is not None, result.problems
         runtime = Runtime.for_catalog(result.catalog, engine)
@@ -90,7 +96,13 @@ def package(write_package, tmp_path: Path, engine) -> Callable[..., Runtime]:
 
 
 ADMIN = Actor(None, "root", frozenset({"admin"}))
-EDITOR = Actor(None, "editor", frozenset({"employee"}))
+
+
+def editor(runtime: Runtime) -> Actor:
+    """A person of the site (edits by people are what seeds must not overwrite)."""
+    with runtime.engine.begin() as conn:
+        user_id = Identity(runtime).create_user(conn, "editor", "编辑")
+    return Actor(user_id, "editor", frozenset({"employee"}))
 
 
 def stages(runtime: Runtime) -> dict[str, dict]:
@@ -129,7 +141,7 @@ def test_rows_edited_or_deleted_on_the_site_are_kept(package) -> None:
     install_seeds(RecordService(runtime))
     records = RecordService(runtime)
     proposal = stages(runtime)["proposal"]
-    records.update("sales.stage", proposal["id"], {"probability": 45}, EDITOR)
+    records.update("sales.stage", proposal["id"], {"probability": 45}, editor(runtime))
     records.delete("sales.stage", stages(runtime)["negotiation"]["id"], ADMIN)
     changed = STAGES.replace("probability: 70", "probability: 75")
     runtime = package(probability=55, version="v2", stages=changed)
@@ -139,10 +151,30 @@ def test_rows_edited_or_deleted_on_the_site_are_kept(package) -> None:
     assert now["proposal"]["probability"] == 45 and "negotiation" not in now
 
 
+def test_values_the_system_derives_are_not_edits(package) -> None:
+    runtime = package()
+    install_seeds(RecordService(runtime))
+    records = RecordService(runtime)
+    group = records.list("sales.stage_group", ListQuery(), ADMIN).records[0]
+    # A stage added on the site recounts the seeded group (its version moves, by the system).
+    records.create(
+        "sales.stage", {"code": "won", "name": "赢单", "stage_group": group["id"]}, editor(runtime)
+    )
+    recounted = records.get("sales.stage_group", group["id"], ADMIN)
+    assert recounted["stage_count"] == 4 and recounted["version"] > group["version"]
+    runtime = package(version="v2", group="标准销售流程（2026 版）")
+    report = install_seeds(RecordService(runtime))
+    assert (report.updated, report.kept) == (1, 0)
+    assert (
+        RecordService(runtime).get("sales.stage_group", group["id"], ADMIN)["name"]
+        == "标准销售流程（2026 版）"
+    )
+
+
 def test_a_record_the_site_made_first_is_adopted_not_duplicated(package) -> None:
     runtime = package()
     records = RecordService(runtime)
-    group = records.create("sales.stage_group", {"code": "standard", "name": "我们的流程"}, EDITOR)
+    group = records.create("sales.stage_group", {"code": "standard", "name": "我们的流程"}, editor(runtime))
     report = install_seeds(records)
     assert (report.kept, report.inserted) == (1, 3)
     groups = records.list("sales.stage_group", ListQuery(), ADMIN).records
