@@ -21,7 +21,6 @@ from loom.platform.actor import Actor
 from loom.platform.api.auth import load_actor
 from loom.platform.api.auth import services
 
-ADMIN_ROLE = "admin"
 SIGN_IN_ENDPOINT = "loom_sign_in.index"
 
 
@@ -52,5 +51,5 @@ class AdminOnly:
 
     def inaccessible_callback(self, name: str, **kwargs: Any) -> ResponseReturnValue:
         if current_actor() is None:
-            return redirect(url_for(SIGN_IN_ENDPOINT, next=request.full_path))
+            return redirect(url_for(SIGN_IN_ENDPOINT, next=request.full_path.rstrip("?")))
         return self.render("loom_admin/forbidden.html"), 403  # type: ignore[attr-defined]

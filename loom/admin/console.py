@@ -35,6 +35,7 @@ from .labels import lazy
 from .labels import text
 from .records import RecordView
 from .roles import RoleView
+from .signin import SIGN_IN
 from .signin import SignInView
 from .signin import SignOutForm
 from .users import MembershipView
@@ -63,7 +64,7 @@ def init_admin(app: Flask) -> Admin:
         theme=Bootstrap4Theme(base_template="loom_admin/base.html", fluid=True),
         index_view=ConsoleHome(name=lazy(HOME), template="loom_admin/index.html"),
     )
-    admin.add_view(SignInView(name="sign-in", endpoint="loom_sign_in", url="login"))
+    admin.add_view(SignInView(name=lazy(SIGN_IN), endpoint="loom_sign_in", url="login"))
     catalog = services.runtime.catalog
     for entity in catalog.entities.values():
         if not entity.child:

@@ -31,8 +31,8 @@ from .labels import PLATFORM_LABELS
 from .labels import lazy
 from .labels import text
 from .rows import Row
+from .tables import COMPARISONS
 from .tables import TableView
-from .tables import like_pattern
 
 IN_USE = {
     "zh": "部门下还有人员或下级部门，不能删除。",
@@ -116,7 +116,7 @@ class DepartmentView(TableView):
         """The whole tree in order; a search lists the matching departments flat."""
         statement = self.query()
         if search:
-            statement = statement.where(self.table.c.name.ilike(like_pattern(search), escape="\\"))
+            statement = statement.where(COMPARISONS["contains"](self.table.c.name, search))
         with services().runtime.engine.connect() as conn:
             rows = [dict(r) for r in conn.execute(statement).mappings()]
         ordered = [Row({**row, "depth": depth}) for depth, row in tree_order(rows)]

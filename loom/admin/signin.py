@@ -24,7 +24,9 @@ from loom.platform.api import auth
 from .labels import lazy
 from .labels import text
 
+SIGN_IN = {"zh": "登录", "en": "Sign in"}
 WRONG = {"zh": "用户名或密码错误。", "en": "Wrong login or password."}
+EXPIRED = {"zh": "页面已过期，请重新登录。", "en": "The page expired; please sign in again."}
 
 
 class SignInForm(SecureForm):
@@ -51,13 +53,17 @@ class SignInView(BaseView):
             if error is None:
                 return redirect(_next_url() or url_for("admin.index"))
         elif request.method == "POST":
-            error = text(WRONG)
+            error = text(EXPIRED)  # only the CSRF token can fail: the fields take anything
         return self.render("loom_admin/sign_in.html", form=form, error=error, next=_next_url())
 
     @expose("/out", methods=("POST",))
     def sign_out(self) -> Response:
+        """Sign out of the whole site; the language picked stays, as on the portal."""
         if SignOutForm(request.form).validate():
+            chosen = session.get("lang")
             session.clear()
+            if chosen:
+                session["lang"] = chosen
         return redirect(url_for(".index"))
 
 

@@ -8,6 +8,8 @@ through :class:`~loom.platform.identity.Identity`.
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable
 from typing import Any
 from typing import ClassVar
 
@@ -41,10 +43,12 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
-    if op == "contains":
-        return column.ilike(like_pattern(str(value)), escape="\\")
-    return {"eq": column == value, "gt": column > value, "lt": column < value}[op]
+COMPARISONS: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
+    "eq": operator.eq,
+    "gt": operator.gt,
+    "lt": operator.lt,
+    "contains": lambda column, value: column.ilike(like_pattern(str(value)), escape="\\"),
+}
 
 
 class TableView(AdminOnly, BaseModelView):
@@ -115,7 +119,7 @@ class TableView(AdminOnly, BaseModelView):
         columns = statement.selected_columns
         where = [self._condition(columns, index, value) for index, _name, value in filters or ()]
         if search:
-            where.append(or_(*(columns[c].ilike(like_pattern(search), escape="\\") for c in self.searchable)))
+            where.append(or_(*(COMPARISONS["contains"](columns[c], search) for c in self.searchable)))
         statement = statement.where(*where)
         name, desc = (sort_field, bool(sort_desc)) if sort_field else self.default_sort
         order = columns[name].desc() if desc else columns[name].asc()
@@ -123,7 +127,7 @@ class TableView(AdminOnly, BaseModelView):
         with services().runtime.engine.connect() as conn:
             total = conn.execute(select(func.count()).select_from(statement.subquery())).scalar_one()
             rows = conn.execute(
-                statement.order_by(order, columns[self.default_sort[0]])
+                statement.order_by(order, columns["id"])  # every query selects an id, unique
                 .limit(size)
                 .offset((page or 0) * size)
             ).mappings()
@@ -131,7 +135,7 @@ class TableView(AdminOnly, BaseModelView):
 
     def _condition(self, columns: Any, index: int, value: Any) -> ColumnElement[bool]:
         flt: ConditionFilter = self._filters[index]
-        return _compare(columns[flt.column], flt.op, flt.clean(value))
+        return COMPARISONS[flt.op](columns[flt.column], flt.clean(value))
 
     def get_one(self, id: Any) -> Row | None:
         row_id = as_id(id)
