@@ -97,7 +97,7 @@ def test_lead_to_contract_to_received_money(company) -> None:
     assert (Decimal(plan["received_amount"]), plan["status"]) == (Decimal("90000"), "done")
 
 
-def test_a_small_contract_stops_after_the_manager(company) -> None:
+def test_a_small_contract_stops_after_the_manager_and_voiding_it_undoes_the_deal(company) -> None:
     ok = company.ok
     anna, lead_a = company.client("anna"), company.client("lead_a")
     customer = {"name": "宁波海港物流", "telephone": "0574-88881234"}
@@ -112,6 +112,13 @@ def test_a_small_contract_stops_after_the_manager(company) -> None:
     assert ok(anna.get(base))["flow_status"] == "approved"
     [plan] = ok(anna.get("/api/v1/crm/receivable_plan?contract.name=年度运输服务"))["items"]
     assert Decimal(plan["planned_amount"]) == Decimal("30000") and plan["planned_date"] == "2026-12-20"
+    assert ok(anna.get(f"/api/v1/crm/customer/{customer['id']}"))["deal_status"] == "deal"
+
+    assert anna.post(f"{base}/buttons/crm.void_contract", json={"reason": "客户取消"}).status_code == 403
+    voided = ok(lead_a.post(f"{base}/buttons/crm.void_contract", json={"reason": "客户取消订单"}))
+    assert voided["status"] == "voided"
+    assert ok(anna.get(f"/api/v1/crm/receivable_plan/{plan['id']}"))["status"] == "voided"
+    assert ok(anna.get(f"/api/v1/crm/customer/{customer['id']}"))["deal_status"] == "not_deal"
 
 
 def test_moving_to_the_lost_stage_closes_the_opportunity_as_lost(company) -> None:

@@ -20,6 +20,7 @@ def test_untouched_customer_returns_to_the_pool_and_its_owner_waits(company) -> 
         anna.post("/api/v1/crm/customer", json={"name": "常州电机集团", "telephone": "0519-8666333"}), 201
     )
     ok(lead_a.post(f"/api/v1/crm/customer/{locked['id']}/buttons/crm.lock_customer", json={}))
+    contact = company.ok(anna.post("/api/v1/crm/contact", json={"name": "陈工", "customer": kept["id"]}), 201)
     automations = company.services.automations
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=31)
 
@@ -38,6 +39,9 @@ def test_untouched_customer_returns_to_the_pool_and_its_owner_waits(company) -> 
     back = ok(lead_a.get(f"/api/v1/crm/customer/{kept['id']}"))
     assert (back["in_pool"], back["owner_user"], back["pre_owner"]) == (True, None, company.users["anna"])
     assert ok(anna.get(f"/api/v1/crm/customer/{locked['id']}"))["in_pool"] is False  # locked: never reclaimed
+    assert (
+        ok(lead_a.get(f"/api/v1/crm/contact/{contact['id']}"))["owner_user"] is None
+    )  # follows its customer
     log = ok(lead_a.get("/api/v1/crm/owner_change_log?change_type=put_into_pool"))["items"]
     assert sorted((e["customer"], e["from_owner"], e["to_owner"]) for e in log) == [
         (kept["id"], company.users["anna"], None),
@@ -55,6 +59,7 @@ def test_untouched_customer_returns_to_the_pool_and_its_owner_waits(company) -> 
     assert (claimed["in_pool"], claimed["owner_user"], claimed["acquired_by"]) == (
         False, company.users["alex"], "claimed"
     )  # fmt: skip
+    assert ok(alex.get(f"/api/v1/crm/contact/{contact['id']}"))["owner_user"] == company.users["alex"]
     claims = ok(lead_a.get("/api/v1/crm/owner_change_log?change_type=claim"))["items"]
     assert [(e["from_owner"], e["to_owner"]) for e in claims] == [(None, company.users["alex"])]
 
