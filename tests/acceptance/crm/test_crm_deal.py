@@ -139,3 +139,37 @@ def test_moving_to_the_lost_stage_closes_the_opportunity_as_lost(company) -> Non
     assert (closed["end_status"], Decimal(closed["win_probability"]), closed["closed_date"]) == (
         "lost", 0, dt.date.today().isoformat()
     )  # fmt: skip
+
+
+def test_invoice_request_is_approved_and_issued_by_finance(company) -> None:
+    ok = company.ok
+    anna, lead_a, fina = company.client("anna"), company.client("lead_a"), company.client("fina")
+    customer = company.customer(anna, "金华五金制品", telephone="0579-8333444")
+    contract = ok(anna.post("/api/v1/crm/contract", json={
+        "name": "五金配件供货", "customer": customer["id"], "amount": "50000", "order_date": "2026-11-02",
+    }), 201)  # fmt: skip
+    ok(anna.post(f"/api/v1/crm/contract/{contract['id']}/flow/submit", json={}))
+    ok(lead_a.post(f"/api/v1/crm/contract/{contract['id']}/flow/approve", json={}))
+    request = {
+        "customer": customer["id"], "contract": contract["id"], "invoice_type": "vat_special",
+        "title_type": "company", "invoice_title": "金华五金制品有限公司", "tax_number": "91330700MA2XXXXX1K",
+        "bank_name": "中国银行金华分行", "bank_account": "3600 0000 0000 1234",
+    }  # fmt: skip
+    too_much = anna.post("/api/v1/crm/invoice", json={**request, "invoice_amount": "50000.01"})
+    assert too_much.status_code == 422
+    no_bank = anna.post("/api/v1/crm/invoice", json={**request, "invoice_amount": "100", "bank_name": None})
+    assert no_bank.status_code == 422 and no_bank.get_json()["errors"][0]["field"] == "bank_account"
+    invoice = ok(anna.post("/api/v1/crm/invoice", json={**request, "invoice_amount": "30000"}), 201)
+    url = f"/api/v1/crm/invoice/{invoice['id']}"
+    ok(anna.post(f"{url}/flow/submit", json={}))
+    ok(lead_a.post(f"{url}/flow/approve", json={}))
+    ok(
+        fina.post(
+            f"{url}/flow/approve", json={"values": {"invoice_no": "33001234", "logistics_no": "SF1234567890"}}
+        )
+    )
+    issued = ok(anna.get(url))
+    assert (issued["flow_status"], issued["invoice_status"], issued["invoice_no"]) == (
+        "approved", "invoiced", "33001234"
+    )  # fmt: skip
+    assert Decimal(ok(anna.get(f"/api/v1/crm/contract/{contract['id']}"))["invoiced_amount"]) == 30000
