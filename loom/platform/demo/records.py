@@ -36,6 +36,7 @@ from .company import Member
 from .values import SKIP
 from .values import Faker
 from .values import field_value
+from .values import is_company
 
 ATTEMPTS = 8
 OPTIONAL_FILLED = 0.85  # share of optional fields given a value: real forms have blanks
@@ -44,6 +45,7 @@ CANDIDATES = 400  # linked records considered per link field
 HUB_COUNT = 30
 FLOW_COUNT = 12
 PLAIN_COUNT = 8
+_REFERENCES = frozenset({"link", "many", "user", "department"})
 _MINIMAL_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -122,7 +124,8 @@ class RecordMaker:
         values: dict[str, Any] = {}
         # Child rows have no grants of their own: their parent's decide.
         locked = frozenset() if entity.child else self.services.records.access.locked(creator.actor, entity)
-        for field in entity.fields:
+        # References first: a contract's name can then name its customer.
+        for field in sorted(entity.fields, key=lambda f: f.type not in _REFERENCES):
             if not _writable(field, locked) or field.name in dropped:
                 continue
             if not _needed(field) and self.rng.random() > OPTIONAL_FILLED:
@@ -164,6 +167,9 @@ class RecordMaker:
                     break
         if not picked:
             return SKIP
+        target = self.services.records.catalog.entity(field.entity or "")
+        if is_company(target.name) and target.title_field:
+            self.fake.about(str(next(r for r in rows if r["id"] == picked[0])[target.title_field]))
         return picked if field.type == "many" or field.multiple else picked[0]
 
     def _readable(self, entity: str, actor: Actor) -> list[dict[str, Any]]:

@@ -36,6 +36,20 @@ def _has(name: str, *parts: str) -> bool:
     return any(part in name for part in parts)
 
 
+def is_company(entity_name: str) -> bool:
+    """Whether an entity's records are companies (customers, suppliers…), by its name."""
+    return _has(entity_name, "customer", "company", "supplier", "vendor", "partner", "competitor")
+
+
+def _short_name(company: str) -> str:
+    """杭州恒信科技有限公司 → 恒信科技."""
+    for form in sorted(words.COMPANY_FORMS, key=len, reverse=True):
+        company = company.removesuffix(form)
+    for city in words.CITY_PREFIXES:
+        company = company.removeprefix(city)
+    return company
+
+
 def _is_end(name: str) -> bool:
     return any(word in _END_WORDS for word in name.split("_"))
 
@@ -63,21 +77,31 @@ class Faker:
         self.rng = rng
         self.today = today
         self._place = self._new_place()
+        self.subject: str | None = None
 
     def new_record(self) -> None:
         """Start a record: its region, address and coordinates describe one place."""
         self._place = self._new_place()
+        self.subject = None
 
     def person(self) -> str:
         return self.rng.choice(words.SURNAMES) + self.rng.choice(words.GIVEN_NAMES)
 
     def company_short(self) -> str:
+        """The short name people use: the subject company's, if the record has one (see ``about``)."""
+        if self.subject is not None:
+            return _short_name(self.subject)
         return self.rng.choice(words.BRANDS) + self.rng.choice(words.TRADES)
 
     def company(self) -> str:
-        return (
-            self.rng.choice(words.CITY_PREFIXES) + self.company_short() + self.rng.choice(words.COMPANY_FORMS)
-        )
+        """A company of the record's city, so that its name, region and address agree."""
+        city = self._place[1].removesuffix("市")
+        brand = self.rng.choice(words.BRANDS) + self.rng.choice(words.TRADES)
+        return city + brand + self.rng.choice(words.COMPANY_FORMS)
+
+    def about(self, company: str) -> None:
+        """The record concerns ``company`` (its customer): titles such as a contract's name it."""
+        self.subject = company
 
     def mobile(self) -> str:
         return f"1{self.rng.choice('3578')}{self.rng.randrange(10**9):09d}"
@@ -118,7 +142,7 @@ class Faker:
     def title_for(self, entity: Entity) -> str:
         """A record title that fits what the entity holds."""
         name = entity.name
-        if _has(name, "customer", "company", "supplier", "vendor", "partner", "competitor"):
+        if is_company(name):
             return self.company()
         if _has(name, "contact", "person", "employee", "staff", "member"):
             return self.person()
