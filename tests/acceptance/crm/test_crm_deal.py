@@ -47,6 +47,12 @@ def test_lead_to_contract_to_received_money(company) -> None:
         moved = ok(anna.patch(url, json={"stage": stages[code]}))
         assert (moved["stage"], Decimal(moved["win_probability"])) == (stages[code], probability)
     assert Decimal(ok(anna.get(url))["weighted_amount"]) == Decimal("180000")
+    moves = anna.get("/api/v1/crm/stage_change?opportunity.name=星辰科技 ERP 项目&sort=changed_at")
+    moves = ok(moves)["items"]
+    assert [(m["from_stage"], m["to_stage"]) for m in moves] == [
+        (stages["qualification"], stages["needs"]), (stages["needs"], stages["proposal"]),
+        (stages["proposal"], stages["negotiation"]), (stages["negotiation"], stages["closing"]),
+    ]  # fmt: skip
 
     contract = ok(anna.post("/api/v1/crm/contract", json={
         "name": "星辰科技 ERP 实施合同", "customer": customer["id"], "opportunity": opportunity["id"],
