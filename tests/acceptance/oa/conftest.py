@@ -68,7 +68,7 @@ class Person:
 
     def create(self, entity: str, values: dict) -> dict:
         response = self.client.post(f"{BASE}/{entity}", json=values)
-        assert response.status_code == 201, response.get_json()
+        assert response.status_code == 201, response.get_json().get("errors")
         return response.get_json()
 
     def refused(self, entity: str, values: dict) -> dict:
@@ -89,7 +89,7 @@ class Person:
 
     def upload(self, name: str, content: bytes = b"%PDF-1.4 draft") -> int:
         response = self.client.post("/api/v1/files", data={"file": (BytesIO(content), name)})
-        assert response.status_code == 201, response.get_json()
+        assert response.status_code == 201, response.get_json().get("errors")
         return response.get_json()["id"]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 
 def test_an_incoming_document_is_instructed_handled_and_circulated(company) -> None:
     office = company.login("office")
@@ -29,3 +31,26 @@ def test_an_incoming_document_is_instructed_handled_and_circulated(company) -> N
     assert summary["status"] == "approved"
     assert sorted(company.copied(summary)) == ["li", "zhang"]
     assert company.login("zhang").get(f"incoming_doc/{doc['id']}")["result"] == "已完成机房与仓库检查"
+
+
+def test_the_registrar_is_reminded_of_an_overdue_document(company) -> None:
+    office = company.login("office")
+    values = {"title": "关于报送年度统计报表的函", "from_org": "区统计局", "doc_word": "统〔2026〕5号"}
+    late = office.create(
+        "incoming_doc",
+        {
+            **values,
+            "leader": company.users["gm"],
+            "lead_dept": company.departments["finance"],
+            "deadline": "2026-11-20",
+            "received_date": "2026-11-10",
+        },
+    )
+    office.flow("incoming_doc", late["id"], "submit")
+    services = company.app.extensions["loom"]
+    run = services.automations.run_schedule(
+        "oa.incoming_doc_overdue", now=dt.datetime(2026, 11, 27, 9, tzinfo=dt.UTC)
+    )
+    assert run.matched == 1
+    [notice] = office.client.get("/api/v1/notifications").get_json()["items"]
+    assert notice["kind"] == "automation"

@@ -124,3 +124,24 @@ def test_a_department_heads_leave_goes_to_the_general_manager(company) -> None:
     )
     summary = head.flow("leave_request", leave["id"], "submit")
     assert company.pending(summary) == ["gm"]  # 销售部 is at the top: no manager above its head
+
+
+def test_the_applicant_reports_back_from_approved_leave(company) -> None:
+    zhang = company.login("zhang")
+    leave = zhang.create(
+        "leave_request",
+        {
+            "leave_type": leave_type(zhang, "personal"),
+            "start_date": "2026-11-23",
+            "end_date": "2026-11-23",
+            "days": "1",
+            "reason": "搬家",
+        },
+    )
+    buttons = f"/api/v1/oa/leave_request/{leave['id']}/buttons"
+    assert zhang.client.get(buttons).get_json()["items"] == []  # not before the leave is approved
+    zhang.flow("leave_request", leave["id"], "submit")
+    company.login("lead").flow("leave_request", leave["id"], "approve")
+    response = zhang.client.post(f"{buttons}/leave_back_at_work", json={})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["terminated_at"] is not None

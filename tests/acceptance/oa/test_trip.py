@@ -44,3 +44,44 @@ def test_a_modest_domestic_trip_ends_with_the_department_head(company) -> None:
     for login in ("lead", "sales_head"):
         summary = company.login(login).flow("trip_request", request["id"], "approve")
     assert summary["status"] == "approved"
+
+
+def test_an_approved_trip_with_an_advance_drafts_the_travellers_loan(company) -> None:
+    zhang = company.login("zhang")
+    request = zhang.create(
+        "trip_request",
+        {
+            "reason": "北京展会",
+            "start_date": "2026-12-08",
+            "end_date": "2026-12-09",
+            "total_days": "2",
+            "advance_needed": True,
+            "advance_amount": "1500",
+            "itinerary": [
+                {
+                    "from_city": "上海",
+                    "to_city": "北京",
+                    "depart_at": "2026-12-08T07:00:00+08:00",
+                    "transport": "train",
+                    "est_transport": "1100",
+                }
+            ],
+        },
+    )
+    zhang.flow("trip_request", request["id"], "submit")
+    for login in ("lead", "sales_head"):
+        summary = company.login(login).flow("trip_request", request["id"], "approve")
+    assert company.copied(summary) == ["office", "fin_dir", "li"]  # finance learns of the advance
+
+    press = f"/api/v1/oa/trip_request/{request['id']}/buttons/trip_advance_loan"
+    assert company.login("lead").client.post(press, json={}).status_code == 403  # only the traveller
+    response = zhang.client.post(press, json={})
+    assert response.status_code == 200, response.get_json()
+    loan = zhang.get(f"loan_request/{response.get_json()['advance_loan']}")
+    assert (loan["loan_type"], loan["amount"], loan["trip"], loan["flow_status"]) == (
+        "travel_advance",
+        "1500.00",
+        request["id"],
+        "draft",
+    )
+    assert zhang.client.get(press.replace("/trip_advance_loan", "")).get_json()["items"] == []
