@@ -1,4 +1,5 @@
-"""How values read in lists and details: times in the site's time zone, options by label."""
+"""How values read in lists and details: times in the site's time zone, options by label,
+child rows as a table."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import datetime as dt
 from typing import Any
 
 from flask_admin.model import typefmt
+from markupsafe import Markup
 
+from loom.metadata.catalog import Entity
 from loom.metadata.catalog import Field
 from loom.platform.api.auth import services
 
@@ -30,7 +33,37 @@ def option_labels(field: Field) -> Any:
         value = getattr(model, name)
         if value is None:
             return ""
-        keys = value if isinstance(value, list) else [value]
-        return ", ".join(text(o.label) if (o := field.option(k)) else str(k) for k in keys)
+        return ", ".join(text(o.label) if (o := field.option(k)) else str(k) for k in _keys(value))
 
     return format_cell
+
+
+def child_rows(child: Entity) -> Any:
+    """A details formatter for a ``table`` field: its rows as a small table, values escaped."""
+    shown = [f for f in child.fields if f.type not in ("table", "many", "json", "region", "geo")]
+
+    def format_cell(view: Any, context: Any, model: Row, name: str) -> Markup:
+        head = Markup("").join(Markup("<th>{}</th>").format(text(f.label)) for f in shown)
+        body = Markup("").join(
+            Markup("<tr>{}</tr>").format(
+                Markup("").join(Markup("<td>{}</td>").format(_plain(f, row.get(f.name))) for f in shown)
+            )
+            for row in getattr(model, name) or ()
+        )
+        return Markup('<table class="table table-sm mb-0"><tr>{}</tr>{}</table>').format(head, body)
+
+    return format_cell
+
+
+def _plain(field: Field, value: Any) -> str:
+    if value is None:
+        return ""
+    if field.options:
+        return ", ".join(text(o.label) if (o := field.option(k)) else str(k) for k in _keys(value))
+    if isinstance(value, dt.datetime):
+        return local_time(None, value, field.name)
+    return str(value)
+
+
+def _keys(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]

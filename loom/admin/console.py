@@ -68,7 +68,7 @@ def init_admin(app: Flask) -> Admin:
     catalog = services.runtime.catalog
     for entity in catalog.entities.values():
         if not entity.child:
-            admin.add_view(RecordView(entity, catalog.apps[entity.app]))
+            admin.add_view(RecordView(entity, catalog))
     _add_platform_views(admin, services.runtime)
     return admin
 

@@ -13,6 +13,8 @@ methods (``get_list``, ``get_one``, ``create_model``, ``update_model``, ``delete
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from flask import flash
@@ -23,7 +25,7 @@ from flask_admin.model.filters import BaseFilter
 from wtforms import Form
 
 from loom.metadata.catalog import SYSTEM_COLUMNS
-from loom.metadata.catalog import App
+from loom.metadata.catalog import Catalog
 from loom.metadata.catalog import Entity
 from loom.metadata.catalog import Field
 from loom.platform.api.auth import services
@@ -42,6 +44,7 @@ from .access import AdminOnly
 from .access import signed_in_admin
 from .cells import DETAIL_FORMATTERS
 from .cells import LIST_FORMATTERS
+from .cells import child_rows
 from .cells import option_labels
 from .filters import ConditionFilter
 from .filters import field_filters
@@ -65,12 +68,12 @@ class RecordView(AdminOnly, BaseModelView):
     column_type_formatters = LIST_FORMATTERS
     column_type_formatters_detail = DETAIL_FORMATTERS
 
-    def __init__(self, entity: Entity, app: App) -> None:
+    def __init__(self, entity: Entity, catalog: Catalog) -> None:
         self.entity = entity
         in_row = [f for f in entity.fields if _in_row(f)]
         self.column_list = list(entity.list.columns) or _default_columns(entity, in_row)
         system = [c for c in (*SYSTEM_COLUMNS, "flow_status") if c != "flow_status" or entity.has_flow]
-        self.column_details_list = [f.name for f in entity.fields if f.type != "table"] + system
+        self.column_details_list = [f.name for f in entity.fields] + system
         self.column_labels = {f.name: lazy(f.label) for f in entity.fields} | {
             name: lazy(label) for name, label in SYSTEM_LABELS.items()
         }
@@ -78,12 +81,15 @@ class RecordView(AdminOnly, BaseModelView):
         self.column_sortable_list = [c for c in self.column_list if c in sortable or c in system]
         self.column_filters = field_filters(entity)
         self.column_formatters = {f.name: option_labels(f) for f in entity.fields if f.options}
+        self.column_formatters_detail = self.column_formatters | {
+            f.name: child_rows(catalog.entity(f.entity or "")) for f in entity.fields if f.type == "table"
+        }
         self.page_size = entity.list.page_size
         self.page_size_options = tuple(sorted({self.page_size, 20, 50, 100}))
         super().__init__(
             Row,
             name=lazy(entity.label),
-            category=lazy(app.label),
+            category=lazy(catalog.apps[entity.app].label),
             endpoint=f"records_{entity.app}_{entity.name}",
             url=f"{entity.app}/{entity.name}",
         )
@@ -178,21 +184,18 @@ class RecordView(AdminOnly, BaseModelView):
 
     def create_model(self, form: Form) -> Row | bool:
         values = fields.service_values(self.entity, form, creating=True)
-        return self._write(
-            form, lambda: services().records.create(self.entity.qualified_name, values, signed_in_admin())
-        )
+        write = partial(services().records.create, self.entity.qualified_name, values, signed_in_admin())
+        created = self._write(form, write)
+        return Row(created) if created is not None else False
 
     def update_model(self, form: Form, model: Row) -> bool:
         changes = fields.service_values(self.entity, form)
-        version = _version(form)
-        return bool(
-            self._write(
-                form,
-                lambda: services().records.update(
-                    self.entity.qualified_name, model.id, changes, signed_in_admin(), version=version
-                ),
-            )
-        )
+        version = as_id(form[fields.VERSION].data)  # the version the form was read at
+        write = partial(
+            services().records.update, self.entity.qualified_name, model.id, changes, signed_in_admin(),
+            version=version,
+        )  # fmt: skip
+        return self._write(form, write) is not None
 
     def delete_model(self, model: Row) -> bool:
         try:
@@ -202,16 +205,17 @@ class RecordView(AdminOnly, BaseModelView):
             return False
         return True
 
-    def _write(self, form: Form, write: Any) -> Row | bool:
-        """Run a write; the service's field errors go to their fields, other errors on top."""
+    def _write(self, form: Form, write: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
+        """The written record; or None, with the service's field errors at their fields and
+        any other error (a stale version, a record in approval) at the top of the page."""
         try:
-            return Row(write())
+            return write()
         except ValidationFailed as failed:
             for error in failed.errors:
                 self._show_error(form, error.field, error.message(lang()))
         except RecordError as error:
             flash(error.message(lang()), "error")
-        return False
+        return None
 
     def _show_error(self, form: Form, path: str, message: str) -> None:
         head = path.split(".")[0]
@@ -220,11 +224,6 @@ class RecordView(AdminOnly, BaseModelView):
         else:
             label = text(self.entity.field(head).label) if self.entity.has_field(head) else path
             flash(f"{label}: {message}", "error")
-
-
-def _version(form: Form) -> int | None:
-    raw = form[fields.VERSION].data
-    return int(raw) if isinstance(raw, str) and raw.isdigit() else None
 
 
 def _in_row(field: Field) -> bool:

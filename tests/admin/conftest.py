@@ -59,9 +59,19 @@ MEMO = {
           - {name: js, type: json}
           - {name: rg, type: region}
           - {name: geo, type: geo}
+          - {name: lines, type: table, entity: sample_line}
         list: {filters: [sel, b, i]}
         permissions:
           - {role: employee, read: all}
+        """,
+    "entities/sample_line.yaml": """\
+        kind: entity
+        name: sample_line
+        label: {zh: 样例明细, en: Sample line}
+        child: true
+        fields:
+          - {name: item, type: string}
+          - {name: kind, type: select, options: [{key: big, label: {zh: 大, en: Big}}, small]}
         """,
     "flows/memo_review.yaml": """\
         kind: flow

@@ -76,3 +76,13 @@ def test_each_widget_round_trips_its_value(console) -> None:
     assert {k: v for k, v in again.items() if k not in ("version", "updated_at")} == {
         k: v for k, v in record.items() if k not in ("version", "updated_at")
     }
+
+
+def test_details_show_child_rows_escaped(console) -> None:
+    rows = [{"item": "<i>pen</i>", "kind": "big"}, {"item": "ink", "kind": None}]
+    record = console.services.records.create(
+        "memo.sample", {"s": "with lines", "lines": rows}, admin(console)
+    )
+    page = console.client("root").get(f"/admin/memo/sample/details/?id={record['id']}").text
+    assert "<td>&lt;i&gt;pen&lt;/i&gt;</td><td>Big</td>" in page and "<i>pen</i>" not in page
+    assert "<td>ink</td><td></td>" in page
