@@ -225,3 +225,38 @@ def test_automation_buttons_are_offered_and_pressed(app) -> None:
     assert services.records.get("webtest.expense", record["id"], emma)["guest_company"] == "Acme"
     services.flows.submit("webtest.expense", record["id"], emma)
     assert "data-button=" not in client.get(f"/webtest/expense/{record['id']}").text
+
+
+def test_flow_operations_from_the_record_page(app) -> None:
+    claims(app, 1)
+    services, emma_actor = app.extensions["loom"], actor(app, "emma")
+    record_id = services.records.list("webtest.expense", _everything(), emma_actor).records[0]["id"]
+    page, base = f"/webtest/expense/{record_id}", f"/webtest/expense/{record_id}/flow"
+    emma, mona, fin = sign_in(app, "emma"), sign_in(app, "mona"), sign_in(app, "fin")
+
+    def status() -> str:
+        return services.records.get("webtest.expense", record_id, emma_actor)["flow_status"]
+
+    def act(client: FlaskClient, operation: str, **data: str) -> str:
+        response = client.post(f"{base}/{operation}", data={"csrf_token": client.csrf, **data})
+        assert response.status_code == 302
+        return client.get(page).text
+
+    assert 'id="flow-submit"' in emma.get(page).text
+    assert 'id="flow-withdraw"' in act(emma, "submit", comment="请审批")
+    act(emma, "withdraw")
+    assert status() == "withdrawn"
+    act(emma, "submit")
+    shown = mona.get(page).text
+    assert all(f'id="flow-{op}"' in shown for op in ("approve", "reject", "return", "transfer", "comment"))
+    assert "Mona" in mona.get("/pick/user?q=mo").text
+    act(mona, "transfer", to=str(app.users["fin"]), comment="请财务看")
+    assert 'id="flow-approve"' not in mona.get(page).text
+    act(fin, "return", comment="缺发票")
+    assert status() == "returned" and 'id="flow-submit"' in emma.get(page).text
+    act(emma, "submit")  # a returned claim starts again at the manager
+    after = act(mona, "reject", comment="不符合规定")
+    assert status() == "rejected" and "不符合规定" in after
+    refused = fin.post(f"{base}/approve", data={"csrf_token": fin.csrf}, follow_redirects=True).text
+    assert "alert-danger" in refused
+    assert mona.post(f"{base}/urge_everyone", data={"csrf_token": mona.csrf}).status_code == 404

@@ -23,6 +23,12 @@ def open_menu(page: Page) -> None:
         expect(page.locator("#nav-main")).to_be_visible()
 
 
+def fits(page: Page) -> None:
+    """Nothing makes the page wider than the screen (wide tables scroll inside their own box)."""
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, page.url
+
+
 def fill_claim(page: Page, portal, shot: str, shoot) -> None:
     page.goto(f"{portal.url}/webtest/expense/new")
     page.fill("#f-title", "去上海拜访客户 <b>A</b>")
@@ -48,12 +54,14 @@ def fill_claim(page: Page, portal, shot: str, shoot) -> None:
     expect(page.locator("[data-field=guest_company]")).to_be_hidden()
     expect(page.locator("#f-payee")).to_be_editable()
     shoot(page, f"{shot}-02-form")
+    fits(page)
 
 
 def test_expense_claim_from_draft_to_approved(sign_in, shoot, portal, viewport: dict) -> None:
     shot = "phone" if viewport["width"] < 576 else "desktop"
     emma = sign_in("emma", viewport)
     shoot(emma, f"{shot}-01-launcher")
+    fits(emma)
     fill_claim(emma, portal, shot, shoot)
 
     emma.click("#save")
@@ -66,6 +74,7 @@ def test_expense_claim_from_draft_to_approved(sign_in, shoot, portal, viewport: 
         expect(emma.locator(f"#f-lines-{index}-amount")).to_have_value(amount)
     expect(emma.locator('[data-computed="total"]')).to_have_text("CNY 1,200.50")
     shoot(emma, f"{shot}-03-validation-error")
+    fits(emma)
     emma.fill("#f-reason", "客户拜访：差旅与餐费")
     emma.click("#save")
 
@@ -73,6 +82,7 @@ def test_expense_claim_from_draft_to_approved(sign_in, shoot, portal, viewport: 
     expect(emma.locator("table[data-child=lines] tbody tr")).to_have_count(3)
     record_url = emma.url
     shoot(emma, f"{shot}-04-record")
+    fits(emma)
     emma.click("#flow-submit")
     expect(emma.locator("#flow-status")).to_have_attribute("data-status", "in_approval")
     expect(emma.locator("#edit-record")).to_have_count(0)
@@ -82,9 +92,11 @@ def test_expense_claim_from_draft_to_approved(sign_in, shoot, portal, viewport: 
     expect(mona.locator("#nav-inbox .badge")).to_have_text("1")
     mona.click("#nav-inbox")
     shoot(mona, f"{shot}-05-manager-inbox")
+    fits(mona)
     mona.click("#inbox-items a[data-record]")
     mona.fill("#flow-comment", "同意，注意控制招待费用")
     shoot(mona, f"{shot}-06-manager-record")
+    fits(mona)
     mona.click("#flow-approve")
     expect(mona.locator("#timeline [data-event=approve]")).to_have_count(1)
 
@@ -100,6 +112,8 @@ def test_expense_claim_from_draft_to_approved(sign_in, shoot, portal, viewport: 
     expect(emma.locator("#timeline [data-event=approve]")).to_have_count(2)
     expect(emma.locator("#timeline [data-comment]")).to_contain_text(["同意，注意控制招待费用"])
     shoot(emma, f"{shot}-07-approved")
+    fits(emma)
     emma.goto(f"{portal.url}/inbox?box=started")
     expect(emma.locator("#inbox-items a[data-record]").first).to_be_visible()
     shoot(emma, f"{shot}-08-started-by-me")
+    fits(emma)

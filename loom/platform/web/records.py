@@ -87,13 +87,11 @@ def flow_actions(
     """The flow operations this user may use on the record now."""
     if not entity.has_flow:
         return []
-    running = summary is not None and summary["status"] == "running"
-    if not running:
+    if summary is None or summary["status"] != "running":
         submittable = record.get("flow_status") in SUBMITTABLE and may(entity, "submit")
         return ["submit"] if submittable else []
-    assert summary is not None
     tasks = summary["tasks"]
-    actions = []
+    actions: list[str] = []
     if any(t["assignee_id"] == who.id and t["status"] == "pending" for t in tasks):
         actions += TASK_OPERATIONS
     if summary["initiator"] == who.id:
