@@ -31,7 +31,9 @@ OPERATIONS = {
     "lt": lazy_gettext("smaller than"),
 }
 TEXTS = frozenset({"string", "text", "rich_text", "email", "url", "phone", "autonumber"})
-ORDERED = frozenset({"integer", "decimal", "money", "percent", "date", "datetime", "time", "computed"})
+ORDERED = frozenset(
+    {"integer", "decimal", "money", "percent", "date", "datetime", "time", "computed", "rollup"}
+)
 IDS = frozenset({"link", "user", "department", "file", "image"})
 DATA_TYPES = {"date": "datepicker", "datetime": "datetimepicker"}
 
