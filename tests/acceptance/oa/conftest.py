@@ -2,12 +2,14 @@
 
 总经办 (head: gm) · 销售部 (head: sales_head) › 一组 (head: lead; zhang) · 财务部 (head: fin_dir;
 li, sun) · 人事行政部 (head: hr_head; hr, office, keeper, writer) · 技术支持部 (head: tech_head) ·
-法务 legal sits in 总经办. Every department is at the top level, as in a company without a
-group above it.
+法务 legal sits in 总经办. Apart from 一组, every department is at the top level, as in a
+company without a group above it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -126,15 +128,15 @@ class Company:
         ]
 
 
-@pytest.fixture
-def company(database_url: str, tmp_path: Path) -> Company:
-    result = validate_paths([OA])
+def build_company(database_url: str, uploads: Path, overlays: Iterable[Path] = ()) -> Company:
+    """The company on a fresh database, with the OA package (and a site's overlays) installed."""
+    result = validate_paths([OA], overlays)
     assert result.problems == (), [p.render() for p in result.problems]
     runtime = Runtime.for_catalog(result.catalog, make_engine(database_url))
     runtime.schema.metadata.create_all(runtime.engine)
     app = create_app(runtime=runtime, config={"TESTING": True, "SECRET_KEY": "test"})
     services = app.extensions["loom"]
-    services.files.folder = tmp_path / "uploads"
+    services.files.folder = uploads
     install_seeds(services.records)
     identity = services.identity
     with runtime.engine.begin() as conn:
@@ -155,3 +157,22 @@ def company(database_url: str, tmp_path: Path) -> Company:
         for department, head in HEADS.items():
             identity.set_head(conn, departments[department], users[head])
     return Company(app, users, departments)
+
+
+@pytest.fixture
+def company(database_url: str, tmp_path: Path) -> Company:
+    return build_company(database_url, tmp_path / "uploads")
+
+
+@pytest.fixture
+def company_with(database_url: str, tmp_path: Path) -> Callable[[dict[str, str]], Company]:
+    """The company on a site whose overlays (file name → YAML) patch the OA package."""
+
+    def build(overlays: dict[str, str]) -> Company:
+        folder = tmp_path / "overlays"
+        folder.mkdir()
+        for name, text in overlays.items():
+            (folder / name).write_text(text, encoding="utf-8")
+        return build_company(database_url, tmp_path / "uploads", [folder])
+
+    return build

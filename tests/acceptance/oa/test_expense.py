@@ -77,3 +77,30 @@ def test_an_invoice_is_claimed_once_and_a_line_keeps_to_its_category_cap(company
         "expense_claim", {"title": "住宿", "lines": [line(kinds["lodging"], "1200", "INV-0202")]}
     )
     assert [(e["field"], e["code"]) for e in lodging["errors"]] == [("lines.0.category", "link_filtered")]
+
+
+THRESHOLD = """\
+kind: overlay
+name: finance_director_from_10000
+label: {zh: 财务总监审批起点 10000 元, en: Finance director from 10000}
+target: oa.expense_approval
+target_kind: flow
+patch:
+  nodes:
+    - name: by_amount
+      branch:
+        - {name: large_amount, label: {zh: 超过 10000 元, en: Over 10000}, when: "total > 10000.0"}
+"""
+
+
+def test_the_finance_director_threshold_is_a_flow_condition_a_site_can_change(company_with) -> None:
+    company = company_with({"expense_threshold.yaml": THRESHOLD})
+    zhang = company.login("zhang")
+    kinds = categories(zhang)
+    claim = zhang.create(
+        "expense_claim", {"title": "培训", "lines": [line(kinds["training"], "8000", "INV-0401")]}
+    )
+    zhang.flow("expense_claim", claim["id"], "submit")
+    for login in ("lead", "sales_head", "li"):
+        summary = company.login(login).flow("expense_claim", claim["id"], "approve")
+    assert company.pending(summary) == ["sun"]
