@@ -260,3 +260,16 @@ def test_flow_operations_from_the_record_page(app) -> None:
     refused = fin.post(f"{base}/approve", data={"csrf_token": fin.csrf}, follow_redirects=True).text
     assert "alert-danger" in refused
     assert mona.post(f"{base}/urge_everyone", data={"csrf_token": mona.csrf}).status_code == 404
+
+
+def test_every_builtin_entity_has_a_list_and_a_form(app) -> None:
+    """The generated pages hold for every entity of OA and CRM (an administrator sees them all)."""
+    client = sign_in(app, "root")
+    entities = [e for e in app.extensions["loom"].runtime.catalog.entities.values() if not e.child]
+    failed = {
+        f"/{e.app}/{e.name}{suffix}": status
+        for e in entities
+        for suffix in ("", "/new")
+        if (status := client.get(f"/{e.app}/{e.name}{suffix}").status_code) != 200
+    }
+    assert failed == {}

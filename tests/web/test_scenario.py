@@ -59,7 +59,8 @@ def fill_claim(page: Page, portal, shot: str, shoot) -> None:
 
 def test_expense_claim_from_draft_to_approved(sign_in, shoot, portal, viewport: dict) -> None:
     shot = "phone" if viewport["width"] < 576 else "desktop"
-    emma = sign_in("emma", viewport)
+    lang = "zh" if shot == "phone" else "en"  # the phone runs in Chinese, the default language
+    emma = sign_in("emma", viewport, lang)
     shoot(emma, f"{shot}-01-launcher")
     fits(emma)
     fill_claim(emma, portal, shot, shoot)
@@ -87,7 +88,7 @@ def test_expense_claim_from_draft_to_approved(sign_in, shoot, portal, viewport: 
     expect(emma.locator("#flow-status")).to_have_attribute("data-status", "in_approval")
     expect(emma.locator("#edit-record")).to_have_count(0)
 
-    mona = sign_in("mona", viewport)
+    mona = sign_in("mona", viewport, lang)
     open_menu(mona)
     expect(mona.locator("#nav-inbox .badge")).to_have_text("1")
     mona.click("#nav-inbox")
@@ -100,7 +101,7 @@ def test_expense_claim_from_draft_to_approved(sign_in, shoot, portal, viewport: 
     mona.click("#flow-approve")
     expect(mona.locator("#timeline [data-event=approve]")).to_have_count(1)
 
-    fin = sign_in("fin", viewport)
+    fin = sign_in("fin", viewport, lang)
     fin.goto(f"{portal.url}/inbox")
     fin.click("#inbox-items a[data-record]")
     fin.click("#flow-approve")
@@ -108,7 +109,7 @@ def test_expense_claim_from_draft_to_approved(sign_in, shoot, portal, viewport: 
 
     emma.goto(record_url)
     expect(emma.locator("#flow-status")).to_have_attribute("data-status", "approved")
-    expect(emma.locator("#flow-status")).to_have_text("Approved")
+    expect(emma.locator("#flow-status")).to_have_text({"en": "Approved", "zh": "已通过"}[lang])
     expect(emma.locator("#timeline [data-event=approve]")).to_have_count(2)
     expect(emma.locator("#timeline [data-comment]")).to_contain_text(["同意，注意控制招待费用"])
     shoot(emma, f"{shot}-07-approved")
