@@ -89,7 +89,8 @@ def install_template_helpers(app: Flask) -> None:
             "input_value": lambda field, value: widgets.input_value(field, value, site_zone()),
             "parts_of": lambda field: widgets.PARTS.get(field.type, ()),
             "option_selected": _option_selected,
-            "todo_count": Inbox(services().runtime).counts(actor)["todo"] if actor else 0,
+            # Called by the navigation bar only, so partial pages (htmx answers) cost no query.
+            "todo_count": lambda: Inbox(services().runtime).counts(actor)["todo"] if actor else 0,
             "actor": actor,
             "text_of": lambda field, value, refs: widgets.as_text(field, value, refs.title, site_zone()),
             "computed_text": lambda field, value: widgets.as_text(
