@@ -65,6 +65,7 @@ def uploaded(field: str, name: str, content: bytes, mime: str) -> Case:
     def fill(page: Page, portal) -> None:
         page.set_input_files(f"#f-{field}", files=[{"name": name, "mimeType": mime, "buffer": content}])
         expect(page.locator(f"[data-field={field}] [data-files] a")).to_have_text(name)
+        expect(page.locator(f"[data-field={field}] .progress")).to_have_attribute("aria-valuenow", "100")
 
     return Case(
         field,
