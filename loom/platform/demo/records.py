@@ -33,10 +33,10 @@ from ..records.schemas import SERVER_OWNED
 from ..services import Services
 from .company import Company
 from .company import Member
+from .text import is_company
 from .values import SKIP
 from .values import Faker
 from .values import field_value
-from .values import is_company
 
 ATTEMPTS = 8
 OPTIONAL_FILLED = 0.85  # share of optional fields given a value: real forms have blanks
@@ -168,8 +168,11 @@ class RecordMaker:
         if not picked:
             return SKIP
         target = self.services.records.catalog.entity(field.entity or "")
+        row = next(r for r in rows if r["id"] == picked[0])
         if is_company(target.name) and target.title_field:
-            self.fake.about(str(next(r for r in rows if r["id"] == picked[0])[target.title_field]))
+            self.fake.about(str(row[target.title_field]))
+        elif field.required and not self.fake.parent:
+            self.fake.under(row)
         return picked if field.type == "many" or field.multiple else picked[0]
 
     def _readable(self, entity: str, actor: Actor) -> list[dict[str, Any]]:

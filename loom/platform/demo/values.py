@@ -22,6 +22,7 @@ from loom.metadata.catalog import Entity
 from loom.metadata.catalog import Field
 
 from . import words
+from .text import text_value
 
 SKIP = object()  # leave the field out: its default, or nothing, applies
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
@@ -34,11 +35,6 @@ _TIME = re.compile(r"^\d{2}:\d{2}(:\d{2})?$")
 
 def _has(name: str, *parts: str) -> bool:
     return any(part in name for part in parts)
-
-
-def is_company(entity_name: str) -> bool:
-    """Whether an entity's records are companies (customers, suppliers…), by its name."""
-    return _has(entity_name, "customer", "company", "supplier", "vendor", "partner", "competitor")
 
 
 def _short_name(company: str) -> str:
@@ -78,11 +74,13 @@ class Faker:
         self.today = today
         self._place = self._new_place()
         self.subject: str | None = None
+        self.parent: Mapping[str, Any] | None = None
 
     def new_record(self) -> None:
         """Start a record: its region, address and coordinates describe one place."""
         self._place = self._new_place()
         self.subject = None
+        self.parent = None
 
     def person(self) -> str:
         return self.rng.choice(words.SURNAMES) + self.rng.choice(words.GIVEN_NAMES)
@@ -98,6 +96,11 @@ class Faker:
         city = self._place[1].removesuffix("市")
         brand = self.rng.choice(words.BRANDS) + self.rng.choice(words.TRADES)
         return city + brand + self.rng.choice(words.COMPANY_FORMS)
+
+    def under(self, parent: Mapping[str, Any]) -> None:
+        """The record belongs to ``parent`` (a receivable to its contract): its amounts are parts of
+        the parent's, so rules such as "no more than what is outstanding" tend to hold."""
+        self.parent = parent
 
     def about(self, company: str) -> None:
         """The record concerns ``company`` (its customer): titles such as a contract's name it."""
@@ -135,26 +138,30 @@ class Faker:
     def invoice_no(self) -> str:
         return f"{self.rng.randrange(10**7, 10**8)}"
 
+    def wechat(self) -> str:
+        return f"{self.rng.choice(words.PINYIN_SURNAMES)}_{self.rng.randrange(1000, 99999)}"
+
+    def qq(self) -> str:
+        return str(self.rng.randrange(10**7, 10**10))
+
+    def tax_number(self) -> str:
+        """A unified social credit code's shape (18 characters)."""
+        return f"91{self.rng.randrange(110000, 660000)}MA{self.rng.randrange(10**8, 10**9)}X"
+
+    def doc_number(self) -> str:
+        """An official document's number: 云织发〔2026〕12号."""
+        return f"云织发〔{self.today.year}〕{self.rng.randrange(1, 120)}号"
+
+    def code(self) -> str:
+        return f"{self.rng.choice('ABCDEFGHJK')}{self.rng.randrange(10**4, 10**5)}"
+
+    def deal(self, kind: str) -> str:
+        """A project or contract named after its company and product: 恒信科技CRM 客户管理系统项目."""
+        return f"{self.company_short()}{self.rng.choice(words.PRODUCTS)}{kind}"
+
     def bank_account(self) -> str:
         digits = " ".join(f"{self.rng.randrange(10**4):04d}" for _ in range(3))
         return f"{self.rng.choice(words.BANKS)} 6222 {digits}"
-
-    def title_for(self, entity: Entity) -> str:
-        """A record title that fits what the entity holds."""
-        name = entity.name
-        if is_company(name):
-            return self.company()
-        if _has(name, "contact", "person", "employee", "staff", "member"):
-            return self.person()
-        if _has(name, "opportunit", "deal", "project", "lead"):
-            return f"{self.company_short()}{self.rng.choice(words.PRODUCTS)}项目"
-        if _has(name, "contract", "order", "quot"):
-            return f"{self.company_short()}{self.rng.choice(words.PRODUCTS)}采购合同"
-        if _has(name, "announcement", "notice", "news"):
-            return self.rng.choice(words.ANNOUNCEMENTS)
-        if _has(name, "product", "item"):
-            return self.rng.choice(words.PRODUCTS)
-        return self.rng.choice(words.PURPOSES)
 
     def moment(self, day: dt.date) -> dt.datetime:
         """A time in office hours on ``day``, in China's time zone."""
@@ -173,34 +180,7 @@ def field_value(field: Field, entity: Entity, fake: Faker, values: Mapping[str, 
 
 
 def _text(field: Field, entity: Entity, fake: Faker, values: Mapping[str, Any]) -> Any:
-    n, rng = field.name, fake.rng
-    if _has(n, "phone", "mobile", "tel"):
-        text = fake.mobile()
-    elif _has(n, "email", "mail"):
-        text = fake.email()
-    elif _has(n, "address", "location"):
-        text = fake.address()
-    elif _has(n, "invoice"):
-        text = fake.invoice_no()
-    elif _has(n, "account", "bank"):
-        text = fake.bank_account()
-    elif _has(n, "post", "position", "job"):
-        text = rng.choice(words.JOB_TITLES)
-    elif _has(n, "product", "item"):
-        text = rng.choice(words.PRODUCTS)
-    elif _has(n, "company", "guest", "supplier", "vendor", "customer"):
-        text = fake.company()
-    elif _has(n, "code", "number", "_no"):
-        text = f"{rng.choice('ABCDEFGHJK')}{rng.randrange(10**4, 10**5)}"
-    elif n in ("name", "title", "subject", "topic"):
-        text = fake.title_for(entity)
-        if field.unique and text in words.PURPOSES + words.PRODUCTS + words.ANNOUNCEMENTS:
-            text = f"{entity.label.zh}{rng.randrange(100, 1000)}"
-    elif _has(n, "reason", "remark", "note", "description", "summary", "content", "comment", "detail"):
-        text = rng.choice(words.SENTENCES)
-    else:
-        text = rng.choice(words.PURPOSES)
-    return text[: field.max_length] if field.max_length else text
+    return text_value(field, entity, fake)
 
 
 def _long_text(field: Field, entity: Entity, fake: Faker, values: Mapping[str, Any]) -> Any:
@@ -233,6 +213,10 @@ def _decimal(field: Field, entity: Entity, fake: Faker, values: Mapping[str, Any
 
 
 def _money(field: Field, entity: Entity, fake: Faker, values: Mapping[str, Any]) -> Any:
+    whole = _parent_amount(fake.parent, field.name)
+    if whole is not None:
+        share = whole * fake.rng.choice((0.1, 0.2, 0.25, 0.3, 0.4))
+        return _scaled(field, max(_bounded(field, 1, share)[0], round(share)))
     if _has(field.name, "price"):
         low, high = 100, 20_000
     elif entity.child:
@@ -245,6 +229,14 @@ def _money(field: Field, entity: Entity, fake: Faker, values: Mapping[str, Any])
     amount = math.exp(fake.rng.uniform(math.log(max(low, 1)), math.log(max(high, 2))))
     step = 100 if amount >= 10_000 else 1
     return _scaled(field, max(low, round(amount / step) * step))
+
+
+def _parent_amount(parent: Mapping[str, Any] | None, name: str) -> float | None:
+    """The parent's amount of the same name (else its ``amount``), if it has a positive one."""
+    if parent is None:
+        return None
+    value = parent.get(name, parent.get("amount"))
+    return float(value) if isinstance(value, int | float | decimal.Decimal) and value > 0 else None
 
 
 def _percent(field: Field, entity: Entity, fake: Faker, values: Mapping[str, Any]) -> Any:
