@@ -111,6 +111,19 @@ def test_the_same_seed_gives_the_same_company(tmp_path: Path) -> None:
     assert customers("a", "7") == customers("b", "7")
 
 
+def test_a_taken_login_stops_the_demo_and_keeps_nothing(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site", f"sqlite:///{tmp_path / 'loom.db'}")
+    assert loom("migrate", "--apply", "--site", site).exit_code == 0
+    assert loom("user", "create", "hejing", "--password", "pw", "--site", site).exit_code == 0
+    result = loom("demo", "--site", site)
+    assert result.exit_code == 1 and "'hejing' is taken" in result.output
+    app = create_app(open_site(site, create=False), config={"TESTING": True})
+    identity = app.extensions["loom"].identity
+    with app.extensions["loom"].runtime.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(identity.users)).scalar_one() == 1
+        assert conn.execute(select(func.count()).select_from(identity.departments)).scalar_one() == 0
+
+
 def opened_when_up(browser: urllib.request.OpenerDirector, request: urllib.request.Request):
     """The response once the server listens (it announces itself just before it binds)."""
     for _ in range(100):

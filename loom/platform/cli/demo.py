@@ -58,6 +58,9 @@ def ensure_demo(services, lang: str) -> None:
 def seed_demo(services, seed: int, lang: str) -> bool:
     """Populate the site with a progress bar and print the logins; False if it already has them."""
     # Imported here so that `loom validate` starts without database drivers.
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from loom.errors import LoomError
     from loom.platform.demo import demo_steps
     from loom.platform.demo import has_demo_data
     from loom.platform.demo import populate
@@ -65,8 +68,12 @@ def seed_demo(services, seed: int, lang: str) -> bool:
     if has_demo_data(services):
         return False
     label = {"en": "demo data", "zh": "演示数据"}[lang]
-    with click.progressbar(length=demo_steps(services), label=label, file=sys.stderr) as bar:
-        result = populate(services, seed=seed, on_step=lambda: bar.update(1))
+    try:
+        with click.progressbar(length=demo_steps(services), label=label, file=sys.stderr) as bar:
+            result = populate(services, seed=seed, on_step=lambda: bar.update(1))
+    except (LoomError, SQLAlchemyError) as exc:
+        # Nothing was kept (one transaction); say why, e.g. a login of the chart already taken.
+        fail(str(exc))
     people, total, entities = len(result.logins), sum(result.records.values()), len(result.records)
     statuses = ", ".join(f"{status} {n}" for status, n in sorted(result.statuses.items()))
     summary = {
