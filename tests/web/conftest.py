@@ -106,6 +106,15 @@ def build_app(folder: Path, database_url: str) -> tuple[Flask, dict[str, int]]:
     return app, users
 
 
+@pytest.fixture
+def app(tmp_path: Path, database_url: str) -> Flask:
+    """A fresh portal per test, on each test database, for the HTTP client (``app.users``: ids)."""
+    app, users = build_app(tmp_path, database_url)
+    app.config["TESTING"] = True
+    app.users = users  # type: ignore[attr-defined]
+    return app
+
+
 @pytest.fixture(scope="module", params=DATABASES)
 def web_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A module's database: a SQLite file, or a fresh PostgreSQL schema dropped afterwards."""

@@ -18,11 +18,13 @@ from flask import Response
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask_babel import lazy_gettext
 from werkzeug.exceptions import NotFound
 
 from loom.metadata.catalog import Entity
 from loom.metadata.catalog import Field
 from loom.metadata.catalog import Label
+from loom.metadata.catalog import Option
 
 from ..records.errors import ValidationFailed
 from ..records.query import Condition
@@ -40,10 +42,11 @@ from .portal import site_zone
 from .references import References
 from .widgets import NUMERIC
 from .widgets import as_text
+from .wording import FLOW_STATUSES
 
 bp = Blueprint("lists", __name__)
 RANGED = frozenset({*NUMERIC, "date", "datetime", "time"})
-FLOW_STATUSES = ("draft", "in_approval", "approved", "rejected", "withdrawn", "returned")
+STATUS_KEYS = ("draft", "in_approval", "approved", "rejected", "withdrawn", "returned")
 EXPORT_PAGE = 500
 EXPORT_LIMIT = 10_000
 DEFAULT_COLUMNS = 6
@@ -51,12 +54,12 @@ DEFAULT_COLUMNS = 6
 
 @dataclass(frozen=True, slots=True)
 class Filter:
-    """One filter control: ``kind`` is eq, range, contains or flow_status."""
+    """One filter control: ``kind`` is eq, range or contains."""
 
     name: str
     label: Label
     kind: str
-    field: Field | None
+    field: Field
 
 
 @bp.get("/<app>/<entity>")
@@ -115,14 +118,24 @@ def _sort_link(entity: Entity, name: str, ascending: bool) -> str:
 def list_columns(entity: Entity) -> list[Field]:
     """The declared columns (else the first few fields) the user may see."""
     hidden = services().records.access.hidden(actor(), entity)
-    names = (
-        entity.list.columns
-        or tuple(f.name for f in entity.fields if f.type not in ("table", "json") and not f.hidden)[
-            :DEFAULT_COLUMNS
-        ]
-    )
-    shown = [entity.field(n) for n in names if entity.has_field(n) and n not in hidden]
+    fallback = [f.name for f in entity.fields if f.type not in ("table", "json") and not f.hidden]
+    names = entity.list.columns or fallback[:DEFAULT_COLUMNS]
+    shown = [
+        entity.field(n) if entity.has_field(n) else flow_status_field()
+        for n in names
+        if n not in hidden and (entity.has_field(n) or (n == "flow_status" and entity.has_flow))
+    ]
     return shown or [f for f in entity.fields if f.name not in hidden][:1]
+
+
+def flow_status_field() -> Field:
+    """The ``flow_status`` system column as a select field, so lists show and filter it like one."""
+    return Field(
+        "flow_status",
+        "select",
+        Label.of(str(lazy_gettext("Approval status"))),
+        options=tuple(Option(key, Label.of(str(FLOW_STATUSES[key]))) for key in STATUS_KEYS),
+    )
 
 
 def list_filters(entity: Entity) -> list[Filter]:
@@ -130,7 +143,8 @@ def list_filters(entity: Entity) -> list[Filter]:
     filters = []
     for name in entity.list.filters:
         if name == "flow_status":
-            filters.append(Filter(name, Label("审批状态", "Approval status"), "flow_status", None))
+            status = flow_status_field()
+            filters.append(Filter(name, status.label, "eq", status))
         elif entity.has_field(name) and name not in hidden:
             field = entity.field(name)
             kind = "range" if field.type in RANGED else "contains" if field.type in _TEXTUAL else "eq"
@@ -153,7 +167,7 @@ def _query(entity: Entity, columns: list[Field], page_size: int | None = None) -
 
 
 def _conditions(entity: Entity) -> Iterator[Condition]:
-    ops = {"eq": ("",), "flow_status": ("",), "contains": ("__contains",), "range": ("__gte", "__lte")}
+    ops = {"eq": ("",), "contains": ("__contains",), "range": ("__gte", "__lte")}
     for control in list_filters(entity):
         for suffix in ops[control.kind]:
             value = request.args.get(control.name + suffix, "").strip()
