@@ -109,6 +109,10 @@ def test_department_scope_through_every_path(site) -> None:
     assert link.status_code == 422 and link.get_json()["errors"][0]["code"] == "link_not_found"
     assert anna.post("/api/v1/sales/visit", json={"customer": mine["id"]}).status_code == 201
     assert lead.get("/api/v1/sales/customer?count=exact").get_json()["total"] == 2
+    # A link filter takes the id as query strings carry it, as text.
+    visits = anna.get(f"/api/v1/sales/visit?customer={mine['id']}&count=exact").get_json()
+    assert visits["total"] == 1 and visits["items"][0]["customer"] == mine["id"]
+    assert anna.get("/api/v1/sales/visit?customer=abc").status_code == 422
 
 
 def test_hidden_field_never_appears(site) -> None:

@@ -51,6 +51,9 @@ ENTITIES = {
           - {{name: owner_user, type: user}}
           - {{name: last_follow_up_at, type: datetime}}
           - {{name: locked, type: boolean, default: false}}
+          - name: approved_contracts
+            type: rollup
+            rollup: {{of: contract, via: customer, aggregate: count, where: 'flow_status == "approved"'}}
         permissions: {OWNED}
         """,
     "entities/contact.yaml": f"""\

@@ -87,3 +87,38 @@ def test_recompute_rebuilds_a_rollup_in_bulk(sales) -> None:
         D("40.00"),
         D("50.00"),
     ]
+
+
+def test_a_rollup_of_dates_is_refused_by_the_validator(write_package) -> None:
+    from loom.metadata import validate_paths
+
+    files = {
+        "entities/contract.yaml": """\
+            kind: entity
+            name: contract
+            label: Contract
+            fields:
+              - name: last_paid_on
+                type: rollup
+                rollup: {of: receivable, via: contract, aggregate: max, field: paid_on}
+            """,
+        "entities/receivable.yaml": """\
+            kind: entity
+            name: receivable
+            label: Receivable
+            fields:
+              - {name: contract, type: link, entity: contract}
+              - {name: paid_on, type: date}
+            """,
+    }
+    problems = [p.render() for p in validate_paths([write_package(files)]).problems]
+    assert len(problems) == 1 and "/fields/0/rollup/field" in problems[0] and "date" in problems[0]
+
+
+def test_a_rollup_over_the_approval_status_follows_the_flow(sales) -> None:
+    customer = sales.create("customer", title="统计")
+    contract = sales.create("contract", title="合同", amount="10", customer=customer["id"])
+    sales.services.flows.submit("sales.contract", contract["id"], sales.users["anna"])
+    assert sales.get("customer", customer["id"])["approved_contracts"] == 0
+    sales.services.flows.act("sales.contract", contract["id"], sales.users["fina"], "approve", {})
+    assert sales.get("customer", customer["id"])["approved_contracts"] == 1

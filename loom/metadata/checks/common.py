@@ -102,12 +102,19 @@ NUMERIC = ("integer", "decimal", "money", "percent", "computed", "rollup")
 
 
 def aggregated_field(
-    doc: Document, pointer: str, aggregate: str, name: str, entity: Document, fields: Mapping[str, Any]
+    doc: Document,
+    pointer: str,
+    aggregate: str,
+    name: str,
+    entity: Document,
+    fields: Mapping[str, Any],
+    numeric: Iterable[str] = ("sum", "avg"),
 ) -> Iterator[Problem]:
-    """The field a rollup or report measure aggregates: it exists, and sum/avg need a number."""
+    """The field a rollup or report measure aggregates: it exists, and the ``numeric``
+    aggregates need a number."""
     yield from field_ref(doc, pointer, name, entity, fields)
     field = fields.get(name)
-    if field is not None and aggregate in ("sum", "avg") and field["type"] not in NUMERIC:
+    if field is not None and aggregate in numeric and field["type"] not in NUMERIC:
         yield doc.problem(
             "ref.field_type",
             pointer,

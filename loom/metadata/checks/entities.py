@@ -144,8 +144,15 @@ def _check_rollup(doc: Document, index: Index, pointer: str, rollup: dict[str, A
                 expected={"en": f"a link to {doc.name}", "zh": f"指向 {doc.name} 的关联字段"},
             )
     if "field" in rollup:
+        # A rollup is stored as a number: min and max of dates are not rollups (yet).
         yield from common.aggregated_field(
-            doc, f"{pointer}/field", rollup["aggregate"], rollup["field"], related, related_fields
+            doc,
+            f"{pointer}/field",
+            rollup["aggregate"],
+            rollup["field"],
+            related,
+            related_fields,
+            numeric=("sum", "avg", "min", "max"),
         )
     elif rollup["aggregate"] != "count":
         yield doc.problem("schema.required", pointer, key="field")

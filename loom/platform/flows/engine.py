@@ -31,6 +31,7 @@ from ..actor import SYSTEM
 from ..actor import Actor
 from ..records import logic
 from ..records.audit import record_change
+from ..records.changes import Change
 from ..records.service import RecordService
 from ..runtime import Runtime
 from .approvers import Org
@@ -404,7 +405,10 @@ class Engine:
         before = run.record.get("flow_status")
         parameters = {"b_record": run.record["id"], "b_status": status, "b_at": run.now}
         run.conn.execute(self.sql.flow_status(tables.table), parameters)
+        previous = dict(run.record)
         run.record["flow_status"] = status
+        # Rollups may count records by approval status; automations have flow_finished instead.
+        self.records.rollups(run.conn, Change(run.entity, "update", previous, run.record, run.actor, run.now))
         record_change(
             run.conn,
             self.audit,

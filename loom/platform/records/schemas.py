@@ -90,7 +90,9 @@ class Schemas:
         found = self._filters.get(key)
         if found is None:
             entity = self.catalog.entity(entity_name)
-            if entity.has_field(name):
+            if entity.has_field(name) and entity.field(name).type in REFERENCE_TYPES:
+                found = mf.Integer(validate=_ID)  # query strings carry ids as text: "?customer=7"
+            elif entity.has_field(name):
                 found = _field(_as_stored(entity.field(name)), self.tz)
                 found = getattr(found, "inner", found)
             else:
@@ -106,6 +108,7 @@ class Schemas:
 
 
 _ID = validate.Range(min=1, max=MAX_ID, error="invalid")
+REFERENCE_TYPES = frozenset({"link", "many", "user", "department", "file", "image"})
 _INT64 = validate.Range(min=MIN_INTEGER, max=MAX_ID, error="invalid")
 _SYSTEM_FILTERS = {
     **dict.fromkeys(

@@ -73,7 +73,8 @@ class RecordService:
         self.hiding_rules: list[Callable[[Connection, Actor, Entity, Mapping[str, Any]], frozenset[str]]] = []
         self.validator = Validator(runtime, self.schemas, self.access)
         # Work that follows every write inside its transaction: rollups first, then automations.
-        self.after_write: list[AfterWrite] = [Rollups(self)]
+        self.rollups = Rollups(self)
+        self.after_write: list[AfterWrite] = [self.rollups]
         tables = runtime.schema.metadata.tables
         self._series = tables["loom_number_series"]
         self._audit = tables["loom_audit"]
