@@ -52,6 +52,9 @@ from .labels import SYSTEM_LABELS
 from .labels import lang
 from .labels import lazy
 from .labels import text
+from .references import by_name
+from .references import referring
+from .references import remember_names
 from .rows import Row
 from .rows import as_id
 
@@ -80,7 +83,10 @@ class RecordView(AdminOnly, BaseModelView):
         sortable = [f.name for f in in_row if f.type not in UNSORTABLE]
         self.column_sortable_list = [c for c in self.column_list if c in sortable or c in system]
         self.column_filters = field_filters(entity)
-        self.column_formatters = {f.name: option_labels(f) for f in entity.fields if f.options}
+        self.references = referring(entity)
+        self.column_formatters = {f.name: option_labels(f) for f in entity.fields if f.options} | {
+            column: by_name(kind) for column, kind in self.references.items()
+        }
         self.column_formatters_detail = self.column_formatters | {
             f.name: child_rows(catalog.entity(f.entity or "")) for f in entity.fields if f.type == "table"
         }
@@ -162,6 +168,7 @@ class RecordView(AdminOnly, BaseModelView):
         except RecordError as error:
             flash(error.message(lang()), "error")
             return 0, []
+        remember_names(self.references, found.records)
         return found.total or 0, [Row(r) for r in found.records]
 
     def _conditions(self, filters: Any) -> list[Condition]:
@@ -176,9 +183,11 @@ class RecordView(AdminOnly, BaseModelView):
         if record_id is None:
             return None
         try:
-            return Row(services().records.get(self.entity.qualified_name, record_id, signed_in_admin()))
+            record = services().records.get(self.entity.qualified_name, record_id, signed_in_admin())
         except NotFound:
             return None
+        remember_names(self.references, [record])
+        return Row(record)
 
     # -- writing ---------------------------------------------------------------------------
 

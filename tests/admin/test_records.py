@@ -98,6 +98,7 @@ def test_list_create_edit_delete(console, app: str) -> None:
     details = client.get(url(entity, f"details/?id={row['id']}"))
     assert details.status_code == 200 and SCRIPT not in details.text
     assert escape(values[title]) in details.text
+    assert "Root (root)" in details.text  # created_by and owner by name, not id
 
     edit_url = url(entity, f"edit/?id={row['id']}")
     page = client.get(edit_url)
