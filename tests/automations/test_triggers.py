@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from loom.platform.automations.errors import AutomationFailed
 from loom.platform.automations.errors import AutomationLoop
+from loom.platform.records.errors import NotFound
 from loom.platform.records.errors import PermissionDenied
 from loom.platform.records.errors import ValidationFailed
 
@@ -255,3 +256,31 @@ def test_create_maps_values_from_the_records_the_trigger_links_to(make_sales) ->
     customer = sales.create("customer", who="mgr", title="小米")
     sales.create("contract", who="mgr", title="手机合同", customer=customer["id"], amount="10")
     assert [log["reason"] for log in sales.all("owner_log")] == ["合同 手机合同 / 小米"]
+
+
+TRANSFER = """\
+    kind: automation
+    name: transfer
+    label: {zh: 转移, en: Transfer}
+    run_as: system
+    on:
+      button:
+        entity: customer
+        label: {zh: 转移, en: Transfer}
+        params: [{name: to, type: user, required: true}]
+    do:
+      - set: {owner: params.to, owner_user: params.to}
+    """
+
+
+def test_a_system_automation_may_hand_a_record_to_another_owner(make_sales) -> None:
+    sales = make_sales({"automations/transfer.yaml": TRANSFER})
+    customer = sales.create("customer", title="转给 bert")
+    bert = sales.users["bert"]
+    with pytest.raises(NotFound):  # not bert's yet: he cannot even see it
+        sales.services.records.get("sales.customer", customer["id"], bert)
+    sales.services.automations.press(
+        "sales.customer", customer["id"], "transfer", {"to": bert.id}, sales.users["anna"]
+    )
+    moved = sales.services.records.get("sales.customer", customer["id"], bert)
+    assert (moved["owner"], moved["owner_user"]) == (bert.id, bert.id)

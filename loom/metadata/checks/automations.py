@@ -124,20 +124,17 @@ def _check_action(
     kind, value = next(iter(action.items()))
     here = f"{pointer}/{kind}"
     if kind == "set":
-        yield from assignments(doc, here, value, entity, variables, members)
+        yield from _owner(doc, here, value, variables, members)
+        yield from assignments(doc, here, _without_owner(value), entity, variables, members)
     elif kind in ("create", "update"):
         target, problems = common.entity_ref(index, doc, f"{here}/entity", value["entity"], child=False)
         yield from problems
         scope = variables | (common.entity_variables(target) if kind == "update" else set())
         if kind == "update":
             yield from common.expression(doc, f"{here}/where", value["where"], scope, members)
-        values = value["values" if kind == "create" else "set"]
-        if kind == "create" and "owner" in values:
-            yield from _owner(doc, f"{here}/values/owner", values["owner"], variables, members)
-            values = {k: v for k, v in values.items() if k != "owner"}
-        yield from assignments(
-            doc, f"{here}/{'values' if kind == 'create' else 'set'}", values, target, scope, members
-        )
+        key = "values" if kind == "create" else "set"
+        yield from _owner(doc, f"{here}/{key}", value[key], scope, members)
+        yield from assignments(doc, f"{here}/{key}", _without_owner(value[key]), target, scope, members)
     elif kind == "start_flow":
         yield from common.flow_ref(index, doc, here, value)[1]
     elif kind == "notify":
@@ -147,13 +144,25 @@ def _check_action(
 
 
 def _owner(
-    doc: Document, pointer: str, source: Any, variables: set[str], members: dict[str, Document | None]
+    doc: Document,
+    pointer: str,
+    values: dict[str, Any],
+    variables: set[str],
+    members: dict[str, Document | None],
 ) -> Iterator[Problem]:
-    """The owner of a record a system automation creates, so it falls in that user's data scope.
+    """The owner a system automation gives the records it creates or changes (a claim, a transfer),
+    so they fall in that user's data scope.
 
     Records made as the system have no owner, and ``own``/``department`` scopes would hide them
-    from everyone; a user-run automation's records already belong to that user.
+    from everyone; a user-run automation's records already belong to that user, and a user may
+    not hand their records to someone else by an automation.
     """
+    if "owner" not in values:
+        return
     if doc.data.get("run_as") != "system":
-        yield doc.problem("automation.owner_needs_system", pointer)
-    yield from common.expression(doc, pointer, source, variables, members)
+        yield doc.problem("automation.owner_needs_system", f"{pointer}/owner")
+    yield from common.expression(doc, f"{pointer}/owner", values["owner"], variables, members)
+
+
+def _without_owner(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if k != "owner"}

@@ -27,4 +27,4 @@ def press(app: str, entity: str, record_id: int, name: str) -> Response:
     record = services().automations.press(
         entity_name(app, entity), existing_id(record_id), name, body(), require_actor()
     )
-    return record_response(record)
+    return record_response(record) if record is not None else Response(status=204)

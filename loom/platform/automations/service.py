@@ -132,8 +132,9 @@ class AutomationService:
 
     def press(
         self, entity: str, record_id: int, name: str, params: Mapping[str, Any], actor: Actor
-    ) -> dict[str, Any]:
-        """Run a button's automation on the record; returns the record as the actor sees it after."""
+    ) -> dict[str, Any] | None:
+        """Run a button's automation on the record; returns the record as the actor sees it after,
+        or None when it is no longer theirs to see (a transfer to someone else)."""
         automation = self.registry.named(name)
         if automation is None or automation.trigger != "button" or automation.target != entity:
             raise NotFound(button=name)
@@ -143,7 +144,10 @@ class AutomationService:
                 raise PermissionDenied(operation=automation.definition.name, entity=entity)
             values = _checked_params(automation, params)
             self._run(c, automation, entity, record, None, actor, self.records.clock(), values, guarded=False)
-            return self.records.get(entity, record_id, actor, conn=c)
+            try:
+                return self.records.get(entity, record_id, actor, conn=c)
+            except NotFound:
+                return None
 
     def _readable(self, c: Connection, entity: str, record_id: int, actor: Actor) -> dict[str, Any]:
         """The whole record, if the actor may read it (expressions may read hidden fields)."""

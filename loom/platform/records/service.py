@@ -162,6 +162,8 @@ class RecordService:
             values = self.validator.prepare(c, tables, dict(changes), actor, now, existing=before)
             row = row_values(tables.entity, values)
             row.update(updated_at=now, updated_by=actor.id, version=before["version"] + 1)
+            if actor.is_system and changes.get("owner"):  # a claim or a transfer, done by an automation
+                row["owner"] = changes["owner"]
             table = tables.table
             statement = sql_update(table).where(
                 table.c.id == bindparam("_id"), table.c.version == bindparam("_version")
