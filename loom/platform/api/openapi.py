@@ -22,6 +22,7 @@ from loom import __version__
 from loom.metadata.catalog import Catalog
 from loom.metadata.catalog import Entity
 
+from ..automations.definitions import automation
 from ..flows.service import OPERATIONS as FLOW_OPERATIONS
 from ..permissions import SHARE_LEVELS
 from ..records.query import OPERATORS
@@ -102,12 +103,19 @@ class _Builder:
         self.api.components.schema("Share", SHARE)
 
     def spec(self) -> dict[str, Any]:
+        buttons: dict[str, list[str]] = {}
+        for definition in self.catalog.of_kind("automation"):
+            found = automation(definition)
+            if found.trigger == "button":
+                buttons.setdefault(found.target, []).append(found.name)
         for entity in self.catalog.entities.values():
             if entity.child:
                 continue
             self._entity_component(entity)
             self._entity_paths(entity)
             self._share_paths(entity)
+            if buttons.get(entity.qualified_name):
+                self._button_paths(entity, buttons[entity.qualified_name])
             if entity.has_flow:
                 self._flow_paths(entity)
         self._fixed_paths()
@@ -287,6 +295,49 @@ class _Builder:
                     "summary": "Stop sharing this record with a user",
                     "tags": [entity.app],
                     "responses": {"204": {"description": "Unshared"}, **_errors("401", "403", "404")},
+                }
+            },
+        )
+
+    def _button_paths(self, entity: Entity, names: list[str]) -> None:
+        base = f"/{entity.app}/{entity.name}/{{id}}/buttons"
+        record_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+        name = {"name": "name", "in": "path", "required": True, "schema": {"type": "string", "enum": names}}
+        button = {
+            "type": "object",
+            "properties": {
+                "name": {"type": "string"},
+                "label": {"type": "object"},
+                "confirm": {"nullable": True},
+                "params": {"type": "array", "items": {"type": "object"}},
+            },
+        }
+        listed = {"type": "object", "properties": {"items": {"type": "array", "items": button}}}
+        record = {"$ref": f"#/components/schemas/{_component_name(entity)}"}
+        self.api.path(
+            path=base,
+            parameters=[record_id],
+            operations={
+                "get": {
+                    "summary": "The buttons of this record the caller may press now",
+                    "tags": [entity.app],
+                    "responses": {"200": _json(listed), **_errors("401", "403", "404")},
+                }
+            },
+        )
+        self.api.path(
+            path=f"{base}/{{name}}",
+            parameters=[record_id, name],
+            operations={
+                "post": {
+                    "summary": "Press a button: run its automation with these parameters",
+                    "tags": [entity.app],
+                    "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
+                    "responses": {
+                        "200": _json(record),
+                        "204": {"description": "Done; the record is no longer the caller's to see"},
+                        **_errors("400", "401", "403", "404", "409", "422"),
+                    },
                 }
             },
         )
