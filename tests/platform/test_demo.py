@@ -51,7 +51,8 @@ def test_demo_populates_every_entity_with_approvals_in_every_status(
     tmp_path: Path, database_url: str
 ) -> None:
     site = make_site(tmp_path / "site", database_url)
-    assert loom("migrate", "--apply", "--site", site).exit_code == 0
+    migrated = loom("migrate", "--apply", "--site", site)
+    assert migrated.exit_code == 0, migrated.output
     started = time.monotonic()
     result = loom("demo", "--site", site)
     elapsed = time.monotonic() - started
@@ -113,10 +114,12 @@ def test_the_same_seed_gives_the_same_company(tmp_path: Path) -> None:
 
 def test_a_taken_login_stops_the_demo_and_keeps_nothing(tmp_path: Path) -> None:
     site = make_site(tmp_path / "site", f"sqlite:///{tmp_path / 'loom.db'}")
-    assert loom("migrate", "--apply", "--site", site).exit_code == 0
-    assert loom("user", "create", "hejing", "--password", "pw", "--site", site).exit_code == 0
+    migrated = loom("migrate", "--apply", "--site", site)
+    assert migrated.exit_code == 0, migrated.output
+    created = loom("user", "create", "hejing", "--password", "pw", "--site", site)
+    assert created.exit_code == 0, created.output
     result = loom("demo", "--site", site)
-    assert result.exit_code == 1 and "'hejing' is taken" in result.output
+    assert result.exit_code == 1 and "'hejing' is taken" in result.output, result.output
     app = create_app(open_site(site, create=False), config={"TESTING": True})
     identity = app.extensions["loom"].identity
     with app.extensions["loom"].runtime.engine.connect() as conn:

@@ -1,7 +1,8 @@
 """Fill a site with a demo company: its people, then records of every entity, then approvals.
 
-Deterministic for a given seed (dates follow the day it runs), and refused on a site that
-already has the demo company, so it can never duplicate it.
+All in one transaction, so a failure keeps nothing; deterministic for a given seed (dates
+follow the day it runs); refused on a site that already has the demo company, so it can
+never duplicate it.
 """
 
 from __future__ import annotations
