@@ -28,10 +28,10 @@ FLOW_STATUSES = {"draft", "in_approval", "approved", "rejected", "withdrawn", "r
 HEADS = ("liuyang", "zhoujie", "zhangwei", "hejing", "malihua", "zhengqiang", "wangjianguo")
 
 
-def make_site(folder: Path, database_url: str) -> str:
+def make_site(folder: Path, database_url: str, apps: str = "oa, crm") -> str:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "site.yaml").write_text(
-        f"database: '{database_url}'\napps: [oa, crm]\nsecret_key: test\n", encoding="utf-8"
+        f"database: '{database_url}'\napps: [{apps}]\nsecret_key: test\n", encoding="utf-8"
     )
     return str(folder)
 
@@ -171,3 +171,86 @@ def test_serve_demo_seeds_once_prints_the_logins_and_serves_them(tmp_path: Path)
     assert "demo data: 25 people" in first and "liuyang" in first and PASSWORD in first
     second = serve()
     assert "already has the demo data" in second and "liuyang" in second and "demo data: 25" not in second
+
+
+WORKSHOP = {
+    "roles/planner.yaml": "kind: role\nname: planner\nlabel: {zh: 计划员, en: Planner}\n",
+    "entities/supplier.yaml": """\
+        kind: entity
+        name: supplier
+        label: {zh: 供应商, en: Supplier}
+        title_field: name
+        fields:
+          - {name: name, type: string, required: true, unique: true, max_length: 60}
+          - {name: phone, type: phone}
+          - {name: region, type: region}
+          - {name: grade, type: select, options: [A, B, C]}
+        permissions:
+          - {role: employee, create: true, read: all, write: own}
+        """,
+    "entities/work_order.yaml": """\
+        kind: entity
+        name: work_order
+        label: {zh: 工单, en: Work order}
+        title_field: title
+        fields:
+          - {name: title, type: string, required: true, max_length: 80}
+          - {name: supplier, type: link, entity: supplier, required: true, filter: 'grade != "C"'}
+          - {name: start_date, type: date, required: true}
+          - {name: end_date, type: date, required: true}
+          - {name: budget, type: money, min: 0}
+          - {name: parts, type: table, entity: part_line, min_rows: 1}
+          - {name: total, type: money, compute: "sum(parts.map(p, p.amount))"}
+        rules:
+          - name: ends_after_start
+            check: "end_date >= start_date"
+            field: end_date
+            message: {zh: 结束日期早于开始日期, en: Ends before it starts}
+        permissions:
+          - {role: planner, create: true, read: all, write: own, submit: own}
+          - {role: employee, read: all}
+        """,
+    "entities/part_line.yaml": """\
+        kind: entity
+        name: part_line
+        label: {zh: 零件, en: Part}
+        child: true
+        fields:
+          - {name: part, type: string, required: true, max_length: 60}
+          - {name: quantity, type: integer, required: true, min: 1, max: 50}
+          - {name: amount, type: money, required: true, min: 1}
+        """,
+    "flows/work_order.yaml": """\
+        kind: flow
+        name: work_order_approval
+        label: {zh: 工单审批, en: Work order approval}
+        entity: work_order
+        nodes:
+          - {name: manager, approve: {manager: 1}, empty: admin}
+          - {name: planner_check, approve: {role: planner}, mode: any}
+        """,
+}
+
+
+def test_demo_fills_a_package_it_has_never_seen(tmp_path: Path, write_package) -> None:
+    """Nothing in the generator names an OA or CRM entity: any package gets records and approvals."""
+    folder = tmp_path / "site"
+    write_package(WORKSHOP, name="workshop", root=folder / "apps")
+    site = make_site(folder, f"sqlite:///{tmp_path / 'loom.db'}", apps="workshop")
+    migrated = loom("migrate", "--apply", "--site", site)
+    assert migrated.exit_code == 0, migrated.output
+    result = loom("demo", "--site", site)
+    assert result.exit_code == 0, result.output
+    app = create_app(open_site(site, create=False), config={"TESTING": True})
+    engine = app.extensions["loom"].runtime.engine
+    schema = app.extensions["loom"].runtime.schema
+    suppliers, orders = schema.of("workshop.supplier").table, schema.of("workshop.work_order").table
+    with engine.connect() as conn:
+        grades = dict(conn.execute(select(suppliers.c.id, suppliers.c.grade)).all())
+        rows = conn.execute(select(orders)).mappings().all()
+    assert len(grades) >= 8 and rows
+    assert all(r["end_date"] >= r["start_date"] and grades[r["supplier"]] != "C" for r in rows)
+    assert all(r["total"] is not None and r["total"] > 0 for r in rows)
+    assert {r["flow_status"] for r in rows} >= {"draft", "in_approval", "approved"}
+    reader = signed_in(app, "chenjing")  # holds no role of this package: may read, not create
+    assert reader.get("/api/v1/workshop/work_order").get_json()["items"]
