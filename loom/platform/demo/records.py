@@ -86,7 +86,7 @@ class RecordMaker:
         return made
 
     def creators(self, entity: Entity) -> list[Member]:
-        """The people whose roles may create the entity; the most specific roles first."""
+        """The people whose roles may create the entity; administrators only when nobody else may."""
         permissions = self.services.records.access.permissions
         allowed = [m for m in self.company.members if permissions.decide(m.actor, entity, "create").allowed]
         specific = [m for m in allowed if not _is_superuser(m.actor)]
@@ -288,9 +288,9 @@ def _offered(
     catalog: Catalog, field: Field, row: dict[str, Any], values: dict[str, Any], actor: Actor
 ) -> bool:
     """Whether the link's ``filter`` offers ``row`` to a record holding ``values`` (the service's rule)."""
-    target = catalog.entity(field.entity or "")
     if field.filter is None:
         return True
+    target = catalog.entity(field.entity or "")
     names = logic.variables(target, row, actor, dt.datetime.now(dt.UTC))
     names["record"] = {k: logic.cel_value(v) for k, v in values.items()}
     return logic.evaluate(field.filter, names) is not False
