@@ -161,7 +161,6 @@ class RecordView(AdminOnly, BaseModelView):
             sort=sort,
             page=(page or 0) + 1,
             page_size=page_size or self.page_size,
-            count="exact",
         )
         try:
             found = services().records.list(self.entity.qualified_name, query, signed_in_admin())

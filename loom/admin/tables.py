@@ -24,6 +24,7 @@ from sqlalchemy import select
 from wtforms import Form
 
 from loom.platform.api.auth import services
+from loom.platform.records.query import COUNT_CAP
 from loom.platform.runtime import Runtime
 
 from .access import AdminOnly
@@ -125,7 +126,9 @@ class TableView(AdminOnly, BaseModelView):
         order = columns[name].desc() if desc else columns[name].asc()
         size = page_size or self.page_size
         with services().runtime.engine.connect() as conn:
-            total = conn.execute(select(func.count()).select_from(statement.subquery())).scalar_one()
+            # Counted up to the cap, as the records service counts: the audit log grows without end.
+            counted = statement.limit(COUNT_CAP + 1).subquery()
+            total = min(conn.execute(select(func.count()).select_from(counted)).scalar_one(), COUNT_CAP)
             rows = conn.execute(
                 statement.order_by(order, columns["id"])  # every query selects an id, unique
                 .limit(size)
