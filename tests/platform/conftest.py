@@ -77,6 +77,7 @@ SHOP = {
         child: true
         fields:
           - {name: product, type: string, required: true}
+          - {name: unit, type: select, options: [pcs, box], default: pcs, required: true}
           - {name: invoice_no, type: string, unique: true}
           - {name: quantity, type: decimal, precision: 10, scale: 2}
           - {name: price, type: money}

@@ -44,6 +44,7 @@ def test_create_fills_defaults_numbers_computes_and_stores_children(shop) -> Non
     assert (record["quantity"], record["status"], record["urgent"]) == (1, "draft", False)
     assert record["flow_status"] == "draft" and record["version"] == 1
     assert [line["amount"] for line in record["lines"]] == [Decimal("3.00"), Decimal("4.50")]
+    assert [line["unit"] for line in record["lines"]] == ["pcs", "pcs"]  # child rows get defaults too
     assert record["total"] == Decimal("7.50")
     assert record["related"] == [customer["id"]]
     assert record["created_at"].tzinfo is not None

@@ -62,8 +62,7 @@ class Validator:
             for field in entity.fields:
                 if field.type == "table" and field.name not in given:
                     given[field.name] = []  # so min_rows holds for a record created without rows
-                if field.name not in given and field.default is not None and field.type not in SERVER_OWNED:
-                    given[field.name] = logic.default_value(field, actor, now)
+            _fill_defaults(entity, given, actor, now)
         loaded = self._load(entity, given, errors, partial=existing is not None)
         record = {**(existing or {}), **loaded}
         if existing is None:
@@ -139,6 +138,8 @@ class Validator:
             rows = record[field.name] or []
             child = self.catalog.entity(field.entity or "")
             for index, row in enumerate(rows):
+                if row.get("id") is None:  # a new row gets its defaults, as a new record does
+                    _fill_defaults(child, row, actor, now)
                 logic.apply_computed(child, row, actor, now)
                 if field.name in loaded:
                     prefix = f"{field.name}.{index}."
@@ -320,3 +321,10 @@ def _first_per_field(errors: list[FieldError]) -> list[FieldError]:
             kept.append(error)
             seen.add(error.field)
     return kept
+
+
+def _fill_defaults(entity: Entity, values: dict[str, Any], actor: Actor, now: dt.datetime) -> None:
+    """Declared defaults for the fields a new record or row leaves out."""
+    for field in entity.fields:
+        if field.name not in values and field.default is not None and field.type not in SERVER_OWNED:
+            values[field.name] = logic.default_value(field, actor, now)
