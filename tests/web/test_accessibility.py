@@ -60,6 +60,8 @@ def test_text_has_enough_contrast(sign_in, portal, shoot) -> None:
     page = sign_in("emma")
     page.goto(f"{portal.url}/webtest/expense/new")
     page.click("#save")  # errors, alerts and required marks are on the page too
+    expect(page.locator("#form-errors")).to_be_visible()
+    page.wait_for_load_state()
     for path in (None, "/", "/webtest/expense", "/inbox"):
         if path:
             page.goto(f"{portal.url}{path}")

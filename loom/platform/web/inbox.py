@@ -9,6 +9,7 @@ from flask import request
 from ..flows.inbox import BOXES
 from ..flows.inbox import Inbox
 from .auth import actor
+from .portal import page_number
 from .portal import services
 from .references import References
 
@@ -20,8 +21,7 @@ PAGE_SIZE = 20
 def index() -> str:
     box = request.args.get("box", "todo")
     box = box if box in BOXES else "todo"
-    raw = request.args.get("page", "1")
-    page = min(int(raw), 100_000) if raw.isdigit() and int(raw) > 0 else 1
+    page = page_number()
     inbox = Inbox(services().runtime)
     found = inbox.items(actor(), box, page=page, page_size=PAGE_SIZE)
     sizes = {b: found["total"] if b == box else inbox.items(actor(), b, page_size=1)["total"] for b in BOXES}

@@ -37,6 +37,7 @@ from .i18n import current_lang
 from .i18n import label
 from .portal import entity_or_404
 from .portal import may
+from .portal import page_number
 from .portal import services
 from .portal import site_zone
 from .references import References
@@ -82,7 +83,7 @@ def index(app: str, entity: str) -> str:
         rows=rows,
         total=total,
         pages=max(1, math.ceil((total or 0) / page_size)),
-        page=_page_number(),
+        page=page_number(),
         sort=request.args.get("sort", ""),
         filters=list_filters(found),
         refs=refs,
@@ -160,7 +161,7 @@ def _query(entity: Entity, columns: list[Field], page_size: int | None = None) -
         filters=tuple(_conditions(entity)),
         q=request.args.get("q", "").strip() or None,
         sort=(request.args["sort"],) if request.args.get("sort") else (),
-        page=_page_number(),
+        page=page_number(),
         page_size=page_size or entity.list.page_size,
         fields=tuple(c.name for c in columns),
     )
@@ -173,11 +174,6 @@ def _conditions(entity: Entity) -> Iterator[Condition]:
             value = request.args.get(control.name + suffix, "").strip()
             if value:
                 yield Condition(control.name, suffix.lstrip("_") or "eq", value)
-
-
-def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    return min(int(raw), 100_000) if raw.isdigit() and int(raw) > 0 else 1
 
 
 def _export_rows(entity: Entity, columns: list[Field]) -> Iterator[list[Any]]:

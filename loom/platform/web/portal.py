@@ -27,6 +27,8 @@ from . import wording
 from .i18n import current_lang
 from .i18n import label
 
+MAX_PAGE = 100_000
+
 
 def services() -> Services:
     return current_app.extensions["loom"]
@@ -48,6 +50,12 @@ def record_id_or_404(record_id: int) -> int:
     if record_id > MAX_ID:
         raise NotFound()
     return record_id
+
+
+def page_number() -> int:
+    """The ``page`` asked for, 1 when it is missing or not a page number."""
+    raw = request.args.get("page", "1")
+    return min(int(raw), MAX_PAGE) if raw.isdigit() and int(raw) > 0 else 1
 
 
 def readable(entity: Entity) -> bool:
