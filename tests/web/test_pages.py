@@ -262,3 +262,9 @@ def test_every_builtin_entity_has_a_list_and_a_form(app) -> None:
         if (status := client.get(f"/{e.app}/{e.name}{suffix}").status_code) != 200
     }
     assert failed == {}
+
+
+def test_partial_updates_after_sign_out_send_the_page_to_sign_in(app) -> None:
+    response = app.test_client().post("/webtest/expense/form-state", headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert response.headers["HX-Redirect"] == "/login" and response.data == b""

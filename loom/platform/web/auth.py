@@ -32,10 +32,14 @@ def guard() -> Response | None:
     """Before every portal request: language, signed-in user, CSRF on posts, sign-in required."""
     choose_lang()
     api_auth.load_actor()
+    if g.actor is None and request.endpoint not in PUBLIC:
+        if request.headers.get("HX-Request"):
+            # A partial update after the session ended: send the whole page to sign-in,
+            # rather than letting htmx put the sign-in page inside the form.
+            return Response(headers={"HX-Redirect": url_for("web.auth.login")})
+        return redirect(url_for("web.auth.login", next=request.full_path.rstrip("?")))
     if request.method == "POST":
         api_auth.check_csrf()
-    if g.actor is None and request.endpoint not in PUBLIC:
-        return redirect(url_for("web.auth.login", next=request.full_path.rstrip("?")))
     return None
 
 
