@@ -268,3 +268,16 @@ def test_partial_updates_after_sign_out_send_the_page_to_sign_in(app) -> None:
     response = app.test_client().post("/webtest/expense/form-state", headers={"HX-Request": "true"})
     assert response.status_code == 200
     assert response.headers["HX-Redirect"] == "/login" and response.data == b""
+
+
+def test_a_link_picker_offers_only_what_its_filter_accepts(app) -> None:
+    records, emma = app.extensions["loom"].records, actor(app, "emma")
+    for name in ("Acme", "Globex"):
+        records.create("webtest.customer", {"name": name}, emma)
+    client = sign_in(app, "emma")
+    everyone = client.get("/pick/webtest/kitchen/a_link?q=").text
+    assert "Acme" in everyone and "Globex" in everyone
+    chosen = client.get("/pick/webtest/kitchen/a_chosen?q=&a_string=Globex").text
+    assert "Globex" in chosen and "Acme" not in chosen
+    form = client.get("/webtest/kitchen/new").text
+    assert 'hx-include="closest form"' in form and 'hx-params="not csrf_token"' in form

@@ -9,6 +9,7 @@ error under its input, so nothing typed is lost.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from collections.abc import Mapping
 from typing import Any
 
@@ -98,12 +99,14 @@ def pick(app: str, entity: str, field: str) -> str:
     found = services().runtime.catalog.entities.get(f"{app}.{entity}")
     if found is None or not found.has_field(field) or found.field(field).type not in PICKABLE:
         raise NotFound()
-    target = target_of(found.field(field))
+    reference = found.field(field)
+    target = target_of(reference)
     text = request.args.get("q", "")
     if target in ("user", "department"):
         return _choices(search_people(services(), target, text))
+    offered = _link_filter(found, reference) if reference.filter is not None else None
     try:
-        return _choices(search_records(services(), target, text, actor()))
+        return _choices(search_records(services(), target, text, actor(), offered))
     except RecordError:  # the user may not read the linked entity: nothing to offer
         return _choices([])
 
@@ -112,6 +115,24 @@ def pick(app: str, entity: str, field: str) -> str:
 def people(target: str) -> str:
     """Choices of users or departments (the transfer of an approval task picks a user)."""
     return _choices(search_people(services(), target, request.args.get("q", "")))
+
+
+def _link_filter(entity: Entity, reference: Field) -> Callable[[Mapping[str, Any]], bool]:
+    """The link's ``filter`` over the form as typed so far (the picker sends the whole form),
+    so the picker offers only what saving will accept."""
+    if entity.child:  # a child row's filter sees the row, which the picker does not send
+        return lambda _row: True
+    values, _errors = posted_values(entity, form_layout(entity), request.args)
+    record = {k: logic.cel_value(v) for k, v in typed_record(entity, values).items()}
+    linked = services().runtime.catalog.entity(reference.entity or "")
+    now = services().records.clock()
+
+    def offered(row: Mapping[str, Any]) -> bool:
+        names = logic.variables(linked, row, actor(), now)
+        names["record"] = record
+        return logic.evaluate(reference.filter, names) is not False
+
+    return offered
 
 
 def _choices(choices: list[tuple[int, str]]) -> str:

@@ -7,6 +7,7 @@ service as the signed-in user: a record they may not read shows as its bare numb
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
 from typing import Any
@@ -27,6 +28,7 @@ from ..services import Services
 from .widgets import REFERENCE_TYPES
 
 PICK_LIMIT = 10
+FILTERED_SCAN = 200  # candidates read to find PICK_LIMIT that pass a link's filter
 
 
 def target_of(field: Field) -> str:
@@ -133,12 +135,24 @@ def search_people(services: Services, target: str, text: str) -> list[tuple[int,
         return [(row.id, row.name) for row in conn.execute(query)]
 
 
-def search_records(services: Services, entity: str, text: str, actor: Actor) -> list[tuple[int, str]]:
-    """Records of ``entity`` the actor may read, found by the entity's search."""
+def search_records(
+    services: Services,
+    entity: str,
+    text: str,
+    actor: Actor,
+    offered: Callable[[Mapping[str, Any]], bool] | None = None,
+) -> list[tuple[int, str]]:
+    """Records of ``entity`` the actor may read, found by the entity's search; with ``offered``,
+    only those it accepts (a link field's ``filter``), looked for among the first few pages."""
     found = services.runtime.catalog.entity(entity)
     shown = found.title_field
     query = ListQuery(
-        q=text.strip() or None, page_size=PICK_LIMIT, count="none", fields=(shown,) if shown else ()
+        q=text.strip() or None,
+        page_size=PICK_LIMIT if offered is None else FILTERED_SCAN,
+        count="none",
+        fields=(shown,) if shown and offered is None else None,
     )
     rows = services.records.list(entity, query, actor).records
+    if offered is not None:
+        rows = [r for r in rows if offered(r)][:PICK_LIMIT]
     return [(r["id"], str(r.get(shown) or f"#{r['id']}")) for r in rows]
