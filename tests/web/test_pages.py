@@ -233,6 +233,7 @@ def test_flow_operations_from_the_record_page(app) -> None:
 
     assert 'id="flow-submit"' in emma.get(page).text
     assert 'id="flow-withdraw"' in act(emma, "submit", comment="请审批")
+    assert 'data-event="urge"' in act(emma, "urge")
     act(emma, "withdraw")
     assert status() == "withdrawn"
     act(emma, "submit")

@@ -42,7 +42,7 @@ from .references import References
 bp = Blueprint("records", __name__)
 SUBMITTABLE = frozenset({None, "draft", "rejected", "withdrawn", "returned"})
 TASK_OPERATIONS = ("approve", "reject", "return", "transfer")
-OPERATIONS = frozenset({"submit", *TASK_OPERATIONS, "withdraw", "comment"})
+OPERATIONS = frozenset({"submit", *TASK_OPERATIONS, "withdraw", "urge", "comment"})
 
 
 @bp.get("/<app>/<entity>/<int:record_id>")
@@ -95,7 +95,7 @@ def flow_actions(
     if any(t["assignee_id"] == who.id and t["status"] == "pending" for t in tasks):
         actions += TASK_OPERATIONS
     if summary["initiator"] == who.id:
-        actions.append("withdraw")
+        actions += ("withdraw", "urge")
     if summary["initiator"] == who.id or any(t["assignee_id"] == who.id for t in tasks):
         actions.append("comment")
     return actions

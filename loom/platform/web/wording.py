@@ -27,6 +27,7 @@ OPERATIONS = {
     "return": (_l("Return"), "btn-warning"),
     "transfer": (_l("Transfer"), "btn-outline-secondary"),
     "withdraw": (_l("Withdraw"), "btn-outline-danger"),
+    "urge": (_l("Urge"), "btn-outline-secondary"),
     "comment": (_l("Comment"), "btn-outline-secondary"),
 }
 EVENTS = {
