@@ -118,3 +118,7 @@ def test_expense_claim_from_draft_to_approved(sign_in, shoot, portal, viewport: 
     expect(emma.locator("#inbox-items a[data-record]").first).to_be_visible()
     shoot(emma, f"{shot}-08-started-by-me")
     fits(emma)
+    emma.goto(f"{portal.url}/webtest/expense?flow_status=approved")
+    expect(emma.locator(".loom-list tbody tr").first).to_contain_text("去上海拜访客户")
+    shoot(emma, f"{shot}-09-list")
+    fits(emma)

@@ -18,7 +18,6 @@ from flask import Response
 from flask import render_template
 from flask import request
 from flask import url_for
-from flask_babel import lazy_gettext
 from werkzeug.exceptions import NotFound
 
 from loom.metadata.catalog import Entity
@@ -43,6 +42,7 @@ from .portal import site_zone
 from .references import References
 from .widgets import NUMERIC
 from .widgets import as_text
+from .wording import APPROVAL_STATUS
 from .wording import FLOW_STATUSES
 
 bp = Blueprint("lists", __name__)
@@ -134,7 +134,7 @@ def flow_status_field() -> Field:
     return Field(
         "flow_status",
         "select",
-        Label.of(str(lazy_gettext("Approval status"))),
+        Label.of(str(APPROVAL_STATUS)),
         options=tuple(Option(key, Label.of(str(FLOW_STATUSES[key]))) for key in STATUS_KEYS),
     )
 

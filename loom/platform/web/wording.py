@@ -11,6 +11,7 @@ from loom.metadata.catalog import Label
 
 from .i18n import label
 
+APPROVAL_STATUS = _l("Approval status")
 FLOW_STATUSES = {
     "draft": _l("Draft"),
     "in_approval": _l("In approval"),
