@@ -1,8 +1,9 @@
 """One widget per field type: how a value is put into a form, read back from it, and shown.
 
-Three dispatch tables keyed by field type (the house rule over if-chains): ``WIDGETS``
-names the template macro and its input attributes, ``parse_field`` reads a posted value,
-``as_text`` writes a value for people (record pages, list cells, exports).
+``WIDGETS`` maps each field type to its template macro and input attributes, and ``_TEXT``
+to the function that writes its values for people (record pages, list cells, exports);
+``parse_field`` reads a posted value back, by the shape the widget posts (one value, a list,
+a group of parts).
 """
 
 from __future__ import annotations
