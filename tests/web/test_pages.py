@@ -282,3 +282,23 @@ def test_a_link_picker_offers_only_what_its_filter_accepts(app) -> None:
     assert "Globex" in chosen and "Acme" not in chosen
     form = client.get("/webtest/kitchen/new").text
     assert 'hx-include="closest form"' in form and 'hx-params="not csrf_token"' in form
+
+
+def test_nonsense_in_every_field_is_a_page_of_field_errors(app) -> None:
+    client = sign_in(app, "emma")
+    nonsense = {
+        "an_integer": "12x", "a_decimal": "1.23456789", "a_money": "lots", "a_percent": "1e999",
+        "a_date": "2026-02-30", "a_datetime": "yesterday", "a_time": "25:61", "a_select": "blue",
+        "a_multiselect": "whisky", "a_link": "99999", "a_many": "abc", "a_user": "-1",
+        "a_department": "99999999999999999999999", "a_file": "7", "an_email": "not-an-email",
+        "a_phone": "call me", "an_url": "javascript:alert(1)", "a_json": "{oops",
+        "a_region.province": "x" * 100, "a_geo.lng": "east", "rows-0-quantity": "many",
+        "a_boolean": "perhaps",
+    }  # fmt: skip
+    response = client.post("/webtest/kitchen/new", data={"csrf_token": client.csrf, **nonsense})
+    assert response.status_code == 422
+    page = response.text
+    for field in ("an_integer", "a_money", "a_date", "a_select", "an_email", "an_url", "a_json"):
+        assert f'id="err-{field}"' in page, field
+    assert 'id="err-rows-0-quantity"' in page  # a child row's error sits under its cell
+    assert 'value="12x"' in page and "{oops" in page  # what was typed comes back
