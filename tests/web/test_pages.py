@@ -302,3 +302,9 @@ def test_nonsense_in_every_field_is_a_page_of_field_errors(app) -> None:
         assert f'id="err-{field}"' in page, field
     assert 'id="err-rows-0-quantity"' in page  # a child row's error sits under its cell
     assert 'value="12x"' in page and "{oops" in page  # what was typed comes back
+
+
+def test_the_portal_session_signs_in_to_the_api_too(app) -> None:
+    client = sign_in(app, "emma")
+    me = client.get("/api/v1/me").get_json()
+    assert me["login"] == "emma" and me["csrf_token"] == client.csrf
