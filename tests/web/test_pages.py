@@ -308,3 +308,18 @@ def test_the_portal_session_signs_in_to_the_api_too(app) -> None:
     client = sign_in(app, "emma")
     me = client.get("/api/v1/me").get_json()
     assert me["login"] == "emma" and me["csrf_token"] == client.csrf
+
+
+def test_empty_cells_of_a_child_row_are_missing_values(app) -> None:
+    client = sign_in(app, "emma")
+    data = {
+        "csrf_token": client.csrf,
+        "a_string": "rows",
+        "rows-0-label": "only a label",
+        "rows-0-quantity": "",
+    }
+    response = client.post("/webtest/kitchen/new", data=data)
+    assert response.status_code == 302, response.text
+    record_id = int(response.headers["Location"].rsplit("/", 1)[-1])
+    rows = app.extensions["loom"].records.get("webtest.kitchen", record_id, actor(app, "emma"))["rows"]
+    assert [(r["label"], r["quantity"]) for r in rows] == [("only a label", None)]

@@ -38,7 +38,8 @@ def fill_claim(page: Page, portal, shot: str, shoot) -> None:
         page.fill(f"#f-lines-{index}-day", day)
         page.fill(f"#f-lines-{index}-amount", amount)
         page.fill(f"#f-lines-{index}-note", f"line {index + 1}")
-    # The total is computed by the server as the user types, in the column footer and the field.
+    # Computed values come from the server as the user types: each row's, the column's, the total.
+    expect(page.locator('[data-computed="lines-2-with_tax"]')).to_have_text("CNY 530.00")
     expect(page.locator('[data-total="lines-amount"]')).to_have_text("CNY 1,200.50")
     expect(page.locator('[data-computed="total"]')).to_have_text("CNY 1,200.50")
     # Over 1000 the details become required (a form condition, evaluated on the server).

@@ -90,7 +90,8 @@ def state(app: str, entity: str) -> str:
     layout = form_layout(found)
     values, _errors = posted_values(found, layout, request.form)
     current = _state(found, layout, values, existing)
-    return render_template("partials/form_state.html", state_data=state_json(found, current))
+    data = state_json(found, current, computed_cells(found, request.form))
+    return render_template("partials/form_state.html", state_data=data)
 
 
 @bp.get("/pick/<app>/<entity>/<field>")
@@ -161,19 +162,46 @@ def posted_values(
 
 def _rows(field: Field, form: MultiDict[str, str], errors: list[FieldError]) -> list[dict[str, Any]]:
     child = services().runtime.catalog.entity(field.entity or "")
-    indexes = sorted({int(m.group(2)) for key in form if (m := ROW.match(key)) and m.group(1) == field.name})
     rows = []
-    for index in indexes:
+    for index in _row_indexes(field, form):
         prefix = f"{field.name}-{index}-"
         path = f"{field.name}.{len(rows)}."
-        row = {f.name: _parsed(f, form, prefix + f.name, path + f.name, errors) for f in input_fields(child)}
-        if all(v in (None, "", [], False) for v in row.values()):
+        parsed = {f.name: _parsed(f, form, prefix + f.name, path + f.name, errors) for f in _inputs(child)}
+        if all(v in (None, "", [], False) for v in parsed.values()):
             continue  # an untouched row (a new form starts with one)
+        row: dict[str, Any] = _blank_as_none(parsed)
         row_id = form.get(prefix + "id", "")
         if row_id.isdigit():
             row["id"] = int(row_id)
         rows.append(row)
     return rows
+
+
+def _inputs(child: Entity) -> list[Field]:
+    return [f for f in input_fields(child) if not is_computed(f)]
+
+
+def _row_indexes(field: Field, form: MultiDict[str, str]) -> list[int]:
+    """The numbers of a grid's rows as the page numbered its inputs (gaps where rows were removed)."""
+    return sorted({int(m.group(2)) for key in form if (m := ROW.match(key)) and m.group(1) == field.name})
+
+
+def computed_cells(entity: Entity, form: MultiDict[str, str]) -> dict[str, str]:
+    """Computed columns of each posted child row, keyed by the row's inputs (``lines-3-tax``)."""
+    cells: dict[str, str] = {}
+    now, zone = services().records.clock(), site_zone()
+    for field in entity.fields:
+        child = services().runtime.catalog.entity(field.entity or "") if field.type == "table" else None
+        computed = [f for f in child.fields if is_computed(f)] if child else []
+        if not child or not computed:
+            continue
+        for index in _row_indexes(field, form):
+            prefix = f"{field.name}-{index}-"
+            raw = {f.name: _parsed(f, form, prefix + f.name, "", []) for f in _inputs(child)}
+            row = typed_record(child, raw)
+            logic.apply_computed(child, row, actor(), now)
+            cells.update({prefix + f.name: as_text(f, row.get(f.name), bare_title, zone) for f in computed})
+    return cells
 
 
 def _parsed(field: Field, form: MultiDict[str, str], key: str, path: str, errors: list[FieldError]) -> Any:
@@ -194,12 +222,13 @@ def typed_record(entity: Entity, values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _blank_as_none(value: Any) -> Any:
+    """Empty inputs are missing values (the service does this for top-level fields only)."""
     if value == "":
         return None
+    if isinstance(value, dict):
+        return {k: _blank_as_none(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [
-            {k: _blank_as_none(v) for k, v in row.items()} if isinstance(row, dict) else row for row in value
-        ]
+        return [_blank_as_none(v) for v in value]
     return value
 
 
@@ -300,7 +329,7 @@ def _page(
         values=values,
         existing=existing,
         state=current,
-        state_data=state_json(entity, current),
+        state_data=state_json(entity, current, computed_cells(entity, request.form)),
         errors=error_messages(errors),
         refs=refs,
         children={
@@ -319,8 +348,9 @@ def _existing_for_state(entity: Entity) -> dict[str, Any] | None:
     return services().records.get(entity.qualified_name, record_id_or_404(int(raw)), actor())
 
 
-def state_json(entity: Entity, current: FormState) -> dict[str, Any]:
-    """What the browser applies: field and section states, computed values and column totals."""
+def state_json(entity: Entity, current: FormState, cells: Mapping[str, str]) -> dict[str, Any]:
+    """What the browser applies: field and section states, computed values (``cells``: those of
+    child rows) and column totals."""
     record, zone = current.record, site_zone()
     computed = {
         f.name: as_text(f, record.get(f.name), bare_title, zone) for f in entity.fields if is_computed(f)
@@ -331,7 +361,7 @@ def state_json(entity: Entity, current: FormState) -> dict[str, Any]:
             for name, st in current.fields.items()
         },
         "shown": dict(current.shown),
-        "computed": computed,
+        "computed": {**computed, **cells},
         "totals": column_totals(entity, record),
     }
 

@@ -41,10 +41,13 @@
     }
   }
 
-  document.addEventListener("htmx:afterSettle", () => {
+  function applyCurrentState() {
     const holder = document.getElementById("form-state");
     if (holder) applyState(holder.closest("form"), JSON.parse(holder.dataset.state));
-  });
+  }
+
+  document.addEventListener("htmx:afterSettle", applyCurrentState);
+  document.addEventListener("DOMContentLoaded", applyCurrentState);
 
   function recompute(el) {
     const form = el.closest("form[hx-post]");
