@@ -7,6 +7,8 @@ import textwrap
 import uuid
 from collections.abc import Callable
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -54,18 +56,15 @@ DATABASES = [
 ]
 
 
-@pytest.fixture(params=DATABASES)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A URL of an empty database: a SQLite file, or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'test.db'}"
-        return
+@contextmanager
+def scratch_schema(prefix: str = "t") -> Iterator[str]:
+    """The URL of a fresh PostgreSQL schema of LOOM_TEST_DATABASE_URL, dropped afterwards."""
     from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
 
     from loom.platform.database import normalize_url
 
-    schema = f"t_{uuid.uuid4().hex[:12]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(normalize_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
@@ -76,3 +75,19 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_schema() -> Callable[[str], AbstractContextManager[str]]:
+    """``scratch_schema`` for fixtures of other scopes (a module's database)."""
+    return scratch_schema
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL of an empty database: a SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    with scratch_schema() as url:
+        yield url

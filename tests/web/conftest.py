@@ -12,7 +12,6 @@ import functools
 import os
 import shutil
 import threading
-import uuid
 from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,8 +21,6 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Page
 from playwright.sync_api import sync_playwright
-from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 import loom
@@ -31,7 +28,6 @@ from loom.metadata import validate_paths
 from loom.metadata.catalog import Catalog
 from loom.platform.app import create_app
 from loom.platform.database import make_engine
-from loom.platform.database import normalize_url
 from loom.platform.runtime import Runtime
 
 BUILTIN = Path(loom.__file__).parent / "builtin_apps"
@@ -116,22 +112,15 @@ def app(tmp_path: Path, database_url: str) -> Flask:
 
 
 @pytest.fixture(scope="module", params=DATABASES)
-def web_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def web_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, postgres_schema
+) -> Iterator[str]:
     """A module's database: a SQLite file, or a fresh PostgreSQL schema dropped afterwards."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'portal.db'}"
         return
-    schema = f"w_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(normalize_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    url = make_url(normalize_url(POSTGRES_URL)).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
+    with postgres_schema("w") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
