@@ -100,14 +100,14 @@ def login():
     login_name = str(data.get("login", "")).strip()
     password = str(data.get("password", ""))
     key = f"{request.remote_addr}|{login_name.lower()}"
-    _refuse_when_limited(key)
+    refuse_when_limited(key)
     actor = services().identity.authenticate(login_name, password) if login_name and password else None
     if actor is None:
-        _count_failure(key)
+        count_failure(key)
         return problem(
             401, text({"en": "Wrong login or password.", "zh": "用户名或密码错误。"}), kind="login-failed"
         )
-    _forget_failures(key)
+    forget_failures(key)
     session.clear()
     session["user_id"] = actor.id
     session.permanent = True
@@ -138,7 +138,9 @@ def _attempts():
     return services().runtime.schema.metadata.tables["loom_login_attempts"]
 
 
-def _refuse_when_limited(key: str) -> None:
+def refuse_when_limited(key: str) -> None:
+    """429 once ``key`` (a login or an address) failed too often lately: the portal and the API
+    share this count, so neither door is a way around the other."""
     table = _attempts()
     since = dt.datetime.now(dt.UTC) - WINDOW
     with services().runtime.engine.connect() as conn:
@@ -153,12 +155,12 @@ def _refuse_when_limited(key: str) -> None:
         raise TooManyRequests(text(message), retry_after=int(WINDOW.total_seconds()))
 
 
-def _count_failure(key: str) -> None:
+def count_failure(key: str) -> None:
     with services().runtime.engine.begin() as conn:
         conn.execute(insert(_attempts()), {"key": key, "at": dt.datetime.now(dt.UTC)})
 
 
-def _forget_failures(key: str) -> None:
+def forget_failures(key: str) -> None:
     """A successful login clears its own failures and every failure too old to count."""
     stale = dt.datetime.now(dt.UTC) - WINDOW
     with services().runtime.engine.begin() as conn:

@@ -56,16 +56,16 @@ def login() -> Response | str:
         # The API's failed-login limit, counted in the same table, holds for the portal too:
         # one limit per login and address, whichever door is knocked on.
         key = f"{request.remote_addr}|{name.lower()}"
-        api_auth._refuse_when_limited(key)
+        api_auth.refuse_when_limited(key)
         found = api_auth.services().identity.authenticate(name, request.form.get("password", ""))
         if found is not None:
-            api_auth._forget_failures(key)
+            api_auth.forget_failures(key)
             chosen = session.get("lang")
             session.clear()
             session.update(user_id=found.id, **({"lang": chosen} if chosen else {}))
             session.permanent = True
             return redirect(_local(request.args.get("next")))
-        api_auth._count_failure(key)
+        api_auth.count_failure(key)
         error = _("Wrong login or password.")
     return render_template("login.html", error=error)
 
