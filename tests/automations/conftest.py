@@ -153,7 +153,7 @@ AUTOMATIONS = {
             entity: lead
             label: {zh: 转化, en: Convert}
             roles: [sales]
-            when: 'record.status != "converted"'
+            when: 'record.status != "converted" && !("sales_manager" in user_roles)'
             params:
               - {name: opportunity_title, type: string, required: true}
         do:

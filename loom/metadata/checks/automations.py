@@ -12,7 +12,18 @@ from ..source import Document
 from . import common
 from .flows import assignments
 
-CONTEXT_VARIABLES = ("record", "old", "params", "user", "now", "today", "created", "linked")
+CONTEXT_VARIABLES = (
+    "record",
+    "old",
+    "params",
+    "user",
+    "user_roles",
+    "user_department",
+    "now",
+    "today",
+    "created",
+    "linked",
+)
 
 
 def check_automation(doc: Document, index: Index) -> Iterator[Problem]:

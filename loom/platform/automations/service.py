@@ -97,7 +97,7 @@ class AutomationService:
         before, after = change.before.get(name), change.after.get(name)  # type: ignore[union-attr]
         if cel_value(before) == cel_value(after):
             return False
-        names = context.names(change.after, change.before, change.actor, change.now)
+        names = self._names(change.after, change.before, change.actor, change.now)
         for key, current in (("from", before), ("to", after)):
             expression = automation.expression(f"/on/changed/{key}")
             if expression is not None and not _same(expression.evaluate(names), current):
@@ -159,7 +159,7 @@ class AutomationService:
         permissions = self.records.access.permissions
         if roles and not (roles & permissions.roles_of(actor) or permissions.is_superuser(actor)):
             return False
-        names = context.names(record, None, actor, self.records.clock())
+        names = self._names(record, None, actor, self.records.clock())
         return all(
             expression is None or matches(expression, names)
             for expression in (automation.expression("/on/button/when"), automation.expression("/if"))
@@ -246,7 +246,7 @@ class AutomationService:
         guarded: bool = True,
     ) -> bool:
         """Run one automation if its guard holds; True if it ran."""
-        names = context.names(record, old, actor, now, params)
+        names = self._names(record, old, actor, now, params)
         if record is not None and automation.reads_links:
             names["linked"] = cel_value(self._linked(c, entity, record))
         condition = automation.expression("/if")
@@ -268,6 +268,17 @@ class AutomationService:
                 except RecordError as error:
                     raise AutomationFailed(automation.label, index, _kind(action), error) from None
         return True
+
+    def _names(
+        self,
+        record: Mapping[str, Any] | None,
+        old: Mapping[str, Any] | None,
+        actor: Actor,
+        now: dt.datetime,
+        params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        roles = self.records.access.permissions.roles_of(actor)
+        return context.names(record, old, actor, now, params, roles=roles)
 
     def _linked(self, c: Connection, entity: str, record: Mapping[str, Any]) -> dict[str, Any]:
         """The records the trigger record links to, by link field (``linked.customer.title``)."""
