@@ -505,7 +505,19 @@ def _definition(index: Index, doc: Document) -> Definition:
 
 # Keys whose string values are CEL in forms, flows, automations and reports.
 _CEL_KEYS = frozenset(
-    {"when", "if", "where", "filter", "visible_when", "required_when", "readonly_when", "from", "to", "users"}
+    {
+        "when",
+        "if",
+        "where",
+        "filter",
+        "visible_when",
+        "required_when",
+        "readonly_when",
+        "from",
+        "to",
+        "users",
+        "for_each",
+    }
 )
 _ASSIGNMENT_KEYS = frozenset({"set", "values"})
 # Subtrees that hold no CEL of the document: a button's parameter fields are field specs.

@@ -179,10 +179,8 @@ AUTOMATIONS = {
           - update: {entity: customer, where: "id == record.customer", set: {deal_status: '"deal"'}}
           - create:
               entity: receivable_plan
-              values: {contract: record.id, period: "1", amount: record.amount * 0.4}
-          - create:
-              entity: receivable_plan
-              values: {contract: record.id, period: "2", amount: record.amount * 0.6}
+              for_each: '[{"period": 1, "share": 0.4}, {"period": 2, "share": 0.6}]'
+              values: {contract: record.id, period: item.period, amount: record.amount * item.share}
         """,
     "automations/touch_customer.yaml": """\
         kind: automation

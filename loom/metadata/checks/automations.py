@@ -143,6 +143,9 @@ def _check_action(
         scope = variables | (common.entity_variables(target) if kind == "update" else set())
         if kind == "update":
             yield from common.expression(doc, f"{here}/where", value["where"], scope, members)
+        if "for_each" in value:
+            yield from common.expression(doc, f"{here}/for_each", value["for_each"], scope, members)
+            scope = scope | {"item"}
         key = "values" if kind == "create" else "set"
         yield from _owner(doc, f"{here}/{key}", value[key], scope, members)
         yield from assignments(doc, f"{here}/{key}", _without_owner(value[key]), target, scope, members)

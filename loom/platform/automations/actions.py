@@ -83,11 +83,20 @@ class Actions:
         self._write(step, step.entity, step.record, wanted)
 
     def _create(self, step: Step, pointer: str, spec: Mapping[str, Any]) -> None:
+        """One record, or one per item of ``for_each`` (each read as ``item`` by the values)."""
         entity = step.automation.entity_of(spec["entity"])
-        values = step.assignments(f"{pointer}/values", spec["values"])
-        made = self.records.create(entity, values, step.actor, conn=step.c)
-        step.created[entity.rsplit(".", 1)[1]] = made
-        step.names["created"] = cel_value(step.created)
+        if "for_each" in spec:
+            items = step.evaluate(f"{pointer}/for_each")
+            if not isinstance(items, list):
+                raise ExpressionFailed(expression=spec["for_each"], detail="not a list")
+            every = [{**step.names, "item": cel_value(item)} for item in items]
+        else:
+            every = [step.names]
+        for names in every:
+            values = step.assignments(f"{pointer}/values", spec["values"], names)
+            made = self.records.create(entity, values, step.actor, conn=step.c)
+            step.created[entity.rsplit(".", 1)[1]] = made
+            step.names["created"] = cel_value(step.created)
 
     def _update(self, step: Step, pointer: str, spec: Mapping[str, Any]) -> None:
         entity = step.automation.entity_of(spec["entity"])
