@@ -144,8 +144,10 @@ def press(app: str, entity: str, record_id: int, name: str) -> Response:
         raise NotFound()
     params = {k.removeprefix("param-"): v for k, v in request.form.items() if k.startswith("param-")}
     try:
-        automations.press(found.qualified_name, record_id_or_404(record_id), name, params, actor())
+        after = automations.press(found.qualified_name, record_id_or_404(record_id), name, params, actor())
         flash(_("Done."), "success")
+        if after is None:  # handed to someone else: the record is no longer the user's to see
+            return redirect(url_for("web.lists.index", app=app, entity=entity))
     except RecordError as error:
         _flash_error(error)
     return redirect(url_for("web.records.show", app=app, entity=entity, record_id=record_id))
