@@ -8,6 +8,7 @@ to reject names the document does not define.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from collections.abc import Iterable
 from collections.abc import Mapping
@@ -17,6 +18,10 @@ from typing import Any
 
 import cel
 from cel import stdlib
+
+# The CEL library logs every failing function call; Loom expects those (a sum over half-filled
+# rows, a date not entered yet) and decides per use what a failed evaluation means.
+logging.getLogger("cel").setLevel(logging.ERROR)
 
 _SYNTAX_DETAIL = re.compile(r"ERROR: <input>:(\d+:\d+: [^\n]*)")
 _BOUND = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,")
