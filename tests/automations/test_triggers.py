@@ -284,3 +284,33 @@ def test_a_system_automation_may_hand_a_record_to_another_owner(make_sales) -> N
     )
     moved = sales.services.records.get("sales.customer", customer["id"], bert)
     assert (moved["owner"], moved["owner_user"]) == (bert.id, bert.id)
+
+
+RENEW = """\
+    kind: automation
+    name: renew
+    label: {zh: 续签, en: Renew}
+    on:
+      button:
+        entity: contract
+        label: {zh: 续签, en: Renew}
+        confirm: 续签此合同？
+        when: 'linked.customer.deal_status == "deal"'
+    do:
+      - create:
+          entity: contract
+          values: {title: '"续签 " + record.title', amount: record.amount, customer: record.customer}
+    """
+
+
+def test_a_button_shows_by_what_the_record_links_to(make_sales) -> None:
+    sales = make_sales({"automations/renew.yaml": RENEW})
+    customer = sales.create("customer", title="老客户")
+    contract = sales.create("contract", title="年度合同", amount="100", customer=customer["id"])
+    automations, anna = sales.services.automations, sales.users["anna"]
+    assert automations.buttons("sales.contract", contract["id"], anna) == []
+    sales.update("customer", customer["id"], deal_status="deal")
+    [button] = automations.buttons("sales.contract", contract["id"], anna)
+    assert button["confirm"] == {"zh": "续签此合同？", "en": "续签此合同？"}
+    automations.press("sales.contract", contract["id"], "renew", {}, anna)
+    assert sorted(c["title"] for c in sales.all("contract")) == ["年度合同", "续签 年度合同"]

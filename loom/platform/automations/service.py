@@ -20,6 +20,8 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy import select
 
+from loom.metadata.catalog import Label
+
 from ..actor import SYSTEM
 from ..actor import Actor
 from ..database import transaction
@@ -83,7 +85,7 @@ class AutomationService:
         entity = change.entity.qualified_name
         fired = list(self.registry.of(RECORD_TRIGGERS[change.action], entity))
         if change.action == "update":
-            fired += [a for a in self.registry.of("changed", entity) if self._changed(a, change)]
+            fired += [a for a in self.registry.of("changed", entity) if self._changed(c, a, change)]
         ran = False
         for automation in fired:
             ran = (
@@ -92,12 +94,13 @@ class AutomationService:
             )
         return ran
 
-    def _changed(self, automation: Automation, change: Change) -> bool:
+    def _changed(self, c: Connection, automation: Automation, change: Change) -> bool:
         name = automation.options["field"]
         before, after = change.before.get(name), change.after.get(name)  # type: ignore[union-attr]
         if cel_value(before) == cel_value(after):
             return False
-        names = self._names(change.after, change.before, change.actor, change.now)
+        entity = change.entity.qualified_name
+        names = self._names(c, automation, entity, change.after, change.before, change.actor, change.now)
         for key, current in (("from", before), ("to", after)):
             expression = automation.expression(f"/on/changed/{key}")
             if expression is not None and not _same(expression.evaluate(names), current):
@@ -120,14 +123,12 @@ class AutomationService:
             return [
                 {
                     "name": a.name,
-                    "label": {"zh": a.options["label"].get("zh"), "en": a.options["label"].get("en")}
-                    if isinstance(a.options["label"], Mapping)
-                    else {"zh": a.options["label"], "en": a.options["label"]},
-                    "confirm": a.options.get("confirm"),
+                    "label": _label(a.options["label"]),
+                    "confirm": _label(a.options["confirm"]) if "confirm" in a.options else None,
                     "params": a.options.get("params", []),
                 }
                 for a in self.registry.of("button", entity)
-                if self._may_press(a, record, actor)
+                if self._may_press(c, a, entity, record, actor)
             ]
 
     def press(
@@ -140,7 +141,7 @@ class AutomationService:
             raise NotFound(button=name)
         with transaction(self.runtime.engine) as c:
             record = self._readable(c, entity, record_id, actor)
-            if not self._may_press(automation, record, actor):
+            if not self._may_press(c, automation, entity, record, actor):
                 raise PermissionDenied(operation=automation.definition.name, entity=entity)
             values = _checked_params(automation, params)
             self._run(c, automation, entity, record, None, actor, self.records.clock(), values, guarded=False)
@@ -154,12 +155,14 @@ class AutomationService:
         self.records.get(entity, record_id, actor, conn=c)
         return read_record(c, self.runtime.schema.of(entity), record_id)
 
-    def _may_press(self, automation: Automation, record: Mapping[str, Any], actor: Actor) -> bool:
+    def _may_press(
+        self, c: Connection, automation: Automation, entity: str, record: Mapping[str, Any], actor: Actor
+    ) -> bool:
         roles = set(automation.options.get("roles", ()))
         permissions = self.records.access.permissions
         if roles and not (roles & permissions.roles_of(actor) or permissions.is_superuser(actor)):
             return False
-        names = self._names(record, None, actor, self.records.clock())
+        names = self._names(c, automation, entity, record, None, actor, self.records.clock())
         return all(
             expression is None or matches(expression, names)
             for expression in (automation.expression("/on/button/when"), automation.expression("/if"))
@@ -246,9 +249,7 @@ class AutomationService:
         guarded: bool = True,
     ) -> bool:
         """Run one automation if its guard holds; True if it ran."""
-        names = self._names(record, old, actor, now, params)
-        if record is not None and automation.reads_links:
-            names["linked"] = cel_value(self._linked(c, entity, record))
+        names = self._names(c, automation, entity, record, old, actor, now, params)
         condition = automation.expression("/if")
         if guarded and condition is not None and not matches(condition, names):
             return False
@@ -271,14 +272,21 @@ class AutomationService:
 
     def _names(
         self,
+        c: Connection,
+        automation: Automation,
+        entity: str,
         record: Mapping[str, Any] | None,
         old: Mapping[str, Any] | None,
         actor: Actor,
         now: dt.datetime,
         params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
+        """What the automation's expressions read; linked records only if one reads them."""
         roles = self.records.access.permissions.roles_of(actor)
-        return context.names(record, old, actor, now, params, roles=roles)
+        names = context.names(record, old, actor, now, params, roles=roles)
+        if record is not None and automation.reads_links:
+            names["linked"] = cel_value(self._linked(c, entity, record))
+        return names
 
     def _linked(self, c: Connection, entity: str, record: Mapping[str, Any]) -> dict[str, Any]:
         """The records the trigger record links to, by link field (``linked.customer.title``)."""
@@ -339,3 +347,8 @@ def _checked_params(automation: Automation, params: Mapping[str, Any]) -> dict[s
     if errors:
         raise ValidationFailed(errors)
     return values
+
+
+def _label(value: Any) -> dict[str, str]:
+    label = Label.of(value)
+    return {"zh": label.zh, "en": label.en}
