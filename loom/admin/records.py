@@ -36,8 +36,7 @@ from loom.platform.records.logic import default_value
 from loom.platform.records.query import SEARCHABLE
 from loom.platform.records.query import Condition
 from loom.platform.records.query import ListQuery
-from loom.platform.tables import NO_COLUMN
-from loom.platform.tables import REFERENCES
+from loom.platform.tables import has_column
 
 from . import fields
 from .access import AdminOnly
@@ -73,7 +72,7 @@ class RecordView(AdminOnly, BaseModelView):
 
     def __init__(self, entity: Entity, catalog: Catalog) -> None:
         self.entity = entity
-        in_row = [f for f in entity.fields if _in_row(f)]
+        in_row = [f for f in entity.fields if has_column(f)]
         self.column_list = list(entity.list.columns) or _default_columns(entity, in_row)
         system = [c for c in (*SYSTEM_COLUMNS, "flow_status") if c != "flow_status" or entity.has_flow]
         self.column_details_list = [f.name for f in entity.fields] + system
@@ -232,11 +231,6 @@ class RecordView(AdminOnly, BaseModelView):
         else:
             label = text(self.entity.field(head).label) if self.entity.has_field(head) else path
             flash(f"{label}: {message}", "error")
-
-
-def _in_row(field: Field) -> bool:
-    """Whether the field is a column of the entity's table (lists read only those)."""
-    return field.type not in NO_COLUMN and not (field.multiple and field.type in REFERENCES)
 
 
 def _default_columns(entity: Entity, in_row: list[Field]) -> list[str]:

@@ -153,7 +153,7 @@ class _Builder:
         name = entity.table_name
         columns = system_columns(entity.has_flow)
         tables = self._tables(entity, name, columns, is_child=False)
-        filters = [f for f in entity.list.filters if entity.has_field(f) and _has_column(entity.field(f))]
+        filters = [f for f in entity.list.filters if entity.has_field(f) and has_column(entity.field(f))]
         for column in filters:
             self._index(tables.table, [column])
         if "created_at" in entity.list.sort or "-created_at" in entity.list.sort:
@@ -162,7 +162,7 @@ class _Builder:
 
     def _tables(self, entity: Entity, name: str, columns: list[Column], is_child: bool) -> RecordTables:
         for field in entity.fields:
-            if _has_column(field):
+            if has_column(field):
                 columns.append(self._column(field))
         # AUTOINCREMENT on SQLite: ids of deleted rows are never reused, so links stay true.
         table = Table(name, self.metadata, *columns, sqlite_autoincrement=True)
@@ -172,11 +172,11 @@ class _Builder:
                 tables.children[field.name] = self._child(field, name)
             elif field.type == "many" or (field.multiple and field.type in REFERENCES):
                 tables.links[field.name] = self._link(field, name)
-            if field.unique and _has_column(field):
+            if field.unique and has_column(field):
                 table.append_constraint(
                     UniqueConstraint(field.name, name=index_name(name, [field.name], "uq"))
                 )
-            elif (field.index or field.type in ("link", "user", "department")) and _has_column(field):
+            elif (field.index or field.type in ("link", "user", "department")) and has_column(field):
                 self._index(table, [field.name])
         for spec in entity.indexes:
             columns_ = list(spec.fields)
@@ -237,7 +237,8 @@ class _Builder:
         Index(name or index_name(table.name, columns), *(table.c[c] for c in columns))
 
 
-def _has_column(field: Field) -> bool:
+def has_column(field: Field) -> bool:
+    """Whether the field is a column of its entity's own table (not child or link rows)."""
     if field.type in NO_COLUMN:
         return False
     return not (field.multiple and field.type in REFERENCES)

@@ -24,9 +24,6 @@ from loom.metadata.catalog import Entity
 from loom.metadata.expressions import Expression
 from loom.metadata.expressions import compile_expression
 
-from ..tables import REFERENCES
-
-SYSTEM_COLUMNS = ("id", "created_at", "created_by", "updated_at", "updated_by", "owner", "flow_status")
 _COMPARISON = re.compile(r"^([A-Za-z_]\w*)\s*(==|!=|<=|>=|<|>)\s*(.+)$", re.S)
 _MIRRORED = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "==": "==", "!=": "!="}
 _BARE = re.compile(r"^(!?)\s*([A-Za-z_]\w*)$")
@@ -40,19 +37,9 @@ class Filter:
     exact: bool
 
 
-def columns_of(entity: Entity) -> set[str]:
-    """Names a condition may read as stored columns of ``entity``'s own row."""
-    plain = {
-        f.name
-        for f in entity.fields
-        if f.type not in ("table", "many") and not (f.multiple and f.type in REFERENCES)
-    }
-    return plain | set(SYSTEM_COLUMNS if entity.has_flow else SYSTEM_COLUMNS[:-1])
-
-
 def sql_filter(expression: Expression, entity: Entity, table: Table, context: Mapping[str, Any]) -> Filter:
     """The SQL clause implied by ``expression`` over ``table``; context names are constants."""
-    columns = columns_of(entity) & set(table.c.keys())
+    columns = set(table.c.keys())  # the entity's own fields and system columns, never related rows
     clauses: list[ColumnElement[bool]] = []
     exact = True
     for part in conjuncts(expression.source):

@@ -19,18 +19,14 @@ from sqlalchemy import update
 
 from loom.metadata.catalog import Entity
 
-from ..tables import REFERENCES
 from ..tables import RecordTables
+from ..tables import has_column
 from .errors import NotFound
 
 
 def row_values(entity: Entity, record: Mapping[str, Any]) -> dict[str, Any]:
     """The values of a record that live in its own row."""
-    return {
-        f.name: record.get(f.name)
-        for f in entity.fields
-        if f.type not in ("table", "many") and not (f.multiple and f.type in REFERENCES)
-    }
+    return {f.name: record.get(f.name) for f in entity.fields if has_column(f)}
 
 
 def write_related(
