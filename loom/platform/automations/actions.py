@@ -22,13 +22,13 @@ from loom.metadata.catalog import Label
 
 from ..actor import Actor
 from ..flows.approvers import Org
+from ..records.audit import jsonable
 from ..records.cel_filter import matches
 from ..records.cel_filter import sql_filter
 from ..records.errors import RecordError
 from ..records.logic import cel_value
 from ..records.logic import variables
 from ..records.rows import read_record
-from . import context
 from .definitions import Automation
 from .errors import business_error
 
@@ -59,7 +59,7 @@ class Step:
         expression = self.automation.expression(pointer)
         assert expression is not None, pointer  # compiled by the Catalog for every CEL key
         try:
-            return context.value(expression.evaluate(names if names is not None else self.names))
+            return jsonable(expression.evaluate(names if names is not None else self.names))
         except Exception as exc:
             raise ExpressionFailed(expression=expression.source, detail=str(exc)) from None
 

@@ -33,14 +33,3 @@ def names(
         "today": now.date().isoformat(),
         "created": cel_value(dict(created or {})),
     }
-
-
-def value(result: Any) -> Any:
-    """A CEL result as the records service takes input (timestamps as ISO text)."""
-    if isinstance(result, dt.datetime):
-        return result.isoformat()
-    if isinstance(result, list):
-        return [value(v) for v in result]
-    if isinstance(result, Mapping):
-        return {k: value(v) for k, v in result.items()}
-    return result

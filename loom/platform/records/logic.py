@@ -80,12 +80,21 @@ def apply_computed(entity: Entity, record: dict[str, Any], actor: Actor, now: dt
             names[field.name] = cel_value(record[field.name])
 
 
+def stored_kind(field: Field) -> str:
+    """The type of value a field's column holds: a computed field's result type, a rollup's
+    count or decimal."""
+    if field.type == "computed":
+        return field.result or "string"
+    if field.type == "rollup":
+        return "integer" if field.rollup is not None and field.rollup.aggregate == "count" else "decimal"
+    return field.type
+
+
 def stored_value(field: Field, value: Any) -> Any:
-    """Convert a CEL result to the field's column type."""
+    """Convert a CEL result or an aggregate to the field's column type."""
     if value is None:
         return None
-    kind = field.result if field.type == "computed" else field.type
-    kind = kind or "string"
+    kind = stored_kind(field)
     if kind in ("decimal", "money", "percent"):
         scale = field.scale if field.scale is not None else 2
         return decimal.Decimal(str(value)).quantize(decimal.Decimal(1).scaleb(-scale), decimal.ROUND_HALF_UP)

@@ -29,6 +29,7 @@ from .cel_filter import matches
 from .cel_filter import sql_filter
 from .changes import Change
 from .logic import cel_value
+from .logic import stored_value
 from .logic import variables
 
 if TYPE_CHECKING:
@@ -158,11 +159,7 @@ def _aggregate(kind: str, values: list[Any]) -> Any:
 
 
 def _stored(field: Field, value: Any) -> Any:
-    """Counts as integers; other aggregates as decimals at the field's scale, sums of nothing as 0."""
-    aggregate = field.rollup.aggregate  # type: ignore[union-attr]
-    if aggregate == "count":
-        return int(value or 0)
-    if value is None:
-        return decimal.Decimal(0) if aggregate == "sum" else None
-    scale = field.scale if field.scale is not None else 2
-    return decimal.Decimal(str(value)).quantize(decimal.Decimal(1).scaleb(-scale), decimal.ROUND_HALF_UP)
+    """The aggregate in the field's column type; counts and sums of nothing are 0."""
+    if value is None and field.rollup.aggregate in ("count", "sum"):  # type: ignore[union-attr]
+        value = 0
+    return stored_value(field, value)

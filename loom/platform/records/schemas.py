@@ -25,6 +25,7 @@ from loom.metadata.catalog import Entity
 from loom.metadata.catalog import Field
 
 from .errors import FieldError
+from .logic import stored_kind
 from .messages import MESSAGES
 
 SERVER_OWNED = frozenset({"computed", "autonumber", "rollup"})
@@ -121,13 +122,7 @@ _SYSTEM_FILTERS = {
 
 def _as_stored(field: Field) -> Field:
     """The field as its column stores it: computed values by result type, no input limits."""
-    kind = field.type
-    if kind == "computed":
-        kind = field.result or "string"
-    elif kind == "autonumber":
-        kind = "string"
-    elif kind == "rollup":
-        kind = "integer" if field.rollup is not None and field.rollup.aggregate == "count" else "decimal"
+    kind = "string" if field.type == "autonumber" else stored_kind(field)
     return replace(field, type=kind, min=None, max=None, max_length=None, min_length=None, precision=38)
 
 
