@@ -75,7 +75,7 @@ def test_recompute_rebuilds_a_rollup_in_bulk(sales) -> None:
     table = sales.services.runtime.schema.of("sales.contract").table
     with sales.services.runtime.engine.begin() as conn:
         conn.execute(table.update().values(received_total=0))  # stored values gone wrong
-    rollups = sales.services.records.after_write[0]
+    rollups = sales.services.records.rollups
     [(parent, field)] = [f for f in rollups.fields_of("sales.contract.received_total")]
     seen: list[int] = []
     assert rollups.recompute(parent, field, batch=2, progress=seen.append) == 5

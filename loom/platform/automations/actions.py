@@ -63,6 +63,11 @@ class Step:
         except Exception as exc:
             raise ExpressionFailed(expression=expression.source, detail=str(exc)) from None
 
+    def refresh(self, record: dict[str, Any]) -> None:
+        """The trigger record as an action left it, for the actions after it."""
+        self.record = record
+        self.names["record"] = cel_value(record)
+
     def assignments(self, pointer: str, keys: Mapping[str, Any], names: Mapping[str, Any] | None = None):
         return {key: self.evaluate(f"{pointer}/{key}", names) for key in keys}
 
@@ -125,14 +130,13 @@ class Actions:
         if entity == step.entity and step.record is not None and current["id"] == step.record["id"]:
             if not step.actor.is_system:  # the service hid what the actor may not see
                 updated = read_record(step.c, self.records.runtime.schema.of(entity), current["id"])
-            step.record = updated
-            step.names["record"] = cel_value(step.record)
+            step.refresh(updated)
 
     def _start_flow(self, step: Step, pointer: str, spec: Any) -> None:
         assert step.record is not None
         self.service.flows.submit(step.entity, step.record["id"], step.actor, conn=step.c)
         tables = self.records.runtime.schema.of(step.entity)
-        step.record = read_record(step.c, tables, step.record["id"])
+        step.refresh(read_record(step.c, tables, step.record["id"]))
 
     def _notify(self, step: Step, pointer: str, spec: Mapping[str, Any]) -> None:
         people: set[int] = set()

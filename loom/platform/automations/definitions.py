@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from loom.metadata.catalog import Catalog
@@ -51,7 +52,7 @@ class Automation:
     def outcome(self) -> str:
         return self.definition.spec.get("outcome", "approved")
 
-    @property
+    @cached_property  # asked on every run; the definition never changes
     def reads_links(self) -> bool:
         """Whether an expression reads ``linked``: only then are the linked records loaded."""
         return any("linked" in e.variables for e in self.definition.expressions.values())

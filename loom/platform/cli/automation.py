@@ -77,10 +77,8 @@ def recompute(site_dir: str, field: str | None) -> None:
     from sqlalchemy import func
     from sqlalchemy import select
 
-    from loom.platform.records.rollups import Rollups
-
     services = open_services(site_dir)
-    rollups = next(w for w in services.records.after_write if isinstance(w, Rollups))
+    rollups = services.records.rollups
     found = list(rollups.fields_of(field or ""))
     if not found:
         fail(f"no rollup field {field!r}" if field else "the site has no rollup fields")
