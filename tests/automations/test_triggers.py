@@ -314,3 +314,39 @@ def test_a_button_shows_by_what_the_record_links_to(make_sales) -> None:
     assert button["confirm"] == {"zh": "续签此合同？", "en": "续签此合同？"}
     automations.press("sales.contract", contract["id"], "renew", {}, anna)
     assert sorted(c["title"] for c in sales.all("contract")) == ["年度合同", "续签 年度合同"]
+
+
+NEGATIVE_PLAN = """\
+    kind: automation
+    name: refund_plan
+    label: {zh: 退款计划, en: Refund plan}
+    on: {created: contract}
+    do:
+      - create: {entity: receivable_plan, values: {contract: record.id, amount: "0.0 - record.amount"}}
+    """
+PLAN_WITH_RULE = """\
+    kind: entity
+    name: receivable_plan
+    label: Receivable plan
+    fields:
+      - {name: contract, type: link, entity: contract, required: true, on_delete: cascade}
+      - {name: period, type: integer}
+      - {name: amount, type: money}
+    rules:
+      - check: "amount >= 0.0"
+        field: amount
+        message: {zh: 金额不能为负, en: The amount cannot be negative}
+    permissions: [{role: sales, create: true, read: own}]
+    """
+
+
+def test_a_rule_of_the_record_an_action_writes_names_the_automation(make_sales) -> None:
+    sales = make_sales(
+        {"automations/refund_plan.yaml": NEGATIVE_PLAN, "entities/receivable_plan.yaml": PLAN_WITH_RULE}
+    )
+    with pytest.raises(AutomationFailed) as error:
+        sales.create("contract", title="合同", amount="10")
+    assert error.value.params["automation"]["en"] == "Refund plan"
+    broken = [(e.field, e.message("en")) for e in error.value.errors]
+    assert broken == [("amount", "The amount cannot be negative")]
+    assert sales.all("contract") == []

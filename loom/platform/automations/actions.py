@@ -30,7 +30,7 @@ from ..records.logic import cel_value
 from ..records.logic import variables
 from ..records.rows import read_record
 from .definitions import Automation
-from .errors import business_error
+from .errors import BusinessError
 
 if TYPE_CHECKING:
     from .service import AutomationService
@@ -169,4 +169,4 @@ class Actions:
             step.c.execute(insert(self.notifications), rows)
 
     def _fail(self, step: Step, pointer: str, spec: Any) -> None:
-        raise business_error(spec)
+        raise BusinessError(spec)

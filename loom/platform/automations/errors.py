@@ -33,10 +33,13 @@ class AutomationLoop(RecordError):
         super().__init__(chain=" → ".join(chain), depth=len(chain))
 
 
-def business_error(message: Any) -> ValidationFailed:
-    """The error of a ``fail`` action: a rule of the business, shown like a broken record rule."""
-    text = message if isinstance(message, dict) else {"en": str(message), "zh": str(message)}
-    return ValidationFailed([FieldError("_record", "rule", {"text": text})])
+class BusinessError(ValidationFailed):
+    """The error of a ``fail`` action: a rule of the business, shown like a broken record rule
+    and passed on as it is, not as the failure of the automation that raised it."""
+
+    def __init__(self, message: Any) -> None:
+        text = message if isinstance(message, dict) else {"en": str(message), "zh": str(message)}
+        super().__init__([FieldError("_record", "rule", {"text": text})])
 
 
 def _detail(error: RecordError, lang: str) -> str:

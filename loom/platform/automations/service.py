@@ -49,6 +49,7 @@ from .definitions import Automation
 from .definitions import Registry
 from .errors import AutomationFailed
 from .errors import AutomationLoop
+from .errors import BusinessError
 
 # The automations running in this context, outermost first: the loop guard reads it.
 _chain: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("loom_automation_chain", default=())
@@ -260,12 +261,8 @@ class AutomationService:
             for index, action in enumerate(automation.actions):
                 try:
                     self.actions.run(step, index, action)
-                except (AutomationFailed, AutomationLoop):
+                except (AutomationFailed, AutomationLoop, BusinessError):
                     raise
-                except ValidationFailed as error:
-                    if _is_business_error(error):
-                        raise
-                    raise AutomationFailed(automation.label, index, _kind(action), error) from None
                 except RecordError as error:
                     raise AutomationFailed(automation.label, index, _kind(action), error) from None
         return True
@@ -315,10 +312,6 @@ def _depth(automation: Automation) -> Iterator[None]:
 
 def _kind(action: Mapping[str, Any]) -> str:
     return next(iter(action))
-
-
-def _is_business_error(error: ValidationFailed) -> bool:
-    return len(error.errors) == 1 and error.errors[0].field == "_record" and error.errors[0].code == "rule"
 
 
 def _same(expected: Any, stored: Any) -> bool:
