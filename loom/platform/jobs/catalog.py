@@ -40,8 +40,8 @@ def jobs_of(services: Services) -> list[Job]:
     from ..flows.senders import deliver_pending
     from ..flows.timeouts import run_timeouts
 
-    site = services.runtime.site
-    zone = site.settings.time_zone if site else "Asia/Shanghai"
+    site_zone = services.records.schemas.tz  # the site's, as the records service keeps it
+    zone = site_zone.key
     automations = services.automations
     senders = configured_senders(services.runtime)
     found = [
@@ -52,7 +52,7 @@ def jobs_of(services: Services) -> list[Job]:
         options = automation.options
 
         def run(now: dt.datetime, name: str = automation.name) -> dict[str, Any]:
-            result = automations.run_schedule(name, now=now.astimezone(automations.records.clock().tzinfo))
+            result = automations.run_schedule(name, now=now.astimezone(site_zone))
             return {**result.counts(), "errors": result.errors[:20]}
 
         found.append(Job(automation.name, options["cron"], options.get("timezone") or zone, run))
