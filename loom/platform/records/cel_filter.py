@@ -14,6 +14,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement
@@ -54,7 +55,8 @@ def sql_filter(expression: Expression, entity: Entity, table: Table, context: Ma
     return Filter(combined, exact)
 
 
-def conjuncts(source: str) -> list[str]:
+@cache  # an automation's or rollup's condition is split on every run; its text never changes
+def conjuncts(source: str) -> tuple[str, ...]:
     """The top-level ``&&`` parts of ``source``, outer parentheses removed."""
     text = _unwrap(source.strip())
     parts, depth, start, quote, i = [], 0, 0, "", 0
@@ -76,10 +78,10 @@ def conjuncts(source: str) -> list[str]:
             start = i + 2
             i += 1
         elif depth == 0 and (text.startswith("||", i) or char == "?"):
-            return [text]  # a disjunction or a choice is one condition
+            return (text,)  # a disjunction or a choice is one condition
         i += 1
     parts.append(text[start:])
-    return [_unwrap(p.strip()) for p in parts]
+    return tuple(_unwrap(p.strip()) for p in parts)
 
 
 def _unwrap(text: str) -> str:
