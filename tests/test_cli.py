@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -18,7 +19,8 @@ def loom(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
 def test_builtin_apps_are_valid() -> None:
     done = loom("validate")
     assert done.returncode == 0, done.stderr
-    assert "valid" in done.stdout
+    assert re.match(r"✓ valid: 2 app\(s\), \d+ entities", done.stdout), done.stdout
+    assert done.stderr == ""
 
 
 def test_problems_exit_1_with_location_in_chinese(write_package) -> None:

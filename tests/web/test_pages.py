@@ -5,6 +5,7 @@ other modules of this folder; these run without Chromium."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 
@@ -256,12 +257,17 @@ def test_every_builtin_entity_has_a_list_and_a_form(app) -> None:
     """The generated pages hold for every entity of OA and CRM (an administrator sees them all)."""
     client = sign_in(app, "root")
     entities = [e for e in app.extensions["loom"].runtime.catalog.entities.values() if not e.child]
-    failed = {
-        f"/{e.app}/{e.name}{suffix}": status
-        for e in entities
-        for suffix in ("", "/new")
-        if (status := client.get(f"/{e.app}/{e.name}{suffix}").status_code) != 200
-    }
+    failed = {}
+    for e in entities:
+        title = html.escape(e.label.get("en"))
+        for suffix in ("", "/new"):
+            page = client.get(f"/{e.app}/{e.name}{suffix}")
+            if page.status_code != 200:
+                failed[page.request.path] = page.status_code
+            elif title not in page.text:
+                failed[page.request.path] = "no title"
+            elif suffix and not re.search(r'<form[^>]*method="post"', page.text):
+                failed[page.request.path] = "no form"
     assert failed == {}
 
 
