@@ -217,6 +217,12 @@ def define_flow_tables(metadata: MetaData) -> None:
         Column("delegate_id", ID_TYPE, ForeignKey("loom_users.id", ondelete="CASCADE"), nullable=False),
         Column("starts_on", Date, nullable=False),
         Column("ends_on", Date, nullable=False),
+        Column("flows", JSON_TYPE),  # qualified flow names; NULL: every flow
+        Column("reason", Text),
+        Column("created_by", ID_TYPE, ForeignKey("loom_users.id", ondelete="SET NULL")),
+        Column("created_at", UTCDateTime()),
+        Column("ended_at", UTCDateTime()),  # ended early by its user or an admin; NULL: runs to ends_on
+        Column("ended_by", ID_TYPE, ForeignKey("loom_users.id", ondelete="SET NULL")),
     )
 
 

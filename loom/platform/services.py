@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .automations.service import AutomationService
 from .files import FileStore
+from .flows.delegations import Delegations
 from .flows.service import FlowService
 from .identity import Identity
 from .records.service import RecordService
@@ -24,6 +25,7 @@ class Services:
     flows: FlowService
     automations: AutomationService
     sharing: Sharing
+    delegations: Delegations
 
     @classmethod
     def build(cls, runtime: Runtime, uploads: Path | None = None) -> Services:
@@ -34,4 +36,5 @@ class Services:
         files = FileStore(runtime, folder, limit)
         flows = FlowService(runtime, records)
         automations = AutomationService(runtime, records, flows)
-        return cls(runtime, records, Identity(runtime), files, flows, automations, Sharing(records))
+        identity, sharing, delegations = Identity(runtime), Sharing(records), Delegations(records)
+        return cls(runtime, records, identity, files, flows, automations, sharing, delegations)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import pytest
 from flask.testing import FlaskClient
 
@@ -10,6 +13,7 @@ from loom.platform.app import create_app
 from loom.platform.database import make_engine
 from loom.platform.runtime import Runtime
 
+NOW = dt.datetime(2026, 12, 3, 23, 30, tzinfo=ZoneInfo("Asia/Shanghai"))  # the site's zone, late evening
 PACKAGE = {
     "roles/finance.yaml": "kind: role\nname: finance\nlabel: {zh: 财务, en: Finance}\n",
     "entities/claim.yaml": """\
@@ -59,6 +63,8 @@ def clients(write_package, database_url):
         c.environ_base["HTTP_X_CSRF_TOKEN"] = token
         return c
 
+    app.extensions["loom"].records.clock = lambda: NOW
+    client.app = app
     return client
 
 
@@ -102,3 +108,96 @@ def test_flow_errors_are_problems(clients) -> None:
     assert emp.post(f"{base}/flow/fly", json={}).status_code == 404
     assert emp.post(f"{base}/flow/submit", data="[", content_type="application/json").status_code == 400
     assert emp.get("/api/v1/tasks?box=everything").status_code == 422
+
+
+def test_a_delegation_sends_new_tasks_to_the_delegate_until_it_ends(clients) -> None:
+    emp, boss, fin = clients("emp"), clients("boss"), clients("fin")
+    ids = {u["login"]: u["id"] for u in users_of(clients.app)}
+    given = boss.post(
+        "/api/v1/delegations",
+        json={"delegate_id": ids["fin"], **days("2026-12-03", "2026-12-10"), "reason": "休假"},
+    )
+    assert given.status_code == 201, given.get_json()
+    delegation = given.get_json()
+    names = (delegation["user_name"], delegation["delegate_name"], delegation["active"])
+    assert names == ("王经理", "李会计", True)
+    claim = emp.post("/api/v1/oa2/claim", json={"title": "差旅", "total": "100"}).get_json()
+    base = f"/api/v1/oa2/claim/{claim['id']}"
+    tasks = emp.post(f"{base}/flow/submit", json={}).get_json()["tasks"]
+    assert [(t["assignee_id"], t["on_behalf_of"]) for t in tasks] == [(ids["fin"], ids["boss"])]
+    assert boss.get("/api/v1/tasks").get_json()["items"] == []
+    assert fin.post(f"{base}/flow/approve", json={"comment": "代批"}).status_code == 200
+    assert [d["id"] for d in fin.get("/api/v1/delegations").get_json()["items"]] == [delegation["id"]]
+    ended = boss.post(f"/api/v1/delegations/{delegation['id']}/end")
+    assert ended.status_code == 200 and ended.get_json()["active"] is False
+    second = emp.post("/api/v1/oa2/claim", json={"title": "办公用品", "total": "50"}).get_json()
+    tasks = emp.post(f"/api/v1/oa2/claim/{second['id']}/flow/submit", json={}).get_json()["tasks"]
+    assert [(t["assignee_id"], t["on_behalf_of"]) for t in tasks] == [(ids["boss"], None)]
+    audit = audit_actions(clients.app, delegation["id"])
+    assert audit == ["create", "end"]
+
+
+def test_a_delegation_for_other_flows_leaves_this_one_alone(clients) -> None:
+    emp, boss = clients("emp"), clients("boss")
+    ids = {u["login"]: u["id"] for u in users_of(clients.app)}
+    refused = boss.post(
+        "/api/v1/delegations",
+        json={"delegate_id": ids["fin"], **days("2026-12-03", "2026-12-04"), "flows": ["a.b"]},
+    )
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.get_json()["errors"]] == ["flows.0"]
+    later = boss.post(
+        "/api/v1/delegations",
+        json={"delegate_id": ids["fin"], "starts_on": "2026-12-04", "ends_on": "2026-12-05"},
+    )
+    assert later.status_code == 201  # starts tomorrow in the site's zone, so today's task stays
+    claim = emp.post("/api/v1/oa2/claim", json={"title": "差旅", "total": "100"}).get_json()
+    tasks = emp.post(f"/api/v1/oa2/claim/{claim['id']}/flow/submit", json={}).get_json()["tasks"]
+    assert [t["assignee_id"] for t in tasks] == [ids["boss"]]
+
+
+DATES_AND_DELEGATE = ["delegate_id", "starts_on", "ends_on"]
+
+
+def test_delegations_are_checked_and_only_admins_delegate_for_others(clients) -> None:
+    emp, boss = clients("emp"), clients("boss")
+    ids = {u["login"]: u["id"] for u in users_of(clients.app)}
+    cases = [
+        ({"delegate_id": ids["boss"], "starts_on": "2026-12-03", "ends_on": "2026-12-04"}, ["delegate_id"]),
+        ({"delegate_id": ids["fin"], "starts_on": "2026-12-05", "ends_on": "2026-12-04"}, ["ends_on"]),
+        ({"delegate_id": ids["fin"], "starts_on": "2026-12-01", "ends_on": "2026-12-02"}, ["ends_on"]),
+        ({"delegate_id": 999999, "starts_on": "12/03", "colour": "red"}, ["colour", *DATES_AND_DELEGATE]),
+    ]
+    for body, fields in cases:
+        answer = boss.post("/api/v1/delegations", json=body, headers={"Accept-Language": "zh"})
+        assert answer.status_code == 422, body
+        assert [e["field"] for e in answer.get_json()["errors"]] == fields
+    first = {"delegate_id": ids["fin"], "starts_on": "2026-12-03", "ends_on": "2026-12-09"}
+    assert boss.post("/api/v1/delegations", json=first).status_code == 201
+    overlapping = {**first, "starts_on": "2026-12-09", "ends_on": "2026-12-12"}
+    overlap = boss.post("/api/v1/delegations", json=overlapping)
+    assert overlap.status_code == 422
+    assert overlap.get_json()["errors"][0]["code"] == "delegation_overlap"
+    for_other = emp.post("/api/v1/delegations", json={**first, "user_id": ids["boss"]})
+    assert for_other.status_code == 403
+    assert emp.get(f"/api/v1/delegations?user={ids['boss']}").status_code == 403
+    assert emp.get("/api/v1/delegations").get_json()["items"] == []
+
+
+def days(first: str, last: str) -> dict[str, str]:
+    return {"starts_on": first, "ends_on": last}
+
+
+def users_of(app) -> list[dict]:
+    services = app.extensions["loom"]
+    users = services.runtime.schema.metadata.tables["loom_users"]
+    with services.runtime.engine.connect() as conn:
+        return [dict(row) for row in conn.execute(users.select()).mappings()]
+
+
+def audit_actions(app, delegation_id: int) -> list[str]:
+    services = app.extensions["loom"]
+    audit = services.runtime.schema.metadata.tables["loom_audit"]
+    query = audit.select().where(audit.c.entity == "loom.delegation", audit.c.record_id == delegation_id)
+    with services.runtime.engine.connect() as conn:
+        return [row.action for row in conn.execute(query.order_by(audit.c.id))]

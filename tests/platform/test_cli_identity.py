@@ -33,3 +33,27 @@ def test_users_tokens_and_access_explained(tmp_path) -> None:
     assert "read     department" in text
     missing = loom("explain-access", "nobody", "crm.customer", cwd=tmp_path)
     assert missing.returncode == 1 and "no active user" in missing.stderr
+
+
+def test_delegations_from_the_command_line(tmp_path) -> None:
+    assert loom("migrate", "--apply", cwd=tmp_path).returncode == 0
+    for login in ("wang", "zhou"):
+        assert loom("user", "create", login, "--password", "pw", cwd=tmp_path).returncode == 0
+    week = ("--from", "2099-01-05", "--until", "2099-01-11")  # planned, whatever the machine's date
+    added = loom("delegation", "add", "wang", "--to", "zhou", *week, "--format", "json", cwd=tmp_path)
+    assert added.returncode == 0, added.stderr
+    [delegation] = json.loads(added.stdout)
+    shown = (delegation["user_name"], delegation["delegate_name"], delegation["state"])
+    assert shown == ("wang", "zhou", "planned")
+    leave_only = ("--flow", "oa.leave_approval")
+    overlap = loom("delegation", "add", "wang", "--to", "zhou", *week, *leave_only, cwd=tmp_path)
+    assert overlap.returncode == 1 and "starts_on: Delegation 1 already covers" in overlap.stderr
+    unknown = loom("delegation", "add", "wang", "--to", "nobody", *week, cwd=tmp_path)
+    assert unknown.returncode == 1 and "no user 'nobody'" in unknown.stderr
+    listed = loom("delegation", "list", "wang", cwd=tmp_path).stdout.splitlines()
+    assert listed[0].split() == ["id", "user", "delegate", "from", "until", "flows", "state"]
+    assert listed[2].split() == ["1", "wang", "zhou", "2099-01-05", "2099-01-11", "*", "planned"]
+    assert loom("delegation", "end", "1", cwd=tmp_path).returncode == 0
+    listed_json = loom("delegation", "list", "--format", "json", cwd=tmp_path).stdout
+    assert json.loads(listed_json)[0]["state"] == "ended"
+    assert loom("delegation", "end", "7", cwd=tmp_path).returncode == 1

@@ -7,6 +7,7 @@ from flask import request
 
 from . import auth
 from . import automations
+from . import delegations
 from . import files
 from . import flows
 from . import meta
@@ -19,7 +20,8 @@ PUBLIC_ENDPOINTS = frozenset({"api.auth.login", "api.auth.logout", "api.openapi.
 
 def blueprint() -> Blueprint:
     api = Blueprint("api", __name__, url_prefix="/api/v1")
-    for part in (auth.bp, meta.bp, files.bp, openapi.bp, flows.bp, automations.bp, sharing.bp, records.bp):
+    parts = (auth.bp, meta.bp, files.bp, openapi.bp, flows.bp, delegations.bp, automations.bp, sharing.bp)
+    for part in (*parts, records.bp):
         api.register_blueprint(part)
 
     @api.before_request

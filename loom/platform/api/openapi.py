@@ -424,8 +424,75 @@ class _Builder:
                 }
             self.api.path(path=path, operations={method: operation})
 
+    def _delegation_paths(self) -> None:
+        day = {"type": "string", "format": "date"}
+        user = {"type": "integer", "minimum": 1}
+        delegation = {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "user_id": user,
+                "user_name": {"type": "string"},
+                "delegate_id": user,
+                "delegate_name": {"type": "string"},
+                "starts_on": day,
+                "ends_on": day,
+                "flows": {"type": "array", "items": {"type": "string"}, "nullable": True},
+                "reason": {"type": "string", "nullable": True},
+                "active": {"type": "boolean"},
+                "state": {"type": "string", "enum": ["planned", "active", "over", "ended"]},
+                "ended_at": {"type": "string", "format": "date-time", "nullable": True},
+            },
+        }
+        given = {
+            "type": "object",
+            "properties": {
+                "user_id": {**user, "description": "Whose approvals (default: the caller; others: admins)"},
+                "delegate_id": user,
+                "starts_on": day,
+                "ends_on": day,
+                "flows": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                "reason": {"type": "string", "maxLength": 500},
+            },
+            "required": ["delegate_id", "starts_on", "ends_on"],
+            "additionalProperties": False,
+        }
+        listed = {"type": "object", "properties": {"items": {"type": "array", "items": delegation}}}
+        filters = [
+            {"name": "user", "in": "query", "schema": user, "description": "Whose delegations (admins)"},
+            {"name": "current", "in": "query", "schema": {"type": "string", "enum": ["true", "false"]}},
+        ]
+        body = {"required": True, "content": {"application/json": {"schema": given}}}
+        self.api.path(
+            path="/delegations",
+            operations={
+                "get": {
+                    "summary": "Delegations I gave or received (admins: anyone's)",
+                    "parameters": filters,
+                    "responses": {"200": _json(listed), **_errors("400", "401", "403")},
+                },
+                "post": {
+                    "summary": "Have someone approve for a user while they are away (委托)",
+                    "requestBody": body,
+                    "responses": {"201": _json(delegation), **_errors("400", "401", "403", "422")},
+                },
+            },
+        )
+        delegation_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+        self.api.path(
+            path="/delegations/{id}/end",
+            parameters=[delegation_id],
+            operations={
+                "post": {
+                    "summary": "End a delegation now",
+                    "responses": {"200": _json(delegation), **_errors("401", "403", "404")},
+                }
+            },
+        )
+
     def _fixed_paths(self) -> None:
         self._inbox_paths()
+        self._delegation_paths()
         anything = {"type": "object"}
         self.api.path(
             path="/meta",

@@ -7,6 +7,8 @@ or 2 (usage) with a message on stderr, never a traceback.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
+from collections.abc import Sequence
 
 import click
 
@@ -34,6 +36,32 @@ def cli() -> None:
 def fail(message: str) -> None:
     click.echo(click.style("✗ ", fg="red") + message, err=True)
     sys.exit(1)
+
+
+def aligned_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """Rows under a ruled header, aligned as a terminal shows them (wide characters count twice)."""
+    table = [list(headers), *(list(row) for row in rows)]
+    widths = [max(_width(row[i]) for row in table) for i in range(len(headers))]
+    lines = [
+        "  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in table
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _width(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def fail_record(exc: Exception, lang: str | None = None) -> None:
+    """A refusal of the records service as one line: every field's problem, or the reason."""
+    from loom.platform.records.errors import ValidationFailed
+
+    lang = lang or default_lang()
+    if isinstance(exc, ValidationFailed):
+        fail("; ".join(f"{e.field}: {e.message(lang)}" for e in exc.errors))
+    fail(exc.message(lang))  # type: ignore[attr-defined]
 
 
 def open_services(site_dir: str, lang: str | None = None, *, create: bool = False, migrated: bool = True):

@@ -10,6 +10,7 @@ from loom.metadata.problems import default_lang
 
 from .base import LANG
 from .base import SITE_OPTION
+from .base import aligned_table
 from .base import cli
 from .base import fail
 from .base import open_services
@@ -86,19 +87,8 @@ def seed_demo(services, seed: int, lang: str) -> bool:
 
 
 def _login_table(logins, lang: str) -> str:
-    """The demo logins as an aligned table (wide characters count twice, as a terminal shows them)."""
-    rows = [_HEADERS[lang]] + [
+    rows = [
         (x.login, x.password, x.name, x.department, x.title, ", ".join(r for r in x.roles if r != "employee"))
         for x in logins
     ]
-    widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = [
-        "  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(row, widths, strict=True)).rstrip()
-        for row in rows
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
-def _width(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+    return aligned_table(_HEADERS[lang], rows)

@@ -12,6 +12,7 @@ from .base import FORMAT
 from .base import SITE_OPTION
 from .base import cli
 from .base import fail
+from .base import fail_record
 from .base import open_services
 
 
@@ -38,7 +39,6 @@ def simulate_command(site_dir, entity, record_file, login, choose, output) -> No
     from loom.platform.flows.simulate import SimulationError
     from loom.platform.flows.simulate import simulate
     from loom.platform.records.errors import RecordError
-    from loom.platform.records.errors import ValidationFailed
 
     try:
         values = yaml.safe_load(Path(record_file).read_text(encoding="utf-8")) or {}
@@ -55,10 +55,8 @@ def simulate_command(site_dir, entity, record_file, login, choose, output) -> No
         report = simulate(services, entity, values, login, chosen)
     except SimulationError as exc:
         fail(str(exc))
-    except ValidationFailed as exc:
-        fail("; ".join(f"{e.field}: {e.message()}" for e in exc.errors))
     except RecordError as exc:
-        fail(exc.message())
+        fail_record(exc)
     if output == "json":
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
         return

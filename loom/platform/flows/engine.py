@@ -36,6 +36,7 @@ from ..records.service import RecordService
 from ..runtime import Runtime
 from .approvers import Org
 from .approvers import resolve
+from .delegations import delegate_on
 from .statements import Statements
 
 DONE_TASK = frozenset({"approved", "auto"})
@@ -272,12 +273,8 @@ class Engine:
         return run.conn.execute(insert(self.tasks).returning(self.tasks.c.id), values).scalar_one()
 
     def _delegate(self, run: Run, user: int) -> int:
-        today = run.now.date()
-        table = self.delegations
-        query = select(table.c.delegate_id).where(
-            table.c.user_id == user, table.c.starts_on <= today, table.c.ends_on >= today
-        )
-        delegate = run.conn.execute(query.order_by(table.c.id.desc()).limit(1)).scalar()
+        """The user's delegate for this flow today, if one is active; delegations do not chain."""
+        delegate = delegate_on(run.conn, self.delegations, user, run.instance["flow"], run.now.date())
         return delegate if delegate in run.org.active else user
 
     def _settle(self, run: Run, node: dict[str, Any]) -> bool:

@@ -66,6 +66,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "bad_chosen": {"en": "Choose the approvers for this step.", "zh": "请为此环节选择审批人。"},
     "bad_target": {"en": "Return only to: {allowed}.", "zh": "只能退回到：{allowed}。"},
     "forbidden": {"en": "You may not do this.", "zh": "您没有此操作的权限。"},
+    "delegate_self": {"en": "Choose someone other than the person away.", "zh": "代理人不能是委托人本人。"},
+    "delegation_overlap": {
+        "en": "Delegation {id} already covers some of these days and approvals; end it first.",
+        "zh": "委托 {id} 已覆盖其中部分日期和审批，请先结束它。",
+    },
     "automation_failed": {
         "en": "Automation '{automation}' failed at action {action} ({kind}): {detail}",
         "zh": "自动化“{automation}”第 {action} 步（{kind}）失败：{detail}",
