@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dc_field
@@ -23,6 +24,9 @@ from .source import Document
 
 SYSTEM_COLUMNS = ("id", "created_at", "created_by", "updated_at", "updated_by", "owner", "version")
 EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+SUMMARY_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +168,7 @@ class Entity:
     fields: tuple[Field, ...]
     child: bool = False
     title_field: str | None = None
+    summary: Label | None = None  # a template: text with {{ field }} placeholders
     description: Label | None = None
     rules: tuple[Rule, ...] = ()
     indexes: tuple[IndexSpec, ...] = ()
@@ -183,6 +188,14 @@ class Entity:
 
     def field(self, name: str) -> Field:
         return self._by_name[name]
+
+    @property
+    def summary_fields(self) -> frozenset[str]:
+        """The fields the summary shows, in either language."""
+        if self.summary is None:
+            return frozenset()
+        texts = (self.summary.zh, self.summary.en)
+        return frozenset(name for text in texts for name in SUMMARY_PLACEHOLDER.findall(text))
 
     def has_field(self, name: str) -> bool:
         return name in self._by_name
@@ -336,6 +349,7 @@ def _entity(index: Index, doc: Document, flow_entities: set[str]) -> Entity:
         fields=fields,
         child=bool(data.get("child", False)),
         title_field=data.get("title_field"),
+        summary=Label.of(data["summary"]) if "summary" in data else None,
         description=Label.of(data["description"]) if "description" in data else None,
         rules=tuple(
             Rule(

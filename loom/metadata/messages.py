@@ -229,6 +229,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "default '{value}' is not one of the options: {allowed}",
         "zh": "默认值“{value}”不在选项中：{allowed}",
     },
+    "entity.summary_syntax": {
+        "en": "a summary's placeholders are {{ field }}, each opened and closed once",
+        "zh": "摘要的占位符写作 {{ 字段 }}，每个都要成对出现",
+    },
+    "entity.summary_field": {
+        "en": "field '{field}' ({type}) cannot be shown in a one-line summary",
+        "zh": "字段“{field}”（{type}）无法显示在一行摘要中",
+    },
     "entity.compute_and_default": {
         "en": "a computed field cannot also have a default",
         "zh": "计算字段不能同时设置默认值",

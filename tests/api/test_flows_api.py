@@ -21,9 +21,11 @@ PACKAGE = {
         name: claim
         label: {zh: 报销, en: Claim}
         title_field: title
+        summary: {zh: "{{ kind }} · 合计 {{ total }}", en: "{{ kind }} · total {{ total }}"}
         fields:
           - {name: title, type: string, required: true}
           - {name: total, type: money}
+          - {name: kind, type: select, options: [{key: trip, label: {zh: 差旅, en: Travel}}]}
         permissions:
           - {role: employee, create: true, read: own, write: own, submit: own}
         """,
@@ -37,7 +39,8 @@ PACKAGE = {
           - {name: manager, approve: {manager: 1}, comment_required: [reject]}
           - name: big
             branch:
-              - {when: "total > 5000.0", nodes: [{name: finance, approve: {role: finance}, mode: any}]}
+              - when: "total > 5000.0"
+                nodes: [{name: finance, approve: {role: finance}, mode: any, hidden: [total]}]
               - {else: []}
         """,
 }
@@ -63,8 +66,15 @@ def clients(write_package, database_url):
         c.environ_base["HTTP_X_CSRF_TOKEN"] = token
         return c
 
+    def portal(login: str) -> FlaskClient:
+        """A browser's session: the API's sign-in sets the cookie the portal reads."""
+        c = client(login)
+        c.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh"
+        return c
+
     app.extensions["loom"].records.clock = lambda: NOW
     client.app = app
+    client.portal = portal
     return client
 
 
@@ -201,3 +211,21 @@ def audit_actions(app, delegation_id: int) -> list[str]:
     query = audit.select().where(audit.c.entity == "loom.delegation", audit.c.record_id == delegation_id)
     with services.runtime.engine.connect() as conn:
         return [row.action for row in conn.execute(query.order_by(audit.c.id))]
+
+
+def test_inbox_items_carry_the_summary_each_approver_may_see(clients) -> None:
+    emp, boss, fin = clients("emp"), clients("boss"), clients("fin")
+    claim = emp.post("/api/v1/oa2/claim", json={"title": "差旅", "total": "8000", "kind": "trip"}).get_json()
+    base = f"/api/v1/oa2/claim/{claim['id']}"
+    emp.post(f"{base}/flow/submit", json={})
+    [item] = boss.get("/api/v1/tasks", headers={"Accept-Language": "zh"}).get_json()["items"]
+    assert item["summary"] == "差旅 · 合计 CNY 8,000.00" and "summary_values" not in item
+    [item] = boss.get("/api/v1/tasks?lang=en").get_json()["items"]
+    assert item["summary"] == "Travel · total CNY 8,000.00"
+    boss.post(f"{base}/flow/approve", json={})
+    [item] = fin.get("/api/v1/tasks", headers={"Accept-Language": "zh"}).get_json()["items"]
+    assert item["summary"] == "差旅 · 合计"  # the finance step hides the total
+    [started] = emp.get("/api/v1/tasks?box=started").get_json()["items"]
+    assert "8,000.00" in started["summary"]
+    page = clients.portal("boss").get("/inbox?box=done").get_data(as_text=True)
+    assert '<div class="loom-summary">差旅 · 合计 CNY 8,000.00</div>' in page

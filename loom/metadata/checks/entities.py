@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from ..catalog import SUMMARY_PLACEHOLDER
 from ..index import Index
 from ..index import fields_of
 from ..problems import Problem
@@ -24,6 +25,7 @@ VIEW = {"en": "view", "zh": "视图"}
 OPTION = {"en": "option", "zh": "选项"}
 _TOKEN = re.compile(r"\{([^{}]*)\}")
 _DATE_TOKENS = ("YYYY", "YY", "MM", "DD")
+UNSUMMABLE = frozenset({"table", "json", "rich_text", "file", "image", "many"})
 
 
 def check_entity(doc: Document, index: Index) -> Iterator[Problem]:
@@ -38,6 +40,8 @@ def check_entity(doc: Document, index: Index) -> Iterator[Problem]:
         yield from _check_field(doc, index, f"/fields/{i}", item, variables)
     if "title_field" in data:
         yield from common.field_ref(doc, "/title_field", data["title_field"], doc, fields)
+    if "summary" in data:
+        yield from _check_summary(doc, data["summary"], fields)
     yield from common.duplicates(doc, "/rules", data.get("rules", []), RULE)
     for i, rule in enumerate(data.get("rules", [])):
         for key in ("check", "when"):
@@ -50,6 +54,22 @@ def check_entity(doc: Document, index: Index) -> Iterator[Problem]:
         yield from _field_or_system(doc, pointer, names)
     yield from _check_list(doc, index, data.get("list", {}), variables)
     yield from _check_permissions(doc, index, data.get("permissions", []))
+
+
+def _check_summary(doc: Document, summary: Any, fields: dict[str, Any]) -> Iterator[Problem]:
+    """Every placeholder of every language names a field whose value reads as one short text."""
+    texts = summary.items() if isinstance(summary, dict) else [("", summary)]
+    for lang, text in texts:
+        pointer = f"/summary/{lang}" if lang else "/summary"
+        if not isinstance(text, str):
+            continue
+        if text.count("{{") != text.count("}}") or len(SUMMARY_PLACEHOLDER.findall(text)) != text.count("{{"):
+            yield doc.problem("entity.summary_syntax", pointer)
+        for name in SUMMARY_PLACEHOLDER.findall(text):
+            if name in fields and fields[name].get("type") in UNSUMMABLE:
+                yield doc.problem("entity.summary_field", pointer, field=name, type=fields[name]["type"])
+            else:
+                yield from common.field_ref(doc, pointer, name, doc, fields, system=True)
 
 
 def _check_field(

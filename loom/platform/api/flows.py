@@ -11,6 +11,9 @@ from werkzeug.exceptions import BadRequest
 from ..flows.inbox import Inbox
 from ..records.audit import jsonable
 from ..records.schemas import MAX_ID
+from ..web.references import References
+from ..web.summary import summary_text
+from ..web.summary import want_summary_titles
 from .auth import require_actor
 from .auth import services
 from .records import entity_name
@@ -71,7 +74,20 @@ def tasks() -> Response:
     except ValueError:
         raise BadRequest("page and page_size are whole numbers.") from None
     box = request.args.get("box", "todo")
-    return jsonify(jsonable(inbox().items(require_actor(), box, page=page, page_size=page_size)))
+    found = inbox().items(require_actor(), box, page=page, page_size=page_size)
+    add_summaries(found["items"])
+    return jsonify(jsonable(found))
+
+
+def add_summaries(items: list[dict]) -> None:
+    """Each item's summary line in the request's language, in place of the values it shows."""
+    catalog = services().runtime.catalog
+    refs = References(services(), require_actor())
+    want_summary_titles(catalog, items, refs)
+    zone = services().records.schemas.tz
+    for item in items:
+        values = item.pop("summary_values", None)
+        item["summary"] = summary_text(catalog.entities.get(item["entity"]), values, refs, zone) or None
 
 
 @bp.get("/tasks/counts")

@@ -17,10 +17,12 @@ from sqlalchemy import update
 
 from ..actor import Actor
 from ..database import reading
+from ..permissions import Permissions
 from ..records.errors import FieldError
 from ..records.errors import ValidationFailed
 from ..records.schemas import MAX_ID
 from ..runtime import Runtime
+from .engine import walk
 
 BOXES = ("todo", "done", "cc", "started")
 ACTED = ("approved", "rejected", "returned", "transferred")
@@ -33,6 +35,7 @@ class Inbox:
         self.instances = tables["loom_flow_instances"]
         self.tasks = tables["loom_flow_tasks"]
         self.notifications = tables["loom_notifications"]
+        self.permissions = Permissions(runtime.catalog)
 
     def items(self, actor: Actor, box: str, *, page: int = 1, page_size: int = 50) -> dict[str, Any]:
         if box not in BOXES:
@@ -48,7 +51,7 @@ class Inbox:
                 dict(r)
                 for r in conn.execute(query.limit(page_size).offset((page - 1) * page_size)).mappings()
             ]
-            self._add_titles(conn, rows)
+            self._add_titles(conn, actor, rows)
         return {"box": box, "items": rows, "total": total, "page": page, "page_size": page_size}
 
     def counts(self, actor: Actor) -> dict[str, int]:
@@ -107,6 +110,7 @@ class Inbox:
             i.c.record_id,
             i.c.status,
             i.c.initiator_id,
+            i.c.definition,  # the steps' hidden fields, taken out of summaries
         )
         query = select(*columns).join(i, i.c.id == t.c.instance_id).where(t.c.assignee_id == actor.id)
         if box == "todo":
@@ -115,21 +119,33 @@ class Inbox:
             return query.where(t.c.kind == "cc").order_by(t.c.created_at.desc(), t.c.id.desc())
         return query.where(t.c.status.in_(ACTED)).order_by(t.c.acted_at.desc(), t.c.id.desc())
 
-    def _add_titles(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
-        """One query per entity for the titles of the records listed."""
+    def _add_titles(self, conn: Connection, actor: Actor, rows: list[dict[str, Any]]) -> None:
+        """One query per entity for the titles of the records listed and the values their
+        summaries show (``summary_values``), less what the actor may not see."""
         by_entity: dict[str, set[int]] = {}
         for row in rows:
             by_entity.setdefault(row["entity"], set()).add(row["record_id"])
-        titles: dict[tuple[str, int], Any] = {}
+        found: dict[tuple[str, int], dict[str, Any]] = {}
         for name, ids in by_entity.items():
             entity = self.runtime.catalog.entities.get(name)
-            if entity is None or entity.title_field is None:
+            if entity is None:
                 continue
             table = self.runtime.schema.of(name).table
-            query = select(table.c.id, table.c[entity.title_field]).where(table.c.id.in_(ids))
-            titles.update({(name, rid): title for rid, title in conn.execute(query)})
+            wanted = entity.summary_fields - self.permissions.hidden_fields(actor, entity)
+            columns = [c for c in (entity.title_field, *sorted(wanted)) if c and c in table.c]
+            if columns:
+                query = select(table.c.id, *(table.c[c] for c in columns)).where(table.c.id.in_(ids))
+                found.update({(name, r["id"]): dict(r) for r in conn.execute(query).mappings()})
         for row in rows:
-            row["title"] = titles.get((row["entity"], row["record_id"]))
+            entity = self.runtime.catalog.entities.get(row["entity"])
+            values = found.get((row["entity"], row["record_id"]), {})
+            row["title"] = values.get(entity.title_field) if entity and entity.title_field else None
+            if entity is not None and entity.summary is not None:
+                hidden = _step_hidden(row.get("definition"), row.get("node"))
+                row["summary_values"] = {
+                    k: v for k, v in values.items() if k in entity.summary_fields and k not in hidden
+                }
+            row.pop("definition", None)
 
     def notifications_of(
         self, actor: Actor, unread_only: bool = False, limit: int = 50
@@ -153,3 +169,13 @@ class Inbox:
             )
         with self.runtime.engine.begin() as conn:
             return conn.execute(statement.values(read_at=dt.datetime.now(dt.UTC))).rowcount
+
+
+def _step_hidden(definition: dict[str, Any] | None, node: str | None) -> frozenset[str]:
+    """The fields the actor's step hides from them (nothing for the initiator's own box)."""
+    if not definition or not node:
+        return frozenset()
+    for item in walk(definition.get("nodes", [])):
+        if item.get("name") == node:
+            return frozenset(item.get("hidden", []))
+    return frozenset()

@@ -11,7 +11,10 @@ from ..flows.inbox import Inbox
 from .auth import actor
 from .portal import page_number
 from .portal import services
+from .portal import site_zone
 from .references import References
+from .summary import summary_text
+from .summary import want_summary_titles
 
 bp = Blueprint("inbox", __name__)
 PAGE_SIZE = 20
@@ -27,6 +30,7 @@ def index() -> str:
     sizes = {b: found["total"] if b == box else inbox.items(actor(), b, page_size=1)["total"] for b in BOXES}
     refs = References(services(), actor()).want("user", [i.get("initiator_id") for i in found["items"]])
     catalog = services().runtime.catalog
+    want_summary_titles(catalog, found["items"], refs)
     return render_template(
         "inbox.html",
         box=box,
@@ -38,4 +42,7 @@ def index() -> str:
         refs=refs,
         entity_of=lambda name: catalog.entities.get(name),
         flow_of=lambda name: catalog.definitions.get(("flow", name)),
+        summary_of=lambda item: summary_text(
+            catalog.entities.get(item["entity"]), item.get("summary_values"), refs, site_zone()
+        ),
     )
