@@ -13,6 +13,7 @@ from . import flows
 from . import meta
 from . import openapi
 from . import records
+from . import related
 from . import sharing
 
 PUBLIC_ENDPOINTS = frozenset({"api.auth.login", "api.auth.logout", "api.openapi.document"})
@@ -20,8 +21,8 @@ PUBLIC_ENDPOINTS = frozenset({"api.auth.login", "api.auth.logout", "api.openapi.
 
 def blueprint() -> Blueprint:
     api = Blueprint("api", __name__, url_prefix="/api/v1")
-    parts = (auth.bp, meta.bp, files.bp, openapi.bp, flows.bp, delegations.bp, automations.bp, sharing.bp)
-    for part in (*parts, records.bp):
+    parts = (auth.bp, meta.bp, files.bp, openapi.bp, flows.bp, delegations.bp, automations.bp)
+    for part in (*parts, sharing.bp, related.bp, records.bp):
         api.register_blueprint(part)
 
     @api.before_request

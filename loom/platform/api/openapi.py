@@ -26,6 +26,8 @@ from ..automations.definitions import automation
 from ..flows.service import OPERATIONS as FLOW_OPERATIONS
 from ..permissions import SHARE_LEVELS
 from ..records.query import OPERATORS
+from ..records.related import MAX_LIMIT as RELATED_LIMIT
+from ..records.related import relations_of
 from ..records.schemas import SERVER_OWNED
 from ..records.schemas import Schemas
 from ..services import Services
@@ -114,6 +116,7 @@ class _Builder:
             self._entity_component(entity)
             self._entity_paths(entity)
             self._share_paths(entity)
+            self._related_paths(entity)
             if buttons.get(entity.qualified_name):
                 self._button_paths(entity, buttons[entity.qualified_name])
             if entity.has_flow:
@@ -295,6 +298,39 @@ class _Builder:
                     "summary": "Stop sharing this record with a user",
                     "tags": [entity.app],
                     "responses": {"204": {"description": "Unshared"}, **_errors("401", "403", "404")},
+                }
+            },
+        )
+
+    def _related_paths(self, entity: Entity) -> None:
+        if next(relations_of(self.catalog, entity.qualified_name), None) is None:
+            return
+        pair = {"type": "object", "properties": {"zh": {"type": "string"}, "en": {"type": "string"}}}
+        relation = {
+            "type": "object",
+            "properties": {
+                "entity": {"type": "string"},
+                "field": {"type": "string"},
+                "label": pair,
+                "field_label": pair,
+                "total": {"type": "integer", "nullable": True},
+                "total_is_lower_bound": {"type": "boolean"},
+                "items": {"type": "array", "items": {"type": "object"}},
+            },
+        }
+        listed = {"type": "object", "properties": {"items": {"type": "array", "items": relation}}}
+        limit = {"type": "integer", "minimum": 1, "maximum": RELATED_LIMIT, "default": 5}
+        self.api.path(
+            path=f"/{entity.app}/{entity.name}/{{id}}/related",
+            parameters=[
+                {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                {"name": "limit", "in": "query", "schema": limit},
+            ],
+            operations={
+                "get": {
+                    "summary": "The records that link to this one, by linking entity, newest first",
+                    "tags": [entity.app],
+                    "responses": {"200": _json(listed), **_errors("400", "401", "403", "404")},
                 }
             },
         )
