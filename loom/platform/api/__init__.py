@@ -14,6 +14,7 @@ from . import meta
 from . import openapi
 from . import records
 from . import related
+from . import search
 from . import sharing
 
 PUBLIC_ENDPOINTS = frozenset({"api.auth.login", "api.auth.logout", "api.openapi.document"})
@@ -22,7 +23,7 @@ PUBLIC_ENDPOINTS = frozenset({"api.auth.login", "api.auth.logout", "api.openapi.
 def blueprint() -> Blueprint:
     api = Blueprint("api", __name__, url_prefix="/api/v1")
     parts = (auth.bp, meta.bp, files.bp, openapi.bp, flows.bp, delegations.bp, automations.bp)
-    for part in (*parts, sharing.bp, related.bp, records.bp):
+    for part in (*parts, search.bp, sharing.bp, related.bp, records.bp):
         api.register_blueprint(part)
 
     @api.before_request

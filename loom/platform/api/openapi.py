@@ -30,10 +30,13 @@ from ..records.related import MAX_LIMIT as RELATED_LIMIT
 from ..records.related import relations_of
 from ..records.schemas import SERVER_OWNED
 from ..records.schemas import Schemas
+from ..records.search import MAX_PER_ENTITY as SEARCH_PER_ENTITY
+from ..records.search import MAX_TEXT as SEARCH_TEXT
 from ..services import Services
 from ..tables import column_type
 
 bp = Blueprint("openapi", __name__)
+LABEL = {"type": "object", "properties": {"zh": {"type": "string"}, "en": {"type": "string"}}}
 DECIMAL = {"type": "string", "format": "decimal", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"}
 SYSTEM_PROPERTIES: dict[str, dict[str, Any]] = {
     "id": {"type": "integer", "readOnly": True},
@@ -305,14 +308,13 @@ class _Builder:
     def _related_paths(self, entity: Entity) -> None:
         if next(relations_of(self.catalog, entity.qualified_name), None) is None:
             return
-        pair = {"type": "object", "properties": {"zh": {"type": "string"}, "en": {"type": "string"}}}
         relation = {
             "type": "object",
             "properties": {
                 "entity": {"type": "string"},
                 "field": {"type": "string"},
-                "label": pair,
-                "field_label": pair,
+                "label": LABEL,
+                "field_label": LABEL,
                 "total": {"type": "integer", "nullable": True},
                 "total_is_lower_bound": {"type": "boolean"},
                 "items": {"type": "array", "items": {"type": "object"}},
@@ -526,9 +528,47 @@ class _Builder:
             },
         )
 
+    def _search_paths(self) -> None:
+        group = {
+            "type": "object",
+            "properties": {
+                "entity": {"type": "string"},
+                "label": LABEL,
+                "title_field": {"type": "string", "nullable": True},
+                "total": {"type": "integer", "nullable": True},
+                "total_is_lower_bound": {"type": "boolean"},
+                "items": {"type": "array", "items": {"type": "object"}},
+            },
+        }
+        found = {"type": "object", "properties": {"groups": {"type": "array", "items": group}}}
+        parameters = [
+            {
+                "name": "q",
+                "in": "query",
+                "required": True,
+                "schema": {"type": "string", "minLength": 1, "maxLength": SEARCH_TEXT},
+            },
+            {
+                "name": "limit",
+                "in": "query",
+                "schema": {"type": "integer", "minimum": 1, "maximum": SEARCH_PER_ENTITY, "default": 5},
+            },
+        ]
+        self.api.path(
+            path="/search",
+            operations={
+                "get": {
+                    "summary": "Search every entity I may read (title and search fields), grouped by entity",
+                    "parameters": parameters,
+                    "responses": {"200": _json(found), **_errors("400", "401", "422")},
+                }
+            },
+        )
+
     def _fixed_paths(self) -> None:
         self._inbox_paths()
         self._delegation_paths()
+        self._search_paths()
         anything = {"type": "object"}
         self.api.path(
             path="/meta",

@@ -63,6 +63,12 @@ Guard = Callable[[RecordTables], tuple[ColumnElement[bool] | None, frozenset[str
 SEARCHABLE = ("string", "text", "email", "phone", "url", "autonumber", "select")
 
 
+def search_fields(entity: Entity) -> list[str]:
+    """The fields ``q`` looks in: those marked ``search``, else the title field."""
+    names = [f.name for f in entity.fields if f.search and f.type in SEARCHABLE]
+    return names or ([entity.title_field] if entity.title_field else [])
+
+
 @dataclass(frozen=True, slots=True)
 class Condition:
     """``field op value``; ``field`` may be ``link.field`` or ``table_field.field``."""
@@ -223,11 +229,8 @@ class Lister:
         return parsed if cond.op in ("in", "not_in", "between") else parsed[0]
 
     def _search(self, tables: RecordTables, text: str, hidden: frozenset[str]) -> ColumnElement[bool]:
-        entity, table = tables.entity, tables.table
-        names = [f.name for f in entity.fields if f.search and f.type in SEARCHABLE]
-        if not names and entity.title_field:
-            names = [entity.title_field]
-        names = [n for n in names if n not in hidden]
+        table = tables.table
+        names = [n for n in search_fields(tables.entity) if n not in hidden]
         if not names:
             return true()
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
