@@ -329,3 +329,21 @@ def test_empty_cells_of_a_child_row_are_missing_values(app) -> None:
     record_id = int(response.headers["Location"].rsplit("/", 1)[-1])
     rows = app.extensions["loom"].records.get("webtest.kitchen", record_id, actor(app, "emma"))["rows"]
     assert [(r["label"], r["quantity"]) for r in rows] == [("only a label", None)]
+
+
+def test_search_finds_records_across_entities_in_the_readers_scope(app) -> None:
+    claims(app, 3)  # emma's claims "claim 00".."claim 02"
+    emma, mona = sign_in(app, "emma", lang="zh"), sign_in(app, "mona", lang="zh")
+    page = emma.get("/search", query_string={"q": "claim 01"}).text
+    assert re.findall(r'<a class="list-group-item[^"]*loom-hit" href="(/webtest/expense/\d+)"', page)
+    assert '<div class="fw-semibold text-truncate">claim 01</div>' in page
+    assert "claim 02" not in page
+    assert 'id="no-hits"' in mona.get("/search?q=claim").text  # another person's claims
+    assert 'id="no-hits"' not in emma.get("/search").text
+    assert emma.get("/search?q=" + "x" * 500).status_code == 200
+
+
+def test_searching_a_list_whose_title_is_not_text_answers_instead_of_failing(app) -> None:
+    """oa.attendance_punch is titled by a time: ``q`` has no text field to look in."""
+    client = sign_in(app, "root")
+    assert client.get("/oa/attendance_punch?q=9").status_code == 200

@@ -64,9 +64,10 @@ SEARCHABLE = ("string", "text", "email", "phone", "url", "autonumber", "select")
 
 
 def search_fields(entity: Entity) -> list[str]:
-    """The fields ``q`` looks in: those marked ``search``, else the title field."""
+    """The fields ``q`` looks in: those marked ``search``, else the title field if it is text."""
     names = [f.name for f in entity.fields if f.search and f.type in SEARCHABLE]
-    return names or ([entity.title_field] if entity.title_field else [])
+    title = entity.title_field
+    return names or ([title] if title and entity.field(title).type in SEARCHABLE else [])
 
 
 @dataclass(frozen=True, slots=True)
