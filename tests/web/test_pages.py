@@ -347,3 +347,21 @@ def test_searching_a_list_whose_title_is_not_text_answers_instead_of_failing(app
     """oa.attendance_punch is titled by a time: ``q`` has no text field to look in."""
     client = sign_in(app, "root")
     assert client.get("/oa/attendance_punch?q=9").status_code == 200
+
+
+def test_a_record_page_shows_what_links_to_it_and_new_ones_start_linked(app) -> None:
+    records, root = app.extensions["loom"].records, actor(app, "root")
+    customer = records.create("crm.customer", {"name": "杭州云织科技"}, root)
+    for name in ("韩红梅", "叶娜"):
+        records.create("crm.contact", {"name": name, "customer": customer["id"]}, root)
+    client = sign_in(app, "root", lang="zh")
+    page = client.get(f"/crm/customer/{customer['id']}").text
+    found = re.findall(r'id="tab-([a-z_-]+)"[^>]*>([^<]+)<span class="badge[^"]*">(\d+)</span>', page)
+    tabs = [(key, text.strip(), count) for key, text, count in found]
+    assert tabs[0] == ("crm-contact-customer", "联系人", "2")  # what has records comes first
+    assert {count for _key, _label, count in tabs[1:]} == {"0"}
+    pane = page.split('id="pane-crm-contact-customer"')[1].split("</div>\n      </div>")[0]
+    assert re.findall(r'text-truncate">([^<]+)</span>', pane) == ["叶娜", "韩红梅"]  # newest first
+    new = client.get(f"/crm/contact/new?customer={customer['id']}").text
+    assert f'<input type="hidden" name="customer" value="{customer["id"]}" data-pick-value>' in new
+    assert "杭州云织科技" in new

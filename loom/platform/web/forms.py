@@ -69,7 +69,7 @@ def create(app: str, entity: str) -> Response | str:
     found = entity_or_404(app, entity)
     services().records.access.require(actor(), found, "create")
     if request.method == "GET":
-        return _page(found, _defaults(found), None, [])
+        return _page(found, {**_defaults(found), **_prefilled(found)}, None, [])
     return _save(found, None)
 
 
@@ -308,6 +308,16 @@ def _defaults(entity: Entity) -> dict[str, Any]:
         f.name: logic.default_value(f, actor(), now)
         for f in entity.fields
         if f.default is not None and not is_computed(f)
+    }
+
+
+def _prefilled(entity: Entity) -> dict[str, Any]:
+    """References given in the address (新建 from a customer's page: ``?customer=7``); saving
+    checks them like any typed value."""
+    return {
+        f.name: int(raw)
+        for f in entity.fields
+        if f.type in ("link", "user", "department") and (raw := request.args.get(f.name, "")).isdigit()
     }
 
 

@@ -38,6 +38,7 @@ from .portal import may
 from .portal import record_id_or_404
 from .portal import services
 from .references import References
+from .related import related_tabs
 
 bp = Blueprint("records", __name__)
 SUBMITTABLE = frozenset({None, "draft", "rejected", "withdrawn", "returned"})
@@ -71,6 +72,7 @@ def show(app: str, entity: str, record_id: int) -> str:
         nodes=node_labels(summary),
         actions=flow_actions(found, record, summary, actor()),
         buttons=_buttons(found, record_id),
+        related=related_tabs(found, record_id),
         children={
             item.field.name: services().runtime.catalog.entity(item.field.entity or "")
             for item in layout.items()
