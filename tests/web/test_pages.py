@@ -365,3 +365,18 @@ def test_a_record_page_shows_what_links_to_it_and_new_ones_start_linked(app) -> 
     new = client.get(f"/crm/contact/new?customer={customer['id']}").text
     assert f'<input type="hidden" name="customer" value="{customer["id"]}" data-pick-value>' in new
     assert "杭州云织科技" in new
+
+
+def test_history_shows_times_in_the_sites_zone_and_only_what_was_filled(app) -> None:
+    records, emma = app.extensions["loom"].records, actor(app, "emma")
+    made = records.create(
+        "webtest.kitchen",
+        {"a_string": "炉灶", "a_datetime": "2026-12-03T06:43:34+00:00", "a_money": "1234.5"},
+        emma,
+    )
+    page = sign_in(app, "emma", lang="zh").get(f"/webtest/kitchen/{made['id']}").text
+    history = page.split('id="history"')[1]
+    changed = re.findall(r"<li>([^:<]+): <span", history)
+    assert sorted(changed) == sorted(["a_string", "a_datetime", "a_money", "a_computed", "a_number"])
+    assert "2026-12-03 14:43" in history and "+00:00" not in history  # Asia/Shanghai, not UTC text
+    assert "CNY 1,234.50" in history

@@ -6,6 +6,9 @@ left out of each entry, so the history tells nothing the record page would not.
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,10 +57,38 @@ def history(services: Services, entity: Entity, record_id: int, actor: Actor) ->
             row.user_id,
             row.action,
             tuple(
-                Change(entity.field(name), change.get("before"), change.get("after"))
+                Change(field, stored(field, change.get("before")), stored(field, change.get("after")))
                 for name, change in (row.changes or {}).items()
-                if entity.has_field(name) and name not in hidden and entity.field(name).type != "table"
+                if entity.has_field(name) and name not in hidden
+                and (field := entity.field(name)).type != "table"
+                and not (_empty(change.get("before")) and _empty(change.get("after")))
             ),
         )
         for row in rows
     ]
+
+
+def stored(field: Field, value: Any) -> Any:
+    """An audited value back in the type it has on the record, so it is shown the same way
+    (the log keeps dates, times and exact decimals as ISO text)."""
+    if not isinstance(value, str):
+        return value
+    parse = _PARSERS.get(field.type)
+    try:
+        return parse(value) if parse else value
+    except (ValueError, decimal.InvalidOperation):
+        return value
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == []
+
+
+_PARSERS: dict[str, Callable[[str], Any]] = {
+    "datetime": dt.datetime.fromisoformat,
+    "date": dt.date.fromisoformat,
+    "time": dt.time.fromisoformat,
+    "decimal": decimal.Decimal,
+    "money": decimal.Decimal,
+    "percent": decimal.Decimal,
+}
