@@ -4,6 +4,7 @@ child rows as a table."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from flask_admin.model import typefmt
@@ -34,6 +35,16 @@ def option_labels(field: Field) -> Any:
         if value is None:
             return ""
         return ", ".join(text(o.label) if (o := field.option(k)) else str(k) for k in _keys(value))
+
+    return format_cell
+
+
+def labelled(labels: Mapping[str, Mapping[str, str]]) -> Any:
+    """A column formatter showing a fixed vocabulary (approval statuses…) in the reader's language."""
+
+    def format_cell(view: Any, context: Any, model: Row, name: str) -> str:
+        value = getattr(model, name)
+        return text(labels[value]) if value in labels else value
 
     return format_cell
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from loom.platform.api.auth import services
 from loom.platform.runtime import Runtime
 
+from .cells import labelled
 from .filters import ConditionFilter
 from .labels import FLOW_STATUSES
 from .labels import PLATFORM_LABELS
@@ -29,7 +30,7 @@ ACTIONS = {
     "update": {"zh": "修改", "en": "Updated"},
     "delete": {"zh": "删除", "en": "Deleted"},
 }
-INSTANCE_STATUSES = {"running": {"zh": "进行中", "en": "Running"}} | {
+INSTANCE_STATUSES = {"running": FLOW_STATUSES["in_approval"]} | {
     key: FLOW_STATUSES[key] for key in ("approved", "rejected", "withdrawn")
 }
 
@@ -42,14 +43,6 @@ def _pretty_json(view: Any, context: Any, model: Row, name: str) -> Markup:
 def _entity_label(view: Any, context: Any, model: Row, name: str) -> str:
     entity = services().runtime.catalog.entities.get(getattr(model, name))
     return f"{text(entity.label)} ({entity.qualified_name})" if entity else getattr(model, name)
-
-
-def _labelled(labels: dict[str, Any]) -> Any:
-    def format_cell(view: Any, context: Any, model: Row, name: str) -> str:
-        value = getattr(model, name)
-        return text(labels[value]) if value in labels else value
-
-    return format_cell
 
 
 def _options(labels: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -66,7 +59,7 @@ class AuditView(TableView):
     table_name = "loom_audit"
     column_list = ("at", "user", "entity", "record_id", "action")
     column_details_list = (*column_list, "changes", "note")
-    column_formatters = {"entity": _entity_label, "action": _labelled(ACTIONS)}  # noqa: RUF012
+    column_formatters = {"entity": _entity_label, "action": labelled(ACTIONS)}  # noqa: RUF012
     column_formatters_detail = {**column_formatters, "changes": _pretty_json}  # noqa: RUF012
     searchable = ("user",)
     default_sort = ("at", True)
@@ -92,7 +85,7 @@ class FlowInstanceView(TableView):
     table_name = "loom_flow_instances"
     column_list = ("id", "flow", "entity", "record_id", "initiator", "status", "started_at", "finished_at")
     column_details_list = (*column_list, "state")
-    column_formatters = {"entity": _entity_label, "status": _labelled(INSTANCE_STATUSES)}  # noqa: RUF012
+    column_formatters = {"entity": _entity_label, "status": labelled(INSTANCE_STATUSES)}  # noqa: RUF012
     column_formatters_detail = {**column_formatters, "state": _pretty_json}  # noqa: RUF012
     searchable = ("initiator",)
     default_sort = ("started_at", True)

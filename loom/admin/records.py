@@ -44,9 +44,11 @@ from .access import signed_in_admin
 from .cells import DETAIL_FORMATTERS
 from .cells import LIST_FORMATTERS
 from .cells import child_rows
+from .cells import labelled
 from .cells import option_labels
 from .filters import ConditionFilter
 from .filters import field_filters
+from .labels import FLOW_STATUSES
 from .labels import SYSTEM_LABELS
 from .labels import lang
 from .labels import lazy
@@ -86,6 +88,8 @@ class RecordView(AdminOnly, BaseModelView):
         self.column_formatters = {f.name: option_labels(f) for f in entity.fields if f.options} | {
             column: by_name(kind) for column, kind in self.references.items()
         }
+        if entity.has_flow:
+            self.column_formatters["flow_status"] = labelled(FLOW_STATUSES)
         self.column_formatters_detail = self.column_formatters | {
             f.name: child_rows(catalog.entity(f.entity or "")) for f in entity.fields if f.type == "table"
         }

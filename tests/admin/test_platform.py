@@ -138,3 +138,16 @@ def test_audit_log_and_flow_instances_are_read_only(console) -> None:
         for action in ("new/", f"edit/?id={instance['id']}", "delete/"):
             client.post(url + action, data={"id": instance["id"], "csrf_token": token})
     assert (rows(console, "loom_audit"), rows(console, "loom_flow_instances")) == before
+
+
+def test_approval_statuses_read_as_the_portal_words_them(console) -> None:
+    services = console.services
+    with services.runtime.engine.connect() as conn:
+        admin = services.identity.actor(conn, console.users["root"])
+    memo = services.records.create("memo.memo", {"title": "周报"}, admin)
+    services.flows.submit("memo.memo", memo["id"], admin)
+    client = console.client("root", lang="zh")
+    for url in (f"/admin/memo/memo/details/?id={memo['id']}", "/admin/flows/"):
+        page = client.get(url).text
+        assert "审批中" in page and ">in_approval<" not in page and ">running<" not in page, url
+        assert "进行中" not in page, url
