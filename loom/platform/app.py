@@ -22,6 +22,7 @@ from loom.admin import init_admin
 
 from .api import blueprint as api_blueprint
 from .api import problems
+from .api.auth import CrossSite
 from .api.auth import CsrfFailed
 from .api.i18n import text
 from .records.errors import RecordError
@@ -89,6 +90,14 @@ def _install_error_handlers(app: Flask) -> None:
                 {"en": "Missing or wrong CSRF token (send X-CSRF-Token).", "zh": "缺少或错误的 CSRF 令牌。"}
             ),
             kind="csrf",
+        ),
+    )
+    app.register_error_handler(
+        CrossSite,
+        lambda _: problems.problem(
+            403,
+            text({"en": "Requests from another site are refused here.", "zh": "拒绝来自其他网站的请求。"}),
+            kind="cross-site",
         ),
     )
     app.register_error_handler(Exception, problems.from_unexpected)

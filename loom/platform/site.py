@@ -7,10 +7,12 @@ database file. Settings are read once into an immutable object.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -21,6 +23,10 @@ from loom.errors import LoomError
 from loom.metadata import validate_paths
 from loom.metadata.loader import BUILTIN_APPS
 from loom.metadata.validator import Result
+
+from .sessions import DEFAULT_IDLE_MINUTES
+from .sessions import DEFAULT_LIFETIME_HOURS
+from .sessions import Limits
 
 SITE_FILE = "site.yaml"
 DEFAULT_APPS = ("oa", "crm")
@@ -40,6 +46,7 @@ class Settings:
     secret_key: str
     max_upload_bytes: int
     smtp: Mapping[str, Any] | None = None
+    session_limits: Limits = field(default_factory=Limits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +114,18 @@ def _settings(raw: dict[str, Any], folder: Path) -> Settings:
         secret_key=os.environ.get("LOOM_SECRET_KEY") or str(raw.get("secret_key", "")),
         max_upload_bytes=int(raw.get("max_upload_bytes", DEFAULT_MAX_UPLOAD)),
         smtp=MappingProxyType(dict(raw["smtp"])) if isinstance(raw.get("smtp"), dict) else None,
+        session_limits=Limits(
+            idle=dt.timedelta(minutes=_positive(raw, "session_idle_minutes", DEFAULT_IDLE_MINUTES)),
+            lifetime=dt.timedelta(hours=_positive(raw, "session_lifetime_hours", DEFAULT_LIFETIME_HOURS)),
+        ),
     )
+
+
+def _positive(raw: dict[str, Any], key: str, default: int) -> int:
+    value = raw.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise SiteError(f"site.yaml: {key!r} must be a whole number above 0 (default {default})")
+    return value
 
 
 def _default_site_yaml() -> str:
