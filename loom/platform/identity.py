@@ -29,6 +29,7 @@ from loom.metadata.index import BUILTIN_ROLES
 
 from .actor import Actor
 from .database import reading
+from .passwords import password_problem
 from .runtime import Runtime
 from .sessions import Sessions
 
@@ -40,6 +41,14 @@ _DUMMY_HASH = generate_password_hash("not a password")
 
 class IdentityError(LoomError):
     """A user, department, role or token operation that cannot be done as asked."""
+
+
+class WeakPassword(IdentityError):
+    """A password the policy refuses; ``message`` says why in zh and en."""
+
+    def __init__(self, message: dict[str, str]) -> None:
+        super().__init__(message["en"])
+        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,11 +136,22 @@ class Identity:
         if roles:
             conn.execute(insert(self.memberships), [{"user_id": user_id, "role": r} for r in roles])
 
+    @staticmethod
+    def check_password(password: str, login: str) -> None:
+        """Raise WeakPassword when the site's one policy (loom.platform.passwords) refuses it."""
+        problem = password_problem(password, login)
+        if problem is not None:
+            raise WeakPassword(problem)
+
     def set_password(
         self, conn: Connection, user_id: int, password: str, keep_session: str | None = None
     ) -> None:
-        """Set a password and end the user's sessions but ``keep_session`` (the one making the
-        change, if it is theirs): whoever knew the old password is signed out."""
+        """Set a password the policy accepts and end the user's sessions but ``keep_session``
+        (the one making the change, if it is theirs): whoever knew the old one is signed out."""
+        user = self.user(conn, user_id)
+        if user is None:
+            raise IdentityError(f"no user {user_id}")
+        self.check_password(password, user["login"])
         conn.execute(
             update(self.users)
             .where(self.users.c.id == user_id)
