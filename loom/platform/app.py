@@ -21,7 +21,9 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from loom.admin import init_admin
+from loom.admin import inline_handlers
 
+from . import headers
 from .api import blueprint as api_blueprint
 from .api import problems
 from .api.auth import CrossSite
@@ -74,8 +76,9 @@ def create_app(
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.register_blueprint(api_blueprint())
     init_portal(app)
-    init_admin(app)
+    console = init_admin(app)
     _install_request_ids(app)
+    headers.init_app(app, inline_handlers(console))
     _install_error_handlers(app)
     return app
 
