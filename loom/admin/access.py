@@ -1,9 +1,9 @@
 """Who may use the console: signed-in users with the ``admin`` role, checked on every view.
 
-The console shares the session of the API and the portal (``session["user_id"]``), so one
-sign-in serves all three. Every view mixes in :class:`AdminOnly`; Flask-Admin asks it before
-each request, whatever the URL, and the records service checks the same actor again on
-every read and write.
+The console shares the session of the API and the portal (its ``sid`` names a row of
+``loom_sessions``), so one sign-in serves all three. Every view mixes in :class:`AdminOnly`;
+Flask-Admin asks it before each request, whatever the URL, and the records service checks
+the same actor again on every read and write.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The console's sign-in and sign-out pages, on the session the API and the portal share.
 
-Signing in goes through the API's login (``loom.platform.api.auth.login``), so the
+Signing in goes through the API's sign-in (``loom.platform.api.auth.sign_in``), so the
 failure limit, the password check and the session contents are the same wherever a
 user signs in; this view only turns its answer into a page.
 """
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from flask import redirect
 from flask import request
-from flask import session
 from flask import url_for
 from flask_admin import BaseView
 from flask_admin import expose
@@ -20,6 +19,7 @@ from wtforms import PasswordField
 from wtforms import StringField
 
 from loom.platform.api import auth
+from loom.platform.web.redirects import local_path
 
 from .labels import lazy
 from .labels import text
@@ -49,7 +49,7 @@ class SignInView(BaseView):
         form = SignInForm(request.form)
         error = None
         if request.method == "POST" and form.validate():
-            error = _sign_in()
+            error = _sign_in(form.login.data or "", form.password.data or "")
             if error is None:
                 return redirect(_next_url() or url_for("admin.index"))
         elif request.method == "POST":
@@ -60,25 +60,21 @@ class SignInView(BaseView):
     def sign_out(self) -> Response:
         """Sign out of the whole site; the language picked stays, as on the portal."""
         if SignOutForm(request.form).validate():
-            chosen = session.get("lang")
-            session.clear()
-            if chosen:
-                session["lang"] = chosen
+            auth.end_session()
         return redirect(url_for(".index"))
 
 
-def _sign_in() -> str | None:
-    """Sign in through the API's login; the error to show, or None once signed in."""
+def _sign_in(login: str, password: str) -> str | None:
+    """Sign in as the API does; the error to show, or None once signed in."""
     try:
-        answer = auth.login()
+        auth.sign_in(login, password)
     except HTTPException as refused:  # too many failures
         return refused.description
-    if answer.status_code != 200:
-        return answer.get_json().get("detail") or text(WRONG)
+    except auth.LoginFailed:
+        return text(WRONG)
     return None
 
 
 def _next_url() -> str | None:
     """Where to go after signing in: a path on this site only, never another host."""
-    target = request.values.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else None
+    return local_path(request.values.get("next"))

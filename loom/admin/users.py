@@ -30,9 +30,12 @@ from wtforms.validators import Length
 from wtforms.validators import Optional
 
 from loom.platform.api.auth import services
+from loom.platform.api.auth import session_key
 from loom.platform.identity import IdentityError
+from loom.platform.identity import WeakPassword
 
 from . import choices
+from .access import current_actor
 from .labels import PLATFORM_LABELS
 from .labels import lazy
 from .labels import text
@@ -41,6 +44,12 @@ from .rows import as_id
 from .tables import TableView
 
 LOCALES = [SelectChoice("zh_CN", "中文"), SelectChoice("en", "English")]
+SIGN_OUT = {"zh": "在所有设备上退出登录", "en": "Sign out everywhere"}
+SIGN_OUT_CONFIRM = {
+    "zh": "结束选中用户在所有浏览器中的登录？他们需要重新登录。",
+    "en": "End the selected users' sessions in every browser? They will have to sign in again.",
+}
+SIGNED_OUT = {"zh": "已结束 {count} 个登录会话。", "en": "{count} session(s) ended."}
 
 
 def _label(column: str) -> Any:
@@ -56,7 +65,8 @@ class UserForm(SecureForm):
     manager_id = SelectField(_label("manager"), coerce=choices.optional_id)
     roles = SelectMultipleField(_label("roles"))
     locale = SelectField(_label("locale"), choices=LOCALES, default="zh_CN")
-    password = PasswordField(_label("password"), [Optional(), Length(min=8, max=200)])
+    # The policy (length, not the login, not a common one) is Identity's, as for the CLI.
+    password = PasswordField(_label("password"), [Optional(), Length(max=200)])
 
 
 class EditUserForm(UserForm):
@@ -112,6 +122,8 @@ class UserView(TableView):
     def create_model(self, form: Form) -> Row | bool:
         identity = services().identity
         try:
+            if form.password.data:
+                identity.check_password(form.password.data, form.login.data)
             with services().runtime.engine.begin() as conn:
                 user_id = identity.create_user(
                     conn, form.login.data, form.name.data, password=form.password.data or None,
@@ -119,6 +131,9 @@ class UserView(TableView):
                     department_id=form.department_id.data, manager_id=form.manager_id.data,
                     roles=form.roles.data, locale=form.locale.data,
                 )  # fmt: skip
+        except WeakPassword as error:
+            form.password.errors = [*form.password.errors, text(error.message)]
+            return False
         except IdentityError as error:
             form.login.errors = [*form.login.errors, str(error)]
             return False
@@ -129,14 +144,32 @@ class UserView(TableView):
         values = {
             "name": form.name.data, "email": form.email.data or None, "phone": form.phone.data or None,
             "department_id": form.department_id.data, "manager_id": form.manager_id.data,
-            "locale": form.locale.data, "active": form.active.data,
+            "locale": form.locale.data,
         }  # fmt: skip
-        with services().runtime.engine.begin() as conn:
-            conn.execute(update(self.table).where(self.table.c.id == model.id).values(values))
-            identity.set_roles(conn, model.id, form.roles.data)
-            if form.password.data:
-                identity.set_password(conn, model.id, form.password.data)
+        # An admin changing their own password stays signed in here; every other session ends.
+        own = session_key() if model.id == current_actor().id else None
+        try:
+            with services().runtime.engine.begin() as conn:
+                conn.execute(update(self.table).where(self.table.c.id == model.id).values(values))
+                identity.set_active(conn, model.id, form.active.data)
+                identity.set_roles(conn, model.id, form.roles.data)
+                if form.password.data:
+                    identity.set_password(conn, model.id, form.password.data, keep_session=own)
+        except WeakPassword as error:
+            form.password.errors = [*form.password.errors, text(error.message)]
+            return False
         return True
+
+    @action("signout", lazy(SIGN_OUT), lazy(SIGN_OUT_CONFIRM))
+    def sign_out_everywhere(self, ids: list[str]) -> None:
+        """End every session of the selected users, in every browser (tokens stay: revoke those)."""
+        with services().runtime.engine.begin() as conn:
+            count = sum(
+                services().identity.sessions.end_all(conn, user_id)
+                for user_id in map(as_id, ids)
+                if user_id is not None
+            )
+        flash(text(SIGNED_OUT).format(count=count), "success")
 
 
 def _with_choices(form: Form) -> Form:

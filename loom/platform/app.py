@@ -16,12 +16,17 @@ from flask import Flask
 from flask import Response
 from flask import g
 from flask import request
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from loom.admin import init_admin
+from loom.admin import inline_handlers
 
+from . import headers
 from .api import blueprint as api_blueprint
 from .api import problems
+from .api.auth import CrossSite
 from .api.auth import CsrfFailed
 from .api.i18n import text
 from .records.errors import RecordError
@@ -29,6 +34,7 @@ from .runtime import Runtime
 from .services import Services
 from .site import Site
 from .site import open_site
+from .site import readable_by_others
 from .web import init_app as init_portal
 
 log = logging.getLogger("loom")
@@ -49,21 +55,42 @@ def create_app(
     if not secret:
         log.warning("no secret_key in site.yaml: sessions will not survive a restart")
         secret = secrets.token_urlsafe(32)
+    settings = site.settings if site else None
     app.config.update(
         SECRET_KEY=secret,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure if settings else None,
+        PERMANENT_SESSION_LIFETIME=services.identity.sessions.limits.lifetime,
         MAX_CONTENT_LENGTH=services.files.max_bytes + 1024 * 1024,
     )
     app.config.update(config or {})
+    app.session_interface = SessionCookie()
+    if settings and settings.trusted_proxies:
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    if site:
+        for path in readable_by_others(site):
+            log.warning("%s is readable by other users of this machine; run: chmod o-rwx %s", path, path)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.register_blueprint(api_blueprint())
     init_portal(app)
-    init_admin(app)
+    console = init_admin(app)
     _install_request_ids(app)
+    headers.init_app(app, inline_handlers(console))
     _install_error_handlers(app)
     return app
+
+
+class SessionCookie(SecureCookieSessionInterface):
+    """Flask's signed cookie, marked ``Secure`` when the request came over https unless
+    ``session_cookie_secure`` says otherwise (behind a proxy, set ``trusted_proxies`` so
+    that its ``X-Forwarded-Proto`` is believed)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        chosen = app.config["SESSION_COOKIE_SECURE"]
+        return request.is_secure if chosen is None else bool(chosen)
 
 
 def _install_request_ids(app: Flask) -> None:
@@ -89,6 +116,14 @@ def _install_error_handlers(app: Flask) -> None:
                 {"en": "Missing or wrong CSRF token (send X-CSRF-Token).", "zh": "缺少或错误的 CSRF 令牌。"}
             ),
             kind="csrf",
+        ),
+    )
+    app.register_error_handler(
+        CrossSite,
+        lambda _: problems.problem(
+            403,
+            text({"en": "Requests from another site are refused here.", "zh": "拒绝来自其他网站的请求。"}),
+            kind="cross-site",
         ),
     )
     app.register_error_handler(Exception, problems.from_unexpected)

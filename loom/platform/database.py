@@ -8,8 +8,10 @@ so that schema changes are as transactional on SQLite as on PostgreSQL.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextlib import suppress
 from typing import Any
 
 from sqlalchemy import Connection
@@ -53,12 +55,25 @@ def normalize_url(url: str) -> str:
 def make_engine(url: str, **options: Any) -> Engine:
     url = normalize_url(url)
     if url.startswith("sqlite"):
+        create_private(make_url(url).database)
         options.setdefault("connect_args", {}).setdefault("timeout", 30)
         engine = create_engine(url, **options)
         _make_sqlite_transactional(engine)
         return engine
     options.setdefault("pool_pre_ping", True)
     return create_engine(url, **options)
+
+
+def create_private(path: str | os.PathLike[str] | None) -> None:
+    """Create a file readable by its owner only (0600), unless it exists already.
+
+    Used for the SQLite database (SQLite gives its -wal and -shm files the same mode) and
+    ``site.yaml``: both hold what lets a reader forge a session or read every record.
+    """
+    if not path or str(path) == ":memory:" or str(path).startswith("file:"):
+        return
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _make_sqlite_transactional(engine: Engine) -> None:

@@ -29,7 +29,9 @@ from loom.metadata.index import BUILTIN_ROLES
 
 from .actor import Actor
 from .database import reading
+from .passwords import password_problem
 from .runtime import Runtime
+from .sessions import Sessions
 
 TOKEN_PREFIX = "loom_"
 TOKEN_TOUCH = dt.timedelta(minutes=5)
@@ -39,6 +41,14 @@ _DUMMY_HASH = generate_password_hash("not a password")
 
 class IdentityError(LoomError):
     """A user, department, role or token operation that cannot be done as asked."""
+
+
+class WeakPassword(IdentityError):
+    """A password the policy refuses; ``message`` says why in zh and en."""
+
+    def __init__(self, message: dict[str, str]) -> None:
+        super().__init__(message["en"])
+        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +68,7 @@ class Identity:
         self.departments = tables["loom_departments"]
         self.memberships = tables["loom_memberships"]
         self.tokens = tables["loom_tokens"]
+        self.sessions = Sessions(runtime)
 
     # -- roles -----------------------------------------------------------------------------
 
@@ -125,12 +136,34 @@ class Identity:
         if roles:
             conn.execute(insert(self.memberships), [{"user_id": user_id, "role": r} for r in roles])
 
-    def set_password(self, conn: Connection, user_id: int, password: str) -> None:
+    @staticmethod
+    def check_password(password: str, login: str) -> None:
+        """Raise WeakPassword when the site's one policy (loom.platform.passwords) refuses it."""
+        problem = password_problem(password, login)
+        if problem is not None:
+            raise WeakPassword(problem)
+
+    def set_password(
+        self, conn: Connection, user_id: int, password: str, keep_session: str | None = None
+    ) -> None:
+        """Set a password the policy accepts and end the user's sessions but ``keep_session``
+        (the one making the change, if it is theirs): whoever knew the old one is signed out."""
+        user = self.user(conn, user_id)
+        if user is None:
+            raise IdentityError(f"no user {user_id}")
+        self.check_password(password, user["login"])
         conn.execute(
             update(self.users)
             .where(self.users.c.id == user_id)
             .values(password_hash=generate_password_hash(password))
         )
+        self.sessions.end_all(conn, user_id, keep=keep_session)
+
+    def set_active(self, conn: Connection, user_id: int, active: bool) -> None:
+        """Activate or deactivate a user; a deactivated user's sessions end at once."""
+        conn.execute(update(self.users).where(self.users.c.id == user_id).values(active=active))
+        if not active:
+            self.sessions.end_all(conn, user_id)
 
     def user(self, conn: Connection, user_id: int) -> dict[str, Any] | None:
         row = conn.execute(select(self.users).where(self.users.c.id == user_id)).mappings().first()
@@ -142,12 +175,15 @@ class Identity:
 
     def actor(self, conn: Connection, user_id: int) -> Actor | None:
         """The actor of an active user, with their roles (every user is an ``employee``)."""
-        user = self.user(conn, user_id)
+        return self.actor_of(conn, self.user(conn, user_id))
+
+    def actor_of(self, conn: Connection, user: dict[str, Any] | None) -> Actor | None:
+        """The actor of a user row already loaded (by a session lookup), with their roles."""
         if user is None or not user["active"]:
             return None
         roles = set(
             conn.execute(
-                select(self.memberships.c.role).where(self.memberships.c.user_id == user_id)
+                select(self.memberships.c.role).where(self.memberships.c.user_id == user["id"])
             ).scalars()
         )
         roles.add("employee")

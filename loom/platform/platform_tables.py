@@ -78,6 +78,17 @@ def define(metadata: MetaData) -> None:
         Column("revoked_at", UTCDateTime()),
         Column("last_used_at", UTCDateTime()),
     )
+    _table(
+        "loom_sessions",
+        metadata,
+        Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+        Column("key_hash", String(64), nullable=False, unique=True),
+        Column(
+            "user_id", ID_TYPE, ForeignKey("loom_users.id", ondelete="CASCADE"), nullable=False, index=True
+        ),
+        Column("created_at", UTCDateTime(), nullable=False),
+        Column("seen_at", UTCDateTime(), nullable=False),
+    )
     attempts = _table(
         "loom_login_attempts",
         metadata,

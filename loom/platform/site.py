@@ -7,10 +7,13 @@ database file. Settings are read once into an immutable object.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -21,6 +24,11 @@ from loom.errors import LoomError
 from loom.metadata import validate_paths
 from loom.metadata.loader import BUILTIN_APPS
 from loom.metadata.validator import Result
+
+from .database import create_private
+from .sessions import DEFAULT_IDLE_MINUTES
+from .sessions import DEFAULT_LIFETIME_HOURS
+from .sessions import Limits
 
 SITE_FILE = "site.yaml"
 DEFAULT_APPS = ("oa", "crm")
@@ -40,6 +48,9 @@ class Settings:
     secret_key: str
     max_upload_bytes: int
     smtp: Mapping[str, Any] | None = None
+    session_limits: Limits = field(default_factory=Limits)
+    session_cookie_secure: bool | None = None  # None: when the request came over https
+    trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-* headers count
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +93,7 @@ def open_site(folder: Path | str = ".", create: bool = True) -> Site:
                 f"{path} does not exist; run 'loom serve' or 'loom migrate' there to create a site"
             )
         folder.mkdir(parents=True, exist_ok=True)
+        create_private(path)  # it holds the secret key: owner only
         path.write_text(_default_site_yaml(), encoding="utf-8")
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -107,7 +119,43 @@ def _settings(raw: dict[str, Any], folder: Path) -> Settings:
         secret_key=os.environ.get("LOOM_SECRET_KEY") or str(raw.get("secret_key", "")),
         max_upload_bytes=int(raw.get("max_upload_bytes", DEFAULT_MAX_UPLOAD)),
         smtp=MappingProxyType(dict(raw["smtp"])) if isinstance(raw.get("smtp"), dict) else None,
+        session_cookie_secure=_secure(raw.get("session_cookie_secure", "auto")),
+        trusted_proxies=_count(raw, "trusted_proxies"),
+        session_limits=Limits(
+            idle=dt.timedelta(minutes=_positive(raw, "session_idle_minutes", DEFAULT_IDLE_MINUTES)),
+            lifetime=dt.timedelta(hours=_positive(raw, "session_lifetime_hours", DEFAULT_LIFETIME_HOURS)),
+        ),
     )
+
+
+def _secure(value: Any) -> bool | None:
+    if value == "auto":
+        return None
+    if not isinstance(value, bool):
+        raise SiteError("site.yaml: 'session_cookie_secure' must be true, false or auto (the default)")
+    return value
+
+
+def _count(raw: dict[str, Any], key: str) -> int:
+    value = raw.get(key, 0)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 5:
+        raise SiteError(f"site.yaml: {key!r} must be a whole number from 0 to 5 (default 0)")
+    return value
+
+
+def readable_by_others(site: Site) -> list[Path]:
+    """The site's secrets that any local user may read: ``site.yaml`` and a SQLite database."""
+    files = [site.folder / SITE_FILE]
+    if site.settings.database_url.startswith("sqlite:///"):
+        files.append(Path(site.settings.database_url.removeprefix("sqlite:///")))
+    return [path for path in files if path.exists() and path.stat().st_mode & stat.S_IROTH]
+
+
+def _positive(raw: dict[str, Any], key: str, default: int) -> int:
+    value = raw.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise SiteError(f"site.yaml: {key!r} must be a whole number above 0 (default {default})")
+    return value
 
 
 def _default_site_yaml() -> str:

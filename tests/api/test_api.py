@@ -6,7 +6,7 @@ import io
 
 from openapi_spec_validator import validate
 
-from loom.platform.api import auth
+from loom.platform.api import throttle
 
 
 def test_login_then_write_needs_the_csrf_token(site) -> None:
@@ -21,7 +21,7 @@ def test_login_then_write_needs_the_csrf_token(site) -> None:
 
 
 def test_wrong_password_and_rate_limit(site, monkeypatch) -> None:
-    monkeypatch.setattr(auth, "MAX_FAILURES", 3)
+    monkeypatch.setattr(throttle, "MAX_FAILURES", 3)
     client = site.client()
     for _ in range(3):
         response = client.post("/api/v1/auth/login", json={"login": "anna", "password": "nope"})

@@ -24,7 +24,7 @@ def test_simulate_expense_paths(tmp_path) -> None:
         ("sun", "--role", "cashier"),
     ]
     for login, *options in people:
-        assert loom("user", "create", login, "--password", "pw", *options, cwd=tmp_path).returncode == 0
+        assert loom("user", "create", login, "--password", "pw-12345", *options, cwd=tmp_path).returncode == 0
     database = sqlite3.connect(tmp_path / "loom.db")
     (transport,) = database.execute("select id from oa_expense_category where code = 'transport'").fetchone()
     big = tmp_path / "big.yaml"

@@ -15,12 +15,12 @@ def loom(*args: str, cwd) -> subprocess.CompletedProcess:
 
 def test_users_tokens_and_access_explained(tmp_path) -> None:
     assert loom("migrate", "--apply", cwd=tmp_path).returncode == 0
-    created = loom("user", "create", "zhang", "--password", "pw", "--department", "销售部",
+    created = loom("user", "create", "zhang", "--password", "zhang-pass-1", "--department", "销售部",
                    "--role", "crm_sales", cwd=tmp_path)  # fmt: skip
     assert created.returncode == 0, created.stderr
-    again = loom("user", "create", "zhang", "--password", "pw", cwd=tmp_path)
+    again = loom("user", "create", "zhang", "--password", "zhang-pass-1", cwd=tmp_path)
     assert again.returncode == 1 and "taken" in again.stderr and "Traceback" not in again.stderr
-    bad_role = loom("user", "create", "li", "--password", "pw", "--role", "wizard", cwd=tmp_path)
+    bad_role = loom("user", "create", "li", "--password", "zhang-pass-1", "--role", "wizard", cwd=tmp_path)
     assert bad_role.returncode == 1 and "unknown role" in bad_role.stderr
     token = loom("token", "create", "zhang", "--format", "json", cwd=tmp_path)
     assert json.loads(token.stdout)["token"].startswith("loom_")

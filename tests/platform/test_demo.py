@@ -116,7 +116,7 @@ def test_a_taken_login_stops_the_demo_and_keeps_nothing(tmp_path: Path) -> None:
     site = make_site(tmp_path / "site", f"sqlite:///{tmp_path / 'loom.db'}")
     migrated = loom("migrate", "--apply", "--site", site)
     assert migrated.exit_code == 0, migrated.output
-    created = loom("user", "create", "hejing", "--password", "pw", "--site", site)
+    created = loom("user", "create", "hejing", "--password", "pass-word-1", "--site", site)
     assert created.exit_code == 0, created.output
     result = loom("demo", "--site", site)
     assert result.exit_code == 1 and "'hejing' is taken" in result.output, result.output

@@ -30,6 +30,9 @@ def blueprint() -> Blueprint:
     def authenticate() -> None:
         auth.load_actor()
         if request.endpoint not in PUBLIC_ENDPOINTS:
+            # Who first, then whether the browser meant it: an anonymous write is a 401
+            # ("sign in"), not a complaint about a CSRF token it could not have had.
+            auth.require_actor()
             auth.check_csrf()
 
     return api

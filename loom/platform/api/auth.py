@@ -1,16 +1,19 @@
-"""Who is calling: a bearer token (integrations) or the signed session cookie (browsers).
+"""Who is calling: a bearer token (integrations) or a session cookie (browsers).
 
+The session cookie is signed and names a session row (``loom.platform.sessions``), so
+signing out, a new password or an admin ends it for good, not only in one browser.
 Cookie-authenticated writes need the session's CSRF token in ``X-CSRF-Token`` (or a
-``csrf_token`` form field), so another site cannot make a signed-in browser write.
-Bearer requests carry no ambient credential and need none. Failed logins are counted
-in the database, not in memory, so the limit holds across any number of processes.
+``csrf_token`` form field), so another site cannot make a signed-in browser write; the
+sign-in and sign-out routes, which have no token to check yet, refuse requests that a
+browser marks as coming from another site. Bearer requests carry no ambient credential
+and need none. Password attempts are limited by :mod:`.throttle`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hmac
 import secrets
+from urllib.parse import urlsplit
 
 from flask import Blueprint
 from flask import current_app
@@ -18,22 +21,21 @@ from flask import g
 from flask import jsonify
 from flask import request
 from flask import session
-from sqlalchemy import delete
-from sqlalchemy import func
-from sqlalchemy import insert
-from sqlalchemy import or_
-from sqlalchemy import select
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.exceptions import Unauthorized
 
 from ..actor import Actor
+from ..database import reading
 from ..services import Services
 from .i18n import text
 from .problems import problem
+from .throttle import WINDOW
+from .throttle import Throttle
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-MAX_FAILURES = 10
-WINDOW = dt.timedelta(minutes=15)
+MAX_LOGIN = 64  # as long as a login can be (loom_users.login)
+# What the cookie keeps besides the session key: the language picked survives signing out.
+KEPT_ACROSS_SIGN_IN = ("lang",)
 
 bp = Blueprint("auth", __name__)
 
@@ -62,11 +64,16 @@ def load_actor() -> Actor | None:
                 text({"en": "The token is unknown, revoked or expired.", "zh": "令牌无效、已撤销或已过期。"})
             )
         return g.actor
-    user_id = session.get("user_id")
     g.actor = None
-    if user_id is not None:
-        with services().runtime.engine.connect() as conn:
-            g.actor = services().identity.actor(conn, user_id)
+    key = session.get("sid")
+    if isinstance(key, str):
+        identity = services().identity
+        user = identity.sessions.user(key)
+        if user is None:
+            session.pop("sid", None)  # ended, idle or too old: the browser forgets it too
+        else:
+            with reading(services().runtime.engine) as conn:
+                g.actor = identity.actor_of(conn, user)
     return g.actor
 
 
@@ -92,31 +99,106 @@ class CsrfFailed(Exception):
     """A write through the session cookie without the right CSRF token."""
 
 
+class CrossSite(Exception):
+    """A sign-in or sign-out that a browser says another site sent."""
+
+
+def refuse_cross_site() -> None:
+    """Refuse what a browser marks as sent by another site (``Sec-Fetch-Site``, ``Origin``).
+
+    Scripts and command-line clients send neither header and pass; browsers send at
+    least ``Origin`` on every cross-site POST. The Origin's host is compared with the
+    request's own ``Host``, so a proxy must pass that through (deploy.md).
+    """
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
+        raise CrossSite()
+    origin = request.headers.get("Origin")
+    if origin is not None and urlsplit(origin).netloc != request.host:
+        raise CrossSite()
+
+
+class LoginFailed(Exception):
+    """Wrong login or password (the same answer for both, so logins cannot be probed)."""
+
+
+def sign_in(login_name: str, password: str) -> Actor:
+    """Check a password within the attempt limits and start a session for its user.
+
+    Shared by the API, the portal and the console, so the limits, the checks and what
+    the cookie holds are the same at every door. Raises ``TooManyRequests`` when over a
+    limit (the password is then not even checked) and ``LoginFailed`` when wrong.
+    """
+    login_name = login_name.strip()
+    if not login_name or not password or len(login_name) > MAX_LOGIN or "\x00" in login_name:
+        raise LoginFailed()
+    throttle = Throttle(
+        services().runtime.engine, services().runtime.schema.metadata.tables["loom_login_attempts"]
+    )
+    attempt = throttle.begin(request.remote_addr, login_name)
+    if attempt is None:
+        message = {
+            "en": "Too many failed logins; wait a few minutes.",
+            "zh": "登录失败次数过多，请稍后再试。",
+        }
+        raise TooManyRequests(text(message), retry_after=int(WINDOW.total_seconds()))
+    identity = services().identity
+    actor = identity.authenticate(login_name, password)
+    if actor is None:
+        raise LoginFailed()
+    throttle.succeeded(attempt)
+    kept = {name: session[name] for name in KEPT_ACROSS_SIGN_IN if name in session}
+    end_session()
+    with services().runtime.engine.begin() as conn:
+        identity.sessions.purge(conn)
+        key = identity.sessions.start(conn, actor.id)
+    session.update(sid=key, **kept)
+    session.permanent = True
+    return actor
+
+
+def end_session() -> None:
+    """Sign out: end the cookie's session in the database and forget all but the language."""
+    key = session.get("sid")
+    if isinstance(key, str):
+        with services().runtime.engine.begin() as conn:
+            services().identity.sessions.end(conn, key)
+    kept = {name: session[name] for name in KEPT_ACROSS_SIGN_IN if name in session}
+    session.clear()
+    session.update(kept)
+
+
+def session_key() -> str | None:
+    """The key of the request's own session (kept when its user changes their password)."""
+    key = session.get("sid")
+    return key if isinstance(key, str) else None
+
+
 @bp.post("/auth/login")
 def login():
+    refuse_cross_site()
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        data = request.form
-    login_name = str(data.get("login", "")).strip()
-    password = str(data.get("password", ""))
-    key = f"{request.remote_addr}|{login_name.lower()}"
-    refuse_when_limited(key)
-    actor = services().identity.authenticate(login_name, password) if login_name and password else None
-    if actor is None:
-        count_failure(key)
+        message = {
+            "en": "Send the login and password as JSON (Content-Type: application/json).",
+            "zh": "请以 JSON 提交用户名和密码（Content-Type: application/json）。",
+        }
+        return problem(415, text(message))
+    try:
+        actor = sign_in(str(data.get("login", "")), str(data.get("password", "")))
+    except LoginFailed:
         return problem(
             401, text({"en": "Wrong login or password.", "zh": "用户名或密码错误。"}), kind="login-failed"
         )
-    forget_failures(key)
-    session.clear()
-    session["user_id"] = actor.id
-    session.permanent = True
     return jsonify({"user": {"id": actor.id, "login": actor.login}, "csrf_token": csrf_token()})
 
 
 @bp.post("/auth/logout")
 def logout():
-    session.clear()
+    refuse_cross_site()
+    if g.get("actor") is not None:
+        check_csrf()
+    end_session()
     return jsonify({"ok": True})
 
 
@@ -132,36 +214,3 @@ def me():
     if not g.get("by_token"):
         body["csrf_token"] = csrf_token()
     return jsonify(body)
-
-
-def _attempts():
-    return services().runtime.schema.metadata.tables["loom_login_attempts"]
-
-
-def refuse_when_limited(key: str) -> None:
-    """429 once ``key`` (a login or an address) failed too often lately: the portal and the API
-    share this count, so neither door is a way around the other."""
-    table = _attempts()
-    since = dt.datetime.now(dt.UTC) - WINDOW
-    with services().runtime.engine.connect() as conn:
-        failures = conn.execute(
-            select(func.count()).select_from(table).where(table.c.key == key, table.c.at > since)
-        ).scalar_one()
-    if failures >= MAX_FAILURES:
-        message = {
-            "en": "Too many failed logins; wait a few minutes.",
-            "zh": "登录失败次数过多，请稍后再试。",
-        }
-        raise TooManyRequests(text(message), retry_after=int(WINDOW.total_seconds()))
-
-
-def count_failure(key: str) -> None:
-    with services().runtime.engine.begin() as conn:
-        conn.execute(insert(_attempts()), {"key": key, "at": dt.datetime.now(dt.UTC)})
-
-
-def forget_failures(key: str) -> None:
-    """A successful login clears its own failures and every failure too old to count."""
-    stale = dt.datetime.now(dt.UTC) - WINDOW
-    with services().runtime.engine.begin() as conn:
-        conn.execute(delete(_attempts()).where(or_(_attempts().c.key == key, _attempts().c.at < stale)))

@@ -1,4 +1,9 @@
-"""``loom user create``, ``loom token create|revoke`` and ``loom explain-access``."""
+"""``loom user create|set-password|reset-password|deactivate|signout``, ``loom token
+create|revoke`` and ``loom explain-access``.
+
+These are the way back when the last admin's password is lost: whoever can run commands
+on the server may set a password, so no e-mail round trip is needed.
+"""
 
 from __future__ import annotations
 
@@ -40,6 +45,7 @@ def create_user(site_dir, login, name, password, email, phone, department, manag
         password = click.prompt("password", hide_input=True, confirmation_prompt=True)
     identity = services.identity
     try:
+        identity.check_password(password, login)
         with services.runtime.engine.begin() as conn:
             department_id = None
             if department:
@@ -68,6 +74,69 @@ def create_user(site_dir, login, name, password, email, phone, department, manag
     except IdentityError as exc:
         fail(str(exc))
     click.echo(click.style("✓ ", fg="green") + f"user {login} created (id {user_id})")
+
+
+def _user_id(services, conn, login: str) -> int:
+    found = services.identity.user_by_login(conn, login)
+    if found is None:
+        fail(f"no user {login!r}")
+    return found["id"]
+
+
+@user.command("set-password")
+@SITE_OPTION
+@click.argument("login")
+@click.option("--password", help="Asked for (twice) when omitted, so it stays out of the shell history.")
+def set_password(site_dir, login, password) -> None:
+    """Set LOGIN's password; every session of LOGIN ends."""
+    from loom.platform.identity import IdentityError
+
+    services = open_services(site_dir)
+    if password is None:
+        password = click.prompt("new password", hide_input=True, confirmation_prompt=True)
+    try:
+        with services.runtime.engine.begin() as conn:
+            services.identity.set_password(conn, _user_id(services, conn, login), password)
+    except IdentityError as exc:
+        fail(str(exc))
+    click.echo(click.style("✓ ", fg="green") + f"password of {login} set; their sessions have ended")
+
+
+@user.command("reset-password")
+@SITE_OPTION
+@click.argument("login")
+def reset_password(site_dir, login) -> None:
+    """Give LOGIN a new random password, printed once; every session of LOGIN ends."""
+    from loom.platform.passwords import random_password
+
+    services = open_services(site_dir)
+    password = random_password()
+    with services.runtime.engine.begin() as conn:
+        services.identity.set_password(conn, _user_id(services, conn, login), password)
+    click.echo(password)
+    click.echo(f"new password of {login}, shown once; their sessions have ended", err=True)
+
+
+@user.command("deactivate")
+@SITE_OPTION
+@click.argument("login")
+def deactivate(site_dir, login) -> None:
+    """Stop LOGIN from signing in or using tokens; their sessions end. Records keep their name."""
+    services = open_services(site_dir)
+    with services.runtime.engine.begin() as conn:
+        services.identity.set_active(conn, _user_id(services, conn, login), False)
+    click.echo(click.style("✓ ", fg="green") + f"user {login} deactivated; their sessions have ended")
+
+
+@user.command("signout")
+@SITE_OPTION
+@click.argument("login")
+def sign_out(site_dir, login) -> None:
+    """End every session of LOGIN (in every browser); tokens are revoked with 'loom token revoke'."""
+    services = open_services(site_dir)
+    with services.runtime.engine.begin() as conn:
+        ended = services.identity.sessions.end_all(conn, _user_id(services, conn, login))
+    click.echo(click.style("✓ ", fg="green") + f"{ended} session(s) of {login} ended")
 
 
 @cli.group()

@@ -7,8 +7,6 @@ CSRF token, checked by the same function as API writes.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint
 from flask import g
 from flask import redirect
@@ -23,6 +21,7 @@ from ..actor import Actor
 from ..api import auth as api_auth
 from ..api.i18n import LANGS
 from .i18n import choose_lang
+from .redirects import local_path
 
 bp = Blueprint("auth", __name__)
 PUBLIC = frozenset({"web.auth.login", "web.auth.switch_lang", "web.static"})
@@ -52,30 +51,20 @@ def actor() -> Actor:
 def login() -> Response | str:
     error = None
     if request.method == "POST":
-        name = request.form.get("login", "").strip()
-        # The API's failed-login limit, counted in the same table, holds for the portal too:
-        # one limit per login and address, whichever door is knocked on.
-        key = f"{request.remote_addr}|{name.lower()}"
-        api_auth.refuse_when_limited(key)
-        found = api_auth.services().identity.authenticate(name, request.form.get("password", ""))
-        if found is not None:
-            api_auth.forget_failures(key)
-            chosen = session.get("lang")
-            session.clear()
-            session.update(user_id=found.id, **({"lang": chosen} if chosen else {}))
-            session.permanent = True
+        # The form carries the CSRF token (checked by ``guard``); the API's sign-in does the
+        # rest, so the attempt limits and the session are the same at every door.
+        try:
+            api_auth.sign_in(request.form.get("login", ""), request.form.get("password", ""))
+        except api_auth.LoginFailed:
+            error = _("Wrong login or password.")
+        else:
             return redirect(_local(request.args.get("next")))
-        api_auth.count_failure(key)
-        error = _("Wrong login or password.")
     return render_template("login.html", error=error)
 
 
 @bp.post("/logout")
 def logout() -> Response:
-    chosen = session.get("lang")
-    session.clear()
-    if chosen:
-        session["lang"] = chosen
+    api_auth.end_session()
     return redirect(url_for("web.auth.login"))
 
 
@@ -89,6 +78,4 @@ def switch_lang() -> Response:
 
 def _local(target: str | None) -> str:
     """Only paths of this site: a ``next`` pointing elsewhere would make an open redirect."""
-    if not target or not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
-        return url_for("web.launcher.home")
-    return target
+    return local_path(target) or url_for("web.launcher.home")

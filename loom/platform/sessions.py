@@ -1,0 +1,120 @@
+"""Signed-in browser sessions, kept in the database so they can be ended.
+
+The session cookie is signed but only carries a random key; the row it names says whose
+session it is and when it started and was last used. Ending a session deletes its row,
+so a copy of the cookie taken earlier stops working at once: on sign-out, on a password
+change (every other session of the user), when an admin signs a user out everywhere, and
+when a user is deactivated. Only the key's SHA-256 hash is stored, as for API tokens.
+
+Each request costs one indexed lookup that also loads the user; ``seen_at`` is written
+at most once a minute per session, so the idle timeout is exact to about a minute.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy import delete
+from sqlalchemy import insert
+from sqlalchemy import select
+from sqlalchemy import update
+
+from .database import reading
+
+if TYPE_CHECKING:  # the site's settings hold Limits, and the runtime holds the site
+    from .runtime import Runtime
+
+TOUCH = dt.timedelta(minutes=1)
+DEFAULT_IDLE_MINUTES = 8 * 60
+DEFAULT_LIFETIME_HOURS = 14 * 24
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How long a session lasts unused (idle) and at most (lifetime), from ``site.yaml``."""
+
+    idle: dt.timedelta = dt.timedelta(minutes=DEFAULT_IDLE_MINUTES)
+    lifetime: dt.timedelta = dt.timedelta(hours=DEFAULT_LIFETIME_HOURS)
+
+
+class Sessions:
+    """Starts, finds and ends sessions; ``clock`` is replaceable so tests need no waiting."""
+
+    def __init__(self, runtime: Runtime, clock: Callable[[], dt.datetime] | None = None) -> None:
+        self.runtime = runtime
+        self.table = runtime.schema.metadata.tables["loom_sessions"]
+        self.users = runtime.schema.metadata.tables["loom_users"]
+        settings = runtime.site.settings if runtime.site else None
+        self.limits = settings.session_limits if settings else Limits()
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+
+    def start(self, conn: Connection, user_id: int) -> str:
+        """A new session for ``user_id``; the key goes into the signed cookie, never in a log."""
+        key = secrets.token_urlsafe(32)
+        now = self.clock()
+        conn.execute(
+            insert(self.table),
+            {"key_hash": _digest(key), "user_id": user_id, "created_at": now, "seen_at": now},
+        )
+        return key
+
+    def user(self, key: str) -> dict[str, Any] | None:
+        """The active user whose live session ``key`` names; None if unknown, ended, idle or too old."""
+        now = self.clock()
+        sessions, users = self.table, self.users
+        query = (
+            select(
+                users,
+                sessions.c.id.label("session_id"),
+                sessions.c.created_at.label("session_created_at"),
+                sessions.c.seen_at.label("session_seen_at"),
+            )
+            .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
+            .where(sessions.c.key_hash == _digest(key), users.c.active.is_(True))
+        )
+        with reading(self.runtime.engine) as conn:
+            row = conn.execute(query).mappings().first()
+        if row is None:
+            return None
+        if (
+            now - row["session_seen_at"] > self.limits.idle
+            or now - row["session_created_at"] > self.limits.lifetime
+        ):
+            with self.runtime.engine.begin() as conn:
+                conn.execute(delete(sessions).where(sessions.c.id == row["session_id"]))
+            return None
+        if now - row["session_seen_at"] > TOUCH:
+            with self.runtime.engine.begin() as conn:
+                conn.execute(update(sessions).where(sessions.c.id == row["session_id"]).values(seen_at=now))
+        return dict(row)
+
+    def end(self, conn: Connection, key: str) -> None:
+        conn.execute(delete(self.table).where(self.table.c.key_hash == _digest(key)))
+
+    def end_all(self, conn: Connection, user_id: int, keep: str | None = None) -> int:
+        """End every session of ``user_id`` but ``keep`` (the caller's own); how many ended."""
+        statement = delete(self.table).where(self.table.c.user_id == user_id)
+        if keep:
+            statement = statement.where(self.table.c.key_hash != _digest(keep))
+        return conn.execute(statement).rowcount
+
+    def purge(self, conn: Connection) -> int:
+        """Forget sessions past their idle timeout or lifetime (a sign-in does this in passing)."""
+        now = self.clock()
+        return conn.execute(
+            delete(self.table).where(
+                (self.table.c.seen_at < now - self.limits.idle)
+                | (self.table.c.created_at < now - self.limits.lifetime)
+            )
+        ).rowcount
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
