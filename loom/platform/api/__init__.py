@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 from flask import request
 
+from .. import limits
 from . import auth
 from . import automations
 from . import files
@@ -21,6 +22,13 @@ def blueprint() -> Blueprint:
     api = Blueprint("api", __name__, url_prefix="/api/v1")
     for part in (auth.bp, meta.bp, files.bp, openapi.bp, flows.bp, automations.bp, sharing.bp, records.bp):
         api.register_blueprint(part)
+
+    @api.before_request
+    def check_parameters() -> None:
+        """Before anything reads them: a NUL in the login name must not reach the database."""
+        limits.check_parameters(request.args)
+        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            limits.check_parameters(request.form)
 
     @api.before_request
     def authenticate() -> None:
