@@ -21,6 +21,7 @@ FILTERS = 50  # filter conditions of one list request
 FILTER_VALUES = 500  # values of one ``__in`` / ``__not_in`` filter
 VALUE_LENGTH = 2_000  # characters of one filter value
 PARAMETER_LENGTH = 10_000  # characters of any query or form parameter (a cursor, a list of ids)
+BATCH_TASKS = 200  # tasks approved by one ``POST /tasks/approve``
 FILE_NAME_LENGTH = 255  # characters of an uploaded file's name (longer ones are cut)
 
 # Text no database column can hold (PostgreSQL refuses NUL) and that is no Unicode (a lone

@@ -102,3 +102,33 @@ def test_flow_errors_are_problems(clients) -> None:
     assert emp.post(f"{base}/flow/fly", json={}).status_code == 404
     assert emp.post(f"{base}/flow/submit", data="[", content_type="application/json").status_code == 400
     assert emp.get("/api/v1/tasks?box=everything").status_code == 422
+
+
+def test_comments_are_text_in_every_operation(clients) -> None:
+    emp, boss = clients("emp"), clients("boss")
+    claim = emp.post("/api/v1/oa2/claim", json={"title": "差旅", "total": "100"}).get_json()
+    base = f"/api/v1/oa2/claim/{claim['id']}"
+    for comment in ({"not": "a string"}, ["x"], 5, True):
+        refused = emp.post(f"{base}/flow/submit", json={"comment": comment})
+        assert refused.status_code == 422, refused.get_json()
+        assert refused.get_json()["errors"][0]["field"] == "comment"
+    assert emp.post(f"{base}/flow/submit", json={"chosen": []}).status_code == 422
+    assert emp.get(f"{base}/flow").get_json() is None  # nothing was started
+    assert emp.post(f"{base}/flow/submit", json={"comment": "请审批"}).status_code == 200
+    task = boss.get("/api/v1/tasks").get_json()["items"][0]["task_id"]
+    batch = boss.post("/api/v1/tasks/approve", json={"tasks": [task], "comment": {}})
+    assert batch.status_code == 422 and batch.get_json()["errors"][0]["field"] == "comment"
+    assert boss.get("/api/v1/tasks").get_json()["total"] == 1  # still waiting
+
+
+def test_batch_approve_names_what_is_wrong_with_the_ids(clients) -> None:
+    boss = clients("boss")
+    for tasks in (["x"], [0], [True], "1", None):
+        refused = boss.post("/api/v1/tasks/approve", json={"tasks": tasks}, headers={"Accept-Language": "en"})
+        assert refused.status_code == 400
+        assert refused.get_json()["errors"] == [
+            {"field": "tasks", "code": "invalid", "message": "Not a valid record id."}
+        ]
+    many = boss.post("/api/v1/tasks/approve", json={"tasks": list(range(1, 202))})
+    assert many.status_code == 400 and many.get_json()["errors"][0]["code"] == "rows_max"
+    assert boss.post("/api/v1/tasks/approve", json={"tasks": list(range(1, 201))}).status_code == 200
