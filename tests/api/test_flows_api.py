@@ -132,3 +132,12 @@ def test_batch_approve_names_what_is_wrong_with_the_ids(clients) -> None:
     many = boss.post("/api/v1/tasks/approve", json={"tasks": list(range(1, 202))})
     assert many.status_code == 400 and many.get_json()["errors"][0]["code"] == "rows_max"
     assert boss.post("/api/v1/tasks/approve", json={"tasks": list(range(1, 201))}).status_code == 200
+
+
+def test_marking_notifications_read_takes_ids_or_nothing(clients) -> None:
+    emp = clients("emp")
+    for ids in (["x"], [0], "1", [True]):
+        refused = emp.post("/api/v1/notifications/read", json={"ids": ids})
+        assert refused.status_code == 400 and refused.get_json()["errors"][0]["field"] == "ids"
+    assert emp.post("/api/v1/notifications/read", json={"ids": [1, 2]}).get_json() == {"marked": 0}
+    assert emp.post("/api/v1/notifications/read").get_json() == {"marked": 0}

@@ -83,9 +83,7 @@ def counts() -> Response:
 def batch_approve() -> Response:
     data = checked_payload(body())
     ids = data.get("tasks")
-    if not isinstance(ids, list) or not all(
-        isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_ID for i in ids
-    ):
+    if not isinstance(ids, list) or not all(_is_id(i) for i in ids):
         raise BadInput([FieldError("tasks", "invalid", {"kind": "id"})])
     if len(ids) > BATCH_TASKS:
         raise BadInput([FieldError("tasks", "rows_max", {"max": BATCH_TASKS})])
@@ -101,6 +99,10 @@ def notifications() -> Response:
 @bp.post("/notifications/read")
 def mark_read() -> Response:
     ids = body().get("ids")
-    if ids is not None and not isinstance(ids, list):
-        raise BadRequest("ids is a list of notification ids (or absent for all).")
+    if ids is not None and not (isinstance(ids, list) and all(_is_id(i) for i in ids)):
+        raise BadInput([FieldError("ids", "invalid", {"kind": "id"})])
     return jsonify({"marked": inbox().mark_read(require_actor(), ids)})
+
+
+def _is_id(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID

@@ -506,7 +506,7 @@ class _Builder:
             }
             if request_body:
                 operation["requestBody"] = {
-                    "required": True,
+                    "required": "required" in request_body,
                     "content": {"application/json": {"schema": request_body}},
                 }
             self.api.path(path=path, operations={method: operation})
