@@ -16,6 +16,7 @@ from flask import Flask
 from flask import Response
 from flask import g
 from flask import request
+from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -29,6 +30,10 @@ from .api import problems
 from .api.auth import CrossSite
 from .api.auth import CsrfFailed
 from .api.i18n import text
+from .limits import JSON_DEPTH
+from .limits import BadInput
+from .limits import check_json
+from .records.errors import FieldError
 from .records.errors import RecordError
 from .runtime import Runtime
 from .services import Services
@@ -49,6 +54,7 @@ def create_app(
         runtime = Runtime.for_site(site)
     site = site or runtime.site
     app = Flask("loom.platform")
+    app.json = CheckedJSON(app)
     services = Services.build(runtime)
     app.extensions["loom"] = services
     secret = (config or {}).get("SECRET_KEY") or (site.settings.secret_key if site else "")
@@ -91,6 +97,18 @@ class SessionCookie(SecureCookieSessionInterface):
     def get_cookie_secure(self, app: Flask) -> bool:
         chosen = app.config["SESSION_COOKIE_SECURE"]
         return request.is_secure if chosen is None else bool(chosen)
+
+
+class CheckedJSON(DefaultJSONProvider):
+    """Request bodies are parsed here: too deep a body or text no column can hold is a 400."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            data = super().loads(s, **kwargs)
+        except RecursionError:
+            raise BadInput([FieldError("body", "too_deep", {"max": JSON_DEPTH})]) from None
+        check_json(data)
+        return data
 
 
 def _install_request_ids(app: Flask) -> None:

@@ -24,6 +24,8 @@ from sqlalchemy import select
 
 from .actor import Actor
 from .database import transaction
+from .limits import clean_file_name
+from .limits import strip_control
 from .records.errors import NotFound
 from .records.errors import RecordError
 from .runtime import Runtime
@@ -51,21 +53,35 @@ class FileStore:
         *,
         conn: Connection | None = None,
     ) -> dict[str, Any]:
-        """Store ``stream``; raises FileTooLarge (nothing kept) past ``max_bytes``."""
+        """Store ``stream``; raises FileTooLarge (nothing kept) past ``max_bytes``.
+
+        If the row cannot be written, bytes that no other row describes are removed again.
+        """
         name = _safe_name(name)
-        content_type = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+        content_type = strip_control(content_type or "") or mimetypes.guess_type(name)[0]
         self.folder.mkdir(parents=True, exist_ok=True)
         with self._receive(stream) as (temporary, digest, size):
             target = self.path_of(digest)
+            existed = target.exists()
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(temporary, target)
         values = {
-            "name": name, "content_type": content_type[:127], "size": size, "sha256": digest,
-            "uploaded_by": actor.id, "uploaded_at": dt.datetime.now(dt.UTC),
+            "name": name, "content_type": (content_type or "application/octet-stream")[:127], "size": size,
+            "sha256": digest, "uploaded_by": actor.id, "uploaded_at": dt.datetime.now(dt.UTC),
         }  # fmt: skip
-        with transaction(self.runtime.engine, conn) as c:
-            file_id = c.execute(insert(self.table).values(values).returning(self.table.c.id)).scalar_one()
+        try:
+            with transaction(self.runtime.engine, conn) as c:
+                file_id = c.execute(insert(self.table).values(values).returning(self.table.c.id)).scalar_one()
+        except Exception:
+            if not existed and not self._described(digest):
+                target.unlink(missing_ok=True)
+            raise
         return {"id": file_id, **values}
+
+    def _described(self, digest: str) -> bool:
+        query = select(self.table.c.id).where(self.table.c.sha256 == digest).limit(1)
+        with self.runtime.engine.connect() as c:
+            return c.execute(query).first() is not None
 
     def describe(self, file_id: int, *, conn: Connection | None = None) -> dict[str, Any]:
         with transaction(self.runtime.engine, conn) as c:
@@ -98,5 +114,4 @@ class FileStore:
 
 def _safe_name(name: str) -> str:
     """The file name without any folder part, so it can never point elsewhere."""
-    base = os.path.basename(name.replace("\\", "/")).strip() or "file"
-    return base[:255]
+    return clean_file_name(os.path.basename(name.replace("\\", "/")).strip()).strip() or "file"

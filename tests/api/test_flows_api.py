@@ -229,3 +229,40 @@ def test_inbox_items_carry_the_summary_each_approver_may_see(clients) -> None:
     assert "8,000.00" in started["summary"]
     page = clients.portal("boss").get("/inbox?box=done").get_data(as_text=True)
     assert '<div class="loom-summary">差旅 · 合计 CNY 8,000.00</div>' in page
+def test_comments_are_text_in_every_operation(clients) -> None:
+    emp, boss = clients("emp"), clients("boss")
+    claim = emp.post("/api/v1/oa2/claim", json={"title": "差旅", "total": "100"}).get_json()
+    base = f"/api/v1/oa2/claim/{claim['id']}"
+    for comment in ({"not": "a string"}, ["x"], 5, True):
+        refused = emp.post(f"{base}/flow/submit", json={"comment": comment})
+        assert refused.status_code == 422, refused.get_json()
+        assert refused.get_json()["errors"][0]["field"] == "comment"
+    assert emp.post(f"{base}/flow/submit", json={"chosen": []}).status_code == 422
+    assert emp.get(f"{base}/flow").get_json() is None  # nothing was started
+    assert emp.post(f"{base}/flow/submit", json={"comment": "请审批"}).status_code == 200
+    task = boss.get("/api/v1/tasks").get_json()["items"][0]["task_id"]
+    batch = boss.post("/api/v1/tasks/approve", json={"tasks": [task], "comment": {}})
+    assert batch.status_code == 422 and batch.get_json()["errors"][0]["field"] == "comment"
+    assert boss.get("/api/v1/tasks").get_json()["total"] == 1  # still waiting
+
+
+def test_batch_approve_names_what_is_wrong_with_the_ids(clients) -> None:
+    boss = clients("boss")
+    for tasks in (["x"], [0], [True], "1", None):
+        refused = boss.post("/api/v1/tasks/approve", json={"tasks": tasks}, headers={"Accept-Language": "en"})
+        assert refused.status_code == 400
+        assert refused.get_json()["errors"] == [
+            {"field": "tasks", "code": "invalid", "message": "Not a valid record id."}
+        ]
+    many = boss.post("/api/v1/tasks/approve", json={"tasks": list(range(1, 202))})
+    assert many.status_code == 400 and many.get_json()["errors"][0]["code"] == "rows_max"
+    assert boss.post("/api/v1/tasks/approve", json={"tasks": list(range(1, 201))}).status_code == 200
+
+
+def test_marking_notifications_read_takes_ids_or_nothing(clients) -> None:
+    emp = clients("emp")
+    for ids in (["x"], [0], "1", [True]):
+        refused = emp.post("/api/v1/notifications/read", json={"ids": ids})
+        assert refused.status_code == 400 and refused.get_json()["errors"][0]["field"] == "ids"
+    assert emp.post("/api/v1/notifications/read", json={"ids": [1, 2]}).get_json() == {"marked": 0}
+    assert emp.post("/api/v1/notifications/read").get_json() == {"marked": 0}

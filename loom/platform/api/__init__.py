@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint
 from flask import request
+from werkzeug.routing import BaseConverter
 
+from .. import limits
 from . import auth
 from . import automations
 from . import delegations
@@ -20,11 +22,35 @@ from . import sharing
 PUBLIC_ENDPOINTS = frozenset({"api.auth.login", "api.auth.logout", "api.openapi.document"})
 
 
+# First segments of fixed routes with more than one segment; record routes never start with them.
+FIXED_SEGMENTS = ("auth", "files", "tasks", "notifications", "delegations")
+
+
+class AppSegment(BaseConverter):
+    """The first segment of a record route (an app's name): anything but a fixed route's.
+
+    So ``GET /auth/login`` or ``POST /files/7`` is not taken for an app ``auth`` or ``files``:
+    a wrong method on a fixed route is 405, and its ``Allow`` (and ``OPTIONS``) lists only
+    that route's methods.
+    """
+
+    regex = "(?!(?:" + "|".join(FIXED_SEGMENTS) + ")(?:/|$))[^/]+"
+    part_isolating = True
+
+
 def blueprint() -> Blueprint:
     api = Blueprint("api", __name__, url_prefix="/api/v1")
+    api.record_once(lambda state: state.app.url_map.converters.setdefault("app_name", AppSegment))
     parts = (auth.bp, meta.bp, files.bp, openapi.bp, flows.bp, delegations.bp, automations.bp)
     for part in (*parts, search.bp, sharing.bp, related.bp, records.bp):
         api.register_blueprint(part)
+
+    @api.before_request
+    def check_parameters() -> None:
+        """Before anything reads them: a NUL in the login name must not reach the database."""
+        limits.check_parameters(request.args)
+        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            limits.check_parameters(request.form)
 
     @api.before_request
     def authenticate() -> None:

@@ -16,13 +16,13 @@ from .records import record_response
 bp = Blueprint("automations", __name__)
 
 
-@bp.get("/<app>/<entity>/<int:record_id>/buttons")
+@bp.get("/<app_name:app>/<entity>/<int:record_id>/buttons")
 def buttons(app: str, entity: str, record_id: int) -> Response:
     found = services().automations.buttons(entity_name(app, entity), existing_id(record_id), require_actor())
     return jsonify({"items": found})
 
 
-@bp.post("/<app>/<entity>/<int:record_id>/buttons/<path:name>")
+@bp.post("/<app_name:app>/<entity>/<int:record_id>/buttons/<path:name>")
 def press(app: str, entity: str, record_id: int, name: str) -> Response:
     record = services().automations.press(
         entity_name(app, entity), existing_id(record_id), name, body(), require_actor()

@@ -9,7 +9,11 @@ from flask import request
 from werkzeug.exceptions import BadRequest
 
 from ..flows.inbox import Inbox
+from ..flows.payloads import checked_payload
+from ..limits import BATCH_TASKS
+from ..limits import BadInput
 from ..records.audit import jsonable
+from ..records.errors import FieldError
 from ..records.schemas import MAX_ID
 from ..web.references import References
 from ..web.summary import summary_text
@@ -18,6 +22,7 @@ from .auth import require_actor
 from .auth import services
 from .records import entity_name
 from .records import existing_id
+from .records import whole_number
 
 bp = Blueprint("flows", __name__)
 
@@ -35,12 +40,10 @@ def body() -> dict:
     return data
 
 
-@bp.post("/<app>/<entity>/<int:record_id>/flow/submit")
+@bp.post("/<app_name:app>/<entity>/<int:record_id>/flow/submit")
 def submit(app: str, entity: str, record_id: int) -> Response:
-    data = body()
+    data = checked_payload(body())
     chosen = data.get("chosen") or {}
-    if not isinstance(chosen, dict):
-        raise BadRequest("chosen maps node names to lists of user ids.")
     summary = services().flows.submit(
         entity_name(app, entity),
         existing_id(record_id),
@@ -51,7 +54,7 @@ def submit(app: str, entity: str, record_id: int) -> Response:
     return jsonify(jsonable(summary))
 
 
-@bp.post("/<app>/<entity>/<int:record_id>/flow/<operation>")
+@bp.post("/<app_name:app>/<entity>/<int:record_id>/flow/<operation>")
 def operate(app: str, entity: str, record_id: int, operation: str) -> Response:
     summary = services().flows.act(
         entity_name(app, entity), existing_id(record_id), require_actor(), operation, body()
@@ -59,7 +62,7 @@ def operate(app: str, entity: str, record_id: int, operation: str) -> Response:
     return jsonify(jsonable(summary))
 
 
-@bp.get("/<app>/<entity>/<int:record_id>/flow")
+@bp.get("/<app_name:app>/<entity>/<int:record_id>/flow")
 def timeline(app: str, entity: str, record_id: int) -> Response:
     name = entity_name(app, entity)
     services().records.get(name, existing_id(record_id), require_actor())  # may the caller see it?
@@ -68,11 +71,8 @@ def timeline(app: str, entity: str, record_id: int) -> Response:
 
 @bp.get("/tasks")
 def tasks() -> Response:
-    try:
-        page = int(request.args.get("page", 1))
-        page_size = int(request.args.get("page_size", 50))
-    except ValueError:
-        raise BadRequest("page and page_size are whole numbers.") from None
+    page = whole_number("page", 1)
+    page_size = whole_number("page_size", 50)
     box = request.args.get("box", "todo")
     found = inbox().items(require_actor(), box, page=page, page_size=page_size)
     add_summaries(found["items"])
@@ -97,11 +97,12 @@ def counts() -> Response:
 
 @bp.post("/tasks/approve")
 def batch_approve() -> Response:
-    data = body()
+    data = checked_payload(body())
     ids = data.get("tasks")
-    valid = isinstance(ids, list) and all(isinstance(i, int) and 0 < i <= MAX_ID for i in ids)
-    if not valid or len(ids) > 200:
-        raise BadRequest("tasks is a list of at most 200 task ids.")
+    if not isinstance(ids, list) or not all(_is_id(i) for i in ids):
+        raise BadInput([FieldError("tasks", "invalid", {"kind": "id"})])
+    if len(ids) > BATCH_TASKS:
+        raise BadInput([FieldError("tasks", "rows_max", {"max": BATCH_TASKS})])
     return jsonify({"results": services().flows.batch_approve(ids, require_actor(), data.get("comment"))})
 
 
@@ -114,6 +115,10 @@ def notifications() -> Response:
 @bp.post("/notifications/read")
 def mark_read() -> Response:
     ids = body().get("ids")
-    if ids is not None and not isinstance(ids, list):
-        raise BadRequest("ids is a list of notification ids (or absent for all).")
+    if ids is not None and not (isinstance(ids, list) and all(_is_id(i) for i in ids)):
+        raise BadInput([FieldError("ids", "invalid", {"kind": "id"})])
     return jsonify({"marked": inbox().mark_read(require_actor(), ids)})
+
+
+def _is_id(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID

@@ -21,15 +21,25 @@ from marshmallow import fields as mf
 from loom import __version__
 from loom.metadata.catalog import Catalog
 from loom.metadata.catalog import Entity
+from loom.metadata.catalog import Field
 
+from ..automations.definitions import Automation
 from ..automations.definitions import automation
 from ..flows.service import OPERATIONS as FLOW_OPERATIONS
+from ..limits import BATCH_TASKS
+from ..limits import PARAMETER_LENGTH
+from ..limits import SEARCH_LENGTH
+from ..limits import SORT_KEYS
 from ..permissions import SHARE_LEVELS
+from ..records.query import MAX_PAGE
 from ..records.query import OPERATORS
+from ..records.query import SYSTEM_SORTABLE
 from ..records.related import MAX_LIMIT as RELATED_LIMIT
 from ..records.related import relations_of
+from ..records.schemas import MAX_ID
 from ..records.schemas import SERVER_OWNED
 from ..records.schemas import Schemas
+from ..records.schemas import input_fields
 from ..records.search import MAX_PER_ENTITY as SEARCH_PER_ENTITY
 from ..records.search import MAX_TEXT as SEARCH_TEXT
 from ..services import Services
@@ -38,6 +48,8 @@ from ..tables import column_type
 bp = Blueprint("openapi", __name__)
 LABEL = {"type": "object", "properties": {"zh": {"type": "string"}, "en": {"type": "string"}}}
 DECIMAL = {"type": "string", "format": "decimal", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"}
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+LABEL = {"type": "object", "properties": {"zh": {"type": "string"}, "en": {"type": "string"}}}
 SYSTEM_PROPERTIES: dict[str, dict[str, Any]] = {
     "id": {"type": "integer", "readOnly": True},
     "created_at": {"type": "string", "format": "date-time", "readOnly": True},
@@ -108,11 +120,11 @@ class _Builder:
         self.api.components.schema("Share", SHARE)
 
     def spec(self) -> dict[str, Any]:
-        buttons: dict[str, list[str]] = {}
+        buttons: dict[str, list[Automation]] = {}
         for definition in self.catalog.of_kind("automation"):
             found = automation(definition)
-            if found.trigger == "button":
-                buttons.setdefault(found.target, []).append(found.name)
+            if found.trigger == "button" and definition.spec.get("enabled", True) is not False:
+                buttons.setdefault(found.target, []).append(found)
         for entity in self.catalog.entities.values():
             if entity.child:
                 continue
@@ -133,6 +145,7 @@ class _Builder:
     # -- components ------------------------------------------------------------------------
 
     def _entity_component(self, entity: Entity) -> str:
+        """The record as read: every field, with what the server sets or keeps marked readOnly."""
         name = _component_name(entity)
         if name in self.api.components.schemas:
             return name
@@ -150,8 +163,6 @@ class _Builder:
                 "readOnly": True,
                 "description": "The latest approval with its timeline (single-record responses only)",
             }
-        schema = self.schemas.of(entity.qualified_name)
-        converted = self.plugin.converter.schema2jsonschema(schema)["properties"]
         for field in entity.fields:
             if field.type in SERVER_OWNED:
                 properties[field.name] = {**_server_owned(field), "readOnly": True}
@@ -159,9 +170,56 @@ class _Builder:
                 child = _component_name(self.catalog.entity(field.entity or ""))
                 properties[field.name] = {"type": "array", "items": {"$ref": f"#/components/schemas/{child}"}}
             else:
-                properties[field.name] = _adjust(converted[field.name], schema.fields[field.name])
+                properties[field.name] = self._property(entity, field)
+                if field.readonly:
+                    properties[field.name] = {**properties[field.name], "readOnly": True}
         self.api.components.schema(name, {"type": "object", "properties": properties})
         return name
+
+    def _input_component(self, entity: Entity, mode: str) -> dict[str, str]:
+        """What a client may send: ``create`` (with ``required``), ``update``, or a table's ``row``.
+
+        Only fields a client may write; unknown keys are refused, so none are allowed here.
+        A required field may not be empty; a table with ``min_rows`` must be sent on create.
+        """
+        name = f"{_component_name(entity)}.{mode}"
+        if name not in self.api.components.schemas:
+            properties: dict[str, Any] = {}
+            required: list[str] = []
+            for field in input_fields(entity):
+                if field.readonly:
+                    continue
+                if field.type == "table":
+                    child = self.catalog.entity(field.entity or "")
+                    prop: dict[str, Any] = {"type": "array", "items": self._input_component(child, "row")}
+                    if field.min_rows:
+                        prop["minItems"] = field.min_rows
+                    if field.max_rows is not None:
+                        prop["maxItems"] = field.max_rows
+                    needed = bool(field.min_rows) and mode != "update"
+                else:
+                    prop = self._property(entity, field)
+                    needed = field.required and field.default is None and mode != "update"
+                if field.required:
+                    prop = _not_empty(prop)
+                if needed:
+                    required.append(field.name)
+                properties[field.name] = prop
+            if mode == "update":
+                properties["version"] = {**ID, "description": "The version you saw"}
+            if mode == "row":
+                properties["id"] = {"type": "integer", "minimum": 1, "maximum": MAX_ID, "nullable": True}
+            schema: dict[str, Any] = {"type": "object", "properties": properties}
+            schema["additionalProperties"] = False
+            if required:
+                schema["required"] = required
+            self.api.components.schema(name, schema)
+        return {"$ref": f"#/components/schemas/{name}"}
+
+    def _property(self, entity: Entity, field: Field) -> dict[str, Any]:
+        schema = self.schemas.of(entity.qualified_name)
+        converted = self.plugin.converter.field2property(schema.fields[field.name])
+        return _adjust(converted, schema.fields[field.name], field)
 
     def _problem_component(self) -> None:
         self.api.components.schema(
@@ -212,19 +270,24 @@ class _Builder:
             operations={
                 "get": {
                     "summary": f"List {label}",
+                    "description": "Besides the declared filters, any readable field filters as "
+                    f"field=value or field__op=value; ops: {', '.join(OPERATORS)}",
                     "tags": [entity.app],
-                    "parameters": _list_parameters(entity),
+                    "parameters": _list_parameters(entity, self._property),
                     "responses": {"200": _json(page), **_errors("400", "401", "403", "422")},
                 },
                 "post": {
                     "summary": f"Create a {label}",
                     "tags": [entity.app],
-                    "requestBody": {"required": True, "content": {"application/json": {"schema": ref}}},
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": self._input_component(entity, "create")}},
+                    },
                     "responses": {"201": _json(ref), **_errors("400", "401", "403", "409", "422")},
                 },
             },
         )
-        item_parameter = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+        item_parameter = _id_parameter("id")
         if_match = {"name": "If-Match", "in": "header", "schema": {"type": "string"}}
         self.api.path(
             path=f"{collection}/{{id}}",
@@ -243,7 +306,10 @@ class _Builder:
                     "summary": f"Change a {label}",
                     "tags": [entity.app],
                     "parameters": [if_match],
-                    "requestBody": {"required": True, "content": {"application/json": {"schema": ref}}},
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": self._input_component(entity, "update")}},
+                    },
                     "responses": {
                         "200": _json(ref),
                         **_errors("400", "401", "403", "404", "409", "412", "422"),
@@ -263,17 +329,23 @@ class _Builder:
 
     def _share_paths(self, entity: Entity) -> None:
         base = f"/{entity.app}/{entity.name}/{{id}}/shares"
-        record_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
-        user_id = {"name": "user_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+        record_id = _id_parameter("id")
+        user_id = _id_parameter("user_id")
         share = {"$ref": "#/components/schemas/Share"}
         grant = {
             "type": "object",
             "properties": {
-                "user_id": {"type": "integer"},
+                "user_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
                 "level": {"type": "string", "enum": list(SHARE_LEVELS), "default": "read"},
-                "expires_at": {"type": "string", "format": "date-time", "nullable": True},
+                "expires_at": {
+                    "type": "string",
+                    "format": "date-time",
+                    "nullable": True,
+                    "description": "In the future; absent or null: no expiry",
+                },
             },
             "required": ["user_id"],
+            "additionalProperties": False,
         }
         listed = {"type": "object", "properties": {"items": {"type": "array", "items": share}}}
         self.api.path(
@@ -337,15 +409,14 @@ class _Builder:
             },
         )
 
-    def _button_paths(self, entity: Entity, names: list[str]) -> None:
+    def _button_paths(self, entity: Entity, buttons: list[Automation]) -> None:
         base = f"/{entity.app}/{entity.name}/{{id}}/buttons"
-        record_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
-        name = {"name": "name", "in": "path", "required": True, "schema": {"type": "string", "enum": names}}
+        record_id = _id_parameter("id")
         button = {
             "type": "object",
             "properties": {
                 "name": {"type": "string"},
-                "label": {"type": "object"},
+                "label": LABEL,
                 "confirm": {"nullable": True},
                 "params": {"type": "array", "items": {"type": "object"}},
             },
@@ -363,26 +434,27 @@ class _Builder:
                 }
             },
         )
-        self.api.path(
-            path=f"{base}/{{name}}",
-            parameters=[record_id, name],
-            operations={
-                "post": {
-                    "summary": "Press a button: run its automation with these parameters",
-                    "tags": [entity.app],
-                    "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
-                    "responses": {
-                        "200": _json(record),
-                        "204": {"description": "Done; the record is no longer the caller's to see"},
-                        **_errors("400", "401", "403", "404", "409", "422"),
-                    },
-                }
-            },
-        )
+        for found in buttons:
+            self.api.path(
+                path=f"{base}/{found.name}",
+                parameters=[record_id],
+                operations={
+                    "post": {
+                        "summary": f"Press '{found.label.en}': run its automation with these parameters",
+                        "tags": [entity.app],
+                        "requestBody": {"content": {"application/json": {"schema": _button_body(found)}}},
+                        "responses": {
+                            "200": _json(record),
+                            "204": {"description": "Done; the record is no longer the caller's to see"},
+                            **_errors("400", "401", "403", "404", "409", "422"),
+                        },
+                    }
+                },
+            )
 
     def _flow_paths(self, entity: Entity) -> None:
         base = f"/{entity.app}/{entity.name}/{{id}}/flow"
-        record_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+        record_id = _id_parameter("id")
         operation = {
             "name": "operation",
             "in": "path",
@@ -391,14 +463,20 @@ class _Builder:
         }
         payload = {
             "type": "object",
+            "description": "Each operation reads the keys it needs: approve and reject take comment "
+            "(and values at a step that edits fields); return takes to (a node name); transfer "
+            "takes to (a user id); add_approver takes users and position; cc takes users; "
+            "submit takes chosen (node name to user ids) where the submitter picks approvers.",
             "properties": {
-                "comment": {"type": "string"},
-                "to": {},
-                "users": {"type": "array", "items": {"type": "integer"}},
+                "comment": {"type": "string", "nullable": True},
+                "to": {"oneOf": [{"type": "string"}, {"type": "integer", "minimum": 1, "maximum": MAX_ID}]},
+                "users": {"type": "array", "items": ID},
+                "attachments": {"type": "array", "items": ID},
                 "position": {"type": "string", "enum": ["before", "after", "with"]},
+                "mode": {"type": "string", "description": "add_approver: how the added approvers decide"},
                 "values": {"type": "object"},
-                "chosen": {"type": "object"},
-                "task": {"type": "integer"},
+                "chosen": {"type": "object", "additionalProperties": {"type": "array", "items": ID}},
+                "task": ID,
             },
         }
         instance = _json({"type": "object", "nullable": True})
@@ -437,17 +515,26 @@ class _Builder:
         batch = {
             "type": "object",
             "properties": {
-                "tasks": {"type": "array", "items": {"type": "integer"}},
-                "comment": {"type": "string"},
+                "tasks": {"type": "array", "items": ID, "maxItems": BATCH_TASKS},
+                "comment": {"type": "string", "nullable": True},
             },
             "required": ["tasks"],
         }
+        read = {
+            "type": "object",
+            "properties": {"ids": {"type": "array", "items": ID, "description": "Absent: all"}},
+        }
+        paging = [
+            {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100_000}},
+            {"name": "page_size", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
+        ]
+        unread = {"name": "unread", "in": "query", "schema": {"type": "boolean"}}
         routes = {
-            "/tasks": ("get", "My approval inbox", [box], None, ("400", "401", "422")),
-            "/tasks/counts": ("get", "Open tasks and unread notifications", [], None, ("401",)),
-            "/tasks/approve": ("post", "Approve several tasks", [], batch, ("400", "401")),
-            "/notifications": ("get", "My notifications", [], None, ("401",)),
-            "/notifications/read": ("post", "Mark notifications read", [], None, ("400", "401")),
+            "/tasks": ("get", "My approval inbox", [box, *paging], None, ("400", "401", "403", "422")),
+            "/tasks/counts": ("get", "Open tasks and unread notifications", [], None, ("401", "403")),
+            "/tasks/approve": ("post", "Approve several tasks", [], batch, ("400", "401", "403", "422")),
+            "/notifications": ("get", "My notifications", [unread], None, ("401", "403")),
+            "/notifications/read": ("post", "Mark notifications read", [], read, ("400", "401", "403")),
         }
         for path, (method, summary, parameters, request_body, errors) in routes.items():
             operation: dict[str, Any] = {
@@ -457,7 +544,7 @@ class _Builder:
             }
             if request_body:
                 operation["requestBody"] = {
-                    "required": True,
+                    "required": "required" in request_body,
                     "content": {"application/json": {"schema": request_body}},
                 }
             self.api.path(path=path, operations={method: operation})
@@ -660,12 +747,86 @@ def _component_name(entity: Entity) -> str:
     return f"{entity.app}.{entity.name}"
 
 
-def _adjust(prop: dict[str, Any], field: mf.Field) -> dict[str, Any]:
-    """Decimals are strings on the wire; everything a client may send may also be null."""
-    if isinstance(field, mf.Decimal):
+def _adjust(prop: dict[str, Any], marshmallow_field: mf.Field, field: Field) -> dict[str, Any]:
+    """Decimals are strings on the wire, with the field's digits, scale and sign in the pattern."""
+    if isinstance(marshmallow_field, mf.Decimal):
         kept = {k: v for k, v in prop.items() if k in ("nullable", "description")}
-        return {**DECIMAL, **kept}
+        return {**_decimal(field), **kept}
+    if field.type in ("link", "user", "department", "file", "image") and not field.multiple:
+        return {**prop, "minimum": 1, "maximum": MAX_ID}
+    if prop.get("type") == "array" and prop.get("items", {}).get("type") == "integer":
+        return {**prop, "items": ID}
     return prop
+
+
+def _decimal(field: Field) -> dict[str, Any]:
+    """A decimal's pattern: at most precision - scale digits before the point, scale after it.
+
+    Bounds that digits cannot say (``max: 100`` of a percent) are given as ``x-minimum`` and
+    ``x-maximum``, since JSON Schema's numeric bounds do not apply to strings.
+    """
+    scale = field.scale if field.scale is not None else 4
+    digits = (field.precision or 18) - scale
+    if field.max is not None and field.max >= 0 and (field.min is None or field.min >= 0):
+        digits = min(digits, len(str(int(field.max))))
+    sign = "" if field.min is not None and field.min >= 0 else "-?"
+    fraction = rf"(\.[0-9]{{1,{scale}}})?" if scale else ""
+    schema: dict[str, Any] = {**DECIMAL, "pattern": rf"^{sign}[0-9]{{1,{max(digits, 1)}}}{fraction}$"}
+    if field.min is not None:
+        schema["x-minimum"] = field.min
+    if field.max is not None:
+        schema["x-maximum"] = field.max
+    return schema
+
+
+def _not_empty(prop: dict[str, Any]) -> dict[str, Any]:
+    """A required field's value: never null, and text not empty (the server reads "" as null)."""
+    if "$ref" in prop:
+        return prop
+    strict = {k: v for k, v in prop.items() if k != "nullable"}
+    if strict.get("type") == "string" and not strict.get("minLength"):
+        strict["minLength"] = 1
+    if isinstance(strict.get("enum"), list):
+        strict["enum"] = [v for v in strict["enum"] if v is not None]
+    if strict.get("type") == "array" and not strict.get("minItems"):
+        strict["minItems"] = 1
+    return strict
+
+
+def _id_parameter(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": ID}
+
+
+PARAM_TYPES: dict[str, dict[str, Any]] = {
+    **dict.fromkeys(("user", "link", "department", "file", "image"), ID),
+    "boolean": {"type": "boolean"},
+    "integer": {"type": "integer"},
+    "date": {"type": "string", "format": "date"},
+    "datetime": {"type": "string", "format": "date-time"},
+    "geo": {"type": "object"},
+}
+
+
+def _button_body(found: Automation) -> dict[str, Any]:
+    """A button's parameters as an object; keys it does not declare are ignored."""
+    properties: dict[str, Any] = {}
+    required = []
+    for spec in found.options.get("params", ()):
+        prop = dict(PARAM_TYPES.get(spec.get("type", "string"), {"type": "string"}))
+        if spec.get("options"):
+            keys = [o if isinstance(o, str) else o["key"] for o in spec["options"]]
+            prop = {"type": "string", "enum": keys}
+        if spec.get("required"):
+            required.append(spec["name"])
+            if prop.get("type") == "string" and "enum" not in prop:
+                prop["minLength"] = 1
+        else:
+            prop["nullable"] = True
+        properties[spec["name"]] = prop
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    return schema
 
 
 def _server_owned(field: Any) -> dict[str, Any]:
@@ -683,29 +844,54 @@ def _server_owned(field: Any) -> dict[str, Any]:
     return {"type": "string", "nullable": True}
 
 
-def _list_parameters(entity: Entity) -> list[dict[str, Any]]:
-    text = {"type": "string"}
+def _list_parameters(entity: Entity, property_of: Any) -> list[dict[str, Any]]:
+    """Paging, search, sort and the entity's declared filters, typed as the server parses them."""
+    sortable = [f.name for f in entity.fields if f.type not in ("table", "many") and not f.multiple]
+    sortable += [n for n in SYSTEM_SORTABLE if n != "flow_status" or entity.has_flow]
+    keys = {"type": "string", "enum": [k for n in sortable for k in (n, f"-{n}")]}
+    chosen = {"type": "string", "enum": [f.name for f in entity.fields]}
     parameters = [
-        {"name": "q", "in": "query", "schema": text, "description": "Free-text search"},
-        {"name": "sort", "in": "query", "schema": text, "description": "Fields, '-' first for descending"},
-        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+        {
+            "name": "q",
+            "in": "query",
+            "schema": {"type": "string", "maxLength": SEARCH_LENGTH},
+            "description": "Free-text search",
+        },
+        {
+            "name": "sort",
+            "in": "query",
+            "style": "form",
+            "explode": False,
+            "schema": {"type": "array", "items": keys, "maxItems": SORT_KEYS},
+            "description": "Fields, '-' first for descending",
+        },
+        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}},
         {"name": "page_size", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
-        {"name": "cursor", "in": "query", "schema": text},
-        {"name": "fields", "in": "query", "schema": text, "description": "Comma-separated fields to return"},
+        {
+            "name": "cursor",
+            "in": "query",
+            "schema": {"type": "string", "maxLength": PARAMETER_LENGTH},
+            "description": "A next_cursor, with the same sort",
+        },
+        {
+            "name": "fields",
+            "in": "query",
+            "style": "form",
+            "explode": False,
+            "schema": {"type": "array", "items": chosen},
+            "description": "Fields to return",
+        },
         {"name": "count", "in": "query", "schema": {"type": "string", "enum": ["exact", "auto", "none"]}},
     ]
     for name in entity.list.filters:
-        parameters.append({"name": name, "in": "query", "schema": text, "description": "Equals"})
-    parameters.append(
-        {
-            "name": "filters",
-            "in": "query",
-            "style": "form",
-            "explode": True,
-            "schema": {"type": "object", "additionalProperties": {"type": "string"}},
-            "description": f"Any field as field__op=value; ops: {', '.join(OPERATORS)}",
-        }
-    )
+        if not entity.has_field(name) or entity.field(name).type in ("table", "many"):
+            continue
+        schema = {k: v for k, v in property_of(entity, entity.field(name)).items() if k not in ("nullable",)}
+        if schema.get("type") in ("object", "array"):
+            continue
+        if isinstance(schema.get("enum"), list):
+            schema["enum"] = [v for v in schema["enum"] if v is not None]
+        parameters.append({"name": name, "in": "query", "schema": schema, "description": "Equals"})
     return parameters
 
 

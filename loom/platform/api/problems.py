@@ -19,6 +19,7 @@ from loom.errors import LoomError
 from ..automations.errors import AutomationFailed
 from ..automations.errors import AutomationLoop
 from ..files import FileTooLarge
+from ..limits import BadInput
 from ..records.errors import Conflict
 from ..records.errors import NotFound
 from ..records.errors import PermissionDenied
@@ -30,6 +31,7 @@ from .i18n import text
 log = logging.getLogger("loom.api")
 PROBLEM_TYPE = "https://loom.dev/problems/"
 STATUS_OF: list[tuple[type[RecordError], int]] = [
+    (BadInput, 400),
     (ValidationFailed, 422),
     (AutomationFailed, 422),
     (AutomationLoop, 422),

@@ -10,6 +10,7 @@ to update or delete only the version you saw.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint
@@ -20,8 +21,10 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import NotFound as HttpNotFound
 from werkzeug.exceptions import PreconditionFailed
 
+from ..limits import BadInput
 from ..records.audit import jsonable
 from ..records.errors import Conflict
+from ..records.errors import FieldError
 from ..records.query import Condition
 from ..records.query import ListQuery
 from ..records.schemas import MAX_ID
@@ -31,6 +34,8 @@ from .auth import services
 bp = Blueprint("records", __name__)
 LIST_PARAMETERS = frozenset({"q", "sort", "page", "page_size", "cursor", "fields", "count", "lang"})
 MULTI_VALUE = frozenset({"in", "not_in", "between"})
+COUNTS = ("auto", "exact", "none")
+WHOLE_NUMBER = re.compile(r"-?[0-9]{1,18}")
 
 
 def existing_id(record_id: int) -> int:
@@ -48,7 +53,7 @@ def entity_name(app: str, entity: str) -> str:
     return name
 
 
-@bp.get("/<app>/<entity>")
+@bp.get("/<app_name:app>/<entity>")
 def list_records(app: str, entity: str) -> Response:
     name = entity_name(app, entity)
     page = services().records.list(name, list_query(name), require_actor())
@@ -64,7 +69,7 @@ def list_records(app: str, entity: str) -> Response:
     )
 
 
-@bp.post("/<app>/<entity>")
+@bp.post("/<app_name:app>/<entity>")
 def create_record(app: str, entity: str) -> Response:
     name = entity_name(app, entity)
     record = services().records.create(name, json_body(), require_actor())
@@ -73,7 +78,7 @@ def create_record(app: str, entity: str) -> Response:
     return response
 
 
-@bp.get("/<app>/<entity>/<int:record_id>")
+@bp.get("/<app_name:app>/<entity>/<int:record_id>")
 def get_record(app: str, entity: str, record_id: int) -> Response:
     name = entity_name(app, entity)
     record = services().records.get(name, existing_id(record_id), require_actor())
@@ -85,7 +90,7 @@ def get_record(app: str, entity: str, record_id: int) -> Response:
     return response
 
 
-@bp.patch("/<app>/<entity>/<int:record_id>")
+@bp.patch("/<app_name:app>/<entity>/<int:record_id>")
 def update_record(app: str, entity: str, record_id: int) -> Response:
     name = entity_name(app, entity)
     changes = json_body()
@@ -95,7 +100,7 @@ def update_record(app: str, entity: str, record_id: int) -> Response:
     return record_response(record)
 
 
-@bp.delete("/<app>/<entity>/<int:record_id>")
+@bp.delete("/<app_name:app>/<entity>/<int:record_id>")
 def delete_record(app: str, entity: str, record_id: int) -> Response:
     name = entity_name(app, entity)
     services().records.delete(name, existing_id(record_id), require_actor(), version=expected_version({}))
@@ -142,18 +147,27 @@ def list_query(entity: str) -> ListQuery:
         for value in args.getlist(key):
             parsed: Any = value.split(",") if op in MULTI_VALUE else value
             filters.append(Condition(field, op, parsed))
-    try:
-        page = int(args.get("page", 1))
-        page_size = int(args.get("page_size", services().runtime.catalog.entity(entity).list.page_size))
-    except ValueError:
-        raise BadRequest("page and page_size are whole numbers.") from None
+    default_size = services().runtime.catalog.entity(entity).list.page_size
+    count = args.get("count", "auto")
+    if count not in COUNTS:
+        raise BadInput([FieldError("count", "not_option", {"value": count, "allowed": ", ".join(COUNTS)})])
     return ListQuery(
         filters=tuple(filters),
         q=args.get("q") or None,
         sort=tuple(s for s in args.get("sort", "").split(",") if s),
-        page=page,
-        page_size=page_size,
+        page=whole_number("page", 1),
+        page_size=whole_number("page_size", default_size),
         cursor=args.get("cursor") or None,
         fields=tuple(f for f in args["fields"].split(",") if f) if "fields" in args else None,
-        count=args.get("count", "auto") if args.get("count") in ("exact", "auto", "none") else "auto",
+        count=count,
     )
+
+
+def whole_number(parameter: str, default: int) -> int:
+    """A query parameter that must be a whole number, e.g. ``page``."""
+    raw = request.args.get(parameter)
+    if raw is None:
+        return default
+    if not WHOLE_NUMBER.fullmatch(raw):
+        raise BadInput([FieldError(parameter, "invalid", {"kind": "integer"})])
+    return int(raw)

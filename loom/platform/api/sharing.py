@@ -16,20 +16,20 @@ from .records import json_body
 bp = Blueprint("sharing", __name__)
 
 
-@bp.get("/<app>/<entity>/<int:record_id>/shares")
+@bp.get("/<app_name:app>/<entity>/<int:record_id>/shares")
 def list_shares(app: str, entity: str, record_id: int) -> Response:
     shares = services().sharing.list(entity_name(app, entity), existing_id(record_id), require_actor())
     return jsonify({"items": jsonable(shares)})
 
 
-@bp.post("/<app>/<entity>/<int:record_id>/shares")
+@bp.post("/<app_name:app>/<entity>/<int:record_id>/shares")
 def share(app: str, entity: str, record_id: int) -> Response:
     name = entity_name(app, entity)
     shared = services().sharing.share(name, existing_id(record_id), json_body(), require_actor())
     return jsonify(jsonable(shared))
 
 
-@bp.delete("/<app>/<entity>/<int:record_id>/shares/<int:user_id>")
+@bp.delete("/<app_name:app>/<entity>/<int:record_id>/shares/<int:user_id>")
 def unshare(app: str, entity: str, record_id: int, user_id: int) -> Response:
     name = entity_name(app, entity)
     services().sharing.unshare(name, existing_id(record_id), existing_id(user_id), require_actor())

@@ -18,6 +18,7 @@ _PAYLOAD_TYPES: dict[str, tuple[type, ...]] = {
     "mode": (str,),
     "task": (int,),
     "then": (str,),
+    "chosen": (dict,),
 }
 
 

@@ -90,6 +90,13 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "bad_field": {"en": "'{field}' cannot be used here.", "zh": "此处不能使用“{field}”。"},
     "bad_value": {"en": "Not a valid value for '{field}'.", "zh": "“{field}”的值无效。"},
+    "bad_text": {
+        "en": "Text may not contain NUL characters or broken Unicode.",
+        "zh": "文本不能包含 NUL 字符或无效的 Unicode 字符。",
+    },
+    "too_deep": {"en": "Nested at most {max} levels deep.", "zh": "嵌套不能超过 {max} 层。"},
+    "too_many": {"en": "At most {max} of these.", "zh": "最多 {max} 项。"},
+    "bad_input": {"en": "{count} part(s) of the request are invalid.", "zh": "请求中有 {count} 处不正确。"},
     "bad_cursor": {
         "en": "The cursor is invalid or belongs to another sort order.",
         "zh": "游标无效或与排序方式不符。",

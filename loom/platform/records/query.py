@@ -35,6 +35,7 @@ from sqlalchemy.types import TypeDecorator
 
 from loom.metadata.catalog import Entity
 
+from .. import limits
 from ..tables import RecordTables
 from ..tables import Schema
 from .audit import jsonable
@@ -123,7 +124,9 @@ class Lister:
         neither filtered, searched nor sorted on, or their values would leak.
         """
         entity, table = tables.entity, tables.table
-        errors: list[FieldError] = []
+        errors = _past_limits(query)
+        if errors:
+            raise ValidationFailed(errors)
         where = []
         for i, cond in enumerate(query.filters):
             if cond.field.partition(".")[0] in hidden:
@@ -210,6 +213,9 @@ class Lister:
                 return cond.value.lower() in ("1", "true")
             return bool(cond.value)
         if cond.op in ("contains", "starts_with"):
+            if isinstance(cond.value, str) and limits.bad_text(cond.value):
+                errors.append(FieldError(where, "bad_text"))
+                return _INVALID
             if isinstance(cond.value, str | int | float) and not isinstance(cond.value, bool):
                 return str(cond.value)
             errors.append(FieldError(where, "bad_value", {"field": cond.field}))
@@ -217,6 +223,9 @@ class Lister:
         values = cond.value if cond.op in ("in", "not_in", "between") else [cond.value]
         if not isinstance(values, list | tuple) or (cond.op == "between" and len(values) != 2):
             errors.append(FieldError(where, "bad_value", {"field": cond.field}))
+            return _INVALID
+        if any(isinstance(v, str) and limits.bad_text(v) for v in values):
+            errors.append(FieldError(where, "bad_text"))
             return _INVALID
         field = self.schemas.filter_field(entity.qualified_name, cond.field)
         try:
@@ -265,11 +274,15 @@ class Lister:
 
     def _after(self, table: Any, order: list[tuple[str, bool]], cursor: str) -> ColumnElement[bool]:
         """Rows after the cursor's row in the sort order, where empty values sort last."""
-        values = _decode_cursor(order, cursor)
+        decoded = _decode_cursor(order, cursor)
+        try:
+            values = {name: _typed(table.c[name], value) for name, value in decoded.items()}
+        except (ValueError, TypeError, ArithmeticError):
+            raise ValidationFailed([FieldError("cursor", "bad_cursor")]) from None
         clauses = []
         for i, (name, desc) in enumerate(order):
-            equal = [_same(table.c[n], _typed(table.c[n], values[n])) for n, _ in order[:i]]
-            value = _typed(table.c[name], values[name])
+            equal = [_same(table.c[n], values[n]) for n, _ in order[:i]]
+            value = values[name]
             if value is None:
                 continue  # nothing sorts after an empty value but other empty values
             column = table.c[name]
@@ -312,6 +325,28 @@ def _compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
     return column.ilike(pattern, escape="\\")
 
 
+def _past_limits(query: ListQuery) -> list[FieldError]:
+    """The list parameters beyond limits.py's bounds, checked before any of them is parsed."""
+    errors = []
+    if len(query.filters) > limits.FILTERS:
+        errors.append(FieldError("filter", "too_many", {"max": limits.FILTERS}))
+    for i, cond in enumerate(query.filters[: limits.FILTERS]):
+        values = cond.value if isinstance(cond.value, list | tuple) else [cond.value]
+        if len(values) > limits.FILTER_VALUES:
+            errors.append(FieldError(f"filter.{i}", "too_many", {"max": limits.FILTER_VALUES}))
+        elif any(isinstance(v, str) and len(v) > limits.VALUE_LENGTH for v in values):
+            errors.append(FieldError(f"filter.{i}", "too_long", {"max": limits.VALUE_LENGTH}))
+    if len(query.sort) > limits.SORT_KEYS:
+        errors.append(FieldError("sort", "too_many", {"max": limits.SORT_KEYS}))
+    if query.q and len(query.q) > limits.SEARCH_LENGTH:
+        errors.append(FieldError("q", "too_long", {"max": limits.SEARCH_LENGTH}))
+    elif query.q and limits.bad_text(query.q):
+        errors.append(FieldError("q", "bad_text"))
+    if query.cursor and len(query.cursor) > limits.PARAMETER_LENGTH:
+        errors.append(FieldError("cursor", "too_long", {"max": limits.PARAMETER_LENGTH}))
+    return errors
+
+
 def _encode_cursor(order: list[tuple[str, bool]], row: Mapping[str, Any]) -> str:
     payload = {
         "k": [f"{'-' if d else ''}{n}" for n, d in order],
@@ -328,13 +363,17 @@ def _decode_cursor(order: list[tuple[str, bool]], cursor: str) -> dict[str, Any]
         values = payload["v"]
     except (ValueError, KeyError, TypeError, binascii.Error):
         raise ValidationFailed([FieldError("cursor", "bad_cursor")]) from None
-    if keys != [f"{'-' if d else ''}{n}" for n, d in order] or len(values) != len(keys):
+    scalars = isinstance(values, list) and all(v is None or isinstance(v, str | int | float) for v in values)
+    if keys != [f"{'-' if d else ''}{n}" for n, d in order] or not scalars or len(values) != len(keys):
         raise ValidationFailed([FieldError("cursor", "bad_cursor")])
     return {name: value for (name, _), value in zip(order, values, strict=True)}
 
 
 def _typed(column: Any, value: Any) -> Any:
-    """A cursor value (JSON) back in the column's Python type, so it binds like the column."""
+    """A cursor value (JSON) back in the column's Python type, so it binds like the column.
+
+    A cursor comes from the client: a value of another type raises ValueError or TypeError.
+    """
     if value is None:
         return None
     kind = column.type.impl if isinstance(column.type, TypeDecorator) else column.type
@@ -342,10 +381,23 @@ def _typed(column: Any, value: Any) -> Any:
         python_type = kind.python_type
     except NotImplementedError:
         return value
+    if isinstance(value, bool) and python_type is not bool:
+        raise TypeError(value)
     if python_type is decimal.Decimal:
-        return decimal.Decimal(str(value))
-    if python_type in (dt.date, dt.datetime, dt.time) and isinstance(value, str):
+        number = decimal.Decimal(str(value))
+        if not number.is_finite():
+            raise ValueError(value)
+        return number
+    if python_type in (dt.date, dt.datetime, dt.time):
         return python_type.fromisoformat(value)
+    if python_type is int and not (isinstance(value, int) and -(2**63) <= value < 2**63):
+        raise ValueError(value)
+    if python_type is str and not (isinstance(value, str) and not limits.bad_text(value)):
+        raise ValueError(value)
+    if python_type is float and isinstance(value, int):
+        return float(value)
+    if not isinstance(value, python_type):
+        raise TypeError(value)
     return value
 
 

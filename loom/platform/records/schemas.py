@@ -24,6 +24,7 @@ from loom.metadata.catalog import Catalog
 from loom.metadata.catalog import Entity
 from loom.metadata.catalog import Field
 
+from .. import limits
 from .errors import FieldError
 from .logic import stored_kind
 from .messages import MESSAGES
@@ -174,7 +175,7 @@ def _field(field: Field, tz: ZoneInfo) -> mf.Field:
 
 
 def _text(field: Field, options: dict[str, Any]) -> mf.Field:
-    checks: list[Any] = []
+    checks: list[Any] = [_storable]
     if field.max_length:
         checks.append(validate.Length(max=field.max_length, error="too_long"))
     if field.min_length:
@@ -188,6 +189,12 @@ def _text(field: Field, options: dict[str, Any]) -> mf.Field:
     if field.type == "phone":
         checks.append(validate.Regexp(PHONE, error="phone"))
     return mf.String(validate=checks, **options)
+
+
+def _storable(value: str) -> None:
+    """No column stores NUL on PostgreSQL: refused on every database, so both behave alike."""
+    if limits.bad_text(value):
+        raise ValidationError("bad_text")
 
 
 def _range(field: Field) -> list[Any]:
