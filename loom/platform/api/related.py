@@ -19,7 +19,7 @@ from .records import existing_id
 bp = Blueprint("related", __name__)
 
 
-@bp.get("/<app>/<entity>/<int:record_id>/related")
+@bp.get("/<app_name:app>/<entity>/<int:record_id>/related")
 def related_records(app: str, entity: str, record_id: int) -> Response:
     limit = request.args.get("limit", "5")
     if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
