@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,6 +15,7 @@ class Actor:
     roles: frozenset[str] = frozenset()
     department_id: int | None = None
     is_system: bool = False
+    name: str = field(default="", compare=False)  # how people are shown it (王建国), not who it is
 
 
 SYSTEM = Actor(None, "system", frozenset({"admin"}), is_system=True)

@@ -187,7 +187,7 @@ class Identity:
             ).scalars()
         )
         roles.add("employee")
-        return Actor(user["id"], user["login"], frozenset(roles), user["department_id"])
+        return Actor(user["id"], user["login"], frozenset(roles), user["department_id"], name=user["name"])
 
     def authenticate(self, login: str, password: str) -> Actor | None:
         with reading(self.runtime.engine) as conn:

@@ -380,3 +380,12 @@ def test_history_shows_times_in_the_sites_zone_and_only_what_was_filled(app) -> 
     assert sorted(changed) == sorted(["a_string", "a_datetime", "a_money", "a_computed", "a_number"])
     assert "2026-12-03 14:43" in history and "+00:00" not in history  # Asia/Shanghai, not UTC text
     assert "CNY 1,234.50" in history
+
+
+def test_the_navigation_names_the_person_not_their_login(app) -> None:
+    services = app.extensions["loom"]
+    users = services.runtime.schema.metadata.tables["loom_users"]
+    with services.runtime.engine.begin() as conn:
+        conn.execute(users.update().where(users.c.login == "emma").values(name="杨磊"))
+    page = sign_in(app, "emma", lang="zh").get("/").text
+    assert '<span class="navbar-text text-white me-2" id="nav-user" title="emma">杨磊</span>' in page
