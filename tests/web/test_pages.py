@@ -248,6 +248,8 @@ def test_flow_operations_from_the_record_page(app) -> None:
     act(emma, "submit")  # a returned claim starts again at the manager
     after = act(mona, "reject", comment="不符合规定")
     assert status() == "rejected" and "不符合规定" in after
+    assert 'data-event="reject"' in after and 'data-event="finish"' not in after  # what people did
+    assert services.flows.latest_summary("webtest.expense", record_id)["timeline"][-1]["kind"] == "finish"
     refused = fin.post(f"{base}/approve", data={"csrf_token": fin.csrf}, follow_redirects=True).text
     assert "alert-danger" in refused
     assert mona.post(f"{base}/urge_everyone", data={"csrf_token": mona.csrf}).status_code == 404

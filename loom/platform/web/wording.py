@@ -53,6 +53,8 @@ EVENTS = {
     "action": _l("Action"),
     "branch": _l("Branch chosen"),
 }
+# What the engine did on its own; the audit log and the API keep it, the page shows what people did.
+ENGINE_EVENTS = frozenset({"branch", "action", "finish"})
 BOXES = {"todo": _l("To do"), "done": _l("Done"), "cc": _l("Copied to me"), "started": _l("Started by me")}
 AUDIT_ACTIONS = {
     "create": _l("Created"),
@@ -77,6 +79,7 @@ def helpers() -> dict[str, Any]:
         "operation_label": lambda op: str(OPERATIONS[op][0]),
         "operation_style": lambda op: OPERATIONS[op][1],
         "event_label": lambda kind: str(EVENTS.get(kind, kind)),
+        "engine_events": ENGINE_EVENTS,
         "box_label": lambda box: str(BOXES.get(box, box)),
         "audit_label": lambda action: str(AUDIT_ACTIONS.get(action, action)),
         "part_label": lambda part: str(PARTS.get(part, part)),
