@@ -29,7 +29,7 @@ from ..records.errors import FieldError
 from ..records.errors import NotFound
 from ..records.errors import PermissionDenied
 from ..records.errors import ValidationFailed
-from ..records.schemas import MAX_ID
+from ..records.people import active_user_errors
 from ..records.service import RecordService
 
 KEYS = ("user_id", "delegate_id", "starts_on", "ends_on", "flows", "reason")
@@ -114,9 +114,9 @@ class Delegations:
         """The delegation's values, or every problem with them at once (422)."""
         errors = [FieldError(key, "unknown") for key in data if key not in KEYS]
         user_id = data.get("user_id", actor.id)
-        errors += self._user_errors(c, "user_id", user_id)
+        errors += active_user_errors(c, self.users, "user_id", user_id)
         delegate_id = data.get("delegate_id")
-        errors += self._user_errors(c, "delegate_id", delegate_id)
+        errors += active_user_errors(c, self.users, "delegate_id", delegate_id)
         if not errors and delegate_id == user_id:
             errors.append(FieldError("delegate_id", "delegate_self"))
         starts_on, ends_on = (_date(data.get(key)) for key in ("starts_on", "ends_on"))
@@ -145,16 +145,6 @@ class Delegations:
             "flows": sorted(set(flows)) if flows else None,
             "reason": reason or None,
         }
-
-    def _user_errors(self, c: Connection, key: str, user_id: Any) -> list[FieldError]:
-        if user_id is None:
-            return [FieldError(key, "required")]
-        if isinstance(user_id, bool) or not isinstance(user_id, int) or not 0 < user_id <= MAX_ID:
-            return [FieldError(key, "invalid", {"kind": "id"})]
-        users = self.users
-        if c.execute(select(users.c.id).where(users.c.id == user_id, users.c.active)).first() is None:
-            return [FieldError(key, "link_not_found", {"id": user_id})]
-        return []
 
     def _flow_errors(self, flows: Any) -> list[FieldError]:
         if flows is None:

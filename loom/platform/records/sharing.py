@@ -31,8 +31,8 @@ from .errors import IntegrityConflict
 from .errors import NotFound
 from .errors import PermissionDenied
 from .errors import ValidationFailed
+from .people import active_user_errors
 from .rows import read_record
-from .schemas import MAX_ID
 from .service import RecordService
 
 SHARE_KEYS = ("user_id", "level", "expires_at")
@@ -148,7 +148,7 @@ class Sharing:
         """The share's values, or every problem with them at once (422)."""
         errors = [FieldError(key, "unknown") for key in data if key not in SHARE_KEYS]
         user_id = data.get("user_id")
-        errors += self._user_errors(c, user_id)
+        errors += active_user_errors(c, self.users, "user_id", user_id)
         level = data.get("level", "read")
         if level not in SHARE_LEVELS:
             errors.append(
@@ -164,17 +164,6 @@ class Sharing:
         if errors:
             raise ValidationFailed(errors)
         return user_id, level, expires_at
-
-    def _user_errors(self, c: Connection, user_id: Any) -> list[FieldError]:
-        """A share names an active user; an unknown one is the same error as a missing link."""
-        if user_id is None:
-            return [FieldError("user_id", "required")]
-        if isinstance(user_id, bool) or not isinstance(user_id, int) or not 0 < user_id <= MAX_ID:
-            return [FieldError("user_id", "invalid", {"kind": "id"})]
-        users = self.users
-        if c.execute(select(users.c.id).where(users.c.id == user_id, users.c.active)).first() is None:
-            return [FieldError("user_id", "link_not_found", {"id": user_id})]
-        return []
 
     # -- rows ------------------------------------------------------------------------------
 
