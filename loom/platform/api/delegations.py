@@ -20,7 +20,7 @@ bp = Blueprint("delegations", __name__)
 @bp.get("/delegations")
 def list_delegations() -> Response:
     user = request.args.get("user")
-    if user is not None and not user.isdigit():
+    if user is not None and not (user.isdigit() and int(user) > 0):
         raise BadRequest("user is a user id.")
     current = request.args.get("current", "false")
     if current not in ("true", "false"):

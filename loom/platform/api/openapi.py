@@ -633,7 +633,7 @@ class _Builder:
                 "name": "q",
                 "in": "query",
                 "required": True,
-                "schema": {"type": "string", "minLength": 1, "maxLength": SEARCH_TEXT},
+                "schema": {"type": "string", "minLength": 1, "maxLength": SEARCH_TEXT, "pattern": r"\S"},
             },
             {
                 "name": "limit",
