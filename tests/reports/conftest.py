@@ -12,10 +12,13 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 
 from loom.metadata import validate_paths
 from loom.platform.actor import SYSTEM
 from loom.platform.actor import Actor
+from loom.platform.app import create_app
 from loom.platform.database import make_engine
 from loom.platform.identity import Identity
 from loom.platform.records.service import RecordService
@@ -209,10 +212,18 @@ def site(write_package, tmp_path, database_url) -> Iterator[Site]:
         east = identity.create_department(conn, "东区")
         west = identity.create_department(conn, "西区")
         users = {
-            "rep1": identity.create_user(conn, "rep1", "一号", department_id=east, roles=["rep"]),
-            "rep2": identity.create_user(conn, "rep2", "二号", department_id=west, roles=["rep"]),
-            "boss": identity.create_user(conn, "boss", "老板", department_id=None, roles=["boss"]),
-            "blind": identity.create_user(conn, "blind", "盲", department_id=east, roles=["blind"]),
+            "rep1": identity.create_user(
+                conn, "rep1", "一号", password="pw-rep1", department_id=east, roles=["rep"]
+            ),
+            "rep2": identity.create_user(
+                conn, "rep2", "二号", password="pw-rep2", department_id=west, roles=["rep"]
+            ),
+            "boss": identity.create_user(
+                conn, "boss", "老板", password="pw-boss", department_id=None, roles=["boss"]
+            ),
+            "blind": identity.create_user(
+                conn, "blind", "盲", password="pw-blind", department_id=east, roles=["blind"]
+            ),
         }
         actors = {login: identity.actor(conn, uid) for login, uid in users.items()}
     customers = {
@@ -236,3 +247,18 @@ def site(write_package, tmp_path, database_url) -> Iterator[Site]:
         deals[title] = records.create("sales.deal", values, SYSTEM)["id"]
     yield Site(runtime, records, ReportService(records), actors, customers, deals)
     runtime.engine.dispose()
+
+
+@pytest.fixture
+def app(site: Site) -> Flask:
+    """The web app over the site, its records service on the fixed clock."""
+    app = create_app(runtime=site.runtime, config={"SECRET_KEY": "reports-test", "TESTING": True})
+    app.extensions["loom"].records.clock = lambda: NOW
+    return app
+
+
+def signed_in(app: Flask, login: str) -> FlaskClient:
+    client = app.test_client()
+    response = client.post("/api/v1/auth/login", json={"login": login, "password": f"pw-{login}"})
+    assert response.status_code == 200, response.get_json()
+    return client

@@ -12,6 +12,7 @@ from . import flows
 from . import meta
 from . import openapi
 from . import records
+from . import reports
 from . import sharing
 
 PUBLIC_ENDPOINTS = frozenset({"api.auth.login", "api.auth.logout", "api.openapi.document"})
@@ -19,7 +20,18 @@ PUBLIC_ENDPOINTS = frozenset({"api.auth.login", "api.auth.logout", "api.openapi.
 
 def blueprint() -> Blueprint:
     api = Blueprint("api", __name__, url_prefix="/api/v1")
-    for part in (auth.bp, meta.bp, files.bp, openapi.bp, flows.bp, automations.bp, sharing.bp, records.bp):
+    parts = (
+        auth.bp,
+        meta.bp,
+        files.bp,
+        openapi.bp,
+        flows.bp,
+        automations.bp,
+        sharing.bp,
+        reports.bp,
+        records.bp,
+    )
+    for part in parts:
         api.register_blueprint(part)
 
     @api.before_request

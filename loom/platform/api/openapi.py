@@ -30,6 +30,7 @@ from ..records.schemas import SERVER_OWNED
 from ..records.schemas import Schemas
 from ..services import Services
 from ..tables import column_type
+from .reports import openapi_paths as report_paths
 
 bp = Blueprint("openapi", __name__)
 DECIMAL = {"type": "string", "format": "decimal", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"}
@@ -119,6 +120,7 @@ class _Builder:
             if entity.has_flow:
                 self._flow_paths(entity)
         self._fixed_paths()
+        report_paths(self.api, _problem, _errors)
         document = self.api.to_dict()
         document["security"] = [{"bearer": []}, {"session": []}]
         document["servers"] = [{"url": "/api/v1"}]

@@ -6,7 +6,9 @@ checks (``loom.metadata.checks.reports``) have already located every mistake in 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from loom.metadata.catalog import Definition
 from loom.metadata.catalog import Label
@@ -24,7 +26,7 @@ class Dimension:
     """``path`` is a field, a system column, or ``head.step`` through a link, user or department."""
 
     path: str
-    label: Label
+    label: Label | None  # None: the field's own label
     granularity: str | None = None
 
     @property
@@ -78,6 +80,11 @@ class Report:
         return dated.path if dated else "created_at"
 
 
+def _label(value: Any, fallback: str) -> Label:
+    """A label of the frozen spec (a read-only mapping, which ``Label.of`` takes for a plain string)."""
+    return Label.of(dict(value) if isinstance(value, Mapping) else value, fallback)
+
+
 def report_of(definition: Definition) -> Report:
     spec = definition.spec
     return Report(
@@ -86,13 +93,15 @@ def report_of(definition: Definition) -> Report:
         label=definition.label,
         entity=definition.entity or "",
         dimensions=tuple(
-            Dimension(d["field"], Label.of(d.get("label"), d["field"]), d.get("granularity"))
+            Dimension(
+                d["field"], _label(d["label"], d["field"]) if "label" in d else None, d.get("granularity")
+            )
             for d in spec.get("dimensions", ())
         ),
         measures=tuple(
             Measure(
                 m["name"],
-                Label.of(m.get("label"), m["name"]),
+                _label(m.get("label"), m["name"]),
                 m["aggregate"],
                 m.get("field"),
                 (m["of"][0], m["of"][1]) if "of" in m else None,
@@ -106,5 +115,5 @@ def report_of(definition: Definition) -> Report:
         limit=spec.get("limit"),
         others=bool(spec.get("others", False)),
         roles=tuple(spec.get("roles", ())),
-        description=Label.of(spec["description"]) if spec.get("description") else None,
+        description=_label(spec["description"], "") if spec.get("description") else None,
     )

@@ -11,6 +11,7 @@ same rows, so an average or a distinct count is right in the totals too.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
@@ -181,11 +182,10 @@ class ReportService:
             sql.prepare(c)
             plan = self._plan(c, actor, report, tables, axes, request.filters, now, chosen)
             result = Result(report, entity, axes, [], Row((), {}), chart, request.filters, chosen)
-            self._fill(c, plan, result)
+            self._fill(c, actor, plan, result)
             if chosen is not None:
                 before = self._plan(c, actor, report, tables, axes, request.filters, now, chosen.previous())
                 result.previous = self._values(report, sql.group(c, before, [])[0][1])
-            result.titles = {i: self._titles(c, actor, axis, result) for i, axis in enumerate(axes)}
             drill.attach(result, lambda user_department: self._members(c, user_department))
         return result
 
@@ -325,13 +325,21 @@ class ReportService:
 
     # -- results -----------------------------------------------------------------------------
 
-    def _fill(self, c: Connection, plan: sql.Plan, result: Result) -> None:
+    def _fill(self, c: Connection, actor: Actor, plan: sql.Plan, result: Result) -> None:
         report, axes = result.report, result.axes
         grouped = sql.group(c, plan, list(range(len(axes))))
         if len(grouped) > sql.MAX_GROUPS:
             raise TooManyGroups(report=report.qualified_name, limit=sql.MAX_GROUPS)
         rows = [self._row(report, axes, keys, values) for keys, values in grouped]
         result.totals = Row((), self._values(report, sql.group(c, plan, [])[0][1]))
+        ranks: dict[int, dict[Any, int]] = {}
+        for i, axis in enumerate(axes):
+            keys = {row.keys[i] for row in rows if isinstance(row.keys[i], int)}
+            result.titles[i], ranks[i] = self._references(c, actor, axis, keys)
+
+        def natural(i: int, key: Any) -> tuple[Any, ...]:
+            return _natural(axes[i], key, ranks[i])
+
         if not axes:
             result.rows = [Row((), dict(result.totals.values))]
             return
@@ -340,14 +348,14 @@ class ReportService:
             if len(axes) == 1
             else [self._row(report, axes[:1], k, v) for k, v in sql.group(c, plan, [0])]
         )
-        firsts = _ordered(report, axes[0], firsts)
+        firsts = _ordered(report, axes[0], firsts, lambda key: natural(0, key))
         top = firsts if report.limit is None else firsts[: report.limit]
         rank = {r.keys[0]: i for i, r in enumerate(top)}
         rows = [r for r in rows if r.keys[0] in rank]
         rows.sort(
             key=lambda r: (
                 rank[r.keys[0]],
-                tuple(_natural(a, k) for a, k in zip(axes[1:], r.keys[1:], strict=True)),
+                tuple(natural(i + 1, k) for i, k in enumerate(r.keys[1:])),
             )
         )
         result.rows = rows
@@ -358,7 +366,7 @@ class ReportService:
                 result.rows.append(Row((None, *row.keys), row.values, others=True))
         if len(axes) == 2:
             columns = [self._row(report, axes[1:], k, v) for k, v in sql.group(c, plan, [1])]
-            columns.sort(key=lambda r: _natural(axes[1], r.keys[0]))
+            columns.sort(key=lambda r: natural(1, r.keys[0]))
             result.pivot = Pivot(
                 rows=[r.keys[0] for r in top],
                 columns=[r.keys[0] for r in columns],
@@ -384,27 +392,29 @@ class ReportService:
 
     # -- titles of values --------------------------------------------------------------------
 
-    def _titles(self, c: Connection, actor: Actor, axis: Axis, result: Result) -> dict[Any, str]:
-        """Titles of the records, users or departments an axis's values refer to."""
-        if axis.target is None:
-            return {}
-        index = result.axes.index(axis)
-        ids = sorted({r.keys[index] for r in result.rows if isinstance(r.keys[index], int)})
-        if not ids:
-            return {}
+    def _references(
+        self, c: Connection, actor: Actor, axis: Axis, ids: set[int]
+    ) -> tuple[dict[Any, str], dict[Any, int]]:
+        """Titles of the records, users or departments an axis's values refer to, and their order:
+        the linked entity's list order (a funnel's stages in their order), people by name."""
+        if axis.target is None or not ids:
+            return {}, {}
+        wanted = sorted(ids)
         if axis.target in PLATFORM:
             table = self.runtime.schema.metadata.tables[PLATFORM[axis.target]]
-            rows = c.execute(select(table.c.id, table.c.name).where(table.c.id.in_(ids)))
-            return {row.id: row.name for row in rows}
-        linked = self.runtime.schema.of(axis.target)
-        shown = linked.entity.title_field
-        readable = self.records._guard(c, actor, linked)[0]
-        if shown is None:
-            return {}
-        query = select(linked.table.c.id, linked.table.c[shown]).where(linked.table.c.id.in_(ids))
-        if readable is not None:
-            query = query.where(readable)
-        return {row[0]: str(row[1]) for row in c.execute(query) if row[1] is not None}
+            query = select(table.c.id, table.c.name).where(table.c.id.in_(wanted)).order_by(table.c.name)
+        else:
+            linked = self.runtime.schema.of(axis.target)
+            table = linked.table
+            shown = table.c[linked.entity.title_field] if linked.entity.title_field else table.c.id
+            keys = [k for k in linked.entity.list.sort if k.lstrip("-") in table.c]
+            order = [table.c[k.lstrip("-")].desc() if k.startswith("-") else table.c[k] for k in keys]
+            query = select(table.c.id, shown).where(table.c.id.in_(wanted)).order_by(*order, table.c.id)
+            readable = self.records._guard(c, actor, linked)[0]
+            if readable is not None:  # titles of records the viewer cannot read stay numbers
+                query = query.where(readable)
+        found = c.execute(query).all()
+        return {row[0]: str(row[1]) for row in found}, {row[0]: i for i, row in enumerate(found)}
 
     def _members(self, c: Connection, department: int) -> list[int]:
         users = self.runtime.schema.metadata.tables["loom_users"]
@@ -438,16 +448,16 @@ def _key(axis: Axis, value: Any) -> Any:
     return value
 
 
-def _ordered(report: Report, axis: Axis, rows: list[Row]) -> list[Row]:
+def _ordered(report: Report, axis: Axis, rows: list[Row], natural: Callable[[Any], Any]) -> list[Row]:
     """Rows by the report's sort: a measure (empty values last) or the dimension (its own order)."""
     sort = report.sort or ""
     name, descending = sort.lstrip("-"), sort.startswith("-")
     if name in {m.name for m in report.measures}:
         present = [r for r in rows if r.values.get(name) is not None]
         missing = [r for r in rows if r.values.get(name) is None]
-        present.sort(key=lambda r: (float(r.values[name]), _natural(axis, r.keys[0])), reverse=descending)
+        present.sort(key=lambda r: (float(r.values[name]), natural(r.keys[0])), reverse=descending)
         return present + missing
-    ordered = sorted(rows, key=lambda r: _natural(axis, r.keys[0]))
+    ordered = sorted(rows, key=lambda r: natural(r.keys[0]))
     return ordered[::-1] if descending and name == axis.dimension.path else ordered
 
 
@@ -456,10 +466,13 @@ def _raw(key: Any) -> Any:
     return key.isoformat() if isinstance(key, dt.date) else key
 
 
-def _natural(axis: Axis, key: Any) -> tuple[Any, ...]:
-    """The order values of a dimension read in: options as declared, everything else by value, empty last."""
+def _natural(axis: Axis, key: Any, ranks: dict[Any, int]) -> tuple[Any, ...]:
+    """The order values of a dimension read in: options as declared, records in their list's
+    order, everything else by value; empty last."""
     if key is None:
         return (1, 0, "")
+    if key in ranks:
+        return (0, ranks[key], "")
     if axis.field is not None and axis.field.options:
         option = axis.field.option(str(key))
         return (0, option.order if option else 10_000, str(key))
@@ -471,7 +484,7 @@ def _natural(axis: Axis, key: Any) -> tuple[Any, ...]:
 
 
 def _number(value: Any) -> Any:
-    if value is None or isinstance(value, int | float):
+    if value is None or isinstance(value, int):
         return value
     try:
         number = float(value)
