@@ -29,7 +29,8 @@ EXPECTED = {
     "crm.contract_amount_by_month": """SELECT {month:order_date}, sum(amount), sum(received_amount),
         count(*) FROM crm_contract WHERE status = 'effective' GROUP BY 1""",
     "crm.contract_vs_receivable": """SELECT customer, sum(amount), sum(received_amount),
-        sum(unreceived_amount), sum(invoiced_amount) FROM crm_contract WHERE status = 'effective' GROUP BY customer""",
+        sum(unreceived_amount), sum(invoiced_amount) FROM crm_contract WHERE status = 'effective'
+        GROUP BY customer""",
     "crm.customer_portrait": """SELECT industry, level, count(*), sum(contract_total) FROM crm_customer
         WHERE NOT coalesce(in_pool, {false}) GROUP BY industry, level""",
     "crm.customer_sources": """SELECT source, deal_status, count(*), sum(contract_total) FROM crm_customer
