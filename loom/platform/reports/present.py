@@ -115,14 +115,9 @@ def unit_of(result: Result, measure: Measure) -> dict[str, Any]:
         return {"unit": "count"}
     if measure.aggregate == "ratio":
         return {"unit": "ratio"}
-    field = (
-        result.entity.field(measure.field)
-        if measure.field and result.entity.has_field(measure.field)
-        else None
-    )
-    kind = (field.result if field and field.type == "computed" else field.type) if field else "number"
-    if kind == "money" and field is not None:
-        currency = field.currency or "CNY"
+    kind, currency = result.kinds.get(measure.name, ("number", None))
+    if kind == "money":
+        currency = currency or "CNY"
         return {"unit": "money", "currency": currency, "symbol": CURRENCIES.get(currency, currency + " ")}
     if kind == "percent":
         return {"unit": "percent"}
@@ -243,6 +238,7 @@ def _chart(
         "series": [],
     }
     pivot = result.pivot
+    empty = 0 if units[primary.name]["unit"] == "count" else None  # no records: a count of 0
     if pivot is not None:
         spec["categories"] = [key_label(result, 0, k, lang) for k in pivot.rows]
         for c in pivot.columns:
@@ -250,7 +246,7 @@ def _chart(
             spec["series"].append(
                 {
                     "name": key_label(result, 1, c, lang),
-                    "data": [cell.values.get(primary.name) if cell else None for cell in cells],
+                    "data": [cell.values.get(primary.name) if cell else empty for cell in cells],
                     "links": [(links(cell.drill) or {}).get("portal") if cell else None for cell in cells],
                 }
             )

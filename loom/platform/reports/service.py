@@ -112,6 +112,7 @@ class Result:
     previous: dict[str, Any] | None = None
     pivot: Pivot | None = None
     titles: dict[int, dict[Any, str]] = dc_field(default_factory=dict)  # per axis: key -> title
+    kinds: dict[str, tuple[str, str | None]] = dc_field(default_factory=dict)  # measure -> (type, currency)
 
 
 class ReportService:
@@ -182,6 +183,7 @@ class ReportService:
             sql.prepare(c)
             plan = self._plan(c, actor, report, tables, axes, request.filters, now, chosen)
             result = Result(report, entity, axes, [], Row((), {}), chart, request.filters, chosen)
+            result.kinds = {m.name: self._value_kind(entity, m.field) for m in report.measures if m.field}
             self._fill(c, actor, plan, result)
             if chosen is not None:
                 before = self._plan(c, actor, report, tables, axes, request.filters, now, chosen.previous())
@@ -415,6 +417,18 @@ class ReportService:
                 query = query.where(readable)
         found = c.execute(query).all()
         return {row[0]: str(row[1]) for row in found}, {row[0]: i for i, row in enumerate(found)}
+
+    def _value_kind(self, entity: Entity, name: str) -> tuple[str, str | None]:
+        """The type of the values a measure reads (a rollup's: its source field's) and their currency."""
+        field = entity.field(name) if entity.has_field(name) else None
+        if field is not None and field.type == "rollup" and field.rollup is not None:
+            if field.rollup.aggregate == "count" or field.rollup.field is None:
+                return "integer", None
+            source = self.runtime.catalog.entity(field.rollup.of)
+            return self._value_kind(source, field.rollup.field)
+        if field is None:
+            return SYSTEM_KINDS.get(name, "string"), None
+        return _kind(field), field.currency
 
     def _members(self, c: Connection, department: int) -> list[int]:
         users = self.runtime.schema.metadata.tables["loom_users"]

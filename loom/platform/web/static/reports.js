@@ -125,6 +125,12 @@
   function draw(body) {
     const spec = body.chart;
     if (spec.type === "number") return numberCard(body);
+    if (!spec.categories.length) {
+      box.classList.add("loom-number");
+      box.textContent = en ? "No records to show for these filters." : "当前筛选条件下没有数据。";
+      box.dataset.drawn = "true";
+      return;
+    }
     const narrow = box.clientWidth < 576;
     const chart = window.echarts.init(box);
     const option = ["pie", "donut"].includes(spec.type) ? pieChart(spec, narrow)
