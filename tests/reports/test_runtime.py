@@ -4,6 +4,7 @@ hidden fields, links, pivots, limits and the "others" row, on SQLite and Postgre
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -199,3 +200,43 @@ def test_each_cell_drills_down_to_exactly_its_records(site) -> None:
                     assert float(sum(amounts)) == pytest.approx(row.values["amount"] or 0), (name, row)
                 else:
                     assert page.total == counted, (name, row)
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "Europe/Berlin", "America/New_York", "Asia/Kolkata"])
+def test_database_buckets_agree_with_the_zones_calendar(database_url: str, zone: str) -> None:
+    """Around midnights, month and year ends, daylight-saving changes and the zone's history."""
+    from sqlalchemy import Column
+    from sqlalchemy import Integer
+    from sqlalchemy import MetaData
+    from sqlalchemy import Table
+    from sqlalchemy import insert
+    from sqlalchemy import select
+
+    from loom.platform.database import make_engine
+    from loom.platform.reports import sql
+    from loom.platform.reports.periods import GRANULARITIES
+    from loom.platform.reports.periods import local_bucket
+    from loom.platform.types import UTCDateTime
+
+    table = Table("moments", MetaData(), Column("id", Integer, primary_key=True), Column("at", UTCDateTime()))
+    engine = make_engine(database_url)
+    table.metadata.create_all(engine)
+    local = ZoneInfo(zone)
+    days = [dt.date(1986, 5, 4), dt.date(1991, 9, 15), dt.date(2025, 3, 30), dt.date(2025, 10, 26),
+            dt.date(2025, 11, 2), dt.date(2025, 12, 31), dt.date(2026, 3, 31),
+            dt.date(2026, 6, 30)]  # fmt: skip
+    moments = [
+        dt.datetime.combine(day, dt.time(hour, minute), tzinfo=local) + dt.timedelta(days=shift)
+        for day in days
+        for shift in (-1, 0, 1)
+        for hour, minute in ((0, 5), (1, 30), (2, 30), (23, 55))
+    ]
+    with engine.begin() as conn:
+        conn.execute(insert(table), [{"at": m} for m in moments])
+        sql.prepare(conn)
+        for unit in GRANULARITIES:
+            column = sql.bucket(table.c.at, unit, True, conn.dialect.name, zone)
+            found = {row.at: row.bucket for row in conn.execute(select(table.c.at, column.label("bucket")))}
+            for at, bucket in found.items():
+                assert bucket == local_bucket(at, unit, local).isoformat(), (unit, at.astimezone(local))
+    engine.dispose()

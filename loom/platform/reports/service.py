@@ -336,8 +336,8 @@ class ReportService:
         result.totals = Row((), self._values(report, sql.group(c, plan, [])[0][1]))
         ranks: dict[int, dict[Any, int]] = {}
         for i, axis in enumerate(axes):
-            keys = {row.keys[i] for row in rows if isinstance(row.keys[i], int)}
-            result.titles[i], ranks[i] = self._references(c, actor, axis, keys)
+            ids = {row.keys[i] for row in rows if isinstance(row.keys[i], int)}
+            result.titles[i], ranks[i] = self._references(c, actor, axis, ids)
 
         def natural(i: int, key: Any) -> tuple[Any, ...]:
             return _natural(axes[i], key, ranks[i])

@@ -80,7 +80,7 @@ def show(app: str, name: str) -> str:
         body = report_body(app, name, request.args)
     except ValidationFailed as failed:
         body, error = None, "; ".join(e.message(current_lang()) for e in failed.errors)
-    args = request.args.to_dict()
+    args: dict[str, Any] = request.args.to_dict()
     return render_template(
         "report.html",
         report=report,
