@@ -190,6 +190,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "'{value}' is not an option of field '{field}'; options: {allowed}",
         "zh": "“{value}”不是字段“{field}”的选项；可选值：{allowed}",
     },
+    "report.bad_dimension": {
+        "en": "'{field}' cannot be a dimension: {reason}",
+        "zh": "“{field}”不能作为维度：{reason}",
+    },
+    "report.granularity": {
+        "en": "'{field}' is of type {actual}; only a date or datetime field takes a granularity",
+        "zh": "字段“{field}”的类型为 {actual}，只有日期或日期时间字段可以设置粒度",
+    },
+    "report.ratio": {
+        "en": "a ratio names two other measures of this report in 'of' and no 'field'; {detail}{hint}",
+        "zh": "比率指标须在 of 中列出本报表的另外两个指标，且不设 field；{detail}{hint}",
+    },
     "app.cycle": {
         "en": "apps depend on each other in a cycle: {cycle}",
         "zh": "应用之间存在循环依赖：{cycle}",

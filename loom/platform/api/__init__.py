@@ -16,6 +16,7 @@ from . import meta
 from . import openapi
 from . import records
 from . import related
+from . import reports
 from . import search
 from . import sharing
 
@@ -23,7 +24,7 @@ PUBLIC_ENDPOINTS = frozenset({"api.auth.login", "api.auth.logout", "api.openapi.
 
 
 # First segments of fixed routes with more than one segment; record routes never start with them.
-FIXED_SEGMENTS = ("auth", "files", "tasks", "notifications", "delegations")
+FIXED_SEGMENTS = ("auth", "files", "tasks", "notifications", "delegations", "reports")
 
 
 class AppSegment(BaseConverter):
@@ -41,7 +42,7 @@ class AppSegment(BaseConverter):
 def blueprint() -> Blueprint:
     api = Blueprint("api", __name__, url_prefix="/api/v1")
     api.record_once(lambda state: state.app.url_map.converters.setdefault("app_name", AppSegment))
-    parts = (auth.bp, meta.bp, files.bp, openapi.bp, flows.bp, delegations.bp, automations.bp)
+    parts = (auth.bp, meta.bp, files.bp, openapi.bp, flows.bp, delegations.bp, automations.bp, reports.bp)
     for part in (*parts, search.bp, sharing.bp, related.bp, records.bp):
         api.register_blueprint(part)
 

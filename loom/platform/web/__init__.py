@@ -18,6 +18,7 @@ from . import inbox
 from . import launcher
 from . import lists
 from . import records
+from . import reports
 from . import search
 from .i18n import init_babel
 from .portal import install_template_helpers
@@ -28,7 +29,7 @@ def init_app(app: Flask) -> None:
     web = Blueprint(
         "web", __name__, template_folder="templates", static_folder="static", static_url_path="/assets"
     )
-    for part in (auth.bp, launcher.bp, inbox.bp, search.bp, forms.bp, lists.bp, records.bp):
+    for part in (auth.bp, launcher.bp, inbox.bp, search.bp, reports.bp, forms.bp, lists.bp, records.bp):
         web.register_blueprint(part)
     web.before_request(auth.guard)
     errors.install(web)

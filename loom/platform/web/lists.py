@@ -51,6 +51,7 @@ STATUS_KEYS = ("draft", "in_approval", "approved", "rejected", "withdrawn", "ret
 EXPORT_PAGE = 500
 EXPORT_LIMIT = 10_000
 DEFAULT_COLUMNS = 6
+LIST_PARAMETERS = frozenset({"q", "sort", "page", "lang"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,7 @@ def index(app: str, entity: str) -> str:
         may_create=may(found, "create"),
         may_export=may(found, "export"),
         sort_link=lambda name, ascending: _sort_link(found, name, ascending),
+        drill=drill_parameters(found),
         cell=lambda field, record: as_text(field, record.get(field.name), refs.title, site_zone()),
     )
 
@@ -174,6 +176,26 @@ def _conditions(entity: Entity) -> Iterator[Condition]:
             value = request.args.get(control.name + suffix, "").strip()
             if value:
                 yield Condition(control.name, suffix.lstrip("_") or "eq", value)
+    for key, value in drill_parameters(entity):
+        field, _, op = key.partition("__")
+        yield Condition(field, op or "eq", value.split(",") if op in ("in", "not_in", "between") else value)
+
+
+def drill_parameters(entity: Entity) -> list[tuple[str, str]]:
+    """Filters in the REST API's syntax beyond the list's own controls: a report cell's drill-down.
+
+    The records service checks them like any filter (a hidden or unknown field is an error
+    shown above the list), so they open exactly the records the cell counted.
+    """
+    ops = {"eq": ("",), "contains": ("__contains",), "range": ("__gte", "__lte")}
+    own = {f.name + suffix for f in list_filters(entity) for suffix in ops[f.kind]}
+    return [
+        (key, value)
+        for key, values in request.args.lists()
+        if key not in own and key not in LIST_PARAMETERS
+        for value in values
+        if value
+    ]
 
 
 def _export_rows(entity: Entity, columns: list[Field]) -> Iterator[list[Any]]:

@@ -1,0 +1,119 @@
+"""A report document as the runtime reads it: typed dimensions, measures and options.
+
+Built from a validated Catalog definition, so nothing here re-checks names; the metadata
+checks (``loom.metadata.checks.reports``) have already located every mistake in its file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from loom.metadata.catalog import Definition
+from loom.metadata.catalog import Label
+from loom.metadata.expressions import Expression
+
+CHARTS = (
+    "table", "bar", "stacked_bar", "horizontal_bar", "line", "area",
+    "pie", "donut", "funnel", "number", "pivot",
+)  # fmt: skip
+ADDITIVE = ("count", "sum")
+
+
+@dataclass(frozen=True, slots=True)
+class Dimension:
+    """``path`` is a field, a system column, or ``head.step`` through a link, user or department."""
+
+    path: str
+    label: Label | None  # None: the field's own label
+    granularity: str | None = None
+
+    @property
+    def head(self) -> str:
+        return self.path.partition(".")[0]
+
+    @property
+    def step(self) -> str | None:
+        return self.path.partition(".")[2] or None
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    name: str
+    label: Label
+    aggregate: str
+    field: str | None = None
+    of: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    app: str
+    name: str
+    label: Label
+    entity: str
+    dimensions: tuple[Dimension, ...]
+    measures: tuple[Measure, ...]
+    chart: str = "table"
+    filter: Expression | None = None
+    date_field: str | None = None
+    sort: str | None = None
+    limit: int | None = None
+    others: bool = False
+    roles: tuple[str, ...] = ()
+    description: Label | None = None
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.app}.{self.name}"
+
+    def measure(self, name: str) -> Measure:
+        return next(m for m in self.measures if m.name == name)
+
+    @property
+    def period_field(self) -> str:
+        """The field time presets filter on: declared, else the first bucketed dimension, else created_at."""
+        if self.date_field:
+            return self.date_field
+        dated = next((d for d in self.dimensions if d.granularity and not d.step), None)
+        return dated.path if dated else "created_at"
+
+
+def _label(value: Any, fallback: str) -> Label:
+    """A label of the frozen spec (a read-only mapping, which ``Label.of`` takes for a plain string)."""
+    return Label.of(dict(value) if isinstance(value, Mapping) else value, fallback)
+
+
+def report_of(definition: Definition) -> Report:
+    spec = definition.spec
+    return Report(
+        app=definition.app,
+        name=definition.name,
+        label=definition.label,
+        entity=definition.entity or "",
+        dimensions=tuple(
+            Dimension(
+                d["field"], _label(d["label"], d["field"]) if "label" in d else None, d.get("granularity")
+            )
+            for d in spec.get("dimensions", ())
+        ),
+        measures=tuple(
+            Measure(
+                m["name"],
+                _label(m.get("label"), m["name"]),
+                m["aggregate"],
+                m.get("field"),
+                (m["of"][0], m["of"][1]) if "of" in m else None,
+            )
+            for m in spec["measures"]
+        ),
+        chart=spec.get("chart", "table"),
+        filter=definition.expressions.get("/filter"),
+        date_field=spec.get("date_field"),
+        sort=spec.get("sort"),
+        limit=spec.get("limit"),
+        others=bool(spec.get("others", False)),
+        roles=tuple(spec.get("roles", ())),
+        description=_label(spec["description"], "") if spec.get("description") else None,
+    )

@@ -1,0 +1,151 @@
+/* Loom report charts: draws the chart of a report page with Apache ECharts from the report's
+   JSON (the page names it in data-src), and opens the list of the records behind a bar,
+   slice or point when it is clicked. The numbers and links all come from the server. */
+(function () {
+  "use strict";
+
+  const box = document.getElementById("report-chart");
+  if (!box) return;
+  const en = box.dataset.lang === "en";
+
+  function compact(value, spec) {
+    if (value === null || value === undefined) return "";
+    if (spec.unit === "ratio") return (value * 100).toFixed(1) + "%";
+    if (spec.unit === "percent") return Number(value).toFixed(1) + "%";
+    const abs = Math.abs(value);
+    let text;
+    if (en) {
+      text = abs >= 1e6 ? (value / 1e6).toFixed(2) + "M" : abs >= 1e4 ? (value / 1e3).toFixed(1) + "K"
+        : Number(value).toLocaleString("en", {maximumFractionDigits: 2});
+    } else {
+      text = abs >= 1e8 ? (value / 1e8).toFixed(2) + "亿" : abs >= 1e4 ? (value / 1e4).toFixed(2) + "万"
+        : Number(value).toLocaleString("zh-CN", {maximumFractionDigits: 2});
+    }
+    return spec.unit === "money" ? spec.symbol + text : text;
+  }
+
+  function points(spec) {
+    const series = spec.series[0] || {data: [], links: []};
+    return spec.categories.map((name, i) => ({name: name, value: series.data[i], link: series.links[i]}));
+  }
+
+  function axisChart(spec, narrow) {
+    const horizontal = spec.type === "horizontal_bar";
+    const kind = ["line", "area"].includes(spec.type) ? "line" : "bar";
+    const categories = {
+      type: "category",
+      data: spec.categories,
+      axisLabel: {hideOverlap: true, rotate: narrow && !horizontal ? 35 : 0, width: narrow ? 80 : 140, overflow: "truncate"},
+    };
+    const values = {type: "value", axisLabel: {formatter: (v) => compact(v, spec)}};
+    return {
+      tooltip: {trigger: "axis", valueFormatter: (v) => compact(v, spec), confine: true},
+      legend: spec.series.length > 1 ? {type: "scroll", bottom: 0} : undefined,
+      grid: {left: 8, right: 16, top: 24, bottom: spec.series.length > 1 ? 40 : 8, containLabel: true},
+      xAxis: horizontal ? values : categories,
+      yAxis: horizontal ? {...categories, inverse: true} : values,
+      series: spec.series.map((s) => ({
+        name: s.name,
+        type: kind,
+        data: s.data,
+        stack: spec.type === "stacked_bar" ? "all" : undefined,
+        areaStyle: spec.type === "area" ? {} : undefined,
+        smooth: kind === "line",
+        cursor: "pointer",
+      })),
+    };
+  }
+
+  function pieChart(spec, narrow) {
+    const donut = spec.type === "donut";
+    return {
+      tooltip: {trigger: "item", valueFormatter: (v) => compact(v, spec), confine: true},
+      legend: {type: "scroll", bottom: 0},
+      series: [{
+        name: spec.measure_label,
+        type: "pie",
+        radius: donut ? ["40%", "65%"] : (narrow ? "55%" : "65%"),
+        center: ["50%", "45%"],
+        data: points(spec),
+        label: {show: !narrow, formatter: "{b}: {d}%"},
+        avoidLabelOverlap: true,
+        cursor: "pointer",
+      }],
+    };
+  }
+
+  function funnelChart(spec, narrow) {
+    return {
+      tooltip: {trigger: "item", valueFormatter: (v) => compact(v, spec), confine: true},
+      legend: {type: "scroll", bottom: 0},
+      series: [{
+        name: spec.measure_label,
+        type: "funnel",
+        sort: "none",
+        top: 16,
+        bottom: 40,
+        left: narrow ? "5%" : "15%",
+        width: narrow ? "90%" : "70%",
+        data: points(spec),
+        label: {position: "inside", formatter: (p) => p.name + " " + compact(p.value, spec)},
+        cursor: "pointer",
+      }],
+    };
+  }
+
+  function numberCard(body) {
+    const spec = body.chart;
+    const value = body.totals.values[spec.measure];
+    box.classList.add("loom-number");
+    const number = document.createElement(body.totals.drill ? "a" : "span");
+    number.className = "loom-number-value";
+    number.id = "report-number";
+    number.textContent = compact(value, spec);
+    if (body.totals.drill) number.href = body.totals.drill.portal;
+    const caption = document.createElement("div");
+    caption.className = "text-body-secondary";
+    caption.textContent = spec.measure_label;
+    box.replaceChildren(caption, number);
+    if (body.previous) {
+      const before = body.previous.values[spec.measure];
+      const change = document.createElement("div");
+      change.id = "report-change";
+      if (before) {
+        const rate = (value - before) / Math.abs(before);
+        change.className = rate >= 0 ? "text-success" : "text-danger";
+        change.textContent = (en ? "vs. previous period " : "较上期 ") + (rate >= 0 ? "+" : "") + (rate * 100).toFixed(1) + "%";
+      } else {
+        change.className = "text-body-secondary";
+        change.textContent = en ? "No figure for the previous period" : "上期无数据";
+      }
+      box.append(change);
+    }
+  }
+
+  function draw(body) {
+    const spec = body.chart;
+    if (spec.type === "number") return numberCard(body);
+    if (!spec.categories.length) {
+      box.classList.add("loom-number");
+      box.textContent = en ? "No records to show for these filters." : "当前筛选条件下没有数据。";
+      box.dataset.drawn = "true";
+      return;
+    }
+    const narrow = box.clientWidth < 576;
+    const chart = window.echarts.init(box);
+    const option = ["pie", "donut"].includes(spec.type) ? pieChart(spec, narrow)
+      : spec.type === "funnel" ? funnelChart(spec, narrow) : axisChart(spec, narrow);
+    chart.setOption(option);
+    chart.on("click", (p) => {
+      const link = (p.data && p.data.link) || ((spec.series[p.seriesIndex] || {}).links || [])[p.dataIndex];
+      if (link) window.location.href = link;
+    });
+    window.addEventListener("resize", () => chart.resize());
+    box.dataset.drawn = "true";
+  }
+
+  fetch(box.dataset.src, {credentials: "same-origin", headers: {Accept: "application/json"}})
+    .then((r) => (r.ok ? r.json() : Promise.reject(new Error(String(r.status)))))
+    .then(draw)
+    .catch(() => { box.textContent = en ? "The chart could not be drawn." : "图表无法显示。"; });
+})();
