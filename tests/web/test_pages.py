@@ -5,6 +5,7 @@ other modules of this folder; these run without Chromium."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import html
 import io
 import re
@@ -391,3 +392,28 @@ def test_the_navigation_names_the_person_not_their_login(app) -> None:
         conn.execute(users.update().where(users.c.login == "emma").values(name="杨磊"))
     page = sign_in(app, "emma", lang="zh").get("/").text
     assert '<span class="navbar-text text-white me-2" id="nav-user" title="emma">杨磊</span>' in page
+
+
+def test_delegating_approvals_from_the_portal(app) -> None:
+    services = app.extensions["loom"]
+    today = services.records.clock().date()
+    mona = sign_in(app, "mona", lang="zh")
+    assert 'href="/delegations"' in mona.get("/inbox").text
+    week = {"starts_on": today.isoformat(), "ends_on": (today + dt.timedelta(days=6)).isoformat()}
+    bad = mona.post("/delegations", data={"csrf_token": mona.csrf, **week, "delegate_id": ""})
+    assert bad.status_code == 422 and 'id="delegate-error"' in bad.text and "此项为必填" in bad.text
+    saved = mona.post(
+        "/delegations",
+        data={"csrf_token": mona.csrf, **week, "delegate_id": str(app.users["fin"]), "reason": "年假"},
+    )
+    assert saved.status_code == 302
+    page = mona.get("/delegations").text
+    [(delegation_id, state)] = re.findall(r'data-delegation="(\d+)" data-state="(\w+)"', page)
+    assert state == "active" and "生效中" in page and "全部审批" in page and "年假" in page
+    claims(app, 1)  # emma's manager is mona: the new claim's task goes to fin for her
+    emma = actor(app, "emma")
+    record = services.records.list("webtest.expense", _everything(), emma).records[0]
+    [task] = services.flows.submit("webtest.expense", record["id"], emma)["tasks"]
+    assert (task["assignee_id"], task["on_behalf_of"]) == (app.users["fin"], app.users["mona"])
+    mona.post(f"/delegations/{delegation_id}/end", data={"csrf_token": mona.csrf})
+    assert 'data-state="ended"' in mona.get("/delegations").text

@@ -12,6 +12,7 @@ from flask import Blueprint
 from flask import Flask
 
 from . import auth
+from . import delegations
 from . import errors
 from . import forms
 from . import inbox
@@ -29,7 +30,8 @@ def init_app(app: Flask) -> None:
     web = Blueprint(
         "web", __name__, template_folder="templates", static_folder="static", static_url_path="/assets"
     )
-    for part in (auth.bp, launcher.bp, inbox.bp, search.bp, reports.bp, forms.bp, lists.bp, records.bp):
+    parts = (auth.bp, launcher.bp, inbox.bp, delegations.bp, search.bp, reports.bp, forms.bp, lists.bp)
+    for part in (*parts, records.bp):
         web.register_blueprint(part)
     web.before_request(auth.guard)
     errors.install(web)

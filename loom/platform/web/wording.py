@@ -55,6 +55,12 @@ EVENTS = {
 }
 # What the engine did on its own; the audit log and the API keep it, the page shows what people did.
 ENGINE_EVENTS = frozenset({"branch", "action", "finish"})
+DELEGATION_STATES = {
+    "planned": _l("Planned"),
+    "active": _l("Active"),
+    "over": _l("Over"),
+    "ended": _l("Ended"),
+}
 BOXES = {"todo": _l("To do"), "done": _l("Done"), "cc": _l("Copied to me"), "started": _l("Started by me")}
 AUDIT_ACTIONS = {
     "create": _l("Created"),
@@ -81,6 +87,7 @@ def helpers() -> dict[str, Any]:
         "event_label": lambda kind: str(EVENTS.get(kind, kind)),
         "engine_events": ENGINE_EVENTS,
         "box_label": lambda box: str(BOXES.get(box, box)),
+        "delegation_state": lambda state: str(DELEGATION_STATES.get(state, state)),
         "audit_label": lambda action: str(AUDIT_ACTIONS.get(action, action)),
         "part_label": lambda part: str(PARTS.get(part, part)),
         "label_of": lambda value: label(Label.of(value)) if value is not None else "",
