@@ -694,7 +694,8 @@ class _Builder:
                     },
                     "responses": {
                         "200": _json(anything),
-                        **_errors("400", "401"),
+                        **_errors("400", "401", "403"),
+                        "415": _problem("The body is not JSON"),
                         "429": _problem("Too many failed logins"),
                     },
                 }
@@ -703,7 +704,11 @@ class _Builder:
         self.api.path(
             path="/auth/logout",
             operations={
-                "post": {"summary": "Sign out", "security": [], "responses": {"200": _json(anything)}}
+                "post": {
+                    "summary": "Sign out (ends the session)",
+                    "security": [],
+                    "responses": {"200": _json(anything), **_errors("403")},
+                }
             },
         )
         upload = {
