@@ -234,8 +234,9 @@ class Lister:
     def _search(self, tables: RecordTables, text: str, hidden: frozenset[str]) -> ColumnElement[bool]:
         entity, table = tables.entity, tables.table
         names = [f.name for f in entity.fields if f.search and f.type in SEARCHABLE]
-        if not names and entity.title_field:
-            names = [entity.title_field]
+        title = entity.field(entity.title_field) if entity.title_field else None
+        if not names and title is not None and title.type in SEARCHABLE:
+            names = [title.name]  # a date-time title is not text to search in
         names = [n for n in names if n not in hidden]
         if not names:
             return true()
