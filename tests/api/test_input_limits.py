@@ -148,3 +148,39 @@ def test_a_file_whose_row_cannot_be_written_leaves_nothing_on_disk(site) -> None
     with pytest.raises(IntegrityError):
         files.save(io.BytesIO(b"orphan bytes"), "again.txt", nobody)
     assert files.path_of(kept["sha256"]).read_bytes() == b"orphan bytes"  # still described: kept
+
+
+PUNCHES = {
+    "entities/punch.yaml": """\
+        kind: entity
+        name: punch
+        label: {zh: 打卡, en: Punch}
+        title_field: at
+        fields:
+          - {name: at, type: datetime, required: true}
+          - {name: note, type: string}
+        permissions:
+          - {role: employee, create: true, read: own}
+        """,
+}
+
+
+def test_search_where_the_title_is_a_date_time(write_package, database_url) -> None:
+    """Nothing to search in: every row matches, as for an entity without text fields (was a 500)."""
+    from loom.metadata import validate_paths
+    from loom.platform.app import create_app
+    from loom.platform.database import make_engine
+    from loom.platform.runtime import Runtime
+
+    catalog = validate_paths([write_package(PUNCHES, name="hr")]).catalog
+    runtime = Runtime.for_catalog(catalog, make_engine(database_url))
+    runtime.schema.metadata.create_all(runtime.engine)
+    app = create_app(runtime=runtime, config={"TESTING": True, "SECRET_KEY": "test"})
+    with runtime.engine.begin() as conn:
+        app.extensions["loom"].identity.create_user(conn, "emp", "张三", password="pw")
+    client = app.test_client()
+    signed_in = client.post("/api/v1/auth/login", json={"login": "emp", "password": "pw"})
+    client.environ_base["HTTP_X_CSRF_TOKEN"] = signed_in.get_json()["csrf_token"]
+    assert client.post("/api/v1/hr/punch", json={"at": "2026-12-01T09:00:00+08:00"}).status_code == 201
+    found = client.get("/api/v1/hr/punch?q=2026&at=2026-12-01T01:00:00Z")
+    assert found.status_code == 200 and found.get_json()["total"] == 1

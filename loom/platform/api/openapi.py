@@ -524,7 +524,9 @@ class _Builder:
         }
         read = {
             "type": "object",
-            "properties": {"ids": {"type": "array", "items": ID, "description": "Absent: all"}},
+            "properties": {
+                "ids": {"type": "array", "items": ID, "nullable": True, "description": "Absent or null: all"}
+            },
         }
         paging = [
             {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100_000}},
