@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -47,10 +49,12 @@ PACKAGE = {
 def serve(write_package, database_url: str, package: dict[str, str]):
     """The package's app with a team (boss heads it, emp works there) and fin of finance; and a
     client factory signing users in through the API."""
-    catalog = validate_paths([write_package(package, name="oa2")]).catalog
+    folder = write_package(package, name="oa2")
+    catalog = validate_paths([folder]).catalog
     runtime = Runtime.for_catalog(catalog, make_engine(database_url))
     runtime.schema.metadata.create_all(runtime.engine)
     app = create_app(runtime=runtime, config={"TESTING": True, "SECRET_KEY": "test"})
+    app.extensions["loom"].files.folder = folder.parent / "uploads"
     identity = app.extensions["loom"].identity
     with runtime.engine.begin() as conn:
         team = identity.create_department(conn, "一组")
@@ -216,3 +220,41 @@ def test_fields_a_step_hides_are_left_out_of_every_read(write_package, database_
         everything = [dict(r) for r in conn.execute(rows).mappings()]
     seen = services.records.visible("oa2.claim", everything, fin_actor)  # as reports show them
     assert [("total" in r) for r in seen] == [False, True]
+
+
+FILES = {
+    **HIDING,
+    "entities/claim.yaml": HIDING["entities/claim.yaml"].replace(
+        "          - {name: total, type: money}\n",
+        "          - {name: total, type: money}\n          - {name: lines, type: table, entity: line}\n",
+    ),
+    "entities/line.yaml": """\
+        kind: entity
+        name: line
+        label: {zh: 明细, en: Line}
+        child: true
+        fields:
+          - {name: amount, type: money}
+          - {name: invoice_files, type: file, multiple: true}
+          - {name: receipt, type: file}
+        """,
+}
+
+
+def test_files_of_child_rows_download_for_every_reader_of_the_record(write_package, database_url) -> None:
+    _app, clients = serve(write_package, database_url, FILES)
+    emp, boss, fin = clients("emp"), clients("boss"), clients("fin")
+
+    def upload(name: str) -> int:
+        sent = emp.post("/api/v1/files", data={"file": (io.BytesIO(b"%PDF-1.4 " + name.encode()), name)})
+        return sent.get_json()["id"]
+
+    invoice, receipt = upload("发票.pdf"), upload("收据.pdf")
+    lines = [{"amount": "80", "invoice_files": [invoice], "receipt": receipt}]
+    claim = emp.post("/api/v1/oa2/claim", json={"title": "差旅", "total": "80", "lines": lines}).get_json()
+    files = [f"/api/v1/files/{invoice}", f"/api/v1/files/{receipt}"]
+    assert [boss.get(f).status_code for f in files] == [404, 404]  # not his to read yet
+    assert [fin.get(f).status_code for f in files] == [200, 200]  # finance reads every claim
+    emp.post(f"/api/v1/oa2/claim/{claim['id']}/flow/submit", json={})
+    assert [boss.get(f).status_code for f in files] == [200, 200]  # the approver reads it now
+    assert boss.get(files[0]).data == "%PDF-1.4 发票.pdf".encode()
