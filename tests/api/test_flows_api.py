@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from zoneinfo import ZoneInfo
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from loom.metadata import validate_paths
 from loom.platform.app import create_app
@@ -26,6 +28,7 @@ PACKAGE = {
           - {name: title, type: string, required: true}
           - {name: total, type: money}
           - {name: kind, type: select, options: [{key: trip, label: {zh: 差旅, en: Travel}}]}
+          - {name: paid_on, type: date}
         permissions:
           - {role: employee, create: true, read: own, write: own, submit: own}
         """,
@@ -35,6 +38,9 @@ PACKAGE = {
         label: {zh: 报销审批, en: Claim approval}
         entity: claim
         batch_approve: true
+        locked:
+          editable:
+            - {fields: [paid_on], roles: [finance]}
         nodes:
           - {name: manager, approve: {manager: 1}, comment_required: [reject]}
           - name: big
@@ -46,12 +52,15 @@ PACKAGE = {
 }
 
 
-@pytest.fixture
-def clients(write_package, database_url):
-    catalog = validate_paths([write_package(PACKAGE, name="oa2")]).catalog
+def serve(write_package, database_url: str, package: dict[str, str]):
+    """The package's app with a team (boss heads it, emp works there) and fin of finance; and a
+    client factory signing users in through the API."""
+    folder = write_package(package, name="oa2")
+    catalog = validate_paths([folder]).catalog
     runtime = Runtime.for_catalog(catalog, make_engine(database_url))
     runtime.schema.metadata.create_all(runtime.engine)
     app = create_app(runtime=runtime, config={"TESTING": True, "SECRET_KEY": "test"})
+    app.extensions["loom"].files.folder = folder.parent / "uploads"
     identity = app.extensions["loom"].identity
     with runtime.engine.begin() as conn:
         team = identity.create_department(conn, "一组")
@@ -75,7 +84,12 @@ def clients(write_package, database_url):
     app.extensions["loom"].records.clock = lambda: NOW
     client.app = app
     client.portal = portal
-    return client
+    return app, client
+
+
+@pytest.fixture
+def clients(write_package, database_url):
+    return serve(write_package, database_url, PACKAGE)[1]
 
 
 def test_submit_approve_and_see_the_timeline(clients) -> None:
@@ -266,3 +280,142 @@ def test_marking_notifications_read_takes_ids_or_nothing(clients) -> None:
         assert refused.status_code == 400 and refused.get_json()["errors"][0]["field"] == "ids"
     assert emp.post("/api/v1/notifications/read", json={"ids": [1, 2]}).get_json() == {"marked": 0}
     assert emp.post("/api/v1/notifications/read").get_json() == {"marked": 0}
+def _approved(emp: FlaskClient, boss: FlaskClient, fin: FlaskClient, total: str) -> str:
+    claim = emp.post("/api/v1/oa2/claim", json={"title": "差旅", "total": total}).get_json()
+    base = f"/api/v1/oa2/claim/{claim['id']}"
+    emp.post(f"{base}/flow/submit", json={})
+    assert boss.post(f"{base}/flow/approve", json={}).status_code == 200
+    if float(total) > 5000:
+        assert fin.post(f"{base}/flow/approve", json={}).status_code == 200
+    assert emp.get(base).get_json()["flow_status"] == "approved"
+    return base
+
+
+def test_an_approved_record_is_read_only_but_for_what_its_flow_leaves_editable(clients) -> None:
+    emp, boss, fin = clients("emp"), clients("boss"), clients("fin")
+    base = _approved(emp, boss, fin, "8000")
+    changed = emp.patch(base, json={"total": "9000"})
+    assert changed.status_code == 409 and changed.get_json()["type"].endswith("/locked")
+    assert changed.get_json()["detail"] == "记录已通过，不能再修改。"
+    assert emp.get(base).get_json()["total"] == "8000.00"
+    # The flow lets finance record the payment date, without finance's write permission...
+    paid = fin.patch(base, json={"paid_on": "2026-11-20"})
+    assert paid.status_code == 200 and paid.get_json()["paid_on"] == "2026-11-20"
+    # ...and nothing else, field by field; echoing the unchanged values is fine.
+    refused = fin.patch(base, json={"paid_on": "2026-11-21", "total": "1", "title": "差旅"})
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.get_json()["errors"]] == ["total"]
+    assert emp.patch(base, json={"paid_on": "2026-11-22"}).status_code == 409  # not the employee's
+    assert boss.patch(base, json={"paid_on": "2026-11-22"}).status_code in (403, 404)
+    assert emp.get(base).get_json()["paid_on"] == "2026-11-20"
+
+
+def test_a_rejected_record_stays_editable_for_resubmission(clients) -> None:
+    emp, boss = clients("emp"), clients("boss")
+    claim = emp.post("/api/v1/oa2/claim", json={"title": "差旅", "total": "100"}).get_json()
+    base = f"/api/v1/oa2/claim/{claim['id']}"
+    emp.post(f"{base}/flow/submit", json={})
+    boss.post(f"{base}/flow/reject", json={"comment": "金额不对"})
+    assert emp.patch(base, json={"total": "90"}).status_code == 200
+
+
+def test_a_flow_locking_rejected_records_refuses_their_changes(write_package, database_url) -> None:
+    package = {**PACKAGE, "flows/claim.yaml": PACKAGE["flows/claim.yaml"].replace(
+        "        locked:\n", "        locked:\n          statuses: [approved, rejected]\n"
+    )}  # fmt: skip
+    clients = serve(write_package, database_url, package)[1]
+    emp, boss = clients("emp"), clients("boss")
+    claim = emp.post("/api/v1/oa2/claim", json={"title": "差旅", "total": "100"}).get_json()
+    base = f"/api/v1/oa2/claim/{claim['id']}"
+    emp.post(f"{base}/flow/submit", json={})
+    boss.post(f"{base}/flow/reject", json={"comment": "不行"})
+    refused = emp.patch(base, json={"total": "90"})
+    assert refused.status_code == 409 and "已驳回" in refused.get_json()["detail"]
+
+
+def test_a_flow_cannot_leave_unknown_fields_or_roles_editable(write_package) -> None:
+    package = {**PACKAGE, "flows/claim.yaml": PACKAGE["flows/claim.yaml"].replace(
+        "{fields: [paid_on], roles: [finance]}", "{fields: [paid], roles: [cashier]}"
+    )}  # fmt: skip
+    problems = validate_paths([write_package(package, name="oa2")]).problems
+    assert {p.pointer for p in problems} == {"/locked/editable/0/fields/0", "/locked/editable/0/roles/0"}
+
+
+HIDING = {
+    **PACKAGE,
+    "entities/claim.yaml": PACKAGE["entities/claim.yaml"].replace(
+        "submit: own}", "submit: own}\n          - {role: finance, read: all}"
+    ),
+    "flows/claim.yaml": """\
+        kind: flow
+        name: claim_approval
+        label: {zh: 报销审批, en: Claim approval}
+        entity: claim
+        nodes:
+          - {name: manager, approve: {manager: 1}}
+          - {name: finance, approve: {role: finance}, mode: any, hidden: [total]}
+        """,
+}
+
+
+def test_fields_a_step_hides_are_left_out_of_every_read(write_package, database_url) -> None:
+    app, clients = serve(write_package, database_url, HIDING)
+    emp, boss, fin = clients("emp"), clients("boss"), clients("fin")
+    hidden = emp.post("/api/v1/oa2/claim", json={"title": "待审", "total": "8000"}).get_json()
+    fin.post("/api/v1/oa2/claim", json={"title": "自己的", "total": "50"}).get_json()
+    emp.post(f"/api/v1/oa2/claim/{hidden['id']}/flow/submit", json={})
+    boss.post(f"/api/v1/oa2/claim/{hidden['id']}/flow/approve", json={})
+    assert "total" not in fin.get(f"/api/v1/oa2/claim/{hidden['id']}").get_json()
+    listed = {r["title"]: r for r in fin.get("/api/v1/oa2/claim").get_json()["items"]}
+    assert "total" not in listed["待审"] and listed["自己的"]["total"] == "50.00"
+    for probe in ("total__gt=5000", "sort=-total"):  # nor guessed through which rows match
+        assert fin.get(f"/api/v1/oa2/claim?{probe}").status_code == 422, probe
+    assert emp.get("/api/v1/oa2/claim").get_json()["items"][0]["total"] == "8000.00"
+    services = app.extensions["loom"]
+    with services.runtime.engine.connect() as conn:
+        users = services.identity.users
+        fin_id = conn.execute(select(users.c.id).where(users.c.login == "fin")).scalar_one()
+        fin_actor = services.identity.actor(conn, fin_id)
+        table = services.runtime.schema.of("oa2.claim").table
+        rows = table.select().order_by(table.c.id)
+        everything = [dict(r) for r in conn.execute(rows).mappings()]
+    seen = services.records.visible("oa2.claim", everything, fin_actor)  # as reports show them
+    assert [("total" in r) for r in seen] == [False, True]
+
+
+FILES = {
+    **HIDING,
+    "entities/claim.yaml": HIDING["entities/claim.yaml"].replace(
+        "          - {name: total, type: money}\n",
+        "          - {name: total, type: money}\n          - {name: lines, type: table, entity: line}\n",
+    ),
+    "entities/line.yaml": """\
+        kind: entity
+        name: line
+        label: {zh: 明细, en: Line}
+        child: true
+        fields:
+          - {name: amount, type: money}
+          - {name: invoice_files, type: file, multiple: true}
+          - {name: receipt, type: file}
+        """,
+}
+
+
+def test_files_of_child_rows_download_for_every_reader_of_the_record(write_package, database_url) -> None:
+    _app, clients = serve(write_package, database_url, FILES)
+    emp, boss, fin = clients("emp"), clients("boss"), clients("fin")
+
+    def upload(name: str) -> int:
+        sent = emp.post("/api/v1/files", data={"file": (io.BytesIO(b"%PDF-1.4 " + name.encode()), name)})
+        return sent.get_json()["id"]
+
+    invoice, receipt = upload("发票.pdf"), upload("收据.pdf")
+    lines = [{"amount": "80", "invoice_files": [invoice], "receipt": receipt}]
+    claim = emp.post("/api/v1/oa2/claim", json={"title": "差旅", "total": "80", "lines": lines}).get_json()
+    files = [f"/api/v1/files/{invoice}", f"/api/v1/files/{receipt}"]
+    assert [boss.get(f).status_code for f in files] == [404, 404]  # not his to read yet
+    assert [fin.get(f).status_code for f in files] == [200, 200]  # finance reads every claim
+    emp.post(f"/api/v1/oa2/claim/{claim['id']}/flow/submit", json={})
+    assert [boss.get(f).status_code for f in files] == [200, 200]  # the approver reads it now
+    assert boss.get(files[0]).data == "%PDF-1.4 发票.pdf".encode()

@@ -411,3 +411,48 @@ def test_delegating_approvals_from_the_portal(app) -> None:
     assert (task["assignee_id"], task["on_behalf_of"]) == (app.users["fin"], app.users["mona"])
     mona.post(f"/delegations/{delegation_id}/end", data={"csrf_token": mona.csrf})
     assert 'data-state="ended"' in mona.get("/delegations").text
+
+
+def _approved_claim(app) -> int:
+    services, emma = app.extensions["loom"], actor(app, "emma")
+    data = {"title": "出差", "category": "travel", "lines": [{"day": "2026-11-02", "amount": "300"}]}
+    record_id = services.records.create("webtest.expense", data, emma)["id"]
+    services.flows.submit("webtest.expense", record_id, emma)
+    services.flows.act("webtest.expense", record_id, actor(app, "mona"), "approve")
+    services.flows.act("webtest.expense", record_id, actor(app, "fin"), "approve")
+    assert services.records.get("webtest.expense", record_id, emma)["flow_status"] == "approved"
+    return record_id
+
+
+def test_an_approved_record_offers_no_edit_and_refuses_one(app) -> None:
+    record_id = _approved_claim(app)
+    page = f"/webtest/expense/{record_id}"
+    emma = sign_in(app, "emma", lang="zh")
+    shown = emma.get(page).text
+    assert 'id="edit-record"' not in shown and f"{page}/delete" not in shown
+    edit = emma.get(f"{page}/edit")
+    assert edit.status_code == 302 and edit.headers["Location"].endswith(page)
+    assert "记录已通过，不能再修改。" in emma.get(page).text
+    posted = emma.post(f"{page}/edit", data={"csrf_token": emma.csrf, "title": "改了", "category": "travel"})
+    assert posted.status_code == 409 and "记录已通过，不能再修改。" in posted.text
+    deleted = emma.post(f"{page}/delete", data={"csrf_token": emma.csrf}, follow_redirects=True)
+    assert "记录已通过，不能再修改。" in deleted.text
+    kept = app.extensions["loom"].records.get("webtest.expense", record_id, actor(app, "emma"))
+    assert kept["title"] == "出差"
+
+
+def test_finance_edits_only_what_the_flow_leaves_editable_after_approval(app) -> None:
+    record_id = _approved_claim(app)
+    page = f"/webtest/expense/{record_id}"
+    fin = sign_in(app, "fin")
+    assert 'id="edit-record"' in fin.get(page).text
+    form = fin.get(f"{page}/edit").text
+    assert re.search(r'<input[^>]*name="payee"(?![^>]*readonly)', form)
+    assert re.search(r'<input[^>]*name="title"[^>]*readonly', form)
+    version = re.search(r'name="version" value="(\d+)"', form).group(1)
+    data = {"csrf_token": fin.csrf, "title": "改了", "category": "travel", "payee": "张三"}
+    data["version"] = version
+    saved = fin.post(f"{page}/edit", data=data)
+    assert saved.status_code == 302, saved.text
+    record = app.extensions["loom"].records.get("webtest.expense", record_id, actor(app, "fin"))
+    assert (record["title"], record["payee"]) == ("出差", "张三")

@@ -29,6 +29,11 @@ def check_flow(doc: Document, index: Index) -> Iterator[Problem]:
     yield from common.expression(doc, "/when", doc.data.get("when"), variables)
     if "admin_role" in doc.data:
         yield from common.role_ref(index, doc, "/admin_role", doc.data["admin_role"])
+    for i, grant in enumerate((doc.data.get("locked") or {}).get("editable", [])):
+        here = f"/locked/editable/{i}"
+        yield from common.field_refs(doc, f"{here}/fields", grant["fields"], entity)
+        for j, role in enumerate(grant["roles"]):
+            yield from common.role_ref(index, doc, f"{here}/roles/{j}", role)
     walker = _Walker(doc, index, entity, variables)
     yield from walker.nodes("/nodes", doc.data["nodes"], frozenset())
     yield from walker.return_targets()

@@ -1,7 +1,10 @@
 """Uploads and downloads. A file may be downloaded by its uploader, an admin, or anyone
-who can read a record that holds it; everyone else gets 404, as if it did not exist."""
+who can read a record that holds it (in a field they may see, or in one of its child rows);
+everyone else gets 404, as if it did not exist."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 from flask import Blueprint
 from flask import Response
@@ -15,13 +18,13 @@ from ..actor import Actor
 from ..records.audit import jsonable
 from ..records.errors import NotFound
 from ..records.errors import RecordError
-from ..records.query import Condition
-from ..records.query import ListQuery
 from ..records.schemas import MAX_ID
+from ..tables import RecordTables
 from .auth import require_actor
 from .auth import services
 
 bp = Blueprint("files", __name__)
+MAX_HOLDERS = 100  # records checked per field; a file is rarely held by more than one
 
 
 @bp.post("/files")
@@ -57,39 +60,42 @@ def download(file_id: int) -> Response:
 
 
 def may_download(actor: Actor, row: dict) -> bool:
+    """Whether the actor can read a record holding the file in a field they may see: the
+    record's own file fields, and those of its child rows (an expense line's invoices)."""
     records = services().records
     if row["uploaded_by"] == actor.id or records.access.permissions.is_superuser(actor):
         return True
-    schema = services().runtime.schema
-    for name, tables in schema.records.items():
-        for field in tables.entity.fields:
-            if field.type not in ("file", "image"):
-                continue
-            if field.name in tables.links:
-                link = tables.links[field.name]
-                with services().runtime.engine.connect() as conn:
-                    holders = conn.execute(
-                        select(link.c.record_id).where(link.c.target_id == row["id"])
-                    ).scalars()
-                    holder_ids = list(holders)
-                if any(_readable(name, record_id, actor) for record_id in holder_ids):
-                    return True
-            elif _visible_holder(name, field.name, row["id"], actor):
+    for name, tables in services().runtime.schema.records.items():
+        for field, holders in _holders(tables, row["id"]):
+            if any(field in _seen(name, record_id, actor) for record_id in holders):
                 return True
     return False
 
 
-def _readable(entity: str, record_id: int, actor: Actor) -> bool:
+def _holders(tables: RecordTables, file_id: int) -> Iterator[tuple[str, list[int]]]:
+    """For each file field of the entity (a child table's counting as its table field): the
+    ids of the records holding the file."""
+    parts = [(tables, None), *((child, name) for name, child in tables.children.items())]
+    with services().runtime.engine.connect() as conn:
+        for part, table_field in parts:
+            for field in part.entity.fields:
+                if field.type not in ("file", "image"):
+                    continue
+                if field.name in part.links:
+                    link = part.links[field.name]
+                    rows = select(link.c.record_id).where(link.c.target_id == file_id)
+                else:
+                    rows = select(part.table.c.id).where(part.table.c[field.name] == file_id)
+                if table_field is not None:  # child rows: their parents hold the file
+                    rows = select(part.table.c.parent_id).where(part.table.c.id.in_(rows))
+                holders = list(conn.execute(rows.limit(MAX_HOLDERS)).scalars())
+                if holders:
+                    yield table_field or field.name, holders
+
+
+def _seen(entity: str, record_id: int, actor: Actor) -> dict:
+    """The record as the actor sees it (hidden fields left out), or nothing."""
     try:
-        services().records.get(entity, record_id, actor)
+        return services().records.get(entity, record_id, actor)
     except RecordError:  # any refusal means "not through this record"
-        return False
-    return True
-
-
-def _visible_holder(entity: str, field: str, file_id: int, actor: Actor) -> bool:
-    query = ListQuery(filters=(Condition(field, "eq", file_id),), page_size=1, count="none", fields=())
-    try:
-        return bool(services().records.list(entity, query, actor).records)
-    except RecordError:  # no read permission on this entity
-        return False
+        return {}

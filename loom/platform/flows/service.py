@@ -42,7 +42,7 @@ from .engine import Engine
 from .engine import Run
 from .engine import walk
 from .payloads import checked_payload
-from .visibility import hidden_at_steps
+from .visibility import StepHiding
 
 RESTARTABLE = frozenset({"draft", "rejected", "withdrawn"})
 
@@ -67,9 +67,7 @@ class FlowService:
         self.records = records
         self.engine = Engine(runtime, records)
         self.clock = records.clock
-        records.hiding_rules.append(
-            lambda c, actor, entity, record: hidden_at_steps(self, c, actor, entity, record)
-        )
+        records.hiding_rules.append(StepHiding(self))
 
     # -- starting --------------------------------------------------------------------------
 

@@ -74,6 +74,12 @@ class InApproval(Conflict):
     code = "in_approval"
 
 
+class Locked(Conflict):
+    """The record's approval ended in a status that makes it read-only (see ``locks``)."""
+
+    code = "locked"
+
+
 class Referenced(Conflict):
     code = "referenced"
 

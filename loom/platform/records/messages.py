@@ -57,6 +57,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The record is in approval; withdraw it or wait for the result to change it.",
         "zh": "记录正在审批中，请撤回或等待审批结果后再修改。",
     },
+    "locked": {
+        "en": "The record is {status}: it can no longer be changed.",
+        "zh": "记录{status}，不能再修改。",
+    },
+    "locked_field": {
+        "en": "This field cannot be changed now that the record is {status}.",
+        "zh": "记录{status}，此项不能再修改。",
+    },
     "flow_state": {
         "en": "This is not possible while the approval is {state}.",
         "zh": "审批处于“{state}”状态，无法进行此操作。",

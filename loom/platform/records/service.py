@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Mapping
+from collections.abc import Sequence
 from contextlib import contextmanager
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,15 +35,22 @@ from ..runtime import Runtime
 from ..tables import RecordTables
 from .access import Access
 from .audit import diff
+from .audit import jsonable
 from .audit import record_change
 from .changes import AfterWrite
 from .changes import Change
 from .errors import Conflict
-from .errors import InApproval
+from .errors import FieldError
 from .errors import IntegrityConflict
 from .errors import NotFound
 from .errors import PermissionDenied
 from .errors import Referenced
+from .errors import ValidationFailed
+from .hiding import HidingRule
+from .locks import STATUS_LABELS
+from .locks import Lock
+from .locks import Locks
+from .locks import lock_refusal
 from .logic import apply_computed
 from .numbering import next_number
 from .query import Lister
@@ -69,9 +77,10 @@ class RecordService:
         zone = ZoneInfo(tz)
         self.clock = clock or (lambda: dt.datetime.now(zone))
         self.access = Access(runtime, clock=self.clock)
-        # Extra rules that hide fields of one record from one actor (an approval step's hidden fields).
-        self.hiding_rules: list[Callable[[Connection, Actor, Entity, Mapping[str, Any]], frozenset[str]]] = []
+        # Extra rules that hide fields of records from one actor (an approval step's hidden fields).
+        self.hiding_rules: list[HidingRule] = []
         self.validator = Validator(runtime, self.schemas, self.access)
+        self.locks = Locks(runtime.catalog, self.access.permissions, self.access.instances)
         # Work that follows every write inside its transaction: rollups first, then automations.
         self.rollups = Rollups(self)
         self.after_write: list[AfterWrite] = [self.rollups]
@@ -87,9 +96,50 @@ class RecordService:
         tables = self._tables(entity)
         with transaction(self.runtime.engine, conn, read=True) as c:
             record = read_record(c, tables, record_id, where=self.access.readable(c, actor, tables))
-            shown = self.access.shown(actor, tables.entity, record)
-            hidden = set().union(*(rule(c, actor, tables.entity, record) for rule in self.hiding_rules))
-            return {k: v for k, v in shown.items() if k not in hidden} if hidden else shown
+            return self._visible(c, actor, tables.entity, [record])[0]
+
+    def visible(
+        self,
+        entity: str,
+        records: Sequence[Mapping[str, Any]],
+        actor: Actor,
+        *,
+        conn: Connection | None = None,
+    ) -> list[dict[str, Any]]:
+        """The records as the actor may see them: without the fields their roles hide, nor those
+        an approval step hides from them. Every read path uses it (reports too); it does not
+        decide which records the actor may read."""
+        tables = self._tables(entity)
+        with transaction(self.runtime.engine, conn, read=True) as c:
+            return self._visible(c, actor, tables.entity, records)
+
+    def unfilterable(self, entity: str, actor: Actor, *, conn: Connection | None = None) -> frozenset[str]:
+        """Fields the actor may not filter, search or sort on: hidden from them on some record."""
+        tables = self._tables(entity)
+        with transaction(self.runtime.engine, conn, read=True) as c:
+            return self._unfilterable(c, actor, tables.entity)
+
+    def _visible(
+        self, c: Connection, actor: Actor, entity: Entity, records: Sequence[Mapping[str, Any]]
+    ) -> list[dict[str, Any]]:
+        shown = [self.access.shown(actor, entity, r) for r in records]
+        for rule in self.hiding_rules:
+            for record, hidden in zip(shown, rule.of_records(c, actor, entity, records), strict=True):
+                for name in hidden:
+                    record.pop(name, None)
+        return shown
+
+    def _unfilterable(self, c: Connection, actor: Actor, entity: Entity) -> frozenset[str]:
+        hidden = self.access.hidden(actor, entity)
+        return hidden.union(*(rule.anywhere(c, actor, entity) for rule in self.hiding_rules))
+
+    def lock(
+        self, entity: str, record: Mapping[str, Any], actor: Actor, *, conn: Connection | None = None
+    ) -> Lock | None:
+        """What the record's approval forbids the actor to change (None: their rights decide)."""
+        tables = self._tables(entity)
+        with transaction(self.runtime.engine, conn, read=True) as c:
+            return self.locks.of(c, actor, tables.entity, record)
 
     def list(self, entity: str, query: ListQuery, actor: Actor, *, conn: Connection | None = None) -> Page:
         """One page of records; related rows only for the table/many fields named in ``fields``."""
@@ -97,7 +147,7 @@ class RecordService:
         with transaction(self.runtime.engine, conn, read=True) as c:
             decision = self.access.require(actor, tables.entity, "read")
             scope = self.access.clause(c, actor, tables, decision)
-            hidden = self.access.hidden(actor, tables.entity)
+            hidden = self._unfilterable(c, actor, tables.entity)
             rows, page = self._lister.run(
                 c,
                 tables,
@@ -109,7 +159,7 @@ class RecordService:
             related = related_subset(tables, query.fields)
             if rows and (related.links or related.children):
                 read_related(c, related, rows)
-            rows = [self.access.shown(actor, tables.entity, r) for r in rows] if hidden else rows
+            rows = self._visible(c, actor, tables.entity, rows)
             return Page(
                 rows, page.total, page.total_is_lower_bound, page.next_cursor, page.page, page.page_size
             )
@@ -154,12 +204,15 @@ class RecordService:
         tables = self._tables(entity)
         now = self.clock()
         with transaction(self.runtime.engine, conn) as c:
-            before = self._writable(c, tables, record_id, actor, "write")
-            _unlocked(tables.entity, before, actor)
+            before, lock = self._for_update(c, tables, record_id, actor)
+            if lock is not None and not lock.editable:
+                raise lock_refusal(lock)
             expected = version if version is not None else changes.get("version")
             if expected is not None and expected != before["version"]:
                 raise Conflict(expected=expected, actual=before["version"])
             values = self.validator.prepare(c, tables, dict(changes), actor, now, existing=before)
+            if lock is not None:
+                _only_editable(tables.entity, lock, changes, before, values)
             row = row_values(tables.entity, values)
             row.update(updated_at=now, updated_by=actor.id, version=before["version"] + 1)
             if actor.is_system and changes.get("owner"):  # a claim or a transfer, done by an automation
@@ -195,7 +248,9 @@ class RecordService:
         now = self.clock()
         with transaction(self.runtime.engine, conn) as c:
             before = self._writable(c, tables, record_id, actor, "delete")
-            _unlocked(tables.entity, before, actor)
+            lock = self.locks.of(c, actor, tables.entity, before)
+            if lock is not None:
+                raise lock_refusal(lock)
             if version is not None and version != before["version"]:
                 raise Conflict(expected=version, actual=before["version"])
             try:
@@ -257,7 +312,7 @@ class RecordService:
         decision = self.access.permissions.decide(actor, linked.entity, "read")
         if not decision.allowed:
             return false(), frozenset()
-        return self.access.clause(c, actor, linked, decision), self.access.hidden(actor, linked.entity)
+        return self.access.clause(c, actor, linked, decision), self._unfilterable(c, actor, linked.entity)
 
     def _number(self, c: Connection, entity: Entity, row: dict[str, Any], now: dt.datetime) -> None:
         for field in entity.fields:
@@ -273,6 +328,22 @@ class RecordService:
                 c, self._audit, entity=entity.qualified_name, record_id=record_id, action=action,
                 changes=changes, user_id=actor.id, at=now,
             )  # fmt: skip
+
+    def _for_update(
+        self, c: Connection, tables: RecordTables, record_id: int, actor: Actor
+    ) -> tuple[dict[str, Any], Lock | None]:
+        """The record, locked, and its approval's lock; a role the flow lets change some fields
+        of a locked record may change them without the entity's write permission."""
+        try:
+            before = self._writable(c, tables, record_id, actor, "write")
+        except (PermissionDenied, NotFound):
+            readable = self.access.readable(c, actor, tables)
+            before = read_record(c, tables, record_id, lock=True, where=readable)
+            lock = self.locks.of(c, actor, tables.entity, before)
+            if lock is None or not lock.editable:
+                raise
+            return before, lock
+        return before, self.locks.of(c, actor, tables.entity, before)
 
     def _writable(
         self, c: Connection, tables: RecordTables, record_id: int, actor: Actor, operation: str
@@ -295,10 +366,37 @@ class RecordService:
         return self.runtime.schema.of(entity)
 
 
-def _unlocked(entity: Entity, record: Mapping[str, Any], actor: Actor) -> None:
-    """A record in approval changes only through its flow."""
-    if entity.has_flow and record.get("flow_status") == "in_approval" and not actor.is_system:
-        raise InApproval()
+def _only_editable(
+    entity: Entity,
+    lock: Lock,
+    changes: Mapping[str, Any],
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+) -> None:
+    """Of a locked record, only the fields the flow leaves editable may change (422 per field)."""
+    refused = [
+        FieldError(name, "locked_field", {"status": STATUS_LABELS.get(lock.status, lock.status)})
+        for name in changes
+        if entity.has_field(name)
+        and name not in lock.editable
+        and _changed(before.get(name), after.get(name))
+    ]
+    if refused:
+        raise ValidationFailed(refused)
+
+
+def _changed(old: Any, new: Any) -> bool:
+    """Whether a value changed, not merely came back as read; child rows compared on the
+    values both sides hold, without ids."""
+    if isinstance(old, list) and isinstance(new, list) and all(isinstance(r, Mapping) for r in old + new):
+        if len(old) != len(new):
+            return True
+        for was, now in zip(old, new, strict=True):
+            keys = (set(was) & set(now)) - {"id", "parent_id"}
+            if any(jsonable(was[k]) != jsonable(now[k]) for k in keys):
+                return True
+        return False
+    return jsonable(old) != jsonable(new)
 
 
 def _audited(record: Mapping[str, Any]) -> dict[str, Any]:

@@ -34,8 +34,10 @@ from ..records.errors import Conflict
 from ..records.errors import FieldError
 from ..records.errors import RecordError
 from ..records.errors import ValidationFailed
+from ..records.locks import lock_refusal
 from ..records.schemas import input_fields
 from .auth import actor
+from .i18n import current_lang
 from .layout import FormState
 from .layout import Layout
 from .layout import evaluate_state
@@ -77,6 +79,11 @@ def create(app: str, entity: str) -> Response | str:
 def edit(app: str, entity: str, record_id: int) -> Response | str:
     found = entity_or_404(app, entity)
     existing = services().records.get(found.qualified_name, record_id_or_404(record_id), actor())
+    lock = services().records.lock(found.qualified_name, existing, actor())
+    if request.method == "GET" and lock is not None and not lock.editable:
+        # Nothing here may change (an approved record): say so on the record page, as a save would.
+        flash(lock_refusal(lock).message(current_lang()), "danger")
+        return redirect(url_for("web.records.show", app=app, entity=entity, record_id=record_id))
     if request.method == "GET":
         return _page(found, existing, existing, [])
     return _save(found, existing)
@@ -299,6 +306,9 @@ def _state(
 ) -> FormState:
     record = {**(existing or {}), **typed_record(entity, values)}
     locked = services().records.access.locked(actor(), entity)
+    lock = services().records.lock(entity.qualified_name, existing, actor()) if existing else None
+    if lock is not None:  # of a locked record, only what its flow leaves editable
+        locked |= frozenset(f.name for f in entity.fields) - lock.editable
     return evaluate_state(layout, entity, record, actor(), services().records.clock(), locked)
 
 

@@ -54,6 +54,7 @@ def show(app: str, entity: str, record_id: int) -> str:
     locked = services().records.access.locked(actor(), found)
     state = evaluate_state(layout, found, dict(record), actor(), services().records.clock(), locked)
     summary = services().flows.latest_summary(found.qualified_name, record_id) if found.has_flow else None
+    lock = services().records.lock(found.qualified_name, record, actor())
     entries = history(services(), found, record_id, actor())
     refs = References(services(), actor()).load(found, [record])
     refs.want("user", [e.user_id for e in entries])
@@ -78,8 +79,8 @@ def show(app: str, entity: str, record_id: int) -> str:
             for item in layout.items()
             if item.field.type == "table"
         },
-        may_edit=may(found, "write") and record.get("flow_status") != "in_approval",
-        may_delete=may(found, "delete") and record.get("flow_status") != "in_approval",
+        may_edit=bool(lock.editable) if lock is not None else may(found, "write"),
+        may_delete=lock is None and may(found, "delete"),
     )
 
 
