@@ -19,7 +19,8 @@ from .problems import Problem
 from .source import Document
 from .source import join_pointer
 
-ITEM_DIRECTIVES = ("remove", "before", "after")
+# ``section``: the form section a field added to an entity shows in (see overlay_fields).
+ITEM_DIRECTIVES = ("remove", "before", "after", "section")
 # What names an item of a list: fields and nodes by name, form items by field, options by
 # key, permissions by role; a plain string names itself.
 NAME_KEYS = ("name", "field", "key", "role")

@@ -28,9 +28,14 @@ from .checks.roles import check_role
 from .checks.seeds import check_data
 from .index import KIND_NAMES
 from .index import Index
+from .index import Key
 from .loader import Sources
 from .loader import builtin_app_names
 from .loader import read_sources
+from .overlay_fields import Placement
+from .overlay_fields import field_names
+from .overlay_fields import follow_field_changes
+from .overlay_fields import placements
 from .overlays import apply_overlay
 from .overlays import overlay_target
 from .problems import Problem
@@ -115,6 +120,8 @@ def _overlay_order(index: Index, app_order: list[str], site: list[Document]) -> 
 
 
 def _apply_overlays(index: Index, overlays: list[Document], problems: list[Problem]) -> None:
+    fields_before: dict[Key, list[str]] = {}
+    placed: dict[Key, dict[str, Placement]] = {}
     for overlay in overlays:
         kind, app, name = overlay_target(overlay)
         key = (kind, app, name)
@@ -131,6 +138,9 @@ def _apply_overlays(index: Index, overlays: list[Document], problems: list[Probl
                 )
             )
             continue
+        if kind == "entity":
+            fields_before.setdefault(key, field_names(base))
+            placed.setdefault(key, {}).update(placements(overlay))
         merged, found = apply_overlay(base, overlay)
         problems.extend(found)
         schema_problems = check_document(merged)
@@ -140,3 +150,4 @@ def _apply_overlays(index: Index, overlays: list[Document], problems: list[Probl
             index.broken.add(key)
         else:
             index.add(merged)
+    follow_field_changes(index, fields_before, placed)

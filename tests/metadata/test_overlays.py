@@ -101,3 +101,116 @@ def test_package_overlay_patches_its_dependency(write_package, tmp_path) -> None
     result = validate_paths([tmp_path])
     assert result.problems == ()
     assert result.catalog.entity("shop.customer").has_field("vip")
+
+
+FORMED = {
+    **BASE,
+    "entities/customer.yaml": """\
+        kind: entity
+        name: customer
+        label: {zh: 客户, en: Customer}
+        fields:
+          - {name: title, type: string, required: true, label: {zh: 名称, en: Name}}
+          - {name: industry, type: string}
+          - {name: website, type: url}
+          - {name: level, type: select, options: [a, b]}
+        list:
+          columns: [title, industry, level]
+          filters: [level]
+          sort: -level
+          views:
+            - {name: top, label: Top, filter: 'level == "a"'}
+            - {name: web, label: Web, columns: [title, level], sort: [level, title]}
+        permissions:
+          - {role: employee, read: all, write: all, readonly: [level]}
+        """,
+    "forms/customer.yaml": """\
+        kind: form
+        name: customer
+        entity: customer
+        tabs:
+          - name: main
+            label: Main
+            sections:
+              - {name: basic, fields: [title, industry]}
+              - {name: rank, fields: [{field: level, span: 2}]}
+          - name: more
+            label: More
+            sections:
+              - {name: web, fields: [website]}
+        """,
+}
+
+
+def _form_fields(catalog, name: str = "shop.customer") -> dict[str, list]:
+    spec = catalog.definition("form", name).spec
+    return {
+        s["name"]: [i if isinstance(i, str) else i["field"] for i in s["fields"]]
+        for tab in spec["tabs"]
+        for s in tab["sections"]
+    }
+
+
+def test_removing_a_field_takes_it_out_of_forms_list_views_and_grants(write_package, tmp_path) -> None:
+    package = write_package(FORMED)
+    site = tmp_path / "site.yaml"
+    site.write_text(
+        overlay("  fields:\n    - {name: level, remove: true}\n    - {name: website, remove: true}\n")
+    )
+    result = validate_paths([package], [site])
+    assert result.problems == ()
+    entity = result.catalog.entity("shop.customer")
+    assert entity.list.columns == ("title", "industry") and entity.list.filters == ()
+    assert entity.list.sort == ("-created_at",)  # the default, as no sort is left
+    assert [(v.name, v.columns, v.sort) for v in entity.list.views] == [("web", ("title",), ("title",))]
+    assert entity.permissions[0].readonly == ()
+    assert _form_fields(result.catalog) == {"basic": ["title", "industry"]}  # emptied sections and tab go
+
+
+def test_a_field_still_read_elsewhere_is_reported_at_the_reader(write_package, tmp_path) -> None:
+    form = FORMED["forms/customer.yaml"].replace(
+        "fields: [website]", "fields: [website], visible_when: level != null"
+    )
+    files = {**FORMED, "forms/customer.yaml": form}
+    package = write_package(files)
+    site = tmp_path / "site.yaml"
+    site.write_text(overlay("  fields:\n    - {name: level, remove: true}\n"))
+    (problem,) = validate_paths([package], [site]).problems
+    assert problem.location.file.endswith("forms/customer.yaml") and problem.pointer.endswith("visible_when")
+
+
+def test_added_fields_show_in_the_forms(write_package, tmp_path) -> None:
+    package = write_package(FORMED)
+    site = tmp_path / "site.yaml"
+    site.write_text(
+        overlay(
+            "  fields:\n"
+            "    - {name: credit, type: string, section: rank}\n"  # the section named
+            "    - {name: motto, type: string, after: title}\n"  # beside its neighbour
+            "    - {name: fax, type: string}\n"  # the last section
+            "    - {name: secret, type: string, hidden: true}\n"  # not shown
+        )
+    )
+    result = validate_paths([package], [site])
+    assert result.problems == ()
+    assert _form_fields(result.catalog) == {
+        "basic": ["title", "motto", "industry"],
+        "rank": ["level", "credit"],
+        "web": ["website", "fax"],
+    }
+
+
+def test_a_form_overlay_that_places_the_new_field_wins(write_package, tmp_path) -> None:
+    package = write_package(FORMED)
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "a.yaml").write_text(overlay("  fields:\n    - {name: fax, type: string}\n"))
+    (site / "b.yaml").write_text(
+        "kind: overlay\nname: acme_form\ntarget: shop.customer\ntarget_kind: form\npatch:\n"
+        "  tabs:\n    - name: main\n      sections:\n"
+        "        - {name: basic, fields: [title, fax, industry]}\n"
+    )
+    result = validate_paths([package], [site])
+    assert result.problems == ()
+    assert _form_fields(result.catalog)["basic"] == ["title", "fax", "industry"]
+    assert _form_fields(result.catalog)["web"] == ["website"]

@@ -343,8 +343,10 @@ def test_unsafe_type_change_needs_the_flag_and_archives_first(engine: Engine, sh
     migrate(engine, shop())
     add_items(engine, shop(), [{"id": 1, "qty": 3}, {"id": 2}])
     as_date = shop(FIELDS.replace("{name: qty, type: integer}", "{name: qty, type: date}"))
-    assert [(r.step.kind, r.step.rows) for r in plan(Runtime.for_catalog(as_date, engine)).refused] == [
-        ("ChangeColumnType", 1)
+    refused = plan(Runtime.for_catalog(as_date, engine)).refused  # needs the flag, and 3 is no date
+    assert sorted((r.step.kind, r.step.rows, r.flag or "") for r in refused) == [
+        ("ChangeColumnType", 1, ""),
+        ("ChangeColumnType", 1, "allow_destructive"),
     ]
     as_text = shop(FIELDS.replace("{name: qty, type: integer}", "{name: qty, type: string, max_length: 10}"))
     planned = migrate(engine, as_text, allow_destructive=True)
@@ -354,6 +356,42 @@ def test_unsafe_type_change_needs_the_flag_and_archives_first(engine: Engine, sh
     with engine.connect() as conn:
         assert [tuple(row) for row in conn.execute(text(f'SELECT id, qty FROM "{step.archive}"'))] == [(1, 3)]
     assert up_to_date(engine, as_text)
+
+
+def test_a_retype_that_cannot_convert_every_value_is_refused_on_both_databases(engine: Engine, shop) -> None:
+    migrate(engine, shop())
+    codes = [" 42 ", "-7", "abc", "3.5", "", "99999999999999999999", "12"] + [f"x{i}" for i in range(5)]
+    add_items(engine, shop(), [{"id": i, "code": code} for i, code in enumerate(codes, 1)] + [{"id": 20}])
+    as_number = shop(
+        FIELDS.replace("{name: code, type: string, max_length: 20}", "{name: code, type: integer}")
+    )
+    planned = plan(Runtime.for_catalog(as_number, engine), allow_destructive=True)
+    (refusal,) = planned.refused
+    assert refusal.step.kind == "ChangeColumnType" and refusal.flag is None
+    assert refusal.reason.en == (
+        "9 value(s) of shop_item.code cannot become BIGINT (id 3: 'abc', id 4: '3.5', id 5: '', "
+        "id 6: '99999999999999999999', id 8: 'x0'…); correct or empty them first"
+    )
+    before = snapshot(engine)
+    with pytest.raises(MigrationRefused, match="9 value"):
+        apply(planned, engine)
+    assert snapshot(engine) == before
+    with engine.begin() as conn:  # the user empties them; the change then goes through
+        conn.execute(text("UPDATE shop_item SET code = NULL WHERE id NOT IN (1, 2, 7)"))
+    planned = plan(Runtime.for_catalog(as_number, engine), allow_destructive=True)
+    assert not planned.refused
+    with engine.begin() as conn:  # written between plan and apply: checked again
+        conn.execute(text("UPDATE shop_item SET code = 'late' WHERE id = 3"))
+    with pytest.raises(
+        MigrationFailed, match=r"1 value\(s\) of shop_item.code cannot become BIGINT \(id 3: 'late'\)"
+    ):
+        apply(planned, engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE shop_item SET code = NULL WHERE id = 3"))
+    migrate(engine, as_number, allow_destructive=True)
+    assert items(engine, "code") == [(1, 42), (2, -7), *((i, None) for i in range(3, 7)), (7, 12)] + [
+        (i, None) for i in (8, 9, 10, 11, 12, 20)
+    ]
 
 
 def test_constraint_and_index_changes(engine: Engine, shop) -> None:

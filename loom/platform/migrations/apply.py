@@ -44,6 +44,7 @@ from sqlalchemy.schema import CreateTable
 from ..tables import index_name
 from . import ops
 from .archive import copy_to_archive
+from .conversions import unconvertible
 from .errors import MigrationError
 from .errors import MigrationFailed
 from .errors import MigrationRefused
@@ -192,8 +193,12 @@ def _narrow_column(context: _Context, step: ops.NarrowColumn) -> None:
 
 @applies(ops.ChangeColumnType)
 def _change_column_type(context: _Context, step: ops.ChangeColumnType) -> None:
-    _archive_changed_values(context, step)
     dialect = context.conn.dialect
+    failing = unconvertible(context.conn, step.table, step.column or "", step.old_type, step.new_type)
+    if failing is not None:  # written since the plan was made
+        reason = failing.reason(f"{step.table}.{step.column}", step.new_type.compile(dialect))
+        raise MigrationError(reason.en)
+    _archive_changed_values(context, step)
     quoted = dialect.identifier_preparer.quote(step.column or "")
     _alter_type(context, step, postgresql_using=f"{quoted}::{step.new_type.compile(dialect)}")
 

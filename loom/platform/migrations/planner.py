@@ -31,6 +31,7 @@ from .archive import archive_name
 from .compare import Diff
 from .compare import compare
 from .compare import owner
+from .conversions import unconvertible
 from .counts import RowCounter
 from .typediff import TypeChange
 from .typediff import changed_values
@@ -209,7 +210,7 @@ class _Planner:
             return
         kind = TYPE_OPS[change]
         where = changed_values(diff.live, diff.target, dialect) if kind.destructive else None
-        yield kind(
+        step = kind(
             table=diff.table,
             column=diff.name,
             rows=self.counter.rows_where(diff.table, diff.name or "", where),
@@ -218,6 +219,12 @@ class _Planner:
             old_type=diff.live,
             new_type=diff.target,
         )
+        if kind is ops.ChangeColumnType:
+            failing = unconvertible(self.conn, diff.table, diff.name or "", diff.live, diff.target)
+            if failing is not None:
+                name = f"{diff.table}.{diff.name}"
+                self.refused.append(ops.Refusal(step, failing.reason(name, diff.target.compile(dialect))))
+        yield step
 
     def add_index(self, diff: Diff) -> Iterator[ops.Op]:
         if diff.table not in self.new_tables:

@@ -15,6 +15,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
+from operator import eq
+from operator import ge
+from operator import gt
+from operator import le
+from operator import lt
 from typing import Any
 
 from sqlalchemy import ColumnElement
@@ -27,6 +32,7 @@ from loom.metadata.expressions import compile_expression
 
 _COMPARISON = re.compile(r"^([A-Za-z_]\w*)\s*(==|!=|<=|>=|<|>)\s*(.+)$", re.S)
 _MIRRORED = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "==": "==", "!=": "!="}
+_OPERATORS = {"==": eq, "<": lt, "<=": le, ">": gt, ">=": ge}
 _BARE = re.compile(r"^(!?)\s*([A-Za-z_]\w*)$")
 
 
@@ -106,7 +112,8 @@ def _clause(
     bare = _BARE.match(part)
     if bare and bare.group(2) in columns and _is_boolean(entity, bare.group(2)):
         column = table.c[bare.group(2)]
-        return column.is_not(True) if bare.group(1) else column.is_(True)
+        # CEL's `!null` is an error, not true: a NULL flag passes neither `flag` nor `!flag`
+        return column.is_(False) if bare.group(1) else column.is_(True)
     match = _COMPARISON.match(part)
     if not match:
         return None
@@ -149,14 +156,13 @@ def _compare(column: Any, operator: str, value: Any) -> ColumnElement[bool] | No
         return {"==": column.is_(None), "!=": column.is_not(None)}.get(operator)
     if isinstance(value, list | dict):
         return None
-    return {
-        "==": column == value,
-        "!=": column.is_distinct_from(value),  # CEL: null != 5 holds
-        "<": column < value,
-        "<=": column <= value,
-        ">": column > value,
-        ">=": column >= value,
-    }[operator]
+    if operator not in ("==", "!=") and isinstance(value, bool | str):
+        # SQL cannot order booleans, and orders text by the database's collation, not
+        # by code point as CEL does
+        return None
+    if operator == "!=":
+        return column.is_distinct_from(value)  # CEL: null != 5 holds
+    return _OPERATORS[operator](column, value)
 
 
 def _is_boolean(entity: Entity, name: str) -> bool:
