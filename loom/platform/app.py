@@ -21,6 +21,7 @@ from flask import request
 from werkzeug.exceptions import HTTPException
 
 from loom.admin import init_admin
+from loom.errors import MetadataError
 
 from .api import blueprint as api_blueprint
 from .api import problems
@@ -49,7 +50,14 @@ def create_app(
     """
     if runtime is None:
         site = site or open_site()
-        runtime = Runtime.for_site(site)
+        log.info("site %s, database %s", site.folder, site.settings.database_description())
+        try:
+            runtime = Runtime.for_site(site)
+        except MetadataError as exc:
+            # Every problem with its place, as `loom validate` prints them, not just a count.
+            for problem in exc.problems:
+                log.error("metadata problem: %s", problem.render())
+            raise
     site = site or runtime.site
     app = Flask("loom.platform")
     services = Services.build(runtime, clock=clock)

@@ -40,6 +40,18 @@ class Settings:
     secret_key: str
     max_upload_bytes: int
     smtp: Mapping[str, Any] | None = None
+    # Where database_url came from: LOOM_DATABASE_URL, site.yaml, or the SQLite default.
+    database_source: str = "default"
+    # A database kind the site must run on (``postgresql``): anything else is refused at start.
+    require_database: str | None = None
+
+    def database_description(self) -> str:
+        """The database in use, for logs and command output: its URL without the password,
+        and where it came from (a forgotten environment file shows as the SQLite default)."""
+        from sqlalchemy.engine import make_url
+
+        shown = make_url(self.database_url).render_as_string(hide_password=True)
+        return f"{shown} (from {self.database_source})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +105,12 @@ def open_site(folder: Path | str = ".", create: bool = True) -> Site:
 
 
 def _settings(raw: dict[str, Any], folder: Path) -> Settings:
-    url = os.environ.get("LOOM_DATABASE_URL") or raw.get("database") or "sqlite:///loom.db"
+    if os.environ.get("LOOM_DATABASE_URL"):
+        url, source = os.environ["LOOM_DATABASE_URL"], "LOOM_DATABASE_URL"
+    elif raw.get("database"):
+        url, source = str(raw["database"]), "site.yaml"
+    else:
+        url, source = "sqlite:///loom.db", "the default: neither LOOM_DATABASE_URL nor database: in site.yaml"
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and url != "sqlite:///:memory:":
         url = f"sqlite:///{folder / url.removeprefix('sqlite:///')}"
     apps = raw.get("apps", list(DEFAULT_APPS))
@@ -107,7 +124,24 @@ def _settings(raw: dict[str, Any], folder: Path) -> Settings:
         secret_key=os.environ.get("LOOM_SECRET_KEY") or str(raw.get("secret_key", "")),
         max_upload_bytes=int(raw.get("max_upload_bytes", DEFAULT_MAX_UPLOAD)),
         smtp=MappingProxyType(dict(raw["smtp"])) if isinstance(raw.get("smtp"), dict) else None,
+        database_source=source,
+        require_database=_required_database(raw.get("require_database"), url, source),
     )
+
+
+def _required_database(required: Any, url: str, source: str) -> str | None:
+    """``require_database: postgresql`` refuses any other database, say a SQLite file made up
+    because the environment file with LOOM_DATABASE_URL was not read."""
+    if required is None:
+        return None
+    if required != "postgresql":
+        raise SiteError("site.yaml: 'require_database' may only be postgresql")
+    if not url.startswith(("postgresql:", "postgresql+", "postgres:")):
+        raise SiteError(
+            f"site.yaml requires a PostgreSQL database, but the database would be {url.split(':')[0]}"
+            f" (from {source}); set LOOM_DATABASE_URL (is the environment file loaded?)"
+        )
+    return "postgresql"
 
 
 def _default_site_yaml() -> str:

@@ -200,3 +200,26 @@ def runs_report(services: Services, now: dt.datetime | None = None, limit: int =
         "stuck": [dict(r) for r in stuck],
         "failed": [dict(r) for r in failed],
     }
+
+
+def watch_runners(services: Services, every: float = 300.0) -> threading.Thread:
+    """Warn in the log, every ``every`` seconds, while no job runner has claimed a run for
+    ``QUIET_AFTER``: a site served by gunicorn alone runs no schedule, timeout or e-mail."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(every):
+            try:
+                report = runs_report(services)
+            except Exception:
+                log.exception("the job runs could not be read")
+                continue
+            if report["quiet"]:
+                last = report["last_claim"].isoformat(timespec="seconds") if report["last_claim"] else "never"
+                log.warning(
+                    "no job runner has claimed a run since %s: start `loom worker` (docs/deploy.md §4)", last
+                )
+
+    thread = threading.Thread(target=loop, name="loom-runner-watch", daemon=True)
+    thread.start()
+    return thread
