@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import textwrap
 import uuid
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from contextlib import contextmanager
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -103,3 +105,35 @@ def module_database_url(
         return
     with scratch_schema("m") as url:
         yield url
+
+
+# -- time ------------------------------------------------------------------------------------
+# Tests never read the machine's clock or zone: a site runs on its own zone (Asia/Shanghai), and
+# a test that needs "today" asks the site's clock, fixed here to an hour when the day in Shanghai
+# differs from the day in UTC and in the Americas, so a date taken from the wrong zone shows.
+
+SITE_ZONE = ZoneInfo("Asia/Shanghai")
+SITE_NOW = dt.datetime(2026, 12, 3, 7, 30, tzinfo=SITE_ZONE)
+
+
+class SiteClock:
+    """A clock that starts at ``SITE_NOW`` and moves one millisecond per reading.
+
+    It moves so that events keep their order (approvals sorted by time), and so little that a
+    test's day never changes under it.
+    """
+
+    def __init__(self, start: dt.datetime = SITE_NOW) -> None:
+        self.now = start
+
+    def __call__(self) -> dt.datetime:
+        self.now += dt.timedelta(milliseconds=1)
+        return self.now
+
+    def today(self) -> dt.date:
+        return self.now.date()
+
+
+@pytest.fixture
+def site_clock() -> SiteClock:
+    return SiteClock()

@@ -18,3 +18,29 @@ def test_builtin_apps_validate() -> None:
 
 def test_builtin_apps_hold_no_python() -> None:
     assert [str(p) for p in BUILTIN.rglob("*.py")] == []
+
+
+def _approve_nodes(nodes: list) -> list[dict]:
+    """Every approve node of a flow, inside branches and parallel lanes too."""
+    found = []
+    for node in nodes:
+        if "approve" in node:
+            found.append(node)
+        for lane in (*node.get("branch", ()), *node.get("parallel", ())):
+            found += _approve_nodes(lane.get("nodes", ()))
+    return found
+
+
+def test_every_manager_node_says_what_happens_when_the_initiator_approves() -> None:
+    """A general manager who also heads the company is his own level-1 manager: each node whose
+    approvers come from the org chart (or the general manager's role) must say what then happens."""
+    catalog = validate_paths([BUILTIN]).catalog
+    silent = [
+        f"{flow.name}/{node['name']}"
+        for flow in catalog.of_kind("flow")
+        for node in _approve_nodes(flow.spec["nodes"])
+        if {"manager", "managers", "department_head"} & set(node["approve"])
+        or node["approve"].get("role") == "general_manager"
+        if "self" not in node
+    ]
+    assert silent == []

@@ -147,7 +147,7 @@ class ListSettings:
 
 @dataclass(frozen=True, slots=True)
 class Permission:
-    """A role's grant on an entity; scopes are all, department, own or none."""
+    """A role's grant on an entity; scopes are all, department, subordinates, own or none."""
 
     role: str
     create: bool = False

@@ -6,9 +6,11 @@ between requests, so any number of processes can serve one site behind a load ba
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import secrets
 import uuid
+from collections.abc import Callable
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,6 +25,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from loom.admin import init_admin
 from loom.admin import inline_handlers
+from loom.errors import MetadataError
 
 from . import headers
 from .api import blueprint as api_blueprint
@@ -46,16 +49,30 @@ log = logging.getLogger("loom")
 
 
 def create_app(
-    site: Site | None = None, *, runtime: Runtime | None = None, config: Mapping[str, Any] | None = None
+    site: Site | None = None,
+    *,
+    runtime: Runtime | None = None,
+    config: Mapping[str, Any] | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
 ) -> Flask:
-    """Build the app for ``site`` (the current folder's by default), or for a given runtime."""
+    """Build the app for ``site`` (the current folder's by default), or for a given runtime.
+
+    ``clock`` replaces the site's local time (tests run on a fixed day, whatever the machine's).
+    """
     if runtime is None:
         site = site or open_site()
-        runtime = Runtime.for_site(site)
+        log.info("site %s, database %s", site.folder, site.settings.database_description())
+        try:
+            runtime = Runtime.for_site(site)
+        except MetadataError as exc:
+            # Every problem with its place, as `loom validate` prints them, not just a count.
+            for problem in exc.problems:
+                log.error("metadata problem: %s", problem.render())
+            raise
     site = site or runtime.site
     app = Flask("loom.platform")
     app.json = CheckedJSON(app)
-    services = Services.build(runtime)
+    services = Services.build(runtime, clock=clock)
     app.extensions["loom"] = services
     secret = (config or {}).get("SECRET_KEY") or (site.settings.secret_key if site else "")
     if not secret:

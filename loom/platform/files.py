@@ -7,6 +7,7 @@ and uploader. Uploads are read in chunks and refused as soon as they pass the si
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import mimetypes
@@ -59,11 +60,13 @@ class FileStore:
         """
         name = _safe_name(name)
         content_type = strip_control(content_type or "") or mimetypes.guess_type(name)[0]
-        self.folder.mkdir(parents=True, exist_ok=True)
+        _group_folder(self.folder)
         with self._receive(stream) as (temporary, digest, size):
             target = self.path_of(digest)
             existed = target.exists()
-            target.parent.mkdir(parents=True, exist_ok=True)
+            _group_folder(target.parent.parent)
+            _group_folder(target.parent)
+            _group_readable(temporary, self.folder)
             os.replace(temporary, target)
         values = {
             "name": name, "content_type": (content_type or "application/octet-stream")[:127], "size": size,
@@ -110,6 +113,28 @@ class FileStore:
         finally:
             if os.path.exists(temporary):
                 os.unlink(temporary)
+
+
+# Uploads are read by the service's user and written by it or by commands run as another user
+# of the same group (docs/deploy.md §3): folders are group-owned (setgid, so what is made in
+# them keeps the folder's group) and files readable by that group, never by others.
+FOLDER_MODE = 0o2750
+FILE_MODE = 0o640
+
+
+def _group_folder(folder: Path) -> None:
+    if not folder.is_dir():
+        folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(FOLDER_MODE)
+
+
+def _group_readable(path: str, uploads: Path) -> None:
+    os.chmod(path, FILE_MODE)
+    group = uploads.stat().st_gid
+    if os.stat(path).st_gid != group:
+        # Not a member of the uploads' group: the file keeps ours, readable by it.
+        with contextlib.suppress(PermissionError):
+            os.chown(path, -1, group)
 
 
 def _safe_name(name: str) -> str:

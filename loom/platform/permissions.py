@@ -1,7 +1,8 @@
 """Who may do what to which records, from the entities' ``permissions`` and the roles.
 
 Pure logic over the Catalog: a role's grant gives each operation a scope (``all``,
-``department``: records owned by anyone in my department or below, ``own``, ``none``);
+``department``: records owned by anyone in my department or below, ``subordinates``: my own
+records and those of the people I manage, ``own``, ``none``);
 an actor gets the widest scope any of their roles (with inherited roles) grants. No
 grant means no access: the rules fail closed. ``admin`` and the system actor see all.
 
@@ -19,7 +20,7 @@ from loom.metadata.catalog import Permission
 
 from .actor import Actor
 
-SCOPES = ("none", "own", "department", "all")
+SCOPES = ("none", "own", "subordinates", "department", "all")
 OPERATIONS = ("create", "read", "write", "delete", "submit", "export")
 SHARE_LEVELS = ("read", "write")
 # The share levels that widen each operation's scope; delete, submit and export stay the roles' alone.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,11 +30,14 @@ class Services:
     delegations: Delegations
 
     @classmethod
-    def build(cls, runtime: Runtime, uploads: Path | None = None) -> Services:
+    def build(
+        cls, runtime: Runtime, uploads: Path | None = None, clock: Callable[[], dt.datetime] | None = None
+    ) -> Services:
+        """The services of ``runtime``; ``clock`` (the site's local time by default) lets tests fix "now"."""
         site = runtime.site
         folder = uploads or (site.uploads_dir if site else Path("uploads"))
         limit = site.settings.max_upload_bytes if site else DEFAULT_MAX_UPLOAD
-        records = RecordService(runtime)
+        records = RecordService(runtime, clock)
         files = FileStore(runtime, folder, limit)
         flows = FlowService(runtime, records)
         automations = AutomationService(runtime, records, flows)

@@ -51,6 +51,18 @@ class Settings:
     session_limits: Limits = field(default_factory=Limits)
     session_cookie_secure: bool | None = None  # None: when the request came over https
     trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-* headers count
+    # Where database_url came from: LOOM_DATABASE_URL, site.yaml, or the SQLite default.
+    database_source: str = "default"
+    # A database kind the site must run on (``postgresql``): anything else is refused at start.
+    require_database: str | None = None
+
+    def database_description(self) -> str:
+        """The database in use, for logs and command output: its URL without the password,
+        and where it came from (a forgotten environment file shows as the SQLite default)."""
+        from sqlalchemy.engine import make_url
+
+        shown = make_url(self.database_url).render_as_string(hide_password=True)
+        return f"{shown} (from {self.database_source})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +117,12 @@ def open_site(folder: Path | str = ".", create: bool = True) -> Site:
 
 
 def _settings(raw: dict[str, Any], folder: Path) -> Settings:
-    url = os.environ.get("LOOM_DATABASE_URL") or raw.get("database") or "sqlite:///loom.db"
+    if os.environ.get("LOOM_DATABASE_URL"):
+        url, source = os.environ["LOOM_DATABASE_URL"], "LOOM_DATABASE_URL"
+    elif raw.get("database"):
+        url, source = str(raw["database"]), "site.yaml"
+    else:
+        url, source = "sqlite:///loom.db", "the default: neither LOOM_DATABASE_URL nor database: in site.yaml"
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and url != "sqlite:///:memory:":
         url = f"sqlite:///{folder / url.removeprefix('sqlite:///')}"
     apps = raw.get("apps", list(DEFAULT_APPS))
@@ -125,6 +142,8 @@ def _settings(raw: dict[str, Any], folder: Path) -> Settings:
             idle=dt.timedelta(minutes=_positive(raw, "session_idle_minutes", DEFAULT_IDLE_MINUTES)),
             lifetime=dt.timedelta(hours=_positive(raw, "session_lifetime_hours", DEFAULT_LIFETIME_HOURS)),
         ),
+        database_source=source,
+        require_database=_required_database(raw.get("require_database"), url, source),
     )
 
 
@@ -156,6 +175,21 @@ def _positive(raw: dict[str, Any], key: str, default: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise SiteError(f"site.yaml: {key!r} must be a whole number above 0 (default {default})")
     return value
+
+
+def _required_database(required: Any, url: str, source: str) -> str | None:
+    """``require_database: postgresql`` refuses any other database, say a SQLite file made up
+    because the environment file with LOOM_DATABASE_URL was not read."""
+    if required is None:
+        return None
+    if required != "postgresql":
+        raise SiteError("site.yaml: 'require_database' may only be postgresql")
+    if not url.startswith(("postgresql:", "postgresql+", "postgres:")):
+        raise SiteError(
+            f"site.yaml requires a PostgreSQL database, but the database would be {url.split(':')[0]}"
+            f" (from {source}); set LOOM_DATABASE_URL (is the environment file loaded?)"
+        )
+    return "postgresql"
 
 
 def _default_site_yaml() -> str:

@@ -27,7 +27,7 @@ def test_automation_list_and_a_dry_run_change_nothing(sales_site) -> None:
     runner = CliRunner()
     listed = runner.invoke(cli, ["automation", "list", "--site", str(folder), "--format", "json"])
     assert listed.exit_code == 0, listed.output
-    triggers = {row["name"]: (row["trigger"], row["schedule"]) for row in json.loads(listed.output)}
+    triggers = {row["name"]: (row["trigger"], row["schedule"]) for row in json.loads(listed.stdout)}
     assert triggers["sales.pool_reclaim"] == ("schedule", "0 2 * * *")
     assert triggers["sales.convert_lead"] == ("button", None)
 
@@ -40,7 +40,7 @@ def test_automation_list_and_a_dry_run_change_nothing(sales_site) -> None:
     run = ["automation", "run", "pool_reclaim", "--site", str(folder), "--format", "json"]
     done = runner.invoke(cli, run)
     assert done.exit_code == 0, done.output
-    assert json.loads(done.output)["changed"] == 1
+    assert json.loads(done.stdout)["changed"] == 1
     assert services.records.get("sales.customer", record_id, SYSTEM)["in_pool"] is True
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import socket
 import subprocess
@@ -13,7 +14,9 @@ import pytest
 from sqlalchemy import select
 
 from loom.platform.jobs.catalog import TIMEOUTS
+from loom.platform.jobs.runner import LEASE
 from loom.platform.jobs.runner import Scheduler
+from loom.platform.jobs.runner import runs_report
 from loom.platform.services import Services
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -159,3 +162,63 @@ def test_with_redis_claimed_runs_go_through_an_rq_worker(sales_site) -> None:
         "failed": 0,
         "errors": [],
     }
+
+
+def test_a_run_whose_process_died_is_run_again_once_its_lease_ends(sales) -> None:
+    """A worker killed while running the 02:00 pool rule left its row `running`: within the lease
+    nobody touches it; after it, the next tick of any process runs that period again."""
+    stale_customers(sales, 31, 2)
+    table = sales.services.runtime.schema.metadata.tables["loom_job_runs"]
+    period = "2026-11-26T18:00:00+00:00"  # the period MORNING falls in
+    with sales.services.runtime.engine.begin() as conn:
+        conn.execute(
+            table.insert().values(
+                job="sales.pool_reclaim",
+                period=period,
+                worker="gone:4242",
+                started_at=MORNING,
+                status="running",
+            )
+        )
+    scheduler, only = Scheduler(sales.services), {"sales.pool_reclaim"}
+    assert scheduler.tick(MORNING + dt.timedelta(minutes=30), only) == []  # still leased
+    assert runs_report(sales.services, MORNING + dt.timedelta(minutes=30))["stuck"] == []
+    late = MORNING + LEASE + dt.timedelta(minutes=1)
+    assert [r["worker"] for r in runs_report(sales.services, late)["stuck"]] == ["gone:4242"]
+    assert scheduler.tick(late, only) == ["sales.pool_reclaim"]
+    [run] = runs(sales.services, "sales.pool_reclaim")
+    assert (run["period"], run["status"], run["counts"]["changed"]) == (period, "done", 2)
+    assert run["worker"] != "gone:4242"
+    assert scheduler.tick(late + dt.timedelta(minutes=1), only) == []  # and only once
+
+
+def test_an_unreachable_queue_leaves_no_run_claimed(sales_site) -> None:
+    """`loom worker --once` with Redis down says so and gives its claims back; the next worker
+    without Redis runs the same period; `--status` shows the runs."""
+    services, folder = sales_site
+    env = {**os.environ, "LOOM_REDIS_URL": "redis://127.0.0.1:9/0"}  # nothing listens there
+    process = worker(folder, env)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 1 and "could not hand the due jobs to the queue" in err, (out, err)
+    assert "Traceback" not in err
+    assert runs(services, "sales.pool_reclaim") == [] and runs(services, TIMEOUTS) == []
+
+    process = worker(folder, {k: v for k, v in os.environ.items() if k != "LOOM_REDIS_URL"})
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert [r["status"] for r in runs(services, TIMEOUTS)] == ["done"]
+
+    command = [
+        sys.executable,
+        "-m",
+        "loom.platform",
+        "worker",
+        "--status",
+        "--format",
+        "json",
+        "--site",
+        str(folder),
+    ]
+    status = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+    assert status["quiet"] is False and status["stuck"] == [] and status["failed"] == []
+    assert TIMEOUTS in {r["job"] for r in status["recent"]}

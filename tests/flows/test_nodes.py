@@ -126,6 +126,62 @@ def test_initiator_as_approver_goes_to_their_manager(make_company) -> None:
     assert co.pending(co.submit(co.expense())) == ["lead"]
 
 
+def gm_heads_the_company(co, group: bool = False) -> None:
+    """Put 总经办 under a company department that gm also heads, as the demo company is built:
+    gm is then his own level-1 manager. With ``group``, the company sits in a group whose
+    chair (a new user, ``chair``) is gm's level-2 manager."""
+    identity, engine = co.services.identity, co.services.runtime.engine
+    departments = co.services.runtime.schema.metadata.tables["loom_departments"]
+    with engine.begin() as conn:
+        parent = None
+        if group:
+            parent = identity.create_department(conn, "集团")
+            chair = identity.create_user(conn, "chair", "chair", password="pw", department_id=parent)
+            identity.set_head(conn, parent, chair)
+            co.users["chair"] = identity.actor(conn, chair)
+        company = identity.create_department(conn, "杭州云织科技有限公司", parent)
+        identity.set_head(conn, company, co.users["gm"].id)
+        top = co.users["gm"].department_id
+        conn.execute(departments.update().where(departments.c.id == top).values(parent_id=company))
+
+
+@pytest.mark.parametrize(
+    ("policy", "who", "expected"),
+    [
+        ("approve", "gm", ["gm"]),  # without an option, he waits on himself
+        ("next_level", "gm", ["chair"]),  # the next level up
+        ("next_level", "sales_head", ["gm"]),  # not the initiator: nothing changes
+        ("manager", "gm", ["chair"]),  # the first manager who is someone else
+        ("pass", "gm", ["root"]),  # taken out, nobody left: the node is skipped
+    ],
+)
+def test_initiator_who_is_his_own_manager(make_company, policy, who, expected) -> None:
+    co = make_company(
+        flow(
+            f"{{name: manager, approve: {{manager: 1}}, empty: admin, self: {policy}}}",
+            "{name: last, approve: {users: [root]}}",
+        )
+    )
+    gm_heads_the_company(co, group=True)
+    summary = co.submit(co.expense(who), who)
+    assert co.pending(summary) == expected
+
+
+def test_next_level_at_the_top_of_the_company_skips_the_node(make_company) -> None:
+    co = make_company(
+        flow(
+            "{name: manager, approve: {manager: 1}, empty: admin, self: next_level}",
+            "{name: department_head, approve: {manager: 2}, empty: skip, self: next_level}",
+            "{name: finance, approve: {role: finance}, mode: any}",
+        )
+    )
+    gm_heads_the_company(co)
+    summary = co.submit(co.expense("gm"), "gm")
+    assert co.pending(summary) == ["fin_head", "fin1", "fin2"]  # not himself, nor the admin
+    passes = [e for e in summary["timeline"] if e["kind"] == "auto_pass"]
+    assert [e["node"] for e in passes] == ["manager"]
+
+
 def test_dedupe_passes_an_approver_who_already_approved(make_company) -> None:
     co = make_company(
         flow("{name: first, approve: {manager: 1}}", "{name: again, approve: {users: [lead, gm]}, mode: all}")

@@ -53,11 +53,8 @@ def test_demo_populates_every_entity_with_approvals_in_every_status(
     site = make_site(tmp_path / "site", database_url)
     migrated = loom("migrate", "--apply", "--site", site)
     assert migrated.exit_code == 0, migrated.output
-    started = time.monotonic()
-    result = loom("demo", "--site", site)
-    elapsed = time.monotonic() - started
+    result = loom("demo", "--site", site)  # how long it takes: benchmarks/demo.py
     assert result.exit_code == 0, result.output
-    assert elapsed < 60, f"loom demo took {elapsed:.1f} s"
     assert "wangjianguo" in result.output and PASSWORD in result.output and "销售一组" in result.output
 
     app = create_app(open_site(site, create=False), config={"TESTING": True})
@@ -87,6 +84,33 @@ def test_demo_populates_every_entity_with_approvals_in_every_status(
             record = client.get(f"/api/v1/{app_name}/{entity_name}/{task['record_id']}")
             assert record.status_code == 200
     assert "liuyang" in waiting, "the head of 销售一组 approves their team's requests"
+
+    # The head of the company files the first request of each flow; none waits on himself as his
+    # own manager: his manager nodes skip to the next level (he has none) and say so.
+    tables = app.extensions["loom"].runtime.schema.metadata.tables
+    instances, tasks, events = (tables[f"loom_flow_{t}"] for t in ("instances", "tasks", "events"))
+    gm = app.extensions["loom"].identity.users
+    with app.extensions["loom"].runtime.engine.connect() as conn:
+        gm_id = conn.execute(select(gm.c.id).where(gm.c.login == "wangjianguo")).scalar_one()
+        own = select(instances.c.id).where(instances.c.initiator_id == gm_id)
+        assert conn.execute(select(func.count()).select_from(own.subquery())).scalar_one() >= 5
+        self_tasks = conn.execute(
+            select(instances.c.flow, tasks.c.node)
+            .join(instances, tasks.c.instance_id == instances.c.id)
+            .where(tasks.c.instance_id.in_(own), tasks.c.assignee_id == gm_id, tasks.c.kind == "approve")
+        ).all()
+        assert {(flow, node) for flow, node in self_tasks} <= {
+            ("oa.outgoing_doc_approval", "sign_off"),  # signing off his own document is his to do
+            ("oa.incoming_doc_handling", "handling"),
+        }
+        passed = (
+            conn.execute(
+                select(events.c.node).where(events.c.instance_id.in_(own), events.c.kind == "auto_pass")
+            )
+            .scalars()
+            .all()
+        )
+        assert "manager" in passed
 
     # A second run is refused and adds nobody.
     users = app.extensions["loom"].identity.users

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import stat
 
 import pytest
 
@@ -75,3 +76,14 @@ def test_attaching_someone_elses_file_is_refused(shop, store) -> None:
     # Bob may keep the file that is already there while changing something else.
     kept = shop.service.update("shop.order_doc", record["id"], {**record, "title": "t2"}, shop.bob)
     assert kept["contract_scan"] == mine["id"]
+
+
+def test_uploads_are_readable_by_the_services_group_and_nobody_else(shop, store) -> None:
+    """A file written by a command run as another user of the group stays readable by the
+    service: files 0640, folders 2750 (setgid: their group is passed down)."""
+    digest = store.save(io.BytesIO(b"%PDF-1.4 scan"), "scan.pdf", shop.alice)["sha256"]
+    path = store.path_of(digest)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    for folder in (store.folder, path.parent, path.parent.parent):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o2750, folder
+    assert path.stat().st_gid == store.folder.stat().st_gid

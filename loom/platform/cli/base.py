@@ -79,7 +79,9 @@ def open_services(site_dir: str, lang: str | None = None, *, create: bool = Fals
 
     lang = lang or default_lang()
     try:
-        services = Services.build(Runtime.for_site(open_site(site_dir, create=create)))
+        site = open_site(site_dir, create=create)
+        click.echo(f"database: {site.settings.database_description()}", err=True)
+        services = Services.build(Runtime.for_site(site))
         if migrated and not inspect(services.runtime.engine).has_table("loom_users"):
             fail(f"the database of the site in {site_dir} is not set up: run 'loom migrate --apply' first")
         return services

@@ -66,7 +66,9 @@ def migrate(
         raise click.UsageError("use either --plan or --apply, not both")
     lang = lang or default_lang()
     try:
-        runtime = Runtime.for_site(open_site(site_dir))
+        site = open_site(site_dir)
+        click.echo(f"database: {site.settings.database_description()}", err=True)
+        runtime = Runtime.for_site(site)
         plan = migrations.plan(runtime, purge_retired=purge_retired, allow_destructive=allow_destructive)
     except MetadataError as exc:
         for problem in exc.problems:

@@ -3,7 +3,9 @@ the initiator's choice, or the initiator.
 
 Manager levels count the way DingTalk does: level 1 is the head of the initiator's
 department, unless the initiator is that head, in which case it is the head of the
-parent department; each further level climbs one department up.
+parent department; each further level climbs one department up. Someone who heads the
+company as well as its top department is thus their own level-1 manager: a node's
+``self`` option says what then happens (the builtin flows skip to the next level).
 """
 
 from __future__ import annotations
@@ -89,6 +91,15 @@ class Org:
             chain.append(current)
             seen.add(current)
         return chain + self._heads(current, levels - len(chain))
+
+    def manager_above(self, user_id: int, level: int = 0) -> int | None:
+        """The first manager above ``level`` (0: from level 1) who is someone else than the user.
+
+        A head of both the company and its top department is their own level-1 manager; the
+        chain is climbed past them (and past levels without a head) to the next person.
+        """
+        chain = self.managers(user_id)[level:]
+        return next((m for m in chain if m is not None and m != user_id and m in self.active), None)
 
     def _heads(self, user_id: int, levels: int) -> list[int | None]:
         department = self.department_of.get(user_id)

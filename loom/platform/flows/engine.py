@@ -219,23 +219,31 @@ class Engine:
             conn=run.conn,
             runtime=self.runtime,
         )
-        if run.initiator in users:
-            policy = node.get("self", "approve")
-            if policy == "pass":
-                users.remove(run.initiator)
-                self.event(run, "auto_pass", node["name"], user=run.initiator)
-                if not users:
-                    return []
-            elif policy == "manager":
-                manager = run.org.manager(run.initiator, 1)
-                users = [manager if u == run.initiator else u for u in users if manager or u != run.initiator]
-                users = [u for u in dict.fromkeys(users) if u is not None]
+        if run.initiator in users and node.get("self", "approve") != "approve":
+            users = self._without_initiator(run, node, users)
+            if not users and node["self"] != "manager":
+                return []
         if not users and node.get("empty", "admin") == "admin":
             admin_role = run.definition.get("admin_role", "admin")
             users = sorted(run.org.roles.get(admin_role, frozenset()) & run.org.active)
             if users:
                 self.event(run, "to_admin", node["name"], role=admin_role)
         return users
+
+    def _without_initiator(self, run: Run, node: dict[str, Any], users: list[int]) -> list[int]:
+        """The approvers with the initiator taken out (``pass``) or replaced by a manager above
+        them: their level-1 manager (``manager``), or, for a ``manager: N`` node, the next
+        level up (``next_level``, DingTalk's 自动跳至上一级). With nobody above, ``pass`` and
+        ``next_level`` skip the node when no one else is left; ``manager`` lets ``empty`` decide."""
+        policy, spec = node["self"], node["approve"]
+        replacement = None
+        if policy == "manager":
+            replacement = run.org.manager_above(run.initiator)
+        elif policy == "next_level":
+            replacement = run.org.manager_above(run.initiator, spec.get("manager", 0))
+        self.event(run, "auto_pass", node["name"], user=run.initiator, replaced_by=replacement)
+        replaced = [replacement if u == run.initiator else u for u in users]
+        return [u for u in dict.fromkeys(replaced) if u is not None]
 
     def _create_tasks(self, run: Run, node: dict[str, Any], users: list[int]) -> None:
         mode = node.get("mode", "all")

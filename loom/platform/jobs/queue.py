@@ -13,6 +13,7 @@ from functools import cache
 from typing import Any
 
 from .catalog import Job
+from .runner import JOB_TIMEOUT
 from .runner import Scheduler
 
 QUEUE = "loom"
@@ -30,7 +31,7 @@ def rq_dispatch(url: str, site_folder: str) -> Callable[[Job, dt.datetime], None
     queue = Queue(QUEUE, connection=Redis.from_url(url))
 
     def dispatch(job: Job, period: dt.datetime) -> None:
-        queue.enqueue(perform, site_folder, job.name, period.isoformat(), job_timeout=3600)
+        queue.enqueue(perform, site_folder, job.name, period.isoformat(), job_timeout=JOB_TIMEOUT)
 
     return dispatch
 

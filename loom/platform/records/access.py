@@ -74,11 +74,24 @@ class Access:
         owner = tables.table.c.owner
         if decision.scope == "all":
             return None
+        if decision.scope == "subordinates":
+            return or_(owner == actor.id, owner.in_(self.subordinates(conn, actor)))
         if decision.scope == "own" or actor.department_id is None:
             return owner == actor.id
         subtree = department_subtree(conn, self.departments, actor.department_id)
         colleagues = select(self.users.c.id).where(self.users.c.department_id.in_(subtree))
         return owner.in_(colleagues)
+
+    def subordinates(self, conn: Connection, actor: Actor) -> Select[Any]:
+        """The people the actor manages (本人及下属 without 本人): everyone in a department they
+        head or below it, and everyone whose own manager they are."""
+        headed = conn.execute(select(self.departments.c.id).where(self.departments.c.head_id == actor.id))
+        below = {d for (head,) in headed for d in department_subtree(conn, self.departments, head)}
+        users = self.users
+        return select(users.c.id).where(
+            or_(users.c.department_id.in_(sorted(below)), users.c.manager_id == actor.id),
+            users.c.id != actor.id,
+        )
 
     def shared(self, actor: Actor, tables: RecordTables, operation: str) -> Select[Any] | None:
         """Ids of records shared with the actor, unexpired, at a level covering ``operation``.

@@ -48,6 +48,7 @@ class Company:
     services: Services
     users: dict[str, int]
     departments: dict[str, int]
+    clock: Any  # the site_clock fixture: the site's fixed local time
 
     def client(self, login: str) -> FlaskClient:
         """A client signed in through the real login endpoint, holding its CSRF token."""
@@ -74,12 +75,12 @@ class Company:
 
 
 @pytest.fixture
-def company(database_url: str, tmp_path: Path) -> Company:
+def company(database_url: str, tmp_path: Path, site_clock: Any) -> Company:
     result = validate_paths([BUILTIN])
     assert result.problems == (), [p.render() for p in result.problems]
     runtime = Runtime.for_catalog(result.catalog, make_engine(database_url))
     runtime.schema.metadata.create_all(runtime.engine)
-    app = create_app(runtime=runtime, config={"TESTING": True, "SECRET_KEY": "test"})
+    app = create_app(runtime=runtime, config={"TESTING": True, "SECRET_KEY": "test"}, clock=site_clock)
     services: Services = app.extensions["loom"]
     services.files.folder = tmp_path / "uploads"
     install_seeds(services.records)
@@ -104,4 +105,4 @@ def company(database_url: str, tmp_path: Path) -> Company:
         }
         for dept, login in HEADS.items():
             identity.set_head(conn, departments[dept], users[login])
-    return Company(app, services, users, departments)
+    return Company(app, services, users, departments, site_clock)

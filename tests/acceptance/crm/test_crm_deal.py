@@ -3,7 +3,6 @@ by the right people, and approval closes the deal and plans the receivables."""
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 
@@ -143,7 +142,7 @@ def test_moving_to_the_lost_stage_closes_the_opportunity_as_lost(company) -> Non
     assert no_reason.status_code == 422 and no_reason.get_json()["errors"][0]["field"] == "lost_reason"
     closed = ok(anna.patch(url, json={"stage": lost, "lost_reason": "price"}))
     assert (closed["end_status"], Decimal(closed["win_probability"]), closed["closed_date"]) == (
-        "lost", 0, dt.date.today().isoformat()
+        "lost", 0, company.clock.today().isoformat()
     )  # fmt: skip
 
 

@@ -22,9 +22,9 @@ def test_untouched_customer_returns_to_the_pool_and_its_owner_waits(company) -> 
     ok(lead_a.post(f"/api/v1/crm/customer/{locked['id']}/buttons/crm.lock_customer", json={}))
     contact = company.ok(anna.post("/api/v1/crm/contact", json={"name": "陈工", "customer": kept["id"]}), 201)
     automations = company.services.automations
-    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=31)
+    later = company.clock.now + dt.timedelta(days=31)
 
-    automations.run_schedule("crm.pool_reclaim", now=dt.datetime.now(dt.UTC) + dt.timedelta(days=28))
+    automations.run_schedule("crm.pool_reclaim", now=company.clock.now + dt.timedelta(days=28))
     warned = ok(anna.get("/api/v1/crm/customer?pool_warned=true&sort=id"))["items"]
     assert [c["id"] for c in warned] == [kept["id"], followed["id"]]  # three days before: a warning
 

@@ -15,7 +15,7 @@ def test_ticket_routed_by_type_resolved_and_followed_by_a_return_visit(company) 
     }))  # fmt: skip
     customer = company.customer(anna, "温州阀门有限公司", telephone="0577-8888555")
 
-    before = dt.datetime.now(dt.UTC)
+    before = company.clock.now
     ticket = ok(sam.post("/api/v1/crm/service_ticket", json={
         "subject": "设备无法启动", "customer": customer["id"], "ticket_type": fault, "priority": "urgent",
         "description": "<p>客户反馈二号产线设备无法启动。</p>",

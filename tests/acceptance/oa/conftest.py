@@ -100,6 +100,7 @@ class Company:
     app: Flask
     users: dict[str, int]
     departments: dict[str, int]
+    clock: Any  # the site_clock fixture: the site's fixed local time
 
     def login(self, login: str) -> Person:
         client = self.app.test_client()
@@ -128,13 +129,13 @@ class Company:
         ]
 
 
-def build_company(database_url: str, uploads: Path, overlays: Iterable[Path] = ()) -> Company:
+def build_company(database_url: str, uploads: Path, clock: Any, overlays: Iterable[Path] = ()) -> Company:
     """The company on a fresh database, with the OA package (and a site's overlays) installed."""
     result = validate_paths([OA], overlays)
     assert result.problems == (), [p.render() for p in result.problems]
     runtime = Runtime.for_catalog(result.catalog, make_engine(database_url))
     runtime.schema.metadata.create_all(runtime.engine)
-    app = create_app(runtime=runtime, config={"TESTING": True, "SECRET_KEY": "test"})
+    app = create_app(runtime=runtime, config={"TESTING": True, "SECRET_KEY": "test"}, clock=clock)
     services = app.extensions["loom"]
     services.files.folder = uploads
     install_seeds(services.records)
@@ -156,16 +157,16 @@ def build_company(database_url: str, uploads: Path, overlays: Iterable[Path] = (
         }
         for department, head in HEADS.items():
             identity.set_head(conn, departments[department], users[head])
-    return Company(app, users, departments)
+    return Company(app, users, departments, clock)
 
 
 @pytest.fixture
-def company(database_url: str, tmp_path: Path) -> Company:
-    return build_company(database_url, tmp_path / "uploads")
+def company(database_url: str, tmp_path: Path, site_clock: Any) -> Company:
+    return build_company(database_url, tmp_path / "uploads", site_clock)
 
 
 @pytest.fixture
-def company_with(database_url: str, tmp_path: Path) -> Callable[[dict[str, str]], Company]:
+def company_with(database_url: str, tmp_path: Path, site_clock: Any) -> Callable[[dict[str, str]], Company]:
     """The company on a site whose overlays (file name → YAML) patch the OA package."""
 
     def build(overlays: dict[str, str]) -> Company:
@@ -173,6 +174,6 @@ def company_with(database_url: str, tmp_path: Path) -> Callable[[dict[str, str]]
         folder.mkdir()
         for name, text in overlays.items():
             (folder / name).write_text(text, encoding="utf-8")
-        return build_company(database_url, tmp_path / "uploads", [folder])
+        return build_company(database_url, tmp_path / "uploads", site_clock, [folder])
 
     return build

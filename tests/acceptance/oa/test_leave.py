@@ -145,3 +145,26 @@ def test_the_applicant_reports_back_from_approved_leave(company) -> None:
     response = zhang.client.post(f"{buttons}/leave_back_at_work", json={})
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["terminated_at"] is not None
+
+
+def test_a_balance_is_read_by_its_employee_their_managers_and_hr_only(company) -> None:
+    """zhang's balance (opened by HR): zhang, lead (head of 一组), sales_head (head of 销售部 above
+    it) and HR read it; his teammate-to-be, other heads and colleagues elsewhere do not."""
+    balance = open_balance(company, "zhang", "10")
+    readers = {}
+    for login in ("zhang", "lead", "sales_head", "hr", "gm", "li", "fin_dir", "writer", "office"):
+        client = company.login(login).client
+        found = client.get(f"/api/v1/oa/leave_balance/{balance}").status_code
+        listed = [b["id"] for b in client.get("/api/v1/oa/leave_balance").get_json()["items"]]
+        readers[login] = (found, balance in listed)
+    assert readers == {
+        "zhang": (200, True),
+        "lead": (200, True),
+        "sales_head": (200, True),
+        "hr": (200, True),
+        "gm": (404, False),  # heads 总经办, a top-level department beside 销售部: not his report
+        "li": (404, False),
+        "fin_dir": (404, False),
+        "writer": (404, False),
+        "office": (404, False),
+    }

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 
 def test_a_document_is_countersigned_signed_off_numbered_and_archived(company) -> None:
     writer = company.login("writer")
@@ -33,8 +31,9 @@ def test_a_document_is_countersigned_signed_off_numbered_and_archived(company) -
     summary = company.login("gm").flow("outgoing_doc", doc["id"], "approve", comment="同意印发")
     assert summary["status"] == "approved"
     signed = writer.get(f"outgoing_doc/{doc['id']}")
-    assert signed["doc_number"] == f"发〔{dt.date.today().year}〕001号"
-    assert (signed["signer"], signed["sign_date"]) == (company.users["gm"], dt.date.today().isoformat())
+    today = company.clock.today()
+    assert signed["doc_number"] == f"发〔{today.year}〕001号"
+    assert (signed["signer"], signed["sign_date"]) == (company.users["gm"], today.isoformat())
 
     office = company.login("office")
     folder = office.get("doc_folder", code="official_docs")["items"][0]["id"]
