@@ -38,7 +38,7 @@ def test_users_tokens_and_access_explained(tmp_path) -> None:
 def test_delegations_from_the_command_line(tmp_path) -> None:
     assert loom("migrate", "--apply", cwd=tmp_path).returncode == 0
     for login in ("wang", "zhou"):
-        assert loom("user", "create", login, "--password", "pw", cwd=tmp_path).returncode == 0
+        assert loom("user", "create", login, "--password", "loom-pw-2026", cwd=tmp_path).returncode == 0
     week = ("--from", "2099-01-05", "--until", "2099-01-11")  # planned, whatever the machine's date
     added = loom("delegation", "add", "wang", "--to", "zhou", *week, "--format", "json", cwd=tmp_path)
     assert added.returncode == 0, added.stderr
