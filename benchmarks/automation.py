@@ -228,8 +228,8 @@ def main() -> None:
         changed = 0
         if args.rows:
             print("  scheduled rule over the customers …", file=sys.stderr)
-            scheduled, changed = bench_schedule(services_for(POOL, url, root), args.rows)
-            baseline = bench_schedule_sql(services_for(POOL, url, root), args.rows)
+            scheduled, changed = bench_schedule(services_for({**WRITES, **POOL}, url, root), args.rows)
+            baseline = bench_schedule_sql(services_for({**WRITES, **POOL}, url, root), args.rows)
     result = {
         "database": url.split(":", 1)[0],
         "writes": writes,
