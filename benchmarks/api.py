@@ -3,10 +3,13 @@
     python benchmarks/api.py [--requests N] [--format json]
 
 Both apps run as separate processes behind the same WSGI server (Werkzeug, threaded) on
-loopback, over their own SQLite file, and do the same work per request: create a record
-from JSON, get it by id, list a filtered page of 50. A keep-alive Python client sends
-the requests one after another and reports requests per second for each app and the
-ratio (baseline / Loom: how many times slower Loom is).
+loopback, over their own SQLite file opened with Loom's engine settings, and do the same
+work per request: check a bearer token (its hash, the user, their roles), then create a
+record from JSON, get it by id, or list a filtered page of 50 with a capped count, over a
+table with the same columns and indexes. A keep-alive Python client sends the requests
+one after another, to one app then the other, round after round, and reports requests
+per second for each app and the ratio (baseline / Loom: how many times slower Loom is) as
+the median of the per-round ratios, with the smallest and largest.
 """
 
 from __future__ import annotations
@@ -16,12 +19,14 @@ import http.client
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 PACKAGE = {
     "app.yaml": "kind: app\nname: bench\nlabel: Bench\nversion: 1.0.0\n",
@@ -76,47 +81,103 @@ def serve_loom(folder: Path, port: int) -> None:
 
 
 def serve_baseline(folder: Path, port: int) -> None:
-    """What a developer would write by hand for the same three endpoints."""
+    """What a developer would write by hand for the same three endpoints, with the same checks."""
     import datetime as dt
+    import hashlib
     from decimal import Decimal
 
     from flask import Flask
     from flask import abort
+    from flask import g
     from flask import jsonify
     from flask import request
+    from sqlalchemy import Boolean
     from sqlalchemy import Column
     from sqlalchemy import DateTime
+    from sqlalchemy import ForeignKey
     from sqlalchemy import Integer
     from sqlalchemy import MetaData
     from sqlalchemy import Numeric
     from sqlalchemy import String
     from sqlalchemy import Table
-    from sqlalchemy import create_engine
+    from sqlalchemy import func
     from sqlalchemy import insert
+    from sqlalchemy import or_
     from sqlalchemy import select
     from werkzeug.serving import run_simple
 
+    from loom.platform.database import make_engine
+
     metadata = MetaData()
+    users = Table(
+        "users", metadata,
+        Column("id", Integer, primary_key=True), Column("login", String(64), unique=True),
+        Column("active", Boolean, nullable=False),
+    )  # fmt: skip
+    tokens = Table(
+        "tokens", metadata,
+        Column("id", Integer, primary_key=True), Column("user_id", ForeignKey("users.id"), nullable=False),
+        Column("token_hash", String(64), unique=True), Column("expires_at", DateTime(timezone=True)),
+        Column("revoked_at", DateTime(timezone=True)),
+    )  # fmt: skip
+    roles = Table(
+        "roles", metadata, Column("user_id", ForeignKey("users.id"), primary_key=True),
+        Column("role", String(64), primary_key=True),
+    )  # fmt: skip
     deals = Table(
         "deals", metadata,
-        Column("id", Integer, primary_key=True), Column("title", String(120), nullable=False),
-        Column("stage", String(64)), Column("amount", Numeric(18, 2)),
-        Column("created_at", DateTime(timezone=True)), Column("version", Integer, default=1),
+        Column("id", Integer, primary_key=True),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("created_by", ForeignKey("users.id")),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+        Column("updated_by", ForeignKey("users.id")),
+        Column("owner", ForeignKey("users.id"), index=True),
+        Column("version", Integer, nullable=False),
+        Column("title", String(120)), Column("stage", String(64), index=True),
+        Column("amount", Numeric(18, 2)),
     )  # fmt: skip
-    engine = create_engine(f"sqlite:///{folder}/baseline.db")
+    engine = make_engine(f"sqlite:///{folder}/baseline.db")
     metadata.create_all(engine)
+    token = (folder / "token").read_text()
+    with engine.begin() as conn:
+        user = conn.execute(insert(users).returning(users.c.id), {"login": "bench", "active": True}).scalar()
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        conn.execute(insert(tokens), {"user_id": user, "token_hash": digest})
+        conn.execute(insert(roles), {"user_id": user, "role": "employee"})
     app = Flask("baseline")
 
+    @app.before_request
+    def authenticate():
+        secret = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        now = dt.datetime.now(dt.UTC)
+        query = (
+            select(users.c.id, roles.c.role)
+            .join(tokens, tokens.c.user_id == users.c.id)
+            .outerjoin(roles, roles.c.user_id == users.c.id)
+            .where(tokens.c.token_hash == hashlib.sha256(secret.encode()).hexdigest(), users.c.active)
+            .where(
+                tokens.c.revoked_at.is_(None), or_(tokens.c.expires_at.is_(None), tokens.c.expires_at > now)
+            )
+        )
+        with engine.connect() as conn:
+            rows = conn.execute(query).all()
+        if not rows:
+            abort(401)
+        g.user, g.roles = rows[0].id, {row.role for row in rows}
+
     def out(row) -> dict:
-        return {**row, "amount": str(row["amount"]), "created_at": row["created_at"].isoformat()}
+        stamps = {k: row[k].isoformat() for k in ("created_at", "updated_at")}
+        return {**row, **stamps, "amount": str(row["amount"])}
 
     @app.post("/deals")
     def create():
         data = request.get_json()
         if not isinstance(data, dict) or not data.get("title") or data.get("stage") not in STAGES:
             abort(422)
+        now = dt.datetime.now(dt.UTC)
         values = {"title": data["title"], "stage": data["stage"], "amount": Decimal(str(data["amount"])),
-                  "created_at": dt.datetime.now(dt.UTC), "version": 1}  # fmt: skip
+                  "created_at": now, "updated_at": now, "created_by": g.user, "updated_by": g.user,
+                  "owner": g.user, "version": 1}  # fmt: skip
         with engine.begin() as conn:
             row = conn.execute(insert(deals).returning(*deals.c), values).mappings().one()
         return jsonify(out(row)), 201
@@ -131,11 +192,13 @@ def serve_baseline(folder: Path, port: int) -> None:
 
     @app.get("/deals")
     def listing():
-        query = select(deals).where(deals.c.stage == request.args["stage"])
-        query = query.order_by(deals.c.amount.desc(), deals.c.id.desc()).limit(50)
+        where = deals.c.stage == request.args["stage"]
+        query = select(deals).where(where).order_by(deals.c.amount.desc().nulls_last(), deals.c.id.desc())
+        capped = select(deals.c.id).where(where).limit(10_001).subquery()
         with engine.connect() as conn:
-            rows = conn.execute(query).mappings().all()
-        return jsonify({"items": [out(r) for r in rows]})
+            rows = conn.execute(query.limit(51)).mappings().all()
+            total = conn.execute(select(func.count()).select_from(capped)).scalar_one()
+        return jsonify({"items": [out(r) for r in rows[:50]], "total": min(total, 10_000)})
 
     run_simple("127.0.0.1", port, app, threaded=True)
 
@@ -170,27 +233,52 @@ def wait_for(port: int) -> None:
 
 
 def measure(client: Client, base: str, count: int) -> dict[str, float]:
+    """Seconds per request of each operation."""
     results = {}
     start = time.perf_counter()
     ids = [
         client.call("POST", base, {"title": f"Deal {i}", "stage": STAGES[i % 5], "amount": i * 10.5})["id"]
         for i in range(count)
     ]
-    results["create"] = count / (time.perf_counter() - start)
+    results["create"] = (time.perf_counter() - start) / count
     start = time.perf_counter()
     for record_id in ids:
         client.call("GET", f"{base}/{record_id}")
-    results["get"] = count / (time.perf_counter() - start)
+    results["get"] = (time.perf_counter() - start) / count
     start = time.perf_counter()
     for i in range(count):
         client.call("GET", f"{base}?stage={STAGES[i % 5]}")
-    results["list"] = count / (time.perf_counter() - start)
+    results["list"] = (time.perf_counter() - start) / count
     return results
+
+
+def compare(loom: Client, baseline: Client, count: int, rounds: int) -> dict[str, dict[str, Any]]:
+    """Both apps in turn, ``rounds`` times after a warm-up round; per operation the median
+    requests per second of each and the median, min and max of the per-round ratios."""
+    per_round = max(count // rounds, 1)
+    runs: dict[str, list[dict[str, float]]] = {"loom": [], "baseline": []}
+    for r in range(rounds + 1):
+        sides = [("loom", loom, "/api/v1/bench/deal"), ("baseline", baseline, "/deals")]
+        for name, client, base in sides if r % 2 == 0 else sides[::-1]:
+            result = measure(client, base, per_round)
+            if r:
+                runs[name].append(result)
+    report = {}
+    for op in runs["loom"][0]:
+        ratios = [a[op] / b[op] for a, b in zip(runs["loom"], runs["baseline"], strict=True)]
+        report[op] = {
+            "loom": round(1 / statistics.median(r[op] for r in runs["loom"])),
+            "baseline": round(1 / statistics.median(r[op] for r in runs["baseline"])),
+            "ratio": round(statistics.median(ratios), 2),
+            "spread": [round(min(ratios), 2), round(max(ratios), 2)],
+        }
+    return report
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=1000, help="per operation")
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--format", choices=["text", "json"], default="text")
     parser.add_argument("--serve", choices=["loom", "baseline"], help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
@@ -201,42 +289,36 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as folder:
         ports = {"loom": free_port(), "baseline": free_port()}
-        servers = [
-            subprocess.Popen(
-                [sys.executable, __file__, "--serve", kind, "--folder", folder, "--port", str(port)],
-                stderr=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
-            for kind, port in ports.items()
-        ]
+        servers = []
         try:
-            for port in ports.values():
+            for kind, port in ports.items():  # Loom first: it writes the token both accept
+                servers.append(
+                    subprocess.Popen(
+                        [sys.executable, __file__, "--serve", kind, "--folder", folder, "--port", str(port)],
+                        stderr=subprocess.DEVNULL,
+                        stdout=subprocess.DEVNULL,
+                        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                    )
+                )
                 wait_for(port)
-            token = (Path(folder) / "token").read_text()
-            loom = measure(
-                Client(ports["loom"], {"Authorization": f"Bearer {token}"}),
-                "/api/v1/bench/deal",
-                args.requests,
+            headers = {"Authorization": f"Bearer {(Path(folder) / 'token').read_text()}"}
+            report = compare(
+                Client(ports["loom"], headers), Client(ports["baseline"], headers), args.requests, args.rounds
             )
-            base = measure(Client(ports["baseline"], {}), "/deals", args.requests)
         finally:
             for server in servers:
                 server.terminate()
                 server.wait()
-    report = {
-        op: {"loom": round(loom[op]), "baseline": round(base[op]), "ratio": round(base[op] / loom[op], 2)}
-        for op in loom
-    }
     if args.format == "json":
         print(json.dumps(report))
         return
     print(
         f"API benchmark: {args.requests} sequential requests per operation, Werkzeug threaded server, SQLite"
     )
-    print(f"  {'operation':12}{'loom req/s':>12}{'baseline':>12}{'ratio':>8}")
+    print(f"  {'operation':12}{'loom req/s':>12}{'baseline':>12}{'ratio':>8}{'min-max':>12}")
     for op, row in report.items():
-        print(f"  {op:12}{row['loom']:>12,}{row['baseline']:>12,}{row['ratio']:>8.2f}")
+        spread = f"{row['spread'][0]:.2f}-{row['spread'][1]:.2f}"
+        print(f"  {op:12}{row['loom']:>12,}{row['baseline']:>12,}{row['ratio']:>8.2f}{spread:>12}")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from scratch import package_runtime
+from scratch import scratch_database
 from sqlalchemy import insert
 
 from loom.platform.flows.inbox import Inbox
@@ -171,8 +172,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--format", choices=["text", "json"], default="text")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        services, users = build(args.database or f"sqlite:///{folder}/bench.db", Path(folder))
+    with tempfile.TemporaryDirectory() as folder, scratch_database(args.database, folder) as url:
+        services, users = build(url, Path(folder))
         rate = bench_approvals(services, users, args.approvals)
         fill_open_tasks(services, users, args.open_tasks)
         page_ms, count_ms = bench_inbox(services, users, args.runs)

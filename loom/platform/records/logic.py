@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+from collections.abc import Iterator
 from collections.abc import Mapping
+from collections.abc import MutableMapping
 from typing import Any
 
 from loom.metadata.catalog import Entity
@@ -38,13 +40,55 @@ def cel_value(value: Any) -> Any:
     return value
 
 
-def variables(entity: Entity, record: Mapping[str, Any], actor: Actor, now: dt.datetime) -> dict[str, Any]:
+SYSTEM_NAMES = ("id", "created_at", "created_by", "updated_at", "updated_by", "owner", "flow_status")
+
+
+class Names(MutableMapping[str, Any]):
+    """The names of a record as CEL sees them, each converted when first read.
+
+    An expression reads a few of a record's fields; converting all of them (decimals,
+    dates, nested rows) for every evaluation cost more than evaluating. Values assigned
+    are taken as already converted.
+    """
+
+    __slots__ = ("_converted", "_raw")
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self._raw = raw
+        self._converted: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        try:
+            return self._converted[name]
+        except KeyError:
+            value = self._converted[name] = cel_value(self._raw[name])
+            return value
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        self._raw[name] = value
+        self._converted[name] = value
+
+    def __delitem__(self, name: str) -> None:
+        del self._raw[name]
+        self._converted.pop(name, None)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._raw
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+
+def variables(entity: Entity, record: Mapping[str, Any], actor: Actor, now: dt.datetime) -> Names:
     """Every name an entity expression may read; absent fields are null, never undefined."""
-    names = {f.name: cel_value(record.get(f.name)) for f in entity.fields}
-    for column in ("id", "created_at", "created_by", "updated_at", "updated_by", "owner", "flow_status"):
-        names[column] = cel_value(record.get(column))
-    names.update(current_user=actor.id, today=now.date().isoformat(), now=cel_value(now))
-    return names
+    raw = {f.name: record.get(f.name) for f in entity.fields}
+    for column in SYSTEM_NAMES:
+        raw[column] = record.get(column)
+    raw.update(current_user=actor.id, today=now.date().isoformat(), now=now)
+    return Names(raw)
 
 
 def evaluate(expression: Expression, names: Mapping[str, Any]) -> Any:
@@ -68,16 +112,39 @@ def default_value(field: Field, actor: Actor, now: dt.datetime) -> Any:
 
 
 def apply_computed(entity: Entity, record: dict[str, Any], actor: Actor, now: dt.datetime) -> None:
-    """Set every computed field; twice, so one may read another declared after it."""
-    computed = [f for f in entity.fields if f.compute is not None]
+    """Set every computed field, once each, after the computed fields it reads."""
+    computed = in_dependency_order([f for f in entity.fields if f.compute is not None])
     if not computed:
         return
-    for _ in range(2 if len(computed) > 1 else 1):
-        names = variables(entity, record, actor, now)
-        for field in computed:
-            result = evaluate(field.compute, names)
-            record[field.name] = None if result is NOT_EVALUATED else stored_value(field, result)
-            names[field.name] = cel_value(record[field.name])
+    names = variables(entity, record, actor, now)
+    for field in computed:
+        result = evaluate(field.compute, names)
+        record[field.name] = None if result is NOT_EVALUATED else stored_value(field, result)
+        names[field.name] = cel_value(record[field.name])
+
+
+def in_dependency_order(computed: list[Field]) -> list[Field]:
+    """Computed fields with each after those it reads (declaration order otherwise).
+
+    Fields that read each other in a circle are taken in declaration order from where the
+    circle is entered; they have no right value to converge to.
+    """
+    by_name = {f.name: f for f in computed}
+    ordered: dict[str, Field] = {}
+    visiting: set[str] = set()
+
+    def visit(field: Field) -> None:
+        if field.name in ordered or field.name in visiting:
+            return
+        visiting.add(field.name)
+        for name in sorted(field.compute.variables if field.compute else ()):
+            if name in by_name:
+                visit(by_name[name])
+        ordered[field.name] = field
+
+    for field in computed:
+        visit(field)
+    return list(ordered.values())
 
 
 def stored_kind(field: Field) -> str:

@@ -1,0 +1,180 @@
+"""Every benchmark in one run: each figure with its goal, what was measured and a verdict.
+
+    python benchmarks/run_all.py                        # SQLite, 20,000 listed rows
+    python benchmarks/run_all.py --postgres postgresql://user@host/db
+    python benchmarks/run_all.py --rows 1000000         # the goals' scale; takes a long time
+    python benchmarks/run_all.py --format json
+
+PostgreSQL is measured too when ``--postgres`` or ``LOOM_TEST_DATABASE_URL`` names a
+database (each benchmark works in a scratch schema of it, dropped after). Each benchmark
+runs in its own process, as ``python benchmarks/<name>.py --format json``; ratios are
+Loom / baseline, the median of rounds in which both sides took turns, with the smallest
+and largest in brackets. Exit status 1 when a goal is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Row:
+    figure: str
+    goal: str
+    measured: str
+    met: bool | None  # None: measured, no goal
+
+    @property
+    def verdict(self) -> str:
+        return "-" if self.met is None else "met" if self.met else "MISSED"
+
+
+def run(script: str, *args: str) -> dict[str, Any]:
+    """One benchmark in a process of its own; its JSON report."""
+    command = [sys.executable, str(HERE / script), *args, "--format", "json"]
+    print("  running", " ".join(command[1:]), file=sys.stderr, flush=True)
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
+def ratio(figure: dict[str, Any]) -> str:
+    low, high = figure["spread"]
+    return f"{figure['ratio']:.2f}× [{low:.2f}–{high:.2f}]"
+
+
+def metadata_rows(entities: int) -> list[Row]:
+    args = ["--runs", "5", "--generated-runs", "2", "--entities", str(entities)]
+    cases = run("metadata_load.py", *args)["cases"]
+    rows = []
+    for case in cases:
+        median = case["loom"]["median_ms"]
+        measured = f"{median:,.0f} ms ({case['ratio_loom_to_baseline']:.2f}× libyaml + jsonschema-rs)"
+        if case["target_ms"] is None:
+            rows.append(Row(f"metadata load, {case['name']}", "-", measured, None))
+        else:
+            goal = f"< {case['target_ms']:,.0f} ms"
+            rows.append(Row(f"metadata load, {case['name']}", goal, measured, median < case["target_ms"]))
+    return rows
+
+
+def record_rows(database: list[str], name: str, scale: argparse.Namespace) -> list[Row]:
+    args = [*database, "--rows", str(scale.rows), "--creates", str(scale.creates)]
+    report = run("records.py", *args)
+    listing = report["list"]
+    list_ms = f"{listing['loom_ms']:.2f} ms vs {listing['baseline_ms']:.2f} ms, {ratio(listing)}"
+    list_met = listing["ratio"] <= 1.5 and listing["loom_ms"] < 30
+    return [
+        Row(
+            f"create, {name}", "≤ 2.0× raw insert", ratio(report["create"]), report["create"]["ratio"] <= 2.0
+        ),
+        Row(
+            f"create a claim with 2 lines, {name}",
+            "≤ 2.0× raw inserts",
+            ratio(report["create_with_lines"]),
+            report["create_with_lines"]["ratio"] <= 2.0,
+        ),
+        Row(
+            f"list page (filter, sort -amount, page of 50) at {scale.rows:,} rows, {name}",
+            "≤ 1.5× raw, < 30 ms",
+            list_ms,
+            list_met,
+        ),
+    ]
+
+
+def automation_rows(database: list[str], name: str, scale: argparse.Namespace) -> list[Row]:
+    args = [*database, "--writes", str(scale.creates // 2), "--rows", str(scale.rows // 10)]
+    report = run("automation.py", *args)
+    automated = report["writes"]["automation"]
+    rows = [
+        Row(
+            f"create that fires one automation vs none, {name}",
+            "≤ 1.3×",
+            ratio(automated),
+            automated["ratio"] <= 1.3,
+        )
+    ]
+    if report["schedule_ratio"] is not None:
+        seconds = f"{report['schedule_seconds']} s vs {report['schedule_sql_seconds']} s"
+        measured = f"{seconds}, {report['schedule_ratio']}×"
+        changed = f"{report['schedule_changed']:,} of {report['schedule_rows']:,}"
+        rows.append(
+            Row(
+                f"scheduled rule changing {changed} vs set-based SQL, {name}",
+                "measured",
+                measured,
+                None,
+            )
+        )
+    return rows
+
+
+def workflow_rows(database: list[str], name: str, scale: argparse.Namespace) -> list[Row]:
+    args = [*database, "--approvals", str(scale.creates // 2), "--open-tasks", str(scale.rows // 10)]
+    report = run("workflow.py", *args)
+    rate = report["approvals_per_s"]
+    return [Row(f"approve operations, one process, {name}", "≥ 300/s", f"{rate:,}/s", rate >= 300)]
+
+
+def api_rows(scale: argparse.Namespace) -> list[Row]:
+    report = run("api.py", "--requests", str(scale.creates // 2))
+    return [
+        Row(
+            f"HTTP {op} vs hand-written Flask, same auth, SQLite",
+            "≤ 1.5×",
+            ratio(report[op]),
+            report[op]["ratio"] <= 1.5,
+        )
+        for op in ("create", "list")
+    ]
+
+
+def table(rows: list[Row]) -> str:
+    head = ("figure", "goal", "measured", "verdict")
+    lines = [f"| {' | '.join(head)} |", "|---|---|---|---|"]
+    lines += [f"| {r.figure} | {r.goal} | {r.measured} | {r.verdict} |" for r in rows]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument(
+        "--postgres", default=os.environ.get("LOOM_TEST_DATABASE_URL"), help="a PostgreSQL URL"
+    )
+    parser.add_argument("--rows", type=int, default=20_000, help="records listed (the goal's scale: 1000000)")
+    parser.add_argument("--creates", type=int, default=400, help="records created per create figure")
+    parser.add_argument("--entities", type=int, default=500, help="entities of the generated package")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    scale = parser.parse_args()
+    databases = [([], "SQLite")] + (
+        [(["--database", scale.postgres], "PostgreSQL")] if scale.postgres else []
+    )
+    rows = metadata_rows(scale.entities)
+    measures: list[Callable[[list[str], str, argparse.Namespace], list[Row]]] = [
+        record_rows,
+        automation_rows,
+        workflow_rows,
+    ]
+    for measure in measures:
+        for database, name in databases:
+            rows += measure(database, name, scale)
+    rows += api_rows(scale)
+    if scale.format == "json":
+        print(json.dumps([{**vars(r), "verdict": r.verdict} for r in rows], ensure_ascii=False, indent=2))
+    else:
+        print(table(rows))
+    return 1 if any(r.met is False for r in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
