@@ -35,6 +35,10 @@ EXPECTED = {
         WHERE NOT coalesce(in_pool, {false}) GROUP BY industry, level""",
     "crm.customer_sources": """SELECT source, deal_status, count(*), sum(contract_total) FROM crm_customer
         GROUP BY source, deal_status""",
+    "crm.department_performance": """SELECT u.department_id, {month:c.order_date}, count(*), sum(c.amount),
+        sum(c.received_amount), sum(c.received_amount) * 1.0 / nullif(sum(c.amount), 0)
+        FROM crm_contract c LEFT JOIN loom_users u ON u.id = c.owner_user
+        WHERE c.status = 'effective' GROUP BY 1, 2""",
     "crm.employee_performance": """SELECT owner_user, {month:order_date}, count(*), sum(amount),
         sum(received_amount) FROM crm_contract WHERE status = 'effective' GROUP BY 1, 2""",
     "crm.follow_up_analysis": """SELECT owner_user, method, count(*), count(DISTINCT customer)
