@@ -47,6 +47,8 @@ def test_viewer_filters_and_a_chart_of_the_callers_choice(app) -> None:
     assert [r["keys"] for r in body["rows"]] == [["won"]]
     assert body["chart"]["type"] == "pie" and body["chart"]["series"][0]["data"] == [3]
     assert body["filters"]["conditions"] == [{"field": "stage", "op": "eq", "value": "won"}]
+    ranged = client.get("/api/v1/reports/sales/total?from=2026-04-01&to=2026-04-14").get_json()
+    assert ranged["filters"]["period"]["key"] == "custom" and ranged["totals"]["values"]["amount"] == 350
 
 
 def test_bad_parameters_are_422_and_hidden_fields_403(app) -> None:
@@ -92,6 +94,8 @@ def test_portal_pages_list_and_show_reports_with_links_to_the_records(app) -> No
     assert 'id="report-pivot"' in page and "¥400.00" in page and "合计" in page
     assert 'href="/sales/deal?customer.industry=it&amp;stage=won"' in page
     assert "<script>" not in page  # scripts come from static files only
+    picked = client.get("/reports/sales/by_stage?customer=1").get_data(as_text=True)
+    assert 'data-name="customer"' in picked and 'value="acme"' in picked  # a link filter's picker
     chart = client.get("/reports/sales/by_stage").get_data(as_text=True)
     assert 'data-src="/api/v1/reports/sales/by_stage"' in chart and "reports.js" in chart
     listed = client.get("/sales/deal?customer.industry=it&stage=won").get_data(as_text=True)

@@ -26,7 +26,7 @@ VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, 
 # One report page per chart type (a report's own chart, or another one chosen with ?chart=).
 CHARTS = {
     "bar": "crm/contract_vs_receivable",
-    "stacked_bar": "crm/customer_portrait?chart=stacked_bar",
+    "stacked_bar": "crm/department_performance",
     "horizontal_bar": "crm/lost_reasons?chart=horizontal_bar",
     "line": "crm/pool_analysis",
     "area": "crm/contract_amount_by_month?chart=area",

@@ -29,15 +29,20 @@ EXPECTED = {
     "crm.contract_amount_by_month": """SELECT {month:order_date}, sum(amount), sum(received_amount),
         count(*) FROM crm_contract WHERE status = 'effective' GROUP BY 1""",
     "crm.contract_vs_receivable": """SELECT customer, sum(amount), sum(received_amount),
-        sum(unreceived_amount), sum(invoiced_amount) FROM crm_contract WHERE status = 'effective'
-        GROUP BY customer""",
+        sum(unreceived_amount), sum(invoiced_amount), sum(received_amount) * 1.0 / nullif(sum(amount), 0)
+        FROM crm_contract WHERE status = 'effective' GROUP BY customer""",
     "crm.customer_portrait": """SELECT industry, level, count(*), sum(contract_total) FROM crm_customer
         WHERE NOT coalesce(in_pool, {false}) GROUP BY industry, level""",
     "crm.customer_sources": """SELECT source, deal_status, count(*), sum(contract_total) FROM crm_customer
         GROUP BY source, deal_status""",
+    "crm.department_performance": """SELECT u.department_id, {month:c.order_date}, count(*), sum(c.amount),
+        sum(c.received_amount), sum(c.received_amount) * 1.0 / nullif(sum(c.amount), 0)
+        FROM crm_contract c LEFT JOIN loom_users u ON u.id = c.owner_user
+        WHERE c.status = 'effective' GROUP BY 1, 2""",
     "crm.employee_performance": """SELECT owner_user, {month:order_date}, count(*), sum(amount),
         sum(received_amount) FROM crm_contract WHERE status = 'effective' GROUP BY 1, 2""",
-    "crm.follow_up_analysis": "SELECT owner_user, method, count(*) FROM crm_follow_up GROUP BY 1, 2",
+    "crm.follow_up_analysis": """SELECT owner_user, method, count(*), count(DISTINCT customer)
+        FROM crm_follow_up GROUP BY 1, 2""",
     "crm.lead_sources": "SELECT source, converted, count(*) FROM crm_lead GROUP BY 1, 2",
     "crm.lost_reasons": """SELECT lost_reason, count(*), sum(amount) FROM crm_opportunity
         WHERE end_status = 'lost' GROUP BY 1""",

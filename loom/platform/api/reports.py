@@ -66,7 +66,7 @@ def report_request(args: MultiDict[str, str]) -> Request:
             filters.append(Condition(field, op, parsed))
     return Request(
         filters=tuple(filters),
-        period=args.get("period") or None,
+        period=args.get("period") or ("custom" if args.get("from") or args.get("to") else None),
         start=args.get("from") or None,
         end=args.get("to") or None,
         chart=args.get("chart") or None,

@@ -30,8 +30,11 @@ from .i18n import current_lang
 from .i18n import label
 from .lists import list_filters
 from .portal import services
+from .references import References
+from .references import target_of
 
 bp = Blueprint("reports", __name__)
+PICKED = ("link", "user", "department")
 CHART_NAMES = {
     "table": Label("表格", "Table"),
     "bar": Label("柱状图", "Bar"),
@@ -74,6 +77,12 @@ def index() -> str:
 def show(app: str, name: str) -> str:
     report = reports_of(current_app).report(f"{app}.{name}", actor())
     entity = services().runtime.catalog.entity(report.entity)
+    filters = list_filters(entity)
+    refs = References(services(), actor())
+    for control in filters:  # the titles of the records, people and departments chosen in pickers
+        chosen = request.args.get(control.name, "")
+        if control.field.type in PICKED and chosen.isdigit():
+            refs.want(target_of(control.field), [int(chosen)])
     error = None
     body: dict[str, Any] | None
     try:
@@ -86,7 +95,9 @@ def show(app: str, name: str) -> str:
         report=report,
         body=body,
         error=error,
-        filters=list_filters(entity),
+        filters=filters,
+        refs=refs,
+        picked=PICKED,
         entity=entity,
         periods=[(key, label(PERIOD_NAMES[key])) for key in OFFERED],
         charts=[(key, label(CHART_NAMES[key])) for key in (body["report"]["charts"] if body else ())],

@@ -14,11 +14,12 @@
     if (spec.unit === "percent") return Number(value).toFixed(1) + "%";
     const abs = Math.abs(value);
     let text;
+    const short = (n) => String(Number(n.toFixed(2)));  // 19.69, 10 (not 10.00)
     if (en) {
-      text = abs >= 1e6 ? (value / 1e6).toFixed(2) + "M" : abs >= 1e4 ? (value / 1e3).toFixed(1) + "K"
+      text = abs >= 1e6 ? short(value / 1e6) + "M" : abs >= 1e4 ? short(value / 1e3) + "K"
         : Number(value).toLocaleString("en", {maximumFractionDigits: 2});
     } else {
-      text = abs >= 1e8 ? (value / 1e8).toFixed(2) + "亿" : abs >= 1e4 ? (value / 1e4).toFixed(2) + "万"
+      text = abs >= 1e8 ? short(value / 1e8) + "亿" : abs >= 1e4 ? short(value / 1e4) + "万"
         : Number(value).toLocaleString("zh-CN", {maximumFractionDigits: 2});
     }
     return spec.unit === "money" ? spec.symbol + text : text;
@@ -50,7 +51,7 @@
         data: s.data,
         stack: spec.type === "stacked_bar" ? "all" : undefined,
         areaStyle: spec.type === "area" ? {} : undefined,
-        smooth: kind === "line",
+        smooth: false,  // straight segments: a curve would show values between months that are not there
         cursor: "pointer",
       })),
     };
