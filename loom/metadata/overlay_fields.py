@@ -23,6 +23,7 @@ from .expressions import compile_expression
 from .index import Index
 from .index import Key
 from .problems import Location
+from .problems import Problem
 from .source import Document
 from .source import join_pointer
 
@@ -53,6 +54,43 @@ def placements(overlay: Document) -> dict[str, Placement]:
             replace(location, pointer=origin),
         )  # fmt: skip
     return found
+
+
+def removals(overlay: Document, entity: str) -> dict[str, Location]:
+    """Where an entity overlay removes each field: ``{field: location of its remove item}``."""
+    found = {}
+    for i, item in enumerate(overlay.data["patch"].get("fields") or []):
+        if isinstance(item, dict) and isinstance(item.get("name"), str) and item.get("remove") is True:
+            found[item["name"]] = overlay.locate(f"/patch/fields/{i}")
+    return {f"{entity}/{name}": location for name, location in found.items()}
+
+
+def explain_removed(problems: list[Problem], removed: Mapping[str, Location]) -> list[Problem]:
+    """Name the overlay in each problem about a field it removed that something still reads.
+
+    The problem stays where the reference is, the place to patch next; its hint says which
+    overlay line took the field away, so the two ends of the mistake are both in view.
+    """
+    by_name: dict[str, list[tuple[str, Location]]] = {}
+    for key, location in removed.items():
+        entity, name = key.split("/", 1)
+        by_name.setdefault(name, []).append((entity, location))
+    result = []
+    for problem in problems:
+        name = problem.params.get("field") if problem.code == "ref.unknown_field" else None
+        if problem.code == "cel.unknown_name":
+            name = problem.params.get("name")
+        owner = problem.params.get("owner", {}).get("en", "") if problem.code == "ref.unknown_field" else ""
+        matches = [(e, loc) for e, loc in by_name.get(name or "", []) if not owner or f"'{e}'" in owner]
+        if matches:
+            entity, location = matches[0]
+            hint = {
+                "en": f" (removed from entity '{entity}' by the overlay at {location}: patch this too)",
+                "zh": f"（已由 {location} 的覆盖层从实体“{entity}”删除：请一并修改此处）",
+            }
+            problem = replace(problem, params={**problem.params, "hint": hint})
+        result.append(problem)
+    return result
 
 
 def follow_field_changes(
