@@ -49,20 +49,20 @@ def placements(overlay: Document) -> dict[str, Placement]:
         if not isinstance(item, dict) or not isinstance(item.get("name"), str) or item.get("remove"):
             continue
         location, origin = overlay.source_of(f"/patch/fields/{i}")
+        where = replace(location, pointer=origin)
         found[item["name"]] = Placement(
-            _text(item.get("section")), _text(item.get("after")), _text(item.get("before")),
-            replace(location, pointer=origin),
-        )  # fmt: skip
+            _text(item.get("section")), _text(item.get("after")), _text(item.get("before")), where
+        )
     return found
 
 
 def removals(overlay: Document, entity: str) -> dict[str, Location]:
-    """Where an entity overlay removes each field: ``{field: location of its remove item}``."""
-    found = {}
-    for i, item in enumerate(overlay.data["patch"].get("fields") or []):
-        if isinstance(item, dict) and isinstance(item.get("name"), str) and item.get("remove") is True:
-            found[item["name"]] = overlay.locate(f"/patch/fields/{i}")
-    return {f"{entity}/{name}": location for name, location in found.items()}
+    """Where an overlay of ``entity`` removes fields: ``{"app.entity/field": its remove item}``."""
+    return {
+        f"{entity}/{item['name']}": overlay.locate(f"/patch/fields/{i}")
+        for i, item in enumerate(overlay.data["patch"].get("fields") or [])
+        if isinstance(item, dict) and isinstance(item.get("name"), str) and item.get("remove") is True
+    }
 
 
 def explain_removed(problems: list[Problem], removed: Mapping[str, Location]) -> list[Problem]:
@@ -230,24 +230,10 @@ class _FormEdit(_Edit):
     def _place(
         self, sections: list[tuple[str, dict[str, Any]]], name: str, placement: Placement | None
     ) -> None:
-        pointer, section = sections[-1]
-        items = section["fields"]
-        at = len(items)
-        if placement is not None:
-            neighbour = placement.after or placement.before
-            for p, s in sections:
-                names = [_item(i) for i in s["fields"]]
-                if s.get("name") == placement.section:
-                    pointer, section, at = p, s, len(names)
-                    break
-                if neighbour in names and placement.section is None:
-                    pointer, section = p, s
-                    at = names.index(neighbour) + (1 if placement.after else 0)
-                    break
+        pointer, section, at = _spot(sections, placement)
         items = section["fields"]
         sources: list[str | Location] = [join_pointer(f"{pointer}/fields", i) for i in range(len(items))]
-        where = placement.location if placement else self.doc.locate(pointer)
-        sources.insert(at, where)
+        sources.insert(at, placement.location if placement else self.doc.locate(pointer))
         section["fields"] = self.relist(f"{pointer}/fields", [*items[:at], name, *items[at:]], sources)
 
     def _drop_empty(self) -> None:
@@ -266,6 +252,24 @@ class _FormEdit(_Edit):
             self.data["tabs"] = self.keep(
                 "/tabs", tabs, [not isinstance(t, dict) or t.get("sections") for t in tabs]
             )
+
+
+def _spot(
+    sections: list[tuple[str, dict[str, Any]]], placement: Placement | None
+) -> tuple[str, dict[str, Any], int]:
+    """(section pointer, section, index) for a new field: the section named, else beside its
+    neighbour, else the end of the last section."""
+    if placement is not None:
+        for pointer, section in sections:
+            if section.get("name") == placement.section:
+                return pointer, section, len(section["fields"])
+        neighbour = placement.after or placement.before
+        for pointer, section in sections:
+            names = [_item(i) for i in section["fields"]]
+            if neighbour in names:
+                return pointer, section, names.index(neighbour) + (1 if placement.after else 0)
+    pointer, section = sections[-1]
+    return pointer, section, len(section["fields"])
 
 
 def _filled(section: Any) -> bool:
