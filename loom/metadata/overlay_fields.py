@@ -77,11 +77,10 @@ def explain_removed(problems: list[Problem], removed: Mapping[str, Location]) ->
         by_name.setdefault(name, []).append((entity, location))
     result = []
     for problem in problems:
-        name = problem.params.get("field") if problem.code == "ref.unknown_field" else None
-        if problem.code == "cel.unknown_name":
-            name = problem.params.get("name")
-        owner = problem.params.get("owner", {}).get("en", "") if problem.code == "ref.unknown_field" else ""
-        matches = [(e, loc) for e, loc in by_name.get(name or "", []) if not owner or f"'{e}'" in owner]
+        reference = {"ref.unknown_field": "field", "cel.unknown_name": "name"}.get(problem.code, "")
+        name = str(problem.params.get(reference, ""))
+        owner = problem.params.get("owner", {}).get("en", "") if reference == "field" else ""
+        matches = [(e, loc) for e, loc in by_name.get(name, []) if not owner or f"'{e}'" in owner]
         if matches:
             entity, location = matches[0]
             hint = {
@@ -250,7 +249,7 @@ class _FormEdit(_Edit):
                         f"/tabs/{t}/sections", tab["sections"], map(_filled, tab["sections"])
                     )
             self.data["tabs"] = self.keep(
-                "/tabs", tabs, [not isinstance(t, dict) or t.get("sections") for t in tabs]
+                "/tabs", tabs, [not isinstance(t, dict) or bool(t.get("sections")) for t in tabs]
             )
 
 

@@ -27,6 +27,7 @@ from sqlalchemy import String
 from sqlalchemy import column
 from sqlalchemy import select
 from sqlalchemy import table
+from sqlalchemy.sql.expression import ColumnClause
 from sqlalchemy.types import BigInteger
 from sqlalchemy.types import SmallInteger
 from sqlalchemy.types import TypeEngine
@@ -69,11 +70,12 @@ def unconvertible(
     converts = _converter(resolve(target, conn.dialect), cut_strings)
     if converts is None:
         return None
-    value, key = column(on), column("id")
+    value: ColumnClause[Any] = column(on)  # untyped: read as stored, whatever the target
+    key: ColumnClause[Any] = column("id")
     rows = conn.execute(
         select(key, value).select_from(table(name, key, value)).where(value.is_not(None)).order_by(key)
     )
-    count, examples = 0, []
+    count, examples = 0, list[tuple[Any, Any]]()
     for row_id, stored in rows:
         if not converts(stored):
             count += 1
