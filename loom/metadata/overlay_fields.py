@@ -23,6 +23,7 @@ from .expressions import compile_expression
 from .index import Index
 from .index import Key
 from .problems import Location
+from .problems import Problem
 from .source import Document
 from .source import join_pointer
 
@@ -48,11 +49,47 @@ def placements(overlay: Document) -> dict[str, Placement]:
         if not isinstance(item, dict) or not isinstance(item.get("name"), str) or item.get("remove"):
             continue
         location, origin = overlay.source_of(f"/patch/fields/{i}")
+        where = replace(location, pointer=origin)
         found[item["name"]] = Placement(
-            _text(item.get("section")), _text(item.get("after")), _text(item.get("before")),
-            replace(location, pointer=origin),
-        )  # fmt: skip
+            _text(item.get("section")), _text(item.get("after")), _text(item.get("before")), where
+        )
     return found
+
+
+def removals(overlay: Document, entity: str) -> dict[str, Location]:
+    """Where an overlay of ``entity`` removes fields: ``{"app.entity/field": its remove item}``."""
+    return {
+        f"{entity}/{item['name']}": overlay.locate(f"/patch/fields/{i}")
+        for i, item in enumerate(overlay.data["patch"].get("fields") or [])
+        if isinstance(item, dict) and isinstance(item.get("name"), str) and item.get("remove") is True
+    }
+
+
+def explain_removed(problems: list[Problem], removed: Mapping[str, Location]) -> list[Problem]:
+    """Name the overlay in each problem about a field it removed that something still reads.
+
+    The problem stays where the reference is, the place to patch next; its hint says which
+    overlay line took the field away, so the two ends of the mistake are both in view.
+    """
+    by_name: dict[str, list[tuple[str, Location]]] = {}
+    for key, location in removed.items():
+        entity, name = key.split("/", 1)
+        by_name.setdefault(name, []).append((entity, location))
+    result = []
+    for problem in problems:
+        reference = {"ref.unknown_field": "field", "cel.unknown_name": "name"}.get(problem.code, "")
+        name = str(problem.params.get(reference, ""))
+        owner = problem.params.get("owner", {}).get("en", "") if reference == "field" else ""
+        matches = [(e, loc) for e, loc in by_name.get(name, []) if not owner or f"'{e}'" in owner]
+        if matches:
+            entity, location = matches[0]
+            hint = {
+                "en": f" (removed from entity '{entity}' by the overlay at {location}: patch this too)",
+                "zh": f"（已由 {location} 的覆盖层从实体“{entity}”删除：请一并修改此处）",
+            }
+            problem = replace(problem, params={**problem.params, "hint": hint})
+        result.append(problem)
+    return result
 
 
 def follow_field_changes(
@@ -192,24 +229,10 @@ class _FormEdit(_Edit):
     def _place(
         self, sections: list[tuple[str, dict[str, Any]]], name: str, placement: Placement | None
     ) -> None:
-        pointer, section = sections[-1]
-        items = section["fields"]
-        at = len(items)
-        if placement is not None:
-            neighbour = placement.after or placement.before
-            for p, s in sections:
-                names = [_item(i) for i in s["fields"]]
-                if s.get("name") == placement.section:
-                    pointer, section, at = p, s, len(names)
-                    break
-                if neighbour in names and placement.section is None:
-                    pointer, section = p, s
-                    at = names.index(neighbour) + (1 if placement.after else 0)
-                    break
+        pointer, section, at = _spot(sections, placement)
         items = section["fields"]
         sources: list[str | Location] = [join_pointer(f"{pointer}/fields", i) for i in range(len(items))]
-        where = placement.location if placement else self.doc.locate(pointer)
-        sources.insert(at, where)
+        sources.insert(at, placement.location if placement else self.doc.locate(pointer))
         section["fields"] = self.relist(f"{pointer}/fields", [*items[:at], name, *items[at:]], sources)
 
     def _drop_empty(self) -> None:
@@ -226,8 +249,26 @@ class _FormEdit(_Edit):
                         f"/tabs/{t}/sections", tab["sections"], map(_filled, tab["sections"])
                     )
             self.data["tabs"] = self.keep(
-                "/tabs", tabs, [not isinstance(t, dict) or t.get("sections") for t in tabs]
+                "/tabs", tabs, [not isinstance(t, dict) or bool(t.get("sections")) for t in tabs]
             )
+
+
+def _spot(
+    sections: list[tuple[str, dict[str, Any]]], placement: Placement | None
+) -> tuple[str, dict[str, Any], int]:
+    """(section pointer, section, index) for a new field: the section named, else beside its
+    neighbour, else the end of the last section."""
+    if placement is not None:
+        for pointer, section in sections:
+            if section.get("name") == placement.section:
+                return pointer, section, len(section["fields"])
+        neighbour = placement.after or placement.before
+        for pointer, section in sections:
+            names = [_item(i) for i in section["fields"]]
+            if neighbour in names:
+                return pointer, section, names.index(neighbour) + (1 if placement.after else 0)
+    pointer, section = sections[-1]
+    return pointer, section, len(section["fields"])
 
 
 def _filled(section: Any) -> bool:

@@ -33,11 +33,14 @@ from .loader import Sources
 from .loader import builtin_app_names
 from .loader import read_sources
 from .overlay_fields import Placement
+from .overlay_fields import explain_removed
 from .overlay_fields import field_names
 from .overlay_fields import follow_field_changes
 from .overlay_fields import placements
+from .overlay_fields import removals
 from .overlays import apply_overlay
 from .overlays import overlay_target
+from .problems import Location
 from .problems import Problem
 from .schema_check import check_document
 from .source import Document
@@ -88,7 +91,7 @@ def validate_sources(sources: Sources) -> Result:
         if not found:
             site_overlays.append(doc)
     order = topological_order(index)
-    _apply_overlays(index, _overlay_order(index, order, site_overlays), problems)
+    removed = _apply_overlays(index, _overlay_order(index, order, site_overlays), problems)
     problems.extend(dependency_cycles(index))
     for doc in [*index.manifests.values(), *index.documents.values()]:
         check = CHECKS.get(doc.kind)
@@ -96,6 +99,7 @@ def validate_sources(sources: Sources) -> Result:
             problems.extend(check(doc, index))
     if not problems:
         problems.extend(automation_cycles(index))  # needs every reference resolved
+    problems = explain_removed(problems, removed)
     problems.sort(key=Problem.sort_key)
     catalog = build_catalog(index, order) if not problems else None
     return Result(tuple(problems), catalog)
@@ -119,9 +123,11 @@ def _overlay_order(index: Index, app_order: list[str], site: list[Document]) -> 
     return [*packaged, *sorted(site, key=lambda d: (d.data.get("order", 0), d.file))]
 
 
-def _apply_overlays(index: Index, overlays: list[Document], problems: list[Problem]) -> None:
+def _apply_overlays(index: Index, overlays: list[Document], problems: list[Problem]) -> dict[str, Location]:
+    """Apply every overlay; returns where each entity field was removed (``app.entity/field``)."""
     fields_before: dict[Key, list[str]] = {}
     placed: dict[Key, dict[str, Placement]] = {}
+    removed: dict[str, Location] = {}
     for overlay in overlays:
         kind, app, name = overlay_target(overlay)
         key = (kind, app, name)
@@ -141,6 +147,7 @@ def _apply_overlays(index: Index, overlays: list[Document], problems: list[Probl
         if kind == "entity":
             fields_before.setdefault(key, field_names(base))
             placed.setdefault(key, {}).update(placements(overlay))
+            removed.update(removals(overlay, f"{app}.{name}"))
         merged, found = apply_overlay(base, overlay)
         problems.extend(found)
         schema_problems = check_document(merged)
@@ -151,3 +158,4 @@ def _apply_overlays(index: Index, overlays: list[Document], problems: list[Probl
         else:
             index.add(merged)
     follow_field_changes(index, fields_before, placed)
+    return removed

@@ -16,6 +16,7 @@ A block is checked according to what it is:
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from dataclasses import replace
@@ -24,6 +25,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from loom.metadata import Catalog
 from loom.metadata import validate_paths
 from loom.metadata.loader import BUILTIN_APPS
 from loom.metadata.schema_check import check_document
@@ -98,3 +100,43 @@ def _check_document(body: str, data: dict, tmp_path: Path) -> None:
 def _check_part(data: dict) -> None:
     problems = check_document(Document(data, {}, "example.yaml"))
     assert [(p.pointer, p.code, p.params) for p in problems] == []
+
+
+def _builtin_catalog() -> Catalog:
+    result = validate_paths([BUILTIN_APPS])
+    assert result.catalog is not None
+    return result.catalog
+
+
+def _doc_lines() -> list[tuple[str, str]]:
+    return [
+        (f"{path.name}:{number}", line)
+        for path in sorted(DOCS.glob("*.md"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+    ]
+
+
+def test_roles_given_in_commands_exist() -> None:
+    declared = {d.name for d in _builtin_catalog().of_kind("role")} | {"admin", "employee"}
+    given = [
+        (where, role) for where, line in _doc_lines() for role in re.findall(r"--roles? ([a-z]\w*)", line)
+    ]
+    assert given, "the docs create users with roles"
+    assert [(where, role) for where, role in given if role not in declared] == []
+
+
+def test_records_written_in_api_examples_have_those_fields() -> None:
+    """Unless the example's answer is the ``unknown`` error for that key."""
+    catalog = _builtin_catalog()
+    write = re.compile(r"-X (?:POST|PATCH) \$BASE/(\w+)/(\w+)(?:/\d+)? .*-d '(\{.*\})'")
+    lines = _doc_lines()
+    checked = []
+    for (where, line), (_, answer) in zip(lines, [*lines[1:], ("", "")], strict=True):
+        match = write.search(line)
+        if match and f"{match[1]}.{match[2]}" in catalog.entities:
+            entity = catalog.entity(f"{match[1]}.{match[2]}")
+            unknown = set(json.loads(match[3])) - {f.name for f in entity.fields} - {"version"}
+            refused = set(re.findall(r'"field": "(\w+)", "code": "unknown"', answer))
+            checked.append((where, sorted(unknown - refused)))
+    assert len(checked) >= 5
+    assert [(where, unknown) for where, unknown in checked if unknown] == []

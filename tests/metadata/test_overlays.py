@@ -171,12 +171,20 @@ def test_a_field_still_read_elsewhere_is_reported_at_the_reader(write_package, t
     form = FORMED["forms/customer.yaml"].replace(
         "fields: [website]", "fields: [website], visible_when: level != null"
     )
-    files = {**FORMED, "forms/customer.yaml": form}
-    package = write_package(files)
+    rules = "\n        rules: [{check: 'true', field: level, message: M}]\n"
+    entity = FORMED["entities/customer.yaml"].rstrip() + rules
+    package = write_package({"entities/customer.yaml": entity, "forms/customer.yaml": form})
     site = tmp_path / "site.yaml"
     site.write_text(overlay("  fields:\n    - {name: level, remove: true}\n"))
-    (problem,) = validate_paths([package], [site]).problems
-    assert problem.location.file.endswith("forms/customer.yaml") and problem.pointer.endswith("visible_when")
+    problems = validate_paths([package], [site]).problems
+    assert [(p.code, p.location.file.rsplit("/", 1)[-1], p.pointer) for p in problems] == [
+        ("ref.unknown_field", "customer.yaml", "/rules/0/field"),
+        ("cel.unknown_name", "customer.yaml", "/tabs/1/sections/0/visible_when"),
+    ]
+    for problem in problems:  # each at the reference, naming the overlay line that removed the field
+        assert problem.message().endswith(
+            f"(removed from entity 'shop.customer' by the overlay at {site}:6:7: patch this too)"
+        )
 
 
 def test_added_fields_show_in_the_forms(write_package, tmp_path) -> None:

@@ -47,12 +47,14 @@ fields:
   - {name: amount, type: decimal, precision: 10, scale: 2}
   - {name: label, type: string}
   - {name: day, type: date}
+  - {name: at, type: datetime}
 permissions:
   - {role: employee, read: all}
 """
 NOW = dt.datetime(2026, 3, 15, 4, 0, tzinfo=dt.UTC)
 TEXTS = ["", "a", "B", "b", "ab", "é", "中", "Z9"]
 DAYS = [dt.date(2026, 3, d) for d in (1, 14, 15, 16, 31)]
+TIMES = [NOW + dt.timedelta(minutes=m) for m in (-90, -1, 0, 1, 600)]
 
 values = {
     "flag": st.booleans(),
@@ -60,6 +62,7 @@ values = {
     "amount": st.sampled_from(["-1.50", "0.00", "0.10", "2.25", "3.00"]).map(decimal.Decimal),
     "label": st.sampled_from(TEXTS),
     "day": st.sampled_from(DAYS),
+    "at": st.sampled_from(TIMES),
 }
 literals = {
     "flag": st.sampled_from(["true", "false"]),
@@ -67,6 +70,7 @@ literals = {
     "amount": st.sampled_from(["-1.5", "0.0", "0.1", "2.25", "3.0"]),
     "label": st.sampled_from(TEXTS).map(lambda t: f'"{t}"'),
     "day": st.sampled_from([*(f'"{d.isoformat()}"' for d in DAYS), "today"]),
+    "at": st.sampled_from([*(f'timestamp("{t.isoformat()}")' for t in TIMES), "now"]),
 }
 COMPARISONS = ["==", "!=", "<", "<=", ">", ">="]
 rows = st.lists(
@@ -121,7 +125,7 @@ def things(module_database_url: str, tmp_path_factory: pytest.TempPathFactory) -
 def test_sql_half_agrees_with_cel(things: Things, data: list[dict[str, Any]], condition: str) -> None:
     table, entity = things.table, things.entity
     expression = compile_expression(condition)
-    context = {"today": NOW.date().isoformat(), "now": NOW}
+    context = {"today": NOW.date().isoformat(), "now": NOW}  # as rollups and schedules pass them
     with things.engine.begin() as conn:
         conn.execute(delete(table))
         for row in data:

@@ -15,6 +15,7 @@ import sys
 import uuid
 from collections.abc import Callable
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -392,6 +393,25 @@ def test_a_retype_that_cannot_convert_every_value_is_refused_on_both_databases(e
     assert items(engine, "code") == [(1, 42), (2, -7), *((i, None) for i in range(3, 7)), (7, 12)] + [
         (i, None) for i in (8, 9, 10, 11, 12, 20)
     ]
+
+
+def test_a_narrowed_number_is_refused_while_it_overflows_and_rounded_alike(engine: Engine, shop) -> None:
+    priced = FIELDS + "  - {name: price, type: decimal, precision: 10, scale: 2}\n"
+    migrate(engine, shop(priced))
+    add_items(engine, shop(priced), [{"id": 1, "price": "12345.67"}, {"id": 2, "price": "1.25"}, {"id": 3}])
+    narrow = shop(priced.replace("precision: 10, scale: 2", "precision: 4, scale: 1"))
+    (refusal,) = plan(Runtime.for_catalog(narrow, engine), allow_destructive=True).refused
+    assert refusal.reason.en == (
+        "1 value(s) of shop_item.price cannot become NUMERIC(4, 1) (id 1: 12345.67); "
+        "correct or empty them first"
+    )
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE shop_item SET price = 123.44 WHERE id = 1"))
+    migrate(engine, narrow, allow_destructive=True)
+    stored = [
+        (i, None if v is None else Decimal(str(v))) for i, v in items(engine, "price")
+    ]  # SQLite: floats
+    assert stored == [(1, Decimal("123.4")), (2, Decimal("1.3")), (3, None)]
 
 
 def test_constraint_and_index_changes(engine: Engine, shop) -> None:

@@ -10,6 +10,7 @@ from loom.metadata import validate_paths
 from loom.platform.actor import Actor
 from loom.platform.database import make_engine
 from loom.platform.identity import Identity
+from loom.platform.permissions import Permissions
 from loom.platform.records.errors import NotFound
 from loom.platform.records.errors import PermissionDenied
 from loom.platform.records.errors import ValidationFailed
@@ -176,3 +177,35 @@ def test_filters_through_links_respect_the_linked_entitys_rules(company) -> None
     with pytest.raises(ValidationFailed):
         company.service.list("sales.deal", hidden, company.users["finance"])
     assert a and mine
+
+
+def test_a_role_name_is_one_role_across_apps_and_an_entity_without_grants_is_for_admins(
+    write_package, tmp_path
+) -> None:
+    """As docs/metadata.md §5.6 and §9 say."""
+
+    def app(name: str, extra: str = "") -> None:
+        entity = f"kind: entity\nname: {name}_doc\nlabel: Doc\nfields:\n  - {{name: title, type: string}}\n"
+        write_package(
+            {
+                "roles/finance.yaml": "kind: role\nname: finance\nlabel: Finance\n",
+                f"entities/{name}_doc.yaml": entity + extra,
+            },
+            name=name,
+            root=tmp_path,
+        )
+
+    app("north", "permissions:\n  - {role: finance, read: all}\n")
+    app("south", "permissions:\n  - {role: finance, read: own, write: own}\n")
+    app("west")  # no permissions
+    result = validate_paths([tmp_path])
+    assert result.problems == ()
+    catalog = result.catalog
+    rules = Permissions(catalog)
+    holder = Actor(1, "fay", frozenset({"finance", "employee"}))
+    admin = Actor(2, "root", frozenset({"admin", "employee"}))
+    assert rules.decide(holder, catalog.entity("north.north_doc"), "read").scope == "all"
+    assert rules.decide(holder, catalog.entity("south.south_doc"), "write").scope == "own"
+    west = catalog.entity("west.west_doc")
+    assert [rules.decide(holder, west, op).scope for op in ("read", "write")] == ["none", "none"]
+    assert rules.decide(admin, west, "read").scope == "all"

@@ -34,6 +34,7 @@ from sqlalchemy import DefaultClause
 from sqlalchemy import Engine
 from sqlalchemy import ForeignKey
 from sqlalchemy import ForeignKeyConstraint
+from sqlalchemy import Numeric
 from sqlalchemy import column
 from sqlalchemy import func
 from sqlalchemy import table
@@ -182,25 +183,36 @@ def _widen_column(context: _Context, step: ops.WidenColumn) -> None:
 
 @applies(ops.NarrowColumn)
 def _narrow_column(context: _Context, step: ops.NarrowColumn) -> None:
+    _refuse_unconvertible(context, step, cut_strings=True)
     _archive_changed_values(context, step)
-    length = getattr(resolve(step.new_type, context.conn.dialect), "length", None)
+    target = resolve(step.new_type, context.conn.dialect)
+    value = column(step.column or "")
+    length = getattr(target, "length", None)
     if length is not None:  # cut strings ourselves: SQLite would keep them whole, PostgreSQL refuse
-        value = column(step.column or "")
         cut = update(table(step.table, value)).where(func.length(value) > length)
         context.conn.execute(cut.values({value: func.substr(value, 1, length)}))
+    if isinstance(target, Numeric) and context.conn.dialect.name == "sqlite":
+        # round to the new scale ourselves: PostgreSQL's cast does, SQLite keeps every digit
+        rounded = update(table(step.table, value)).where(value.is_not(None))
+        context.conn.execute(rounded.values({value: func.round(value, target.scale or 0)}))
     _alter_type(context, step)
 
 
 @applies(ops.ChangeColumnType)
 def _change_column_type(context: _Context, step: ops.ChangeColumnType) -> None:
-    dialect = context.conn.dialect
-    failing = unconvertible(context.conn, step.table, step.column or "", step.old_type, step.new_type)
-    if failing is not None:  # written since the plan was made
-        reason = failing.reason(f"{step.table}.{step.column}", step.new_type.compile(dialect))
-        raise MigrationError(reason.en)
+    _refuse_unconvertible(context, step)
     _archive_changed_values(context, step)
+    dialect = context.conn.dialect
     quoted = dialect.identifier_preparer.quote(step.column or "")
     _alter_type(context, step, postgresql_using=f"{quoted}::{step.new_type.compile(dialect)}")
+
+
+def _refuse_unconvertible(context: _Context, step: ops.ColumnTypeOp, cut_strings: bool = False) -> None:
+    """Values written since the plan was made are checked like those the plan saw."""
+    found = unconvertible(context.conn, step.table, step.column or "", step.new_type, cut_strings=cut_strings)
+    if found is not None:
+        name = f"{step.table}.{step.column}"
+        raise MigrationError(found.reason(name, step.new_type.compile(context.conn.dialect)).en)
 
 
 def _archive_changed_values(context: _Context, step: ops.ColumnTypeOp) -> None:

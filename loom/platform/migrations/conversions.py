@@ -2,9 +2,10 @@
 
 PostgreSQL refuses a cast it cannot make (``'abc'::integer``) and rolls the change back;
 SQLite's table rebuild casts whatever it gets (``CAST('abc' AS INTEGER)`` is 0, ``'3.7'``
-is 3). So that a retype means the same on both, the planner reads the values first and
-refuses the step while any of them would not convert the way PostgreSQL converts it,
-listing the first few rows; ``apply`` checks again in its transaction.
+is 3), and keeps 12345.67 in a column narrowed to four digits. So that a retype or a
+narrowed number means the same on both, the planner reads the values first and refuses
+the step while any of them would not convert the way PostgreSQL converts it, listing the
+first few rows; ``apply`` checks again in its transaction.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from sqlalchemy import String
 from sqlalchemy import column
 from sqlalchemy import select
 from sqlalchemy import table
+from sqlalchemy.sql.expression import ColumnClause
 from sqlalchemy.types import BigInteger
 from sqlalchemy.types import SmallInteger
 from sqlalchemy.types import TypeEngine
@@ -48,7 +50,7 @@ class Unconvertible:
     examples: tuple[tuple[Any, Any], ...]
 
     def reason(self, name: str, new_type: str) -> Label:
-        shown = ", ".join(f"id {key}: {value!r}" for key, value in self.examples)
+        shown = ", ".join(f"id {key}: {_show(value)}" for key, value in self.examples)
         more = "…" if self.count > len(self.examples) else ""
         return Label(
             f"{name} 有 {self.count} 个值无法转换为 {new_type}（{shown}{more}）；请先修改或清空这些值",
@@ -58,17 +60,22 @@ class Unconvertible:
 
 
 def unconvertible(
-    conn: Connection, name: str, on: str, live: TypeEngine[Any], target: TypeEngine[Any]
+    conn: Connection, name: str, on: str, target: TypeEngine[Any], *, cut_strings: bool = False
 ) -> Unconvertible | None:
-    """The values of ``name.on`` that ``target`` cannot hold, or None when all convert."""
-    converts = _converter(resolve(target, conn.dialect))
+    """The values of ``name.on`` that ``target`` cannot hold, or None when all convert.
+
+    ``cut_strings``: a narrowed string column is cut to its new length on purpose, so
+    long strings are not a reason to refuse there.
+    """
+    converts = _converter(resolve(target, conn.dialect), cut_strings)
     if converts is None:
         return None
-    value, key = column(on), column("id")
+    value: ColumnClause[Any] = column(on)  # untyped: read as stored, whatever the target
+    key: ColumnClause[Any] = column("id")
     rows = conn.execute(
         select(key, value).select_from(table(name, key, value)).where(value.is_not(None)).order_by(key)
     )
-    count, examples = 0, []
+    count, examples = 0, list[tuple[Any, Any]]()
     for row_id, stored in rows:
         if not converts(stored):
             count += 1
@@ -77,7 +84,7 @@ def unconvertible(
     return Unconvertible(count, tuple(examples)) if count else None
 
 
-def _converter(target: TypeEngine[Any]) -> Callable[[Any], bool] | None:
+def _converter(target: TypeEngine[Any], cut_strings: bool) -> Callable[[Any], bool] | None:
     if isinstance(target, Boolean):
         return lambda v: isinstance(v, bool) or v in (0, 1) or str(v).strip().lower() in _TRUTH
     if isinstance(target, Integer):
@@ -87,7 +94,7 @@ def _converter(target: TypeEngine[Any]) -> Callable[[Any], bool] | None:
         return lambda v: _number(v, target.precision, target.scale)
     if isinstance(target, Date):
         return _date
-    if isinstance(target, String):
+    if isinstance(target, String) and not cut_strings:
         return lambda v: (
             not isinstance(v, bytes) and (target.length is None or len(_text(v)) <= target.length)
         )
@@ -136,3 +143,8 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def _show(value: Any) -> str:
+    """Text quoted (so that '' and ' 42 ' can be seen), anything else as the database holds it."""
+    return repr(value) if isinstance(value, str) else str(value)

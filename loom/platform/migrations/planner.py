@@ -219,8 +219,9 @@ class _Planner:
             old_type=diff.live,
             new_type=diff.target,
         )
-        if kind is ops.ChangeColumnType:
-            failing = unconvertible(self.conn, diff.table, diff.name or "", diff.live, diff.target)
+        if kind.destructive:
+            cut = kind is ops.NarrowColumn
+            failing = unconvertible(self.conn, diff.table, diff.name or "", diff.target, cut_strings=cut)
             if failing is not None:
                 name = f"{diff.table}.{diff.name}"
                 self.refused.append(ops.Refusal(step, failing.reason(name, diff.target.compile(dialect))))
