@@ -68,12 +68,13 @@ def load_actor() -> Actor | None:
     key = session.get("sid")
     if isinstance(key, str):
         identity = services().identity
-        user = identity.sessions.user(key)
+        with reading(services().runtime.engine) as conn:
+            user = identity.sessions.user(conn, key)
+            g.actor = identity.actor_of(conn, user)
         if user is None:
             session.pop("sid", None)  # ended, idle or too old: the browser forgets it too
         else:
-            with reading(services().runtime.engine) as conn:
-                g.actor = identity.actor_of(conn, user)
+            identity.sessions.touch(user)
     return g.actor
 
 
