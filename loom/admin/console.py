@@ -81,9 +81,10 @@ def init_admin(app: Flask) -> Admin:
 
 
 def inline_handlers(admin: Admin) -> list[str]:
-    """The ``onclick`` texts Flask-Admin's templates put on links: the page's policy allows
-    exactly these (by hash), since its templates cannot take a nonce on an attribute."""
-    handlers = ["return false;"]  # the filter menu's items (admin/model/layout.html)
+    """The ``onclick`` and ``javascript:`` texts Flask-Admin's templates put on links: the
+    page's policy allows exactly these (by hash), since an attribute cannot take a nonce."""
+    # Menu toggles link to javascript:void(0); the filter menu's items return false.
+    handlers = ["javascript:void(0)", "return false;"]
     for view in admin._views:
         handlers += [f"return modelActions.execute('{name}');" for name, _ in getattr(view, "_actions", [])]
     for locale in LOCALES.values():  # the row's delete button (admin/model/row_actions.html)

@@ -6,8 +6,9 @@ so a copy of the cookie taken earlier stops working at once: on sign-out, on a p
 change (every other session of the user), when an admin signs a user out everywhere, and
 when a user is deactivated. Only the key's SHA-256 hash is stored, as for API tokens.
 
-Each request costs one indexed lookup that also loads the user; ``seen_at`` is written
-at most once a minute per session, so the idle timeout is exact to about a minute.
+Each request costs one indexed lookup that also loads the user (in the transaction that
+loads their roles); ``seen_at`` is written at most once a minute per session, so the idle
+timeout is exact to about a minute. Dead rows are deleted at the next sign-in.
 """
 
 from __future__ import annotations
@@ -25,8 +26,6 @@ from sqlalchemy import delete
 from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import update
-
-from .database import reading
 
 if TYPE_CHECKING:  # the site's settings hold Limits, and the runtime holds the site
     from .runtime import Runtime
@@ -65,8 +64,12 @@ class Sessions:
         )
         return key
 
-    def user(self, key: str) -> dict[str, Any] | None:
-        """The active user whose live session ``key`` names; None if unknown, ended, idle or too old."""
+    def user(self, conn: Connection, key: str) -> dict[str, Any] | None:
+        """The active user whose live session ``key`` names; None if unknown, ended, idle or too old.
+
+        Only reads, so the caller can load the user's roles in the same transaction; call
+        :meth:`touch` with the row afterwards. Sessions found dead are deleted by :meth:`purge`.
+        """
         now = self.clock()
         sessions, users = self.table, self.users
         query = (
@@ -77,23 +80,24 @@ class Sessions:
                 sessions.c.seen_at.label("session_seen_at"),
             )
             .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
-            .where(sessions.c.key_hash == _digest(key), users.c.active.is_(True))
+            .where(
+                sessions.c.key_hash == _digest(key),
+                users.c.active.is_(True),
+                sessions.c.seen_at >= now - self.limits.idle,
+                sessions.c.created_at >= now - self.limits.lifetime,
+            )
         )
-        with reading(self.runtime.engine) as conn:
-            row = conn.execute(query).mappings().first()
-        if row is None:
-            return None
-        if (
-            now - row["session_seen_at"] > self.limits.idle
-            or now - row["session_created_at"] > self.limits.lifetime
-        ):
+        row = conn.execute(query).mappings().first()
+        return dict(row) if row else None
+
+    def touch(self, user: dict[str, Any]) -> None:
+        """Note the session of ``user`` (a row from :meth:`user`) as used now, at most once a minute."""
+        now = self.clock()
+        if now - user["session_seen_at"] > TOUCH:
             with self.runtime.engine.begin() as conn:
-                conn.execute(delete(sessions).where(sessions.c.id == row["session_id"]))
-            return None
-        if now - row["session_seen_at"] > TOUCH:
-            with self.runtime.engine.begin() as conn:
-                conn.execute(update(sessions).where(sessions.c.id == row["session_id"]).values(seen_at=now))
-        return dict(row)
+                conn.execute(
+                    update(self.table).where(self.table.c.id == user["session_id"]).values(seen_at=now)
+                )
 
     def end(self, conn: Connection, key: str) -> None:
         conn.execute(delete(self.table).where(self.table.c.key_hash == _digest(key)))

@@ -72,8 +72,20 @@ def test_main_pages_run_under_the_policy(sign_in, portal, shoot, viewport) -> No
     visit(root, f"{portal.url}/admin/", problems)
     shoot(root, f"csp-{shot}-console")
     visit(root, f"{portal.url}/admin/webtest/expense/", problems)
+    if shot == "desktop":  # the menus of Flask-Admin's templates, with their inline handlers
+        root.click("a.dropdown-toggle:has-text('添加筛选器')")
+        root.click("a.filter >> nth=0")
+        expect(root.locator(".filter-op:visible").first).to_be_visible()
     shoot(root, f"csp-{shot}-console-list")
     visit(root, f"{portal.url}/admin/users/", problems)
+    if shot == "desktop":
+        root.on("dialog", lambda dialog: dialog.accept())
+        root.check(f"input[name=rowid][value='{portal.users['fin']}']")
+        root.click("a.dropdown-toggle:has-text('选中的')")
+        root.click("text=在所有设备上退出登录")
+        expect(root.locator(".alert")).to_contain_text("已结束")
+        problems.extend(root.evaluate("window.__violations || []"))
+        assert problems == []
     visit(
         root, f"{portal.url}/admin/users/edit/?id={portal.users['emma']}", problems
     )  # Flask-Admin's form.js

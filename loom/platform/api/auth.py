@@ -34,7 +34,7 @@ from .throttle import Throttle
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_LOGIN = 64  # as long as a login can be (loom_users.login)
-# What the cookie keeps besides the session key: the language picked survives signing out.
+# What the cookie keeps across signing in and out: the language picked.
 KEPT_ACROSS_SIGN_IN = ("lang",)
 
 bp = Blueprint("auth", __name__)
@@ -68,12 +68,13 @@ def load_actor() -> Actor | None:
     key = session.get("sid")
     if isinstance(key, str):
         identity = services().identity
-        user = identity.sessions.user(key)
+        with reading(services().runtime.engine) as conn:
+            user = identity.sessions.user(conn, key)
+            g.actor = identity.actor_of(conn, user)
         if user is None:
             session.pop("sid", None)  # ended, idle or too old: the browser forgets it too
         else:
-            with reading(services().runtime.engine) as conn:
-                g.actor = identity.actor_of(conn, user)
+            identity.sessions.touch(user)
     return g.actor
 
 
@@ -144,15 +145,13 @@ def sign_in(login_name: str, password: str) -> Actor:
         raise TooManyRequests(text(message), retry_after=int(WINDOW.total_seconds()))
     identity = services().identity
     actor = identity.authenticate(login_name, password)
-    if actor is None:
+    if actor is None or actor.id is None:
         raise LoginFailed()
     throttle.succeeded(attempt)
-    kept = {name: session[name] for name in KEPT_ACROSS_SIGN_IN if name in session}
-    end_session()
+    end_session()  # a new session, never one an attacker may have planted (fixation)
     with services().runtime.engine.begin() as conn:
         identity.sessions.purge(conn)
-        key = identity.sessions.start(conn, actor.id)
-    session.update(sid=key, **kept)
+        session["sid"] = identity.sessions.start(conn, actor.id)
     session.permanent = True
     return actor
 

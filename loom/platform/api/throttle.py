@@ -18,6 +18,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement
+from sqlalchemy import Connection
 from sqlalchemy import Engine
 from sqlalchemy import Table
 from sqlalchemy import delete
@@ -25,6 +26,8 @@ from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import or_
 from sqlalchemy import select
+
+from ..database import reading
 
 MAX_FAILURES = 10  # per login and address
 MAX_PER_ADDRESS = 100  # per address, whatever the login
@@ -51,15 +54,10 @@ class Throttle:
         address_key = f"{address}|*"
         now = dt.datetime.now(dt.UTC)
         with self.engine.begin() as conn:
-            ids = tuple(
-                conn.execute(
-                    insert(self.table).returning(self.table.c.id), {"key": key, "at": now}
-                ).scalar_one()
-                for key in (login_key, address_key)
-            )
-        attempt = Attempt(login_key, address_key, ids)  # type: ignore[arg-type]
-        with self.engine.connect() as conn:
-            counts = dict(
+            ids = (self._record(conn, login_key, now), self._record(conn, address_key, now))
+        attempt = Attempt(login_key, address_key, ids)
+        with reading(self.engine) as conn:
+            counts: dict[str, int] = dict(
                 conn.execute(
                     select(self.table.c.key, func.count())
                     .where(self.table.c.key.in_([login_key, address_key]), self.table.c.at > now - WINDOW)
@@ -70,6 +68,12 @@ class Throttle:
             self._delete(self.table.c.id.in_(ids))
             return None
         return attempt
+
+    def _record(self, conn: Connection, key: str, now: dt.datetime) -> int:
+        """Record one attempt against ``key``; its row's id."""
+        return conn.execute(
+            insert(self.table).returning(self.table.c.id), {"key": key, "at": now}
+        ).scalar_one()
 
     def succeeded(self, attempt: Attempt) -> None:
         """Clear the login's failures, this attempt's mark on the address, and stale rows."""
