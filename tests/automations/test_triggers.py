@@ -6,6 +6,7 @@ import datetime as dt
 import decimal
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy import select
 
 from loom.platform.automations.errors import AutomationFailed
@@ -108,6 +109,28 @@ def test_created_trigger_updates_the_customer_of_a_follow_up(sales) -> None:
     sales.create("follow_up", customer=customer["id"], content="电话沟通")
     touched = sales.get("customer", customer["id"])["last_follow_up_at"]
     assert touched is not None and abs(touched - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=1)
+
+
+def test_an_automation_writing_another_record_reads_neither_record_again(sales) -> None:
+    """The follow-up is not re-read after its automation (it did not change), and the customer
+    row is selected to find it, to lock it for the update, and after the update: not twice more."""
+    customer = sales.create("customer", title="京东")
+    selects: list[str] = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.startswith("SELECT"):
+            selects.append(statement.split(",")[0])
+
+    engine = sales.services.runtime.engine
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        made = sales.create("follow_up", customer=customer["id"], content="电话沟通")
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    assert made["content"] == "电话沟通" and made["version"] == 1
+    assert selects.count("SELECT sales_follow_up.id") == 0
+    assert selects.count("SELECT sales_customer.id") == 3
+    assert sales.get("customer", customer["id"])["last_follow_up_at"] is not None
 
 
 def test_fail_action_blocks_the_change_with_the_business_message(sales) -> None:

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import replace
+from typing import Any
+
 import pytest
+from sqlalchemy import event
+from sqlalchemy import insert
 
 from loom.platform.records import query as query_module
+from loom.platform.records.access import Access
 from loom.platform.records.errors import ValidationFailed
 from loom.platform.records.query import Condition
 from loom.platform.records.query import ListQuery
@@ -82,16 +89,34 @@ def test_search_sort_and_selected_fields(filled) -> None:
 def test_offset_pages_and_cursor_pages_agree(filled) -> None:
     by_offset = [quantities(filled, page=p, page_size=5, sort=("-quantity",)) for p in (1, 2, 3)]
     assert by_offset == [[12, 11, 10, 9, 8], [7, 6, 5, 4, 3], [2, 1]]
-    seen, cursor = [], None
+    seen, totals, cursor = [], [], None
     while True:
         query = ListQuery(sort=("-total", "title"), page_size=5, cursor=cursor)
         page = filled.service.list("shop.order_doc", query, filled.alice)
         seen += [r["quantity"] for r in page.records]
+        totals.append(page.total)
         cursor = page.next_cursor
         if cursor is None:
             break
     assert seen == list(range(12, 0, -1))
-    assert page.total == 12 and not page.total_is_lower_bound
+    assert totals == [12, None, None]  # counted once, on the walk's first page
+
+
+def test_a_cursor_page_is_counted_only_when_asked(filled, monkeypatch) -> None:
+    first = filled.service.list("shop.order_doc", ListQuery(sort=("-quantity",), page_size=5), filled.alice)
+    counted: list[str] = []
+    real = query_module.Lister._count
+
+    def count(self, c, table, where, mode):
+        counted.append(mode)
+        return real(self, c, table, where, mode)
+
+    monkeypatch.setattr(query_module.Lister, "_count", count)
+    later = ListQuery(sort=("-quantity",), page_size=5, cursor=first.next_cursor)
+    assert filled.service.list("shop.order_doc", later, filled.alice).total is None
+    exact = filled.service.list("shop.order_doc", replace(later, count="exact"), filled.alice)
+    assert (exact.total, exact.total_is_lower_bound) == (12, False)
+    assert counted == ["none", "exact"]
 
 
 def test_count_is_capped_unless_exact_is_asked(filled, monkeypatch) -> None:
@@ -140,3 +165,54 @@ def test_cursor_pages_cover_every_row_once_even_with_empty_values(filled, sort) 
         for r in filled.service.list("shop.order_doc", ListQuery(page_size=50), filled.alice).records
     )
     assert len(seen) == 12
+
+
+def test_a_read_scope_of_all_builds_no_share_subquery(shop, monkeypatch) -> None:
+    access = Access(shop.runtime)
+    tables = shop.runtime.schema.of("shop.order_doc")
+    decision = access.permissions.decide(shop.alice, tables.entity, "read")
+    assert decision.scope == "all"
+
+    def no_shares(*args):
+        raise AssertionError("the share subquery was built")
+
+    monkeypatch.setattr(Access, "shared", no_shares)
+    with shop.runtime.engine.connect() as conn:
+        assert access.clause(conn, shop.alice, tables, decision) is None
+
+
+def test_the_declared_sort_is_read_from_an_index(shop) -> None:
+    """order_doc's list sorts by -created_at; the page must come from its index, not a sort of
+    every row (checked with each database's own plan of the statement the lister runs)."""
+    runtime = shop.runtime
+    table = runtime.schema.of("shop.order_doc").table
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    rows = [
+        {"title": f"订单 {i}", "created_at": start + dt.timedelta(minutes=i), "updated_at": start}
+        for i in range(3000)
+    ]
+    with runtime.engine.begin() as conn:
+        conn.execute(insert(table), rows)
+        conn.exec_driver_sql("ANALYZE")
+    statements: list[tuple[str, Any]] = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany) -> None:
+        if "ORDER BY" in statement:
+            statements.append((statement, parameters))
+
+    event.listen(runtime.engine, "before_cursor_execute", keep)
+    try:
+        page = shop.service.list("shop.order_doc", ListQuery(page_size=20), shop.alice)
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", keep)
+    assert page.records[0]["title"] == "订单 2999"
+    [(statement, parameters)] = statements
+    postgres = runtime.engine.dialect.name == "postgresql"
+    with runtime.engine.connect() as conn:
+        explain = "EXPLAIN " if postgres else "EXPLAIN QUERY PLAN "
+        plan = "\n".join(str(row[-1]) for row in conn.exec_driver_sql(explain + statement, parameters))
+    assert "ix_shop_order_doc__created_at" in plan, plan
+    if postgres:
+        assert "Seq Scan" not in plan, plan
+    else:
+        assert "TEMP B-TREE FOR ORDER BY" not in plan, plan

@@ -7,6 +7,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy import select
 
 from loom.platform.actor import SYSTEM
@@ -184,3 +185,22 @@ def test_a_link_filter_holds_on_save(shop) -> None:
     assert errors_of(
         lambda: shop.service.create("shop.order_doc", order(partner=bank["id"]), shop.alice)
     ) == {"partner": "link_filtered"}
+
+
+def test_the_lines_of_a_new_record_go_in_with_one_insert_and_no_lookup(shop) -> None:
+    statements: list[str] = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(" ".join(statement.split()))
+
+    engine = shop.runtime.engine
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        record = shop.service.create("shop.order_doc", order(lines=[LINE, LINE, LINE]), shop.alice)
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    assert [line["amount"] for line in record["lines"]] == [Decimal("3.00")] * 3
+    lines = [s for s in statements if "shop_order_doc__lines" in s]
+    assert [s.split()[0] for s in lines] == ["INSERT", "SELECT"]  # then read back for the reply
+    kept = shop.service.update("shop.order_doc", record["id"], {"lines": record["lines"][:2]}, shop.alice)
+    assert [line["id"] for line in kept["lines"]] == [line["id"] for line in record["lines"][:2]]

@@ -114,11 +114,13 @@ class Actions:
         query = select(tables.table).where(found.clause)
         if scope is not None:
             query = query.where(scope)
+        # The selected row is what the values are compared with, unless one sets related rows.
+        related = any(name in tables.children or name in tables.links for name in spec["set"])
         for row in step.c.execute(query.order_by(tables.table.c.id)).mappings().all():
             own = {**variables(tables.entity, row, step.actor, step.now), **step.names}
             if not found.exact and not matches(where, own):
                 continue
-            current = read_record(step.c, tables, row["id"])
+            current = read_record(step.c, tables, row["id"]) if related else dict(row)
             self._write(step, entity, current, step.assignments(f"{pointer}/set", spec["set"], own))
 
     def _write(self, step: Step, entity: str, current: Mapping[str, Any], wanted: Mapping[str, Any]) -> None:

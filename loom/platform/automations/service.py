@@ -82,18 +82,13 @@ class AutomationService:
 
     # -- triggers --------------------------------------------------------------------------
 
-    def _after_write(self, c: Connection, change: Change) -> bool:
+    def _after_write(self, c: Connection, change: Change) -> None:
         entity = change.entity.qualified_name
         fired = list(self.registry.of(RECORD_TRIGGERS[change.action], entity))
         if change.action == "update":
             fired += [a for a in self.registry.of("changed", entity) if self._changed(c, a, change)]
-        ran = False
         for automation in fired:
-            ran = (
-                self._run(c, automation, entity, change.record, change.before, change.actor, change.now)
-                or ran
-            )
-        return ran
+            self._run(c, automation, entity, change.record, change.before, change.actor, change.now)
 
     def _changed(self, c: Connection, automation: Automation, change: Change) -> bool:
         name = automation.options["field"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from collections.abc import Iterator
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
@@ -32,6 +33,7 @@ from ..actor import Actor
 from ..records import logic
 from ..records.audit import record_change
 from ..records.changes import Change
+from ..records.changes import note_write
 from ..records.service import RecordService
 from ..runtime import Runtime
 from .approvers import Org
@@ -166,7 +168,7 @@ class Engine:
         lane = node["branch"][choice]
         return lane.get("nodes", lane.get("else", []))
 
-    def variables(self, run: Run, expressions: list[Expression]) -> dict[str, Any]:
+    def variables(self, run: Run, expressions: list[Expression]) -> MutableMapping[str, Any]:
         """Names for ``expressions``: the record's fields, and the initiator if one reads it."""
         names = logic.variables(run.entity, run.record, run.actor, run.now)
         if any("initiator" in e.variables for e in expressions):
@@ -410,6 +412,7 @@ class Engine:
         before = run.record.get("flow_status")
         parameters = {"b_record": run.record["id"], "b_status": status, "b_at": run.now}
         run.conn.execute(self.sql.flow_status(tables.table), parameters)
+        note_write(run.conn, run.entity.qualified_name, run.record["id"])
         previous = dict(run.record)
         run.record["flow_status"] = status
         # Rollups may count records by approval status; automations have flow_finished instead.

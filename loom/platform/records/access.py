@@ -61,8 +61,10 @@ class Access:
         on its index (3.4 and 10 ms), so the cost grows with what the user sees, not the table.
         """
         scope = self.role_scope(conn, actor, tables, decision)
+        if scope is None:
+            return None  # every row: shares add nothing, so their subquery is not even built
         shared = self.shared(actor, tables, decision.operation)
-        if scope is None or shared is None:
+        if shared is None:
             return scope
         scoped = select(tables.table.c.id).where(scope).correlate(None)
         return tables.table.c.id.in_(union_all(scoped, shared))

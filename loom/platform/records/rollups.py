@@ -52,16 +52,13 @@ class Rollups:
                     key = (entity.qualified_name, field.rollup.via)
                     self._by_source.setdefault(field.rollup.of, {}).setdefault(key, []).append(field)
 
-    def __call__(self, c: Connection, change: Change) -> bool:
-        touched = False
+    def __call__(self, c: Connection, change: Change) -> None:
         for (parent, via), fields in self._by_source.get(change.entity.qualified_name, {}).items():
             if not _relevant(change, via, fields):
                 continue
             ids = {r.get(via) for r in (change.before, change.after) if r is not None} - {None}
             for parent_id in sorted(ids):
                 self.refresh(c, parent, parent_id, fields, change.now)
-                touched |= parent == change.entity.qualified_name and parent_id == change.record["id"]
-        return touched
 
     def refresh(
         self, c: Connection, parent: str, parent_id: int, fields: list[Field], now: dt.datetime

@@ -32,7 +32,11 @@ def row_values(entity: Entity, record: Mapping[str, Any]) -> dict[str, Any]:
 def write_related(
     c: Connection, tables: RecordTables, record_id: int, values: Mapping[str, Any], replace: bool = False
 ) -> None:
-    """Store the link and child rows of the related fields present in ``values``."""
+    """Store the link and child rows of the related fields present in ``values``.
+
+    ``replace`` for a record that may have related rows already; without it (a record just
+    inserted) there is nothing to look for or delete.
+    """
     for name, link in tables.links.items():
         if name in values and values[name] is not None:
             if replace:
@@ -44,25 +48,43 @@ def write_related(
                 c.execute(insert(link), rows)
     for name, child in tables.children.items():
         if name in values and values[name] is not None:
-            write_children(c, child, record_id, values[name])
+            write_children(c, child, record_id, values[name], replace)
 
 
-def write_children(c: Connection, child: RecordTables, parent_id: int, rows: list[dict]) -> None:
-    """Replace a parent's child rows, keeping the ids of rows that come back with one."""
+def write_children(
+    c: Connection, child: RecordTables, parent_id: int, rows: list[dict], replace: bool = True
+) -> None:
+    """Replace a parent's child rows, keeping the ids of rows that come back with one.
+
+    New rows go in with one multi-row INSERT whatever their number.
+    """
     table = child.table
-    existing = set(c.execute(select(table.c.id).where(table.c.parent_id == parent_id)).scalars())
+    existing = (
+        set(c.execute(select(table.c.id).where(table.c.parent_id == parent_id)).scalars())
+        if replace
+        else set()
+    )
     kept = {row.get("id") for row in rows if row.get("id") in existing}
     if existing - kept:
         c.execute(delete(table).where(table.c.id.in_(existing - kept)))
+    fresh: list[tuple[dict, dict[str, Any]]] = []
     for position, row in enumerate(rows):
         values = row_values(child.entity, row)
         values.update(parent_id=parent_id, position=position)
-        row_id = row.get("id")
-        if row_id in kept:
-            c.execute(update(table).where(table.c.id == bindparam("_id")), {**values, "_id": row_id})
+        if row.get("id") in kept:
+            c.execute(update(table).where(table.c.id == bindparam("_id")), {**values, "_id": row["id"]})
+            write_related(c, child, row["id"], row, replace=True)
         else:
-            row_id = c.execute(insert(table).returning(table.c.id), values).scalar_one()
-        write_related(c, child, row_id, row, replace=True)
+            fresh.append((row, values))
+    if not fresh:
+        return
+    if not (child.children or child.links):  # no ids needed: one executemany
+        c.execute(insert(table), [values for _, values in fresh])
+        return
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    ids = c.execute(statement, [values for _, values in fresh]).scalars().all()
+    for (row, _), row_id in zip(fresh, ids, strict=True):
+        write_related(c, child, row_id, row)
 
 
 def read_record(

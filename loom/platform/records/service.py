@@ -39,6 +39,8 @@ from .audit import jsonable
 from .audit import record_change
 from .changes import AfterWrite
 from .changes import Change
+from .changes import note_write
+from .changes import watching
 from .errors import Conflict
 from .errors import FieldError
 from .errors import IntegrityConflict
@@ -228,6 +230,7 @@ class RecordService:
                 ):
                     raise Conflict(expected=before["version"], actual=before["version"] + 1)
                 write_related(c, tables, record_id, values, replace=True)
+            note_write(c, tables.entity.qualified_name, record_id)
             after = read_record(c, tables, record_id)
             changed = diff(_audited(before), _audited(after))
             self._audit_entry(c, tables.entity, record_id, "update", changed, actor, now)
@@ -293,6 +296,7 @@ class RecordService:
             return
         statement = sql_update(table).where(table.c.id == record_id)
         c.execute(statement.values(**changes, updated_at=now, version=table.c.version + 1))
+        note_write(c, tables.entity.qualified_name, record_id)
         after = read_record(c, tables, record_id)
         changed = diff(_audited(before), _audited(after))
         self._audit_entry(c, tables.entity, record_id, "update", changed, SYSTEM, now)
@@ -301,11 +305,15 @@ class RecordService:
     # -- helpers ---------------------------------------------------------------------------
 
     def follow(self, c: Connection, change: Change) -> bool:
-        """Run the after-write work; True if any of it changed the written record."""
-        touched = False
-        for work in self.after_write:
-            touched = work(c, change) or touched
-        return touched
+        """Run the after-write work; True if it wrote the record just written (read it again).
+
+        Whether an automation ran says nothing about the record: most update other records,
+        and reading the trigger record again after each of them cost a statement per write.
+        """
+        with watching(c, change.entity.qualified_name, change.record["id"]) as written:
+            for work in self.after_write:
+                work(c, change)
+            return written()
 
     def _guard(self, c: Connection, actor: Actor, linked: RecordTables) -> tuple[Any, frozenset[str]]:
         """What a filter through a link may see of the linked entity."""
