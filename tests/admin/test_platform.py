@@ -138,3 +138,13 @@ def test_audit_log_and_flow_instances_are_read_only(console) -> None:
         for action in ("new/", f"edit/?id={instance['id']}", "delete/"):
             client.post(url + action, data={"id": instance["id"], "csrf_token": token})
     assert (rows(console, "loom_audit"), rows(console, "loom_flow_instances")) == before
+
+
+def test_the_home_page_says_when_no_job_runner_runs(console) -> None:
+    from loom.platform.jobs.runner import Scheduler
+
+    client = console.client("root", lang="zh")
+    page = client.get("/admin/")
+    assert page.status_code == 200 and 'id="job-runner-quiet"' in page.text and "loom worker" in page.text
+    Scheduler(console.services).tick()  # a runner claims (and runs) what is due
+    assert 'id="job-runner-quiet"' not in client.get("/admin/").text
