@@ -19,6 +19,7 @@ from flask import current_app
 from flask import url_for
 from flask_admin import Admin
 from flask_admin import AdminIndexView
+from flask_admin import expose
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import Babel
 
@@ -56,7 +57,22 @@ DELETE_QUESTION = "Are you sure you want to delete this record?"
 
 
 class ConsoleHome(AdminOnly, AdminIndexView):
-    """The console's front page; admins only, like every other view."""
+    """The console's front page; admins only, like every other view. It says when no job runner
+    claims runs (a site served by gunicorn alone runs no schedule) and lists stuck or failed runs."""
+
+    @expose("/")
+    def index(self) -> str:
+        from loom.platform.jobs.runner import runs_report
+
+        services: Services = current_app.extensions["loom"]
+        report = runs_report(services)
+        zone = services.records.schemas.tz
+        last = report["last_claim"]
+        return self.render(
+            self._template,
+            runners=report,
+            last_claim=last.astimezone(zone).strftime("%Y-%m-%d %H:%M") if last else None,
+        )
 
 
 def init_admin(app: Flask) -> Admin:

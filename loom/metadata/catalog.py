@@ -105,6 +105,7 @@ class Field:
     reset: str | None = None
     rollup: Rollup | None = None
     levels: str | None = None
+    grouping: bool = True  # integers: thousands separators when shown (false: a year, 2026)
 
     def option(self, key: str) -> Option | None:
         return next((o for o in self.options if o.key == key), None)
@@ -437,6 +438,7 @@ _FIELD_KEYS = (
     "pattern",
     "reset",
     "levels",
+    "grouping",
 )
 _TYPE_DEFAULTS: dict[str, dict[str, Any]] = {
     "money": {"precision": 18, "scale": 2, "currency": "CNY"},

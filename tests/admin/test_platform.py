@@ -151,3 +151,13 @@ def test_approval_statuses_read_as_the_portal_words_them(console) -> None:
         page = client.get(url).text
         assert "审批中" in page and ">in_approval<" not in page and ">running<" not in page, url
         assert "进行中" not in page, url
+
+
+def test_the_home_page_says_when_no_job_runner_runs(console) -> None:
+    from loom.platform.jobs.runner import Scheduler
+
+    client = console.client("root", lang="zh")
+    page = client.get("/admin/")
+    assert page.status_code == 200 and 'id="job-runner-quiet"' in page.text and "loom worker" in page.text
+    Scheduler(console.services).tick()  # a runner claims (and runs) what is due
+    assert 'id="job-runner-quiet"' not in client.get("/admin/").text

@@ -112,6 +112,14 @@ def test_demo_populates_every_entity_with_approvals_in_every_status(
         )
         assert "manager" in passed
 
+    # Leave balances are this year's, within their quota, and belong to their employee.
+    balances = app.extensions["loom"].runtime.schema.of("oa.leave_balance").table
+    this_year = app.extensions["loom"].records.clock().year
+    with app.extensions["loom"].runtime.engine.connect() as conn:
+        rows = conn.execute(select(balances)).mappings().all()
+    assert rows and all(r["year"] == this_year and 0 <= r["used"] <= r["quota"] for r in rows), rows
+    assert all(r["owner"] == r["employee"] for r in rows)
+
     # A second run is refused and adds nobody.
     users = app.extensions["loom"].identity.users
     with app.extensions["loom"].runtime.engine.connect() as conn:

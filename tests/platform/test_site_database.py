@@ -5,6 +5,8 @@ web process warns when no job runner claims runs."""
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -78,6 +80,11 @@ def test_a_web_process_warns_when_no_job_runner_claims_runs(
     site = write_site(tmp_path / "site", f"database: '{database_url}'\napps: [oa]\nsecret_key: x\n")
     assert CliRunner().invoke(cli, ["migrate", "--apply", "--site", str(site)]).exit_code == 0
     app = create_app(open_site(site, create=False), config={"TESTING": True})
+    stop = threading.Event()
     with caplog.at_level(logging.WARNING, logger="loom.jobs"):
-        watch_runners(app.extensions["loom"], every=0.05).join(timeout=0.5)
+        watcher = watch_runners(app.extensions["loom"], every=0.05, stop=stop)
+        time.sleep(0.5)
+        stop.set()
+        watcher.join(timeout=5)
+    assert not watcher.is_alive()
     assert any("no job runner has claimed a run since never" in r.getMessage() for r in caplog.records)

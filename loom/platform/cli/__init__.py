@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import automation as automation
+from . import backup as backup
 from . import delegation as delegation
 from . import demo as demo
 from . import flow as flow

@@ -194,6 +194,8 @@ def _rich_text(field: Field, entity: Entity, fake: Faker, values: Mapping[str, A
 
 def _integer(field: Field, entity: Entity, fake: Faker, values: Mapping[str, Any]) -> Any:
     n = field.name
+    if n == "year" or n.endswith("_year"):  # the current year: balances and targets are this year's
+        return _whole(fake, *_bounded(field, fake.today.year, fake.today.year))
     low, high = (1, 20) if _has(n, "quantity", "count", "qty", "copies", "number") else (1, 100)
     if _has(n, "probability"):
         low, high = 10, 90
@@ -208,6 +210,8 @@ def _decimal(field: Field, entity: Entity, fake: Faker, values: Mapping[str, Any
             return _scaled(field, span)
         choices = [d for d in (0.5, 1, 1, 1.5, 2, 3, 4, 5) if _within(field, d)]
         return _scaled(field, rng.choice(choices or [_bounded(field, 1, 5)[0]]))
+    if _has(n, "quota"):  # yearly days off: 5, 10 or 15 by years of work (职工带薪年休假条例)
+        return _scaled(field, rng.choice([d for d in (5, 10, 15) if _within(field, d)] or [5]))
     low, high = (1, 8) if _has(n, "hour") else (1, 100)
     return _scaled(field, rng.uniform(*_bounded(field, low, high)))
 

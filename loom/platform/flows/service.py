@@ -93,6 +93,7 @@ class FlowService:
             latest = self.latest(c, entity, record_id, lock=True)
             if latest is not None and latest["status"] == "running":
                 raise FlowError(state="in_approval")
+            self.records.validator.still_offered(c, found, record, actor)
             if latest is not None and latest["status"] == "returned":
                 return self._resubmit(c, found, record, latest, actor, comment)
             if status not in RESTARTABLE and status != "returned":

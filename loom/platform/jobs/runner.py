@@ -202,10 +202,13 @@ def runs_report(services: Services, now: dt.datetime | None = None, limit: int =
     }
 
 
-def watch_runners(services: Services, every: float = 300.0) -> threading.Thread:
-    """Warn in the log, every ``every`` seconds, while no job runner has claimed a run for
-    ``QUIET_AFTER``: a site served by gunicorn alone runs no schedule, timeout or e-mail."""
-    stop = threading.Event()
+def watch_runners(
+    services: Services, every: float = 300.0, stop: threading.Event | None = None
+) -> threading.Thread:
+    """Warn in the log, every ``every`` seconds until ``stop`` is set, while no job runner has
+    claimed a run for ``QUIET_AFTER``: a site served by gunicorn alone runs no schedule,
+    timeout or e-mail."""
+    stop = stop or threading.Event()
 
     def loop() -> None:
         while not stop.wait(every):

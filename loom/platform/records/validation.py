@@ -207,6 +207,21 @@ class Validator:
                 errors += self._filtered_out(c, field, sorted(found), context, actor, prefix)
         return errors
 
+    def still_offered(self, c: Connection, entity: Entity, record: Mapping[str, Any], actor: Actor) -> None:
+        """Raise if a stored link is no longer one its field's ``filter`` offers.
+
+        A submit checks again what a save checked: a leave balance that had room when the
+        draft was saved may have been used up by another request approved since.
+        """
+        errors = []
+        for field in entity.fields:
+            value = record.get(field.name)
+            ids = [i for i in (value if isinstance(value, list) else [value]) if isinstance(i, int)]
+            if field.type in ("link", "many") and field.filter is not None and ids:
+                errors += self._filtered_out(c, field, ids, record, actor, "")
+        if errors:
+            raise ValidationFailed(errors)
+
     def _filtered_out(
         self,
         c: Connection,
@@ -219,7 +234,7 @@ class Validator:
         """A link must point at a record its field's ``filter`` offers (the picker's rule, kept on save)."""
         linked = self.runtime.schema.of(field.entity or "")
         rows = c.execute(select(linked.table).where(linked.table.c.id.in_(ids))).mappings()
-        now = dt.datetime.now(dt.UTC)
+        now = self.access.clock()  # the site's clock: `today` in a filter is the site's day
         errors = []
         for row in rows:
             names = logic.variables(linked.entity, row, actor, now)

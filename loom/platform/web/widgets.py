@@ -194,7 +194,7 @@ def _number(field: Field, value: Any, *_rest: Any) -> str:
     if not isinstance(value, int | float | decimal.Decimal) or isinstance(value, bool):
         return str(value)
     if field.type == "integer" or (field.type == "rollup" and isinstance(value, int)):
-        return f"{value:,}"
+        return f"{value:,}" if field.grouping else str(value)
     scale = field.scale if field.scale is not None else 2
     text = f"{decimal.Decimal(value):,.{scale}f}"
     return f"{field.currency} {text}" if field.type == "money" and field.currency else text

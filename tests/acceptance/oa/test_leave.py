@@ -34,7 +34,8 @@ def test_five_days_of_annual_leave_go_to_manager_department_head_and_hr(company)
         "reason": "回老家探亲",
     }
     refused = zhang.refused("leave_request", values)  # annual leave is drawn from a balance
-    assert [e["field"] for e in refused["errors"]] == ["leave_type"]
+    assert [e["field"] for e in refused["errors"]] == ["_record"]
+    assert "假期余额" in refused["errors"][0]["message"]
     leave = zhang.create("leave_request", {**values, "balance": balance})
 
     summary = zhang.flow("leave_request", leave["id"], "submit")
@@ -168,3 +169,27 @@ def test_a_balance_is_read_by_its_employee_their_managers_and_hr_only(company) -
         "writer": (404, False),
         "office": (404, False),
     }
+
+
+def test_a_balance_is_checked_again_at_submit(company) -> None:
+    """Two drafts of 2 days each fit a 3-day balance when saved; once the first is approved,
+    the second cannot be submitted: it is refused on its balance, not approved into the red."""
+    balance = open_balance(company, "zhang", "3")
+    zhang = company.login("zhang")
+    values = {
+        "leave_type": leave_type(zhang, "annual"),
+        "balance": balance,
+        "days": "1",
+        "reason": "家事",
+    }
+    first = zhang.create("leave_request", {**values, "start_date": "2026-12-07", "end_date": "2026-12-07"})
+    second = zhang.create(
+        "leave_request", {**values, "days": "2.5", "start_date": "2026-12-14", "end_date": "2026-12-16"}
+    )
+    zhang.flow("leave_request", first["id"], "submit")
+    company.login("lead").flow("leave_request", first["id"], "approve")
+    assert zhang.get(f"leave_balance/{balance}")["remaining"] == "2.0"
+    refused = zhang.client.post(f"/api/v1/oa/leave_request/{second['id']}/flow/submit", json={})
+    assert refused.status_code == 422, refused.get_json()
+    assert [(e["field"], e["code"]) for e in refused.get_json()["errors"]] == [("balance", "link_filtered")]
+    assert zhang.get(f"leave_request/{second['id']}")["flow_status"] == "draft"
