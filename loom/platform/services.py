@@ -11,6 +11,7 @@ from .automations.service import AutomationService
 from .files import FileStore
 from .flows.delegations import Delegations
 from .flows.service import FlowService
+from .flows.visibility import StepHiding
 from .identity import Identity
 from .records.service import RecordService
 from .records.sharing import Sharing
@@ -41,5 +42,9 @@ class Services:
         files = FileStore(runtime, folder, limit)
         flows = FlowService(runtime, records)
         automations = AutomationService(runtime, records, flows)
+        # How the services call each other, in the order each list runs its entries:
+        records.hiding_rules.append(StepHiding(flows))  # an approver's step hides fields from them
+        records.after_write.append(automations.record_written)  # after rollups, which come built in
+        flows.engine.on_finish.append(automations.flow_finished)  # flow_finished triggers
         identity, sharing, delegations = Identity(runtime), Sharing(records), Delegations(records)
         return cls(runtime, records, identity, files, flows, automations, sharing, delegations)

@@ -77,12 +77,11 @@ class AutomationService:
         self.flows = flows
         self.registry = Registry(runtime.catalog)
         self.actions = Actions(self)
-        records.after_write.append(self._after_write)
-        flows.engine.on_finish.append(self._flow_finished)
 
     # -- triggers --------------------------------------------------------------------------
 
-    def _after_write(self, c: Connection, change: Change) -> None:
+    def record_written(self, c: Connection, change: Change) -> None:
+        """Run the automations a record write triggers (wired after rollups in ``Services.build``)."""
         entity = change.entity.qualified_name
         fired = list(self.registry.of(RECORD_TRIGGERS[change.action], entity))
         if change.action == "update":
@@ -103,7 +102,7 @@ class AutomationService:
                 return False
         return True
 
-    def _flow_finished(self, c: Connection, instance: Mapping[str, Any], outcome: str, actor: Actor) -> None:
+    def flow_finished(self, c: Connection, instance: Mapping[str, Any], outcome: str, actor: Actor) -> None:
         for automation in self.registry.of("flow_finished", instance["flow"]):
             if automation.outcome in (outcome, "any"):
                 tables = self.runtime.schema.of(instance["entity"])

@@ -42,7 +42,6 @@ from .engine import Engine
 from .engine import Run
 from .engine import walk
 from .payloads import checked_payload
-from .visibility import StepHiding
 
 RESTARTABLE = frozenset({"draft", "rejected", "withdrawn"})
 
@@ -67,7 +66,6 @@ class FlowService:
         self.records = records
         self.engine = Engine(runtime, records)
         self.clock = records.clock
-        records.hiding_rules.append(StepHiding(self))
 
     # -- starting --------------------------------------------------------------------------
 
