@@ -119,3 +119,12 @@ def test_the_server_refuses_what_the_document_does(site) -> None:
     assert anna.post("/api/v1/sales/customer", json={"title": "A" * 61}).status_code == 422
     assert anna.post("/api/v1/sales/customer", json={"title": "A", "credit": "1.23456"}).status_code == 422
     assert anna.post("/api/v1/sales/customer", json={"title": "A"}).status_code == 201
+
+
+def test_every_operation_may_be_a_400(builtin) -> None:
+    """Every parameter is bounded (NUL, length), so any operation can answer 400 bad-input."""
+    _, document = builtin
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method != "parameters":
+                assert "400" in operation["responses"], f"{method} {path}"

@@ -560,7 +560,11 @@ class _Builder:
         self.api.path(
             path="/auth/logout",
             operations={
-                "post": {"summary": "Sign out", "security": [], "responses": {"200": _json(anything)}}
+                "post": {
+                    "summary": "Sign out",
+                    "security": [],
+                    "responses": {"200": _json(anything), **_errors()},
+                }
             },
         )
         upload = {
@@ -597,7 +601,11 @@ class _Builder:
         self.api.path(
             path="/openapi.json",
             operations={
-                "get": {"summary": "This document", "security": [], "responses": {"200": _json(anything)}}
+                "get": {
+                    "summary": "This document",
+                    "security": [],
+                    "responses": {"200": _json(anything), **_errors()},
+                }
             },
         )
 
@@ -764,4 +772,5 @@ def _problem(description: str) -> dict[str, Any]:
 
 
 def _errors(*codes: str) -> dict[str, Any]:
-    return {code: _problem(ERRORS[code]) for code in codes}
+    """The problems of an operation; any may be 400, since every parameter is bounded (limits.py)."""
+    return {code: _problem(ERRORS[code]) for code in sorted({"400", *codes})}
