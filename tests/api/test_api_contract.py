@@ -69,3 +69,10 @@ def test_notifications_take_a_boolean_unread(site) -> None:
     assert anna.get("/api/v1/notifications?unread=false").status_code == 200
     refused = anna.get("/api/v1/notifications?unread=null")
     assert refused.status_code == 400 and refused.get_json()["errors"][0]["field"] == "unread"
+
+
+def test_unknown_fields_to_return_are_refused(site) -> None:
+    anna = site.client("anna")
+    refused = anna.get("/api/v1/sales/customer?fields=title,colour")
+    assert refused.status_code == 422 and refused.get_json()["errors"][0]["field"] == "fields"
+    assert anna.get("/api/v1/sales/customer?fields=title,created_at").status_code == 200

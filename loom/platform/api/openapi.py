@@ -44,6 +44,7 @@ from ..tables import column_type
 bp = Blueprint("openapi", __name__)
 DECIMAL = {"type": "string", "format": "decimal", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"}
 ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+EMPTY = {"type": "string", "maxLength": 0, "description": "Empty: no value"}
 LABEL = {"type": "object", "properties": {"zh": {"type": "string"}, "en": {"type": "string"}}}
 SYSTEM_PROPERTIES: dict[str, dict[str, Any]] = {
     "id": {"type": "integer", "readOnly": True},
@@ -196,11 +197,13 @@ class _Builder:
                     needed = field.required and field.default is None and mode != "update"
                 if field.required:
                     prop = _not_empty(prop)
+                elif prop.get("format") and prop.get("type") == "string":
+                    prop = {"anyOf": [prop, EMPTY]}  # "" is read as null
                 if needed:
                     required.append(field.name)
                 properties[field.name] = prop
             if mode == "update":
-                properties["version"] = {**ID, "description": "The version you saw"}
+                properties["version"] = {**ID, "nullable": True, "description": "The version you saw"}
             if mode == "row":
                 properties["id"] = {"type": "integer", "minimum": 1, "maximum": MAX_ID, "nullable": True}
             schema: dict[str, Any] = {"type": "object", "properties": properties}
@@ -716,7 +719,7 @@ def _list_parameters(entity: Entity, property_of: Any) -> list[dict[str, Any]]:
     sortable = [f.name for f in entity.fields if f.type not in ("table", "many") and not f.multiple]
     sortable += [n for n in SYSTEM_SORTABLE if n != "flow_status" or entity.has_flow]
     keys = {"type": "string", "enum": [k for n in sortable for k in (n, f"-{n}")]}
-    chosen = {"type": "string", "enum": [f.name for f in entity.fields]}
+    chosen = {"type": "string", "enum": [f.name for f in entity.fields] + list(SYSTEM_SORTABLE)}
     parameters = [
         {
             "name": "q",
