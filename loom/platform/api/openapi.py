@@ -718,7 +718,7 @@ def _list_parameters(entity: Entity, property_of: Any) -> list[dict[str, Any]]:
     """Paging, search, sort and the entity's declared filters, typed as the server parses them."""
     sortable = [f.name for f in entity.fields if f.type not in ("table", "many") and not f.multiple]
     sortable += [n for n in SYSTEM_SORTABLE if n != "flow_status" or entity.has_flow]
-    keys = {"type": "string", "enum": [k for n in sortable for k in (n, f"-{n}")]}
+    keys = {"type": "string", "enum": ["", *(k for n in sortable for k in (n, f"-{n}"))]}  # "": ignored
     chosen = {"type": "string", "enum": [f.name for f in entity.fields] + list(SYSTEM_SORTABLE)}
     parameters = [
         {
