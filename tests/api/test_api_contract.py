@@ -61,3 +61,18 @@ def test_every_fixed_route_is_kept_apart_from_record_routes(site) -> None:
     paths = [rule.split("/")[3:] for rule in rules if rule.startswith("/api/v1/")]
     firsts = {path[0] for path in paths if len(path) > 1 and "<" not in path[0]}
     assert firsts <= set(FIXED_SEGMENTS)
+
+
+def test_notifications_take_a_boolean_unread(site) -> None:
+    anna = site.client("anna")
+    assert anna.get("/api/v1/notifications?unread=true").status_code == 200
+    assert anna.get("/api/v1/notifications?unread=false").status_code == 200
+    refused = anna.get("/api/v1/notifications?unread=null")
+    assert refused.status_code == 400 and refused.get_json()["errors"][0]["field"] == "unread"
+
+
+def test_unknown_fields_to_return_are_refused(site) -> None:
+    anna = site.client("anna")
+    refused = anna.get("/api/v1/sales/customer?fields=title,colour")
+    assert refused.status_code == 422 and refused.get_json()["errors"][0]["field"] == "fields"
+    assert anna.get("/api/v1/sales/customer?fields=title,created_at").status_code == 200

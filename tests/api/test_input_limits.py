@@ -159,14 +159,16 @@ PUNCHES = {
         fields:
           - {name: at, type: datetime, required: true}
           - {name: note, type: string}
+          - {name: late, type: boolean}
         permissions:
           - {role: employee, create: true, read: own}
         """,
 }
 
 
-def test_search_where_the_title_is_a_date_time(write_package, database_url) -> None:
-    """Nothing to search in: every row matches, as for an entity without text fields (was a 500)."""
+@pytest.fixture
+def punches(write_package, database_url):
+    """A client of an employee on a site whose only entity has a date-time title and a yes/no field."""
     from loom.metadata import validate_paths
     from loom.platform.app import create_app
     from loom.platform.database import make_engine
@@ -181,6 +183,21 @@ def test_search_where_the_title_is_a_date_time(write_package, database_url) -> N
     client = app.test_client()
     signed_in = client.post("/api/v1/auth/login", json={"login": "emp", "password": "pw"})
     client.environ_base["HTTP_X_CSRF_TOKEN"] = signed_in.get_json()["csrf_token"]
-    assert client.post("/api/v1/hr/punch", json={"at": "2026-12-01T09:00:00+08:00"}).status_code == 201
-    found = client.get("/api/v1/hr/punch?q=2026&at=2026-12-01T01:00:00Z")
+    return client
+
+
+def test_search_where_the_title_is_a_date_time(punches) -> None:
+    """Nothing to search in: every row matches, as for an entity without text fields (was a 500)."""
+    assert punches.post("/api/v1/hr/punch", json={"at": "2026-12-01T09:00:00+08:00"}).status_code == 201
+    found = punches.get("/api/v1/hr/punch?q=2026&at=2026-12-01T01:00:00Z")
     assert found.status_code == 200 and found.get_json()["total"] == 1
+
+
+def test_a_yes_no_field_takes_true_or_false_only(punches) -> None:
+    """As the OpenAPI document says: 0, 1 and "true" are not JSON booleans (0 was stored as false)."""
+    at = "2026-12-01T09:00:00+08:00"
+    for sent in (0, 1, "true", "yes"):
+        refused = punches.post("/api/v1/hr/punch", json={"at": at, "late": sent})
+        assert refused.status_code == 422 and refused.get_json()["errors"][0]["field"] == "late"
+    assert punches.post("/api/v1/hr/punch", json={"at": at, "late": True}).status_code == 201
+    assert punches.get("/api/v1/hr/punch?late=true").get_json()["total"] == 1  # filters read text

@@ -108,7 +108,10 @@ def batch_approve() -> Response:
 
 @bp.get("/notifications")
 def notifications() -> Response:
-    unread = request.args.get("unread", "").lower() in ("1", "true")
+    flag = request.args.get("unread", "false").lower()
+    if flag not in ("1", "true", "0", "false"):
+        raise BadInput([FieldError("unread", "invalid", {"kind": "boolean"})])
+    unread = flag in ("1", "true")
     return jsonify({"items": jsonable(inbox().notifications_of(require_actor(), unread_only=unread))})
 
 

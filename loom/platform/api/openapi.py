@@ -50,6 +50,7 @@ bp = Blueprint("openapi", __name__)
 LABEL = {"type": "object", "properties": {"zh": {"type": "string"}, "en": {"type": "string"}}}
 DECIMAL = {"type": "string", "format": "decimal", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"}
 ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+EMPTY = {"type": "string", "maxLength": 0, "description": "Empty: no value"}
 LABEL = {"type": "object", "properties": {"zh": {"type": "string"}, "en": {"type": "string"}}}
 SYSTEM_PROPERTIES: dict[str, dict[str, Any]] = {
     "id": {"type": "integer", "readOnly": True},
@@ -204,11 +205,13 @@ class _Builder:
                     needed = field.required and field.default is None and mode != "update"
                 if field.required:
                     prop = _not_empty(prop)
+                elif prop.get("format") and prop.get("type") == "string":
+                    prop = {"anyOf": [prop, EMPTY]}  # "" is read as null
                 if needed:
                     required.append(field.name)
                 properties[field.name] = prop
             if mode == "update":
-                properties["version"] = {**ID, "description": "The version you saw"}
+                properties["version"] = {**ID, "nullable": True, "description": "The version you saw"}
             if mode == "row":
                 properties["id"] = {"type": "integer", "minimum": 1, "maximum": MAX_ID, "nullable": True}
             schema: dict[str, Any] = {"type": "object", "properties": properties}
@@ -747,7 +750,11 @@ class _Builder:
         self.api.path(
             path="/openapi.json",
             operations={
-                "get": {"summary": "This document", "security": [], "responses": {"200": _json(anything)}}
+                "get": {
+                    "summary": "This document",
+                    "security": [],
+                    "responses": {"200": _json(anything), **_errors()},
+                }
             },
         )
 
@@ -857,8 +864,8 @@ def _list_parameters(entity: Entity, property_of: Any) -> list[dict[str, Any]]:
     """Paging, search, sort and the entity's declared filters, typed as the server parses them."""
     sortable = [f.name for f in entity.fields if f.type not in ("table", "many") and not f.multiple]
     sortable += [n for n in SYSTEM_SORTABLE if n != "flow_status" or entity.has_flow]
-    keys = {"type": "string", "enum": [k for n in sortable for k in (n, f"-{n}")]}
-    chosen = {"type": "string", "enum": [f.name for f in entity.fields]}
+    keys = {"type": "string", "enum": ["", *(k for n in sortable for k in (n, f"-{n}"))]}  # "": ignored
+    chosen = {"type": "string", "enum": [f.name for f in entity.fields] + list(SYSTEM_SORTABLE)}
     parameters = [
         {
             "name": "q",
@@ -914,4 +921,5 @@ def _problem(description: str) -> dict[str, Any]:
 
 
 def _errors(*codes: str) -> dict[str, Any]:
-    return {code: _problem(ERRORS[code]) for code in codes}
+    """The problems of an operation; any may be 400, since every parameter is bounded (limits.py)."""
+    return {code: _problem(ERRORS[code]) for code in sorted({"400", *codes})}

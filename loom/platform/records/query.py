@@ -125,6 +125,9 @@ class Lister:
         """
         entity, table = tables.entity, tables.table
         errors = _past_limits(query)
+        for name in query.fields or ():
+            if not (entity.has_field(name) or name in SYSTEM_SORTABLE):
+                errors.append(FieldError("fields", "bad_field", {"field": name}))
         if errors:
             raise ValidationFailed(errors)
         where = []

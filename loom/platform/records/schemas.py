@@ -106,7 +106,18 @@ class Schemas:
         if field.type == "table":
             child = self.of(field.entity or "")
             return _coded(mf.List(mf.Nested(type(child)), allow_none=True))
+        if field.type == "boolean":  # a record's yes/no is true or false; filters also read "true"
+            return _coded(StrictBoolean(allow_none=True))
         return _field(field, self.tz)
+
+
+class StrictBoolean(mf.Boolean):
+    """JSON's true and false only: 0, 1 and "yes" are not booleans (the OpenAPI document says so)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
 
 
 _ID = validate.Range(min=1, max=MAX_ID, error="invalid")
