@@ -40,6 +40,8 @@ class Settings:
     secret_key: str
     max_upload_bytes: int
     smtp: Mapping[str, Any] | None = None
+    # Updates and deletes through the API must send If-Match (428 without): no blind overwrites.
+    require_if_match: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +109,15 @@ def _settings(raw: dict[str, Any], folder: Path) -> Settings:
         secret_key=os.environ.get("LOOM_SECRET_KEY") or str(raw.get("secret_key", "")),
         max_upload_bytes=int(raw.get("max_upload_bytes", DEFAULT_MAX_UPLOAD)),
         smtp=MappingProxyType(dict(raw["smtp"])) if isinstance(raw.get("smtp"), dict) else None,
+        require_if_match=_flag(raw, "require_if_match"),
     )
+
+
+def _flag(raw: dict[str, Any], key: str) -> bool:
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        raise SiteError(f"site.yaml: '{key}' must be true or false")
+    return value
 
 
 def _default_site_yaml() -> str:
