@@ -63,6 +63,8 @@ class Settings:
 
         shown = make_url(self.database_url).render_as_string(hide_password=True)
         return f"{shown} (from {self.database_source})"
+    # Updates and deletes through the API must send If-Match (428 without): no blind overwrites.
+    require_if_match: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +146,7 @@ def _settings(raw: dict[str, Any], folder: Path) -> Settings:
         ),
         database_source=source,
         require_database=_required_database(raw.get("require_database"), url, source),
+        require_if_match=_flag(raw, "require_if_match"),
     )
 
 
@@ -190,6 +193,13 @@ def _required_database(required: Any, url: str, source: str) -> str | None:
             f" (from {source}); set LOOM_DATABASE_URL (is the environment file loaded?)"
         )
     return "postgresql"
+
+
+def _flag(raw: dict[str, Any], key: str) -> bool:
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        raise SiteError(f"site.yaml: '{key}' must be true or false")
+    return value
 
 
 def _default_site_yaml() -> str:

@@ -15,7 +15,6 @@ from sqlalchemy import select
 
 from loom.metadata.catalog import Entity
 from loom.metadata.catalog import Field
-from loom.platform.records.errors import Conflict
 from loom.platform.records.errors import FieldError
 
 SCRIPT = "<script>alert('x')</script>"
@@ -148,5 +147,21 @@ def test_stale_edit_is_refused(console) -> None:
     assert first.status_code == 302
     stale = client.post(edit_url, data={**values, "version": "1", "csrf_token": token})
     assert stale.status_code == 200
-    assert escape(Conflict(expected=1, actual=2).message("en")) in stale.text
+    assert "Root changed this record at " in stale.text and "reload it to see their changes" in stale.text
     assert stored(console, entity)[0]["version"] == 2
+
+
+def test_an_approved_record_is_refused_with_a_message(console) -> None:
+    services = console.services
+    with services.runtime.engine.connect() as conn:
+        emma, root = (services.identity.actor(conn, console.users[u]) for u in ("emma", "root"))
+    memo = services.records.create("memo.memo", {"title": "定稿"}, emma)
+    services.flows.submit("memo.memo", memo["id"], emma)
+    services.flows.act("memo.memo", memo["id"], root, "approve")
+    client = console.client("root", lang="zh")
+    edit_url = f"/admin/memo/memo/edit/?id={memo['id']}"
+    page = client.get(edit_url)
+    data = {"title": "改稿", "version": "3", "csrf_token": console.csrf(page.text)}
+    refused = client.post(edit_url, data=data, follow_redirects=True)
+    assert refused.status_code == 200 and "记录已通过，不能再修改。" in refused.text
+    assert services.records.get("memo.memo", memo["id"], root)["title"] == "定稿"

@@ -46,6 +46,8 @@ def claims(app, count: int, who: str = "emma") -> None:
             "category": "travel" if i % 2 else "entertainment",
             "lines": [{"day": "2026-11-02", "amount": str(100 + i)}],
         }
+        if not i % 2:
+            data["guest_company"] = "客户公司"  # the form requires it of entertainment claims
         records.create("webtest.expense", data, actor(app, who))
 
 
@@ -456,3 +458,19 @@ def test_finance_edits_only_what_the_flow_leaves_editable_after_approval(app) ->
     assert saved.status_code == 302, saved.text
     record = app.extensions["loom"].records.get("webtest.expense", record_id, actor(app, "fin"))
     assert (record["title"], record["payee"]) == ("出差", "张三")
+
+
+def test_a_stale_save_in_the_portal_says_who_changed_what(app) -> None:
+    claims(app, 1)
+    services, emma_actor = app.extensions["loom"], actor(app, "emma")
+    record_id = services.records.list("webtest.expense", _everything(), emma_actor).records[0]["id"]
+    emma = sign_in(app, "emma", lang="zh")
+    form = emma.get(f"/webtest/expense/{record_id}/edit").text
+    version = re.search(r'name="version" value="(\d+)"', form).group(1)
+    services.records.update("webtest.expense", record_id, {"reason": "补充说明"}, emma_actor)  # another tab
+    data = {"csrf_token": emma.csrf, "title": "改名", "category": "travel", "version": version}
+    data.update({"lines-0-day": "2026-11-02", "lines-0-amount": "100"})
+    response = emma.post(f"/webtest/expense/{record_id}/edit", data=data)
+    assert response.status_code == 409
+    assert "您打开后，Emma于 " in response.text and "（说明）" in response.text
+    assert services.records.get("webtest.expense", record_id, emma_actor)["title"] == "claim 00"

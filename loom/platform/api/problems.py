@@ -24,6 +24,7 @@ from ..records.errors import Conflict
 from ..records.errors import NotFound
 from ..records.errors import PermissionDenied
 from ..records.errors import RecordError
+from ..records.errors import Stale
 from ..records.errors import ValidationFailed
 from .i18n import lang
 from .i18n import text
@@ -87,6 +88,8 @@ def from_record_error(error: RecordError) -> Response:
     extra: dict[str, Any] = {}
     if isinstance(error, ValidationFailed | AutomationFailed):
         extra["errors"] = [e.as_dict(lang()) for e in error.errors]
+    if isinstance(error, Stale):  # who changed the record since the client read it, and what
+        extra["changed"] = dict(error.changed)
     return problem(status, error.message(lang()), kind=error.code.replace("_", "-"), **extra)
 
 

@@ -20,6 +20,7 @@ from flask import request
 from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import NotFound as HttpNotFound
 from werkzeug.exceptions import PreconditionFailed
+from werkzeug.exceptions import PreconditionRequired
 
 from ..limits import BadInput
 from ..records.audit import jsonable
@@ -30,12 +31,17 @@ from ..records.query import ListQuery
 from ..records.schemas import MAX_ID
 from .auth import require_actor
 from .auth import services
+from .i18n import text
 
 bp = Blueprint("records", __name__)
 LIST_PARAMETERS = frozenset({"q", "sort", "page", "page_size", "cursor", "fields", "count", "lang"})
 MULTI_VALUE = frozenset({"in", "not_in", "between"})
 COUNTS = ("auto", "exact", "none")
 WHOLE_NUMBER = re.compile(r"-?[0-9]{1,18}")
+IF_MATCH_REQUIRED = {
+    "en": "This site requires If-Match: send the ETag (version) of the record as you read it.",
+    "zh": "本站要求 If-Match：请发送您读取记录时的 ETag（版本号）。",
+}
 
 
 def existing_id(record_id: int) -> int:
@@ -122,8 +128,15 @@ def json_body() -> dict[str, Any]:
 
 
 def expected_version(changes: dict[str, Any]) -> int | None:
-    """The version the client saw: ``If-Match`` first, else the body's ``version``."""
+    """The version the client saw: ``If-Match`` first, else the body's ``version``.
+
+    A site with ``require_if_match`` refuses a write without If-Match naming a version (428),
+    so no client overwrites what it has not read.
+    """
     raw = request.headers.get("If-Match", "").strip()
+    site = services().runtime.site
+    if site is not None and site.settings.require_if_match and raw in ("", "*"):
+        raise PreconditionRequired(text(IF_MATCH_REQUIRED))
     if raw and raw != "*":
         tag = raw.removeprefix("W/").strip('"')
         if not tag.isdigit() or len(tag) > 9:

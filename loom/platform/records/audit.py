@@ -35,6 +35,20 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, dict[
     return changes
 
 
+def differs(old: Any, new: Any) -> bool:
+    """Whether a value changed, not merely came back as read; child rows are compared on the
+    values both sides hold, without their ids."""
+    if isinstance(old, list) and isinstance(new, list) and all(isinstance(r, Mapping) for r in old + new):
+        if len(old) != len(new):
+            return True
+        for was, now in zip(old, new, strict=True):
+            keys = (set(was) & set(now)) - {"id", "parent_id"}
+            if any(jsonable(was[k]) != jsonable(now[k]) for k in keys):
+                return True
+        return False
+    return jsonable(old) != jsonable(new)
+
+
 def record_change(
     conn: Connection,
     table: Table,

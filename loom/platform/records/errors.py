@@ -62,6 +62,19 @@ class Conflict(RecordError):
     code = "conflict"
 
 
+class Stale(Conflict):
+    """The record changed since the writer read it: says who changed what, and when.
+
+    ``changed`` (user id and name, time, field names) is also sent as data by the API.
+    """
+
+    code = "stale"
+
+    def __init__(self, *, changed: Mapping[str, Any], **params: Any) -> None:
+        self.changed = changed
+        super().__init__(**params)
+
+
 class IntegrityConflict(Conflict):
     """A write broke a database constraint that another writer satisfied first."""
 

@@ -40,6 +40,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "reload it and try again.",
         "zh": "记录已被他人修改（期望版本 {expected}，当前版本 {actual}），请刷新后重试。",
     },
+    "stale": {
+        "en": "{name} changed this record at {at} after you opened it ({fields}); "
+        "reload it to see their changes, then try again.",
+        "zh": "您打开后，{name}于 {at} 修改了此记录（{fields}），请刷新查看后再试。",
+    },
     "referenced": {
         "en": "Other records still refer to this one; remove those references first.",
         "zh": "仍有其他记录引用此记录，请先解除引用。",

@@ -35,7 +35,7 @@ from ..runtime import Runtime
 from ..tables import RecordTables
 from .access import Access
 from .audit import diff
-from .audit import jsonable
+from .audit import differs
 from .audit import record_change
 from .changes import AfterWrite
 from .changes import Change
@@ -65,6 +65,7 @@ from .rows import related_subset
 from .rows import row_values
 from .rows import write_related
 from .schemas import Schemas
+from .staleness import stale
 from .validation import Validator
 
 
@@ -211,7 +212,7 @@ class RecordService:
                 raise lock_refusal(lock)
             expected = version if version is not None else changes.get("version")
             if expected is not None and expected != before["version"]:
-                raise Conflict(expected=expected, actual=before["version"])
+                raise self._stale(c, tables, before, expected, actor)
             values = self.validator.prepare(c, tables, dict(changes), actor, now, existing=before)
             if lock is not None:
                 _only_editable(tables.entity, lock, changes, before, values)
@@ -255,7 +256,7 @@ class RecordService:
             if lock is not None:
                 raise lock_refusal(lock)
             if version is not None and version != before["version"]:
-                raise Conflict(expected=version, actual=before["version"])
+                raise self._stale(c, tables, before, version, actor)
             try:
                 with c.begin_nested():
                     c.execute(sql_delete(tables.table).where(tables.table.c.id == record_id))
@@ -337,6 +338,16 @@ class RecordService:
                 changes=changes, user_id=actor.id, at=now,
             )  # fmt: skip
 
+    def _stale(
+        self, c: Connection, tables: RecordTables, current: dict[str, Any], expected: Any, actor: Actor
+    ) -> Conflict:
+        """The conflict of a write made at an older version: who changed what since, and when."""
+        if not isinstance(expected, int) or isinstance(expected, bool) or expected > current["version"]:
+            return Conflict(expected=expected, actual=current["version"])
+        visible = self._visible(c, actor, tables.entity, [current])[0]
+        users = self.access.users
+        return stale(c, tables, self._audit, users, current, expected, visible, self.clock().tzinfo)
+
     def _for_update(
         self, c: Connection, tables: RecordTables, record_id: int, actor: Actor
     ) -> tuple[dict[str, Any], Lock | None]:
@@ -385,26 +396,10 @@ def _only_editable(
     refused = [
         FieldError(name, "locked_field", {"status": STATUS_LABELS.get(lock.status, lock.status)})
         for name in changes
-        if entity.has_field(name)
-        and name not in lock.editable
-        and _changed(before.get(name), after.get(name))
+        if entity.has_field(name) and name not in lock.editable and differs(before.get(name), after.get(name))
     ]
     if refused:
         raise ValidationFailed(refused)
-
-
-def _changed(old: Any, new: Any) -> bool:
-    """Whether a value changed, not merely came back as read; child rows compared on the
-    values both sides hold, without ids."""
-    if isinstance(old, list) and isinstance(new, list) and all(isinstance(r, Mapping) for r in old + new):
-        if len(old) != len(new):
-            return True
-        for was, now in zip(old, new, strict=True):
-            keys = (set(was) & set(now)) - {"id", "parent_id"}
-            if any(jsonable(was[k]) != jsonable(now[k]) for k in keys):
-                return True
-        return False
-    return jsonable(old) != jsonable(new)
 
 
 def _audited(record: Mapping[str, Any]) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from ..actor import Actor
 from ..runtime import Runtime
 from ..tables import REFERENCES
 from ..tables import RecordTables
+from . import form_rules
 from . import logic
 from .access import Access
 from .audit import jsonable
@@ -44,6 +45,7 @@ class Validator:
         self.catalog = runtime.catalog
         self.schemas = schemas
         self.access = access
+        self._forms: dict[str, tuple[form_rules.Condition, ...]] = {}
 
     def prepare(
         self,
@@ -74,9 +76,26 @@ class Validator:
             errors += self._links_exist(c, entity, loaded, actor, existing)
             errors += self._unique(c, tables, record, existing)
             errors += logic.broken_rules(entity, record, actor, now)
+            errors += self._form_errors(entity, record, loaded, existing, actor, now)
         if errors:
             raise ValidationFailed(_first_per_field(errors))
         return record
+
+    def _form_errors(
+        self,
+        entity: Entity,
+        record: Mapping[str, Any],
+        loaded: Mapping[str, Any],
+        existing: Mapping[str, Any] | None,
+        actor: Actor,
+        now: dt.datetime,
+    ) -> list[FieldError]:
+        """The main form's required_when and readonly_when, as the portal applies them."""
+        name = entity.qualified_name
+        if name not in self._forms:
+            self._forms[name] = form_rules.conditions(self.catalog, entity)
+        locked = self.access.locked(actor, entity)
+        return form_rules.form_errors(self._forms[name], entity, record, loaded, existing, actor, now, locked)
 
     def _strip_input(
         self,

@@ -1,7 +1,7 @@
 """Form pages: create and edit a record, the live form state, and the reference pickers.
 
-A post is parsed by the field widgets, checked against the form's conditions (a field
-``required_when`` the record says so), and saved through the records service. When
+A post is parsed by the field widgets and saved through the records service, which checks
+the form's conditions (a field ``required_when`` the record says so) for every path. When
 anything is wrong the same page comes back with every posted value in place and each
 error under its input, so nothing typed is lost.
 """
@@ -251,11 +251,6 @@ def _save(entity: Entity, existing: dict[str, Any] | None) -> Response | str:
         for name, st in current.fields.items()
         if st.visible and not st.readonly and name in values
     }
-    errors += [
-        FieldError(name, "required")
-        for name, st in current.fields.items()
-        if st.visible and st.required and not st.readonly and values.get(name) in (None, "", [])
-    ]
     try:
         saved = _write(entity, existing, data, errors)
     except ValidationFailed as failed:

@@ -25,6 +25,7 @@ from loom.metadata.expressions import Expression
 
 from ..actor import Actor
 from ..records import logic
+from ..records.form_rules import main_form
 from .widgets import is_computed
 
 WIDE = frozenset({"table", "text", "rich_text", "json", "multiselect", "many"})
@@ -84,14 +85,9 @@ class FormState:
     record: Mapping[str, Any]  # the typed record the expressions saw, computed values included
 
 
-def form_of(catalog: Catalog, entity: Entity) -> Definition | None:
-    forms = [d for d in catalog.of_kind("form") if d.entity == entity.qualified_name]
-    return next((d for d in forms if d.spec.get("default")), forms[0] if forms else None)
-
-
 def layout_of(catalog: Catalog, entity: Entity, hidden: frozenset[str]) -> Layout:
     """The entity's form layout without the fields the user may not see."""
-    form = form_of(catalog, entity)
+    form = main_form(catalog, entity)
     if form is None:
         return _generated(entity, hidden)
     spec = form.spec

@@ -19,6 +19,7 @@ def test_an_8000_claim_with_three_lines_reaches_the_finance_director_and_the_cas
         {
             "title": "华东区客户交流会",
             "category": "daily",
+            "attachments": [zhang.upload("发票.pdf")],  # the form requires them over 1000
             "lines": [
                 line(kinds["transport"], "3000", "INV-0001"),
                 line(kinds["lodging"], "900", "INV-0002"),
@@ -74,7 +75,12 @@ def test_an_invoice_is_claimed_once_and_a_line_keeps_to_its_category_cap(company
     )
     assert [(e["field"], e["code"]) for e in twice["errors"]] == [("lines.0.invoice_no", "unique")]
     lodging = zhang.refused(
-        "expense_claim", {"title": "住宿", "lines": [line(kinds["lodging"], "1200", "INV-0202")]}
+        "expense_claim",
+        {
+            "title": "住宿",
+            "lines": [line(kinds["lodging"], "1200", "INV-0202")],
+            "attachments": [zhang.upload("住宿发票.pdf")],
+        },
     )
     assert [(e["field"], e["code"]) for e in lodging["errors"]] == [("lines.0.category", "link_filtered")]
 
@@ -98,9 +104,23 @@ def test_the_finance_director_threshold_is_a_flow_condition_a_site_can_change(co
     zhang = company.login("zhang")
     kinds = categories(zhang)
     claim = zhang.create(
-        "expense_claim", {"title": "培训", "lines": [line(kinds["training"], "8000", "INV-0401")]}
+        "expense_claim",
+        {
+            "title": "培训",
+            "lines": [line(kinds["training"], "8000", "INV-0401")],
+            "attachments": [zhang.upload("培训发票.pdf")],
+        },
     )
     zhang.flow("expense_claim", claim["id"], "submit")
     for login in ("lead", "sales_head", "li"):
         summary = company.login(login).flow("expense_claim", claim["id"], "approve")
     assert company.pending(summary) == ["sun"]
+
+
+def test_a_claim_over_1000_needs_its_invoices_attached_on_every_path(company) -> None:
+    zhang = company.login("zhang")
+    kinds = categories(zhang)
+    refused = zhang.refused(
+        "expense_claim", {"title": "会议", "lines": [line(kinds["meeting"], "1500", "INV-0501")]}
+    )
+    assert [(e["field"], e["code"]) for e in refused["errors"]] == [("attachments", "required")]

@@ -16,7 +16,13 @@ def test_an_expense_claim_offsets_an_approved_loan(company) -> None:
     line = {"expense_date": "2026-11-25", "category": meeting, "amount": "1200", "invoice_no": "INV-0301"}
     claim = zhang.create(
         "expense_claim",
-        {"title": "展会场地费", "lines": [line], "loan": loan["id"], "loan_offset": "1000"},
+        {
+            "title": "展会场地费",
+            "lines": [line],
+            "loan": loan["id"],
+            "loan_offset": "1000",
+            "attachments": [zhang.upload("场地费发票.pdf")],  # required over 1000
+        },
     )
     assert claim["payable"] == "200.00"
     zhang.flow("expense_claim", claim["id"], "submit")
