@@ -419,3 +419,12 @@ def test_files_of_child_rows_download_for_every_reader_of_the_record(write_packa
     emp.post(f"/api/v1/oa2/claim/{claim['id']}/flow/submit", json={})
     assert [boss.get(f).status_code for f in files] == [200, 200]  # the approver reads it now
     assert boss.get(files[0]).data == "%PDF-1.4 发票.pdf".encode()
+
+
+def test_a_task_id_past_64_bits_is_refused_by_every_operation(clients) -> None:
+    """Found by the fuzz run: submit ignored such a ``task`` instead of refusing it."""
+    emp = clients("emp")
+    claim = emp.post("/api/v1/oa2/claim", json={"title": "差旅", "total": "100"}).get_json()
+    refused = emp.post(f"/api/v1/oa2/claim/{claim['id']}/flow/submit", json={"task": 2**63})
+    assert refused.status_code == 422 and refused.get_json()["errors"][0]["field"] == "task"
+    assert emp.get(f"/api/v1/oa2/claim/{claim['id']}/flow").get_json() is None  # nothing started

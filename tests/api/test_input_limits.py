@@ -201,3 +201,11 @@ def test_a_yes_no_field_takes_true_or_false_only(punches) -> None:
         assert refused.status_code == 422 and refused.get_json()["errors"][0]["field"] == "late"
     assert punches.post("/api/v1/hr/punch", json={"at": at, "late": True}).status_code == 201
     assert punches.get("/api/v1/hr/punch?late=true").get_json()["total"] == 1  # filters read text
+
+
+def test_an_empty_field_name_is_refused(site) -> None:
+    """Found by the fuzz run: ``fields=`` listed nothing but ids."""
+    anna = site.client("anna")
+    empty = anna.get("/api/v1/sales/customer?fields=")
+    assert empty.status_code == 422 and empty.get_json()["errors"][0]["field"] == "fields"
+    assert anna.get("/api/v1/sales/customer?fields=title,,industry").status_code == 422

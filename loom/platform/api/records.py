@@ -171,7 +171,7 @@ def list_query(entity: str) -> ListQuery:
         page=whole_number("page", 1),
         page_size=whole_number("page_size", default_size),
         cursor=args.get("cursor") or None,
-        fields=tuple(f for f in args["fields"].split(",") if f) if "fields" in args else None,
+        fields=tuple(args["fields"].split(",")) if "fields" in args else None,
         count=count,
     )
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..records.errors import FieldError
 from ..records.errors import ValidationFailed
+from ..records.schemas import MAX_ID
 
 _PAYLOAD_TYPES: dict[str, tuple[type, ...]] = {
     "comment": (str, type(None)),
@@ -30,10 +31,15 @@ def checked_payload(payload: dict[str, Any]) -> dict[str, Any]:
         if key in payload and (not isinstance(payload[key], kinds) or isinstance(payload[key], bool))
     ]
     for key in ("users", "attachments"):
-        if isinstance(payload.get(key), list) and not all(
-            isinstance(i, int) and not isinstance(i, bool) for i in payload[key]
-        ):
+        if isinstance(payload.get(key), list) and not all(_is_id(i) for i in payload[key]):
             errors.append(FieldError(key, "invalid", {"kind": "id"}))
+    if isinstance(payload.get("task"), int) and not _is_id(payload["task"]):
+        errors.append(FieldError("task", "invalid", {"kind": "id"}))
     if errors:
         raise ValidationFailed(errors)
     return payload
+
+
+def _is_id(value: Any) -> bool:
+    """An id a row can have: a whole number from 1 to the 64-bit maximum."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
