@@ -35,9 +35,15 @@ from loom.platform.site import open_site
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 BLOCK = re.compile(r"^( *)```ya?ml\n(.*?)^\1```", re.S | re.M)
 FILE = re.compile(r"^# file: (([a-z_]+)/\S+\.yaml)(.*)")
-ENTITY_KEYS = {"fields", "rules", "list", "permissions", "indexes", "title_field", "audit", "child"}
-FLOW_KEYS = {"nodes", "entity", "trigger", "batch_approve"}
-SITE_KEYS = {"database", "apps", "locale", "time_zone", "secret_key", "max_upload_bytes", "smtp"}
+ENTITY_KEYS = {
+    "fields", "rules", "list", "permissions", "indexes", "title_field", "summary", "audit", "child",
+}  # fmt: skip
+FLOW_KEYS = {"nodes", "entity", "trigger", "batch_approve", "locked"}
+SITE_KEYS = {
+    "database", "apps", "locale", "time_zone", "secret_key", "max_upload_bytes", "smtp",
+    "session_idle_minutes", "session_lifetime_hours", "session_cookie_secure", "trusted_proxies",
+    "require_database", "require_if_match",
+}  # fmt: skip
 
 
 def _examples() -> list[pytest.param]:
@@ -52,7 +58,7 @@ def _examples() -> list[pytest.param]:
 
 
 @pytest.mark.parametrize("body", _examples())
-def test_yaml_example_is_valid(body: str, tmp_path: Path) -> None:
+def test_yaml_example_is_valid(body: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     data = yaml.safe_load(body)
     if body.startswith("# fragment"):
         return
@@ -60,6 +66,8 @@ def test_yaml_example_is_valid(body: str, tmp_path: Path) -> None:
         _check_document(body, data, tmp_path)
     elif isinstance(data, dict) and set(data) <= SITE_KEYS:
         (tmp_path / "site.yaml").write_text(body, encoding="utf-8")
+        if data.get("require_database") == "postgresql":  # as deploy.md's environment file gives it
+            monkeypatch.setenv("LOOM_DATABASE_URL", "postgresql://loom@127.0.0.1/loom")
         assert open_site(tmp_path, create=False).settings.apps
     elif isinstance(data, list) and not all(isinstance(item, dict) and "type" in item for item in data):
         _check_part({"kind": "flow", "name": "example", "label": "Example", "entity": "x", "nodes": data})
@@ -68,7 +76,9 @@ def test_yaml_example_is_valid(body: str, tmp_path: Path) -> None:
         entity = {**({} if isinstance(data, list) else data), "fields": fields}
         _check_part({"kind": "entity", "name": "example", "label": "Example", **entity})
     elif isinstance(data, dict) and set(data) <= FLOW_KEYS:
-        _check_part({"kind": "flow", "name": "example", "label": "Example", "entity": "x", **data})
+        nodes = [{"name": "example", "approve": {"role": "x"}}]  # when the part leaves them out
+        flow = {"kind": "flow", "name": "example", "label": "Example", "entity": "x", "nodes": nodes}
+        _check_part({**flow, **data})
     else:
         pytest.fail("not a document nor a known part of one: start it with '# fragment' if it is meant so")
 
