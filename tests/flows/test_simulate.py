@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import subprocess
@@ -27,9 +28,17 @@ def test_simulate_expense_paths(tmp_path) -> None:
         assert loom("user", "create", login, "--password", "pw-12345", *options, cwd=tmp_path).returncode == 0
     database = sqlite3.connect(tmp_path / "loom.db")
     (transport,) = database.execute("select id from oa_expense_category where code = 'transport'").fetchone()
+    # Claims over 1,000 need their invoice attached (the form's required_when), even in a dry run.
+    (invoice,) = database.execute(
+        "insert into loom_files (name, content_type, size, sha256, uploaded_by, uploaded_at) "
+        "values ('发票.pdf', 'application/pdf', 3, ?, (select id from loom_users where login = 'zhang'), "
+        "'2026-11-01 09:00:00') returning id",
+        (hashlib.sha256(b"pdf").hexdigest(),),
+    ).fetchone()
+    database.commit()
     big = tmp_path / "big.yaml"
     big.write_text(
-        "title: 出差\ncategory: daily\n"
+        f"title: 出差\ncategory: daily\nattachments: [{invoice}]\n"
         f"lines:\n  - {{expense_date: 2026-11-01, category: {transport}, amount: 8000}}\n"
     )
     small = tmp_path / "small.yaml"
