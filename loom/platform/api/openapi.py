@@ -894,7 +894,7 @@ def _list_parameters(entity: Entity, property_of: Any) -> list[dict[str, Any]]:
             "in": "query",
             "style": "form",
             "explode": False,
-            "schema": {"type": "array", "items": chosen},
+            "schema": {"type": "array", "items": chosen, "minItems": 1},
             "description": "Fields to return",
         },
         {"name": "count", "in": "query", "schema": {"type": "string", "enum": ["exact", "auto", "none"]}},
