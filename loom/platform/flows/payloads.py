@@ -35,6 +35,12 @@ def checked_payload(payload: dict[str, Any]) -> dict[str, Any]:
             errors.append(FieldError(key, "invalid", {"kind": "id"}))
     if isinstance(payload.get("task"), int) and not _is_id(payload["task"]):
         errors.append(FieldError("task", "invalid", {"kind": "id"}))
+    if isinstance(payload.get("chosen"), dict):
+        errors += [
+            FieldError(f"chosen.{node}", "invalid", {"kind": "id"})
+            for node, users in payload["chosen"].items()
+            if not (isinstance(users, list) and all(_is_id(u) for u in users))
+        ]
     if errors:
         raise ValidationFailed(errors)
     return payload
