@@ -429,4 +429,6 @@ def test_a_task_id_past_64_bits_is_refused_by_every_operation(clients) -> None:
     assert refused.status_code == 422 and refused.get_json()["errors"][0]["field"] == "task"
     chosen = emp.post(f"/api/v1/oa2/claim/{claim['id']}/flow/submit", json={"chosen": {"x": [2**63]}})
     assert chosen.status_code == 422 and chosen.get_json()["errors"][0]["field"] == "chosen.x"
+    position = emp.post(f"/api/v1/oa2/claim/{claim['id']}/flow/submit", json={"position": "AAA"})
+    assert position.status_code == 422 and position.get_json()["errors"][0]["field"] == "position"
     assert emp.get(f"/api/v1/oa2/claim/{claim['id']}/flow").get_json() is None  # nothing started
