@@ -29,6 +29,7 @@ from .checks.seeds import check_data
 from .index import KIND_NAMES
 from .index import Index
 from .index import Key
+from .loader import Layer
 from .loader import Sources
 from .loader import builtin_app_names
 from .loader import read_sources
@@ -71,10 +72,13 @@ class Result:
 
 
 def validate_paths(
-    paths: Iterable[Path | str], overlays: Iterable[Path | str] = (), with_builtin: bool = True
+    paths: Iterable[Path | str],
+    overlays: Iterable[Path | str] = (),
+    with_builtin: bool = True,
+    layer: Layer | None = None,
 ) -> Result:
-    """Read and validate packages and site overlays from disk."""
-    return validate_sources(read_sources(paths, overlays, with_builtin))
+    """Read and validate packages and site overlays from disk, and a revision's ``layer``."""
+    return validate_sources(read_sources(paths, overlays, with_builtin, layer))
 
 
 def validate_sources(sources: Sources) -> Result:
