@@ -64,6 +64,7 @@ class Settings:
 
         shown = make_url(self.database_url).render_as_string(hide_password=True)
         return f"{shown} (from {self.database_source})"
+
     # Updates and deletes through the API must send If-Match (428 without): no blind overwrites.
     require_if_match: bool = False
 

@@ -100,7 +100,8 @@ def test_rollback_restores_a_removed_field_with_its_values(live: LiveSite) -> No
     assert removed.status_code == 201
     assert "wechat" not in clerk.get(f"/api/v1/shop/customer/{made['id']}").get_json()
     diff = root.get("/api/v1/metadata/diff?from=1&to=2").get_json()
-    assert diff["documents"][0]["action"] == "removed" and "-    - {name: wechat" in diff["documents"][0]["diff"]
+    [gone] = diff["documents"]
+    assert gone["action"] == "removed" and "-    - {name: wechat" in gone["diff"]
     back = root.post("/api/v1/metadata/revisions/1/rollback", json={"parent": 2})
     assert back.status_code == 201 and back.get_json()["rollback_of"] == 1
     assert clerk.get(f"/api/v1/shop/customer/{made['id']}").get_json()["wechat"] == "wx-3"

@@ -253,3 +253,130 @@ def _flag(body: Mapping[str, Any], name: str) -> bool:
 
 def _problems(problems: Any) -> list[dict[str, Any]]:
     return [p.as_dict(lang()) for p in problems]
+
+
+def openapi_paths(api: Any, errors: Any) -> None:
+    """The metadata routes in the OpenAPI document; ``errors`` builds their error responses."""
+
+    def ok(schema: dict[str, Any], status: str = "200") -> dict[str, Any]:
+        return {status: {"description": "OK", "content": {"application/json": {"schema": schema}}}}
+
+    number = {"type": "integer", "minimum": 0, "maximum": 2**53 - 1}
+    changes = {
+        "type": "object",
+        "minProperties": 1,
+        "maxProperties": pipeline.MAX_CHANGES,
+        "additionalProperties": {"type": "string", "nullable": True, "maxLength": MAX_DOCUMENT},
+        "description": "Path (apps/<app>/….yaml, overlays/….yaml) → YAML text, or null to remove it",
+    }
+    revision = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "parent": {"type": "integer"},
+            "author_id": {"type": "integer", "nullable": True},
+            "created_at": {"type": "string", "format": "date-time", "nullable": True},
+            "message": {"type": "string"},
+            "changes": {"type": "array", "items": {"type": "object"}},
+            "digest": {"type": "string"},
+            "rollback_of": {"type": "integer", "nullable": True},
+        },
+    }
+    problems = {"type": "array", "items": {"type": "object"}}
+    flag = {"type": "boolean", "description": "Allow steps that convert or drop data (archived first)"}
+
+    def body(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+        schema = {
+            "type": "object",
+            "properties": properties,
+            "required": required,
+            "additionalProperties": False,
+        }
+        return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+    message = {"type": "string", "minLength": 1, "maxLength": MAX_MESSAGE, "pattern": r"\S"}
+    publishing = {**errors("401", "403", "409", "422")}
+    paths: dict[str, dict[str, Any]] = {
+        "/metadata": {
+            "get": {
+                "summary": "The current metadata revision",
+                "responses": {**ok(revision), **errors("401", "403")},
+            }
+        },
+        "/metadata/revisions": {
+            "get": {
+                "summary": "Metadata revisions, newest first",
+                "parameters": [
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 500},
+                    }
+                ],
+                "responses": {
+                    **ok({"type": "object", "properties": {"items": {"type": "array", "items": revision}}}),
+                    **errors("401", "403"),
+                },
+            }
+        },
+        "/metadata/diff": {
+            "get": {
+                "summary": "What changed between two revisions, document by document",
+                "parameters": [
+                    {"name": n, "in": "query", "required": True, "schema": number} for n in ("from", "to")
+                ],
+                "responses": {**ok({"type": "object"}), **errors("401", "403", "404")},
+            }
+        },
+        "/metadata/validate": {
+            "post": {
+                "summary": "Check changes with the validator; nothing is stored",
+                "requestBody": body({"changes": changes}, ["changes"]),
+                "responses": {
+                    **ok({"type": "object", "properties": {"ok": {"type": "boolean"}, "problems": problems}}),
+                    **errors("401", "403"),
+                },
+            }
+        },
+        "/metadata/plan": {
+            "post": {
+                "summary": "The migration plan that publishing the changes would run",
+                "requestBody": body({"changes": changes, "allow_destructive": flag}, ["changes"]),
+                "responses": {**ok({"type": "object"}), **errors("401", "403")},
+            }
+        },
+        "/metadata/publish": {
+            "post": {
+                "summary": "Publish changes made on revision `parent` (a conflict if another landed since)",
+                "requestBody": body(
+                    {"changes": changes, "parent": number, "message": message, "allow_destructive": flag},
+                    ["changes", "parent", "message"],
+                ),
+                "responses": {**ok(revision, "201"), **publishing},
+            }
+        },
+    }
+    for path, operations in paths.items():
+        api.path(path=path, operations=operations)
+    revision_id = {"name": "id", "in": "path", "required": True, "schema": number}
+    api.path(
+        path="/metadata/revisions/{id}",
+        parameters=[revision_id],
+        operations={
+            "get": {
+                "summary": "A revision with its documents",
+                "responses": {**ok(revision), **errors("401", "403", "404")},
+            }
+        },
+    )
+    api.path(
+        path="/metadata/revisions/{id}/rollback",
+        parameters=[revision_id],
+        operations={
+            "post": {
+                "summary": "Publish again the documents of an earlier revision",
+                "requestBody": body({"parent": number, "allow_destructive": flag}, ["parent"]),
+                "responses": {**ok(revision, "201"), **publishing, **errors("404")},
+            }
+        },
+    )
