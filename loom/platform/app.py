@@ -152,6 +152,8 @@ def _install_request_ids(app: Flask) -> None:
     @app.after_request
     def echo(response: Response) -> Response:
         response.headers["X-Request-Id"] = g.get("request_id", "")
+        # Which metadata revision answered: clients (the designer) see when they are behind.
+        response.headers["X-Loom-Revision"] = str(app.extensions["loom"].runtime.revision)
         return response
 
 
