@@ -8,6 +8,7 @@ from . import delegation as delegation
 from . import demo as demo
 from . import flow as flow
 from . import identity as identity
+from . import metadata as metadata
 from . import migrate as migrate
 from . import serve as serve
 from . import validate as validate
