@@ -42,13 +42,14 @@ class Following:
         self.serving: tuple[int, WSGIApp] = (self.runtime.revision, outer.wsgi_app)
         self.failed: int | None = None  # a revision that could not be built: not retried per request
         self.lock = threading.Lock()
+        self.head = store.HeadReader(self.runtime.engine)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         return self.current()(environ, start_response)
 
     def current(self) -> WSGIApp:
         revision, app = self.serving
-        head = store.head(self.runtime.engine)
+        head = self.head()
         if head in (revision, self.failed):
             return app
         with self.lock:  # one build per process; requests arriving meanwhile wait for it

@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import threading
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -25,11 +27,13 @@ from sqlalchemy.exc import DBAPIError
 
 from loom.metadata import Layer
 
+from ..database import reading
 from ..platform_tables import define_revisions
 
 _metadata = MetaData()
 define_revisions(_metadata)
 TABLE = _metadata.tables["loom_metadata_revisions"]
+_HEAD_SQL = "SELECT max(id) FROM loom_metadata_revisions"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +79,7 @@ def digest(documents: Mapping[str, str]) -> str:
 def head(engine: Engine) -> int:
     """The current revision's id, in one indexed read (0 before any revision or migration)."""
     try:
-        with engine.connect() as conn:
+        with reading(engine) as conn:
             return int(conn.execute(select(func.max(TABLE.c.id))).scalar() or 0)
     except DBAPIError:  # the table is not there yet: the site was never migrated
         return 0
@@ -83,11 +87,53 @@ def head(engine: Engine) -> int:
 
 def current(engine: Engine) -> Revision:
     try:
-        with engine.connect() as conn:
+        with reading(engine) as conn:
             row = conn.execute(select(TABLE).order_by(TABLE.c.id.desc()).limit(1)).first()
     except DBAPIError:
         return BASE
     return _revision(row) if row is not None else BASE
+
+
+class HeadReader:
+    """``head`` for every request of a process: one statement on a connection kept for it.
+
+    Through the pool, each read would be a checkout (a ping on PostgreSQL), a transaction and
+    its rollback; here it is a single autocommit ``SELECT`` on one DBAPI connection, shared
+    by the process's threads under a lock. A broken connection is dropped and read anew.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.lock = threading.Lock()
+        self.raw: Any = None
+
+    def __call__(self) -> int:
+        with self.lock:
+            try:
+                if self.raw is None:
+                    self.raw = self._connect()
+                cursor = self.raw.cursor()
+                try:
+                    cursor.execute(_HEAD_SQL)
+                    return int(cursor.fetchone()[0] or 0)
+                finally:
+                    cursor.close()
+            except self.engine.dialect.loaded_dbapi.Error:
+                self.close()
+        return head(self.engine)
+
+    def _connect(self) -> Any:
+        raw = self.engine.raw_connection()
+        driver = raw.driver_connection
+        if hasattr(driver, "autocommit"):  # psycopg; sqlite3 connections of Loom are autocommit already
+            driver.autocommit = True
+        return raw
+
+    def close(self) -> None:
+        if self.raw is not None:
+            with suppress(Exception):
+                self.raw.invalidate()
+            self.raw = None
 
 
 def get(conn: Connection, revision_id: int) -> Revision | None:
