@@ -9,8 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
+from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
+from types import MappingProxyType
 
 from .catalog import Catalog
 from .catalog import build_catalog
@@ -65,6 +68,9 @@ class Result:
 
     problems: tuple[Problem, ...]
     catalog: Catalog | None
+    # The documents after every overlay applied, by (kind, app, name): each value remembers the
+    # file and line it came from, which is what ``provenance`` reports.
+    documents: Mapping[Key, Document] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -106,7 +112,7 @@ def validate_sources(sources: Sources) -> Result:
     problems = explain_removed(problems, removed)
     problems.sort(key=Problem.sort_key)
     catalog = build_catalog(index, order) if not problems else None
-    return Result(tuple(problems), catalog)
+    return Result(tuple(problems), catalog, MappingProxyType(dict(index.documents)))
 
 
 def _register(index: Index, doc: Document, problems: list[Problem]) -> None:

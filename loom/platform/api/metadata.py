@@ -19,11 +19,14 @@ from flask import request
 from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import NotFound
 
+from loom.metadata.provenance import UnknownTarget
+
 from ..actor import Actor
 from ..records.audit import jsonable
 from ..records.errors import PermissionDenied
 from ..revisions import publish as pipeline
 from ..revisions import store
+from ..revisions.provenance import explain_on_site
 from ..site import Site
 from .auth import require_actor
 from .auth import services
@@ -83,6 +86,20 @@ def diff() -> Response:
         )
         documents.append({**change, "diff": "".join(lines)})
     return jsonify({"from": before.id, "to": after.id, "documents": documents})
+
+
+@bp.get("/metadata/explain")
+def explain() -> Response:
+    """Which layer set each property of ``target`` (``app.name`` or ``app.entity.field``)."""
+    _admin()
+    target = request.args.get("target", "")
+    if not 3 <= len(target) <= 200:
+        raise BadRequest("target names a document (app.name) or a field (app.entity.field).")
+    try:
+        rows = explain_on_site(_site(), services().runtime.engine, target)
+    except UnknownTarget as exc:
+        raise NotFound(str(exc)) from None
+    return jsonify({"target": target, "items": jsonable(rows)})
 
 
 @bp.post("/metadata/validate")
@@ -324,6 +341,21 @@ def openapi_paths(api: Any, errors: Any) -> None:
                 "summary": "What changed between two revisions, document by document",
                 "parameters": [
                     {"name": n, "in": "query", "required": True, "schema": number} for n in ("from", "to")
+                ],
+                "responses": {**ok({"type": "object"}), **errors("401", "403", "404")},
+            }
+        },
+        "/metadata/explain": {
+            "get": {
+                "summary": "Which layer set each property: package, site overlay or revision",
+                "parameters": [
+                    {
+                        "name": "target",
+                        "in": "query",
+                        "required": True,
+                        "schema": {"type": "string", "minLength": 3, "maxLength": 200},
+                        "description": "app.name, or app.entity.field",
+                    }
                 ],
                 "responses": {**ok({"type": "object"}), **errors("401", "403", "404")},
             }

@@ -1,4 +1,5 @@
-"""``loom metadata status|history|publish|rollback|export``: the site's metadata revisions.
+"""``loom metadata status|history|publish|rollback|export`` and ``loom explain-metadata``: the
+site's metadata revisions, and which layer set what.
 
 The same pipeline as the API's ``/metadata`` routes and the designer: what the command line
 publishes is validated, planned and applied in one transaction, and every running process of
@@ -213,3 +214,42 @@ def _local(services, moment) -> str:
     if moment is None:
         return "-"
     return moment.astimezone(services.records.schemas.tz).strftime("%Y-%m-%d %H:%M")
+
+
+@cli.command("explain-metadata")
+@SITE_OPTION
+@click.argument("target")
+@click.option("--format", "output", type=FORMAT, default="text", show_default=True)
+def explain_metadata(site_dir: str, target: str, output: str) -> None:
+    """Which layer set each property of TARGET (app.name, or a field: app.entity.field):
+    a package and its version, a site overlay file, or a published revision."""
+    from loom.errors import MetadataError
+    from loom.metadata.provenance import UnknownTarget
+    from loom.platform.revisions.provenance import explain_on_site
+
+    services = open_services(site_dir)
+    try:
+        rows = explain_on_site(services.runtime.site, services.runtime.engine, target)
+    except UnknownTarget as exc:
+        fail(str(exc))
+    except MetadataError as exc:
+        fail(f"the site's metadata has {len(exc.problems)} problem(s): run loom validate")
+    if output == "json":
+        click.echo(json.dumps(rows, default=str, ensure_ascii=False))
+        return
+    table = [(row["property"], _shown(row["value"]), _layer(services, row), row["source"]) for row in rows]
+    click.echo(aligned_table(("property", "value", "set by", "at"), table))
+
+
+def _shown(value) -> str:
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _layer(services, row: dict) -> str:
+    if row["layer"] == "revision":
+        when = _local(services, row["at"])
+        return f"revision {row['revision']} ({_author(services, row['author_id'])}, {when})"
+    if row["layer"] == "package":
+        return f"package {row['app']} {row['version'] or ''}".rstrip()
+    return "site overlay"
