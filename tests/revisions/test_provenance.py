@@ -46,13 +46,17 @@ def test_each_property_names_its_layer(live: LiveSite) -> None:
     assert by_property["/required"]["source"].endswith("overlays/required.yaml:6:30")
     missing = root.get("/api/v1/metadata/explain?target=shop.customer.colour")
     assert missing.status_code == 404 and "no field 'colour'" in missing.get_json()["detail"]
-    shown = CliRunner().invoke(cli, ["explain-metadata", "shop.customer.city", "--site", str(live.site.folder)])
+    shown = CliRunner().invoke(
+        cli, ["explain-metadata", "shop.customer.city", "--site", str(live.site.folder)]
+    )
     assert shown.exit_code == 0, shown.output
     line = next(x for x in shown.stdout.splitlines() if x.startswith("/label/zh"))
     assert "所在城市" in line and "revision 1 (管理员," in line
     rows = json.loads(
         CliRunner()
-        .invoke(cli, ["explain-metadata", "shop.customer", "--format", "json", "--site", str(live.site.folder)])
+        .invoke(
+            cli, ["explain-metadata", "shop.customer", "--format", "json", "--site", str(live.site.folder)]
+        )
         .stdout
     )
     assert {r["property"] for r in rows} >= {"/fields/title", "/fields/city", "/label/zh"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import apps as apps
 from . import automation as automation
 from . import backup as backup
 from . import delegation as delegation
