@@ -7,6 +7,7 @@ from .catalog import Catalog as Catalog
 from .catalog import Entity as Entity
 from .catalog import Field as Field
 from .catalog import Label as Label
+from .loader import Layer as Layer
 from .loader import read_sources as read_sources
 from .problems import Location as Location
 from .problems import Problem as Problem

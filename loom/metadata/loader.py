@@ -7,10 +7,12 @@ documents; a zip of such a folder is read without unpacking it to disk.
 from __future__ import annotations
 
 import os
+import re
 import zipfile
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from pathlib import PurePosixPath
@@ -46,6 +48,30 @@ class Package:
 
 
 @dataclass(frozen=True, slots=True)
+class Layer:
+    """Documents kept in the database (a metadata revision) rather than in files.
+
+    ``files`` maps paths to texts: ``apps/<app>/...`` holds apps made on the site (with their
+    ``app.yaml``), ``overlays/...`` the site's changes to installed apps. ``label`` is how
+    their locations read in problems ("revision 7: overlays/crm_customer.yaml:3").
+    """
+
+    files: Mapping[str, str]
+    label: str
+
+
+# A layer path: a new app's file or an overlay, plain names only (nothing climbs out).
+LAYER_PATH = re.compile(
+    r"^(?:apps/(?P<app>[a-z][a-z0-9_]{0,62})|overlays)(?:/[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}){1,8}$"
+)
+
+
+def layer_path_ok(path: str) -> bool:
+    """Whether ``path`` may hold a document of a layer (and ends like a metadata file)."""
+    return bool(LAYER_PATH.match(path)) and path.endswith(SUFFIXES) and "/." not in path
+
+
+@dataclass(frozen=True, slots=True)
 class Sources:
     """Everything one validation reads: packages, site overlays, and reading problems."""
 
@@ -69,17 +95,21 @@ def display_path(path: Path | str) -> str:
 
 
 def read_sources(
-    paths: Iterable[Path | str], overlay_paths: Iterable[Path | str] = (), with_builtin: bool = True
+    paths: Iterable[Path | str],
+    overlay_paths: Iterable[Path | str] = (),
+    with_builtin: bool = True,
+    layer: Layer | None = None,
 ) -> Sources:
-    """Read the packages under ``paths`` and the overlays under ``overlay_paths``.
+    """Read the packages under ``paths``, the overlays under ``overlay_paths``, then ``layer``.
 
     A path may be a package folder, a zip of one, or a folder of packages. With
     ``with_builtin``, a dependency no given path provides is taken from the builtin apps.
+    The layer's apps join the packages and its overlays apply after the site's files.
     """
     packages: dict[str, Package] = {}
     problems: list[Problem] = []
-    for root in _package_roots(paths, problems):
-        package, found = load_package(root)
+    loaded = (load_package(root) for root in _package_roots(paths, problems))
+    for package, found in [*loaded, *(_layer_packages(layer) if layer else ())]:
         problems.extend(found)
         if package is None:
             continue
@@ -99,7 +129,26 @@ def read_sources(
         documents, found = load_overlays(path)
         overlays.extend(documents)
         problems.extend(found)
+    if layer is not None:
+        for path, text in sorted(layer.files.items()):
+            if path.startswith("overlays/"):
+                documents, found = _parse(f"{layer.label}: {path}", lambda text=text: text.encode())
+                overlays.extend(documents)
+                problems.extend(found)
     return Sources(tuple(packages.values()), tuple(overlays), tuple(problems))
+
+
+def _layer_packages(layer: Layer) -> Iterator[tuple[Package | None, list[Problem]]]:
+    apps: dict[str, list[tuple[str, str, Callable[[], bytes]]]] = {}
+    for path, text in sorted(layer.files.items()):
+        matched = LAYER_PATH.match(path)
+        if matched and matched["app"]:
+            relative = path.split("/", 2)[2]
+            apps.setdefault(matched["app"], []).append(
+                (f"{layer.label}: {path}", relative, lambda text=text: text.encode())
+            )
+    for name, files in apps.items():
+        yield _package(files, f"{layer.label}: apps/{name}", None, name)
 
 
 def _package_roots(paths: Iterable[Path | str], problems: list[Problem]) -> Iterator[Path]:
@@ -138,15 +187,18 @@ def load_package(path: Path | str) -> tuple[Package | None, list[Problem]]:
     except (OSError, zipfile.BadZipFile) as exc:
         return None, [Problem("load.bad_zip", Location(display_path(path)), "", {"detail": str(exc)})]
     manifest_name = f"{display_path(path)}/{MANIFEST}" if not path.is_file() else None
+    return _package(files, display_path(path), manifest_name, path.stem)
+
+
+def _package(
+    files: list[tuple[str, str, Callable[[], bytes]]], root: str, manifest_name: str | None, fallback: str
+) -> tuple[Package | None, list[Problem]]:
+    """A package from its files: (shown as, path inside the package, how to read it)."""
     documents: list[Document] = []
     problems: list[Problem] = []
     manifest: Document | None = None
     for display, relative, read in files:
-        text, problem = _read_text(display, read)
-        if problem is not None:
-            problems.append(problem)
-            continue
-        found, parse_problems = parse_documents(text, display)
+        found, parse_problems = _parse(display, read)
         problems.extend(parse_problems)
         is_manifest = relative == MANIFEST or display == manifest_name
         if is_manifest and found:
@@ -155,11 +207,19 @@ def load_package(path: Path | str) -> tuple[Package | None, list[Problem]]:
         else:
             documents.extend(found)
     if manifest is None:
-        return None, [*problems, Problem("load.no_manifest", Location(display_path(path)))]
-    name = manifest.name or path.stem
+        return None, [*problems, Problem("load.no_manifest", Location(root))]
+    name = manifest.name or fallback
     bound = tuple(Document(d.data, d.positions, d.file, name) for d in documents)
     own_manifest = Document(manifest.data, manifest.positions, manifest.file, name)
-    return Package(name, display_path(path), own_manifest, bound), problems
+    return Package(name, root, own_manifest, bound), problems
+
+
+def _parse(display: str, read: Callable[[], bytes]) -> tuple[list[Document], list[Problem]]:
+    text, problem = _read_text(display, read)
+    if problem is not None:
+        return [], [problem]
+    found, problems = parse_documents(text, display)
+    return list(found), list(problems)
 
 
 def load_overlays(path: Path | str) -> tuple[list[Document], list[Problem]]:
@@ -171,12 +231,7 @@ def load_overlays(path: Path | str) -> tuple[list[Document], list[Problem]]:
     documents: list[Document] = []
     problems: list[Problem] = []
     for file in files:
-        display = display_path(file)
-        text, problem = _read_text(display, file.read_bytes)
-        if problem is not None:
-            problems.append(problem)
-            continue
-        found, parse_problems = parse_documents(text, display)
+        found, parse_problems = _parse(display_path(file), file.read_bytes)
         documents.extend(found)
         problems.extend(parse_problems)
     return documents, problems

@@ -9,8 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
+from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
+from types import MappingProxyType
 
 from .catalog import Catalog
 from .catalog import build_catalog
@@ -29,6 +32,7 @@ from .checks.seeds import check_data
 from .index import KIND_NAMES
 from .index import Index
 from .index import Key
+from .loader import Layer
 from .loader import Sources
 from .loader import builtin_app_names
 from .loader import read_sources
@@ -64,6 +68,9 @@ class Result:
 
     problems: tuple[Problem, ...]
     catalog: Catalog | None
+    # The documents after every overlay applied, by (kind, app, name): each value remembers the
+    # file and line it came from, which is what ``provenance`` reports.
+    documents: Mapping[Key, Document] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -71,10 +78,13 @@ class Result:
 
 
 def validate_paths(
-    paths: Iterable[Path | str], overlays: Iterable[Path | str] = (), with_builtin: bool = True
+    paths: Iterable[Path | str],
+    overlays: Iterable[Path | str] = (),
+    with_builtin: bool = True,
+    layer: Layer | None = None,
 ) -> Result:
-    """Read and validate packages and site overlays from disk."""
-    return validate_sources(read_sources(paths, overlays, with_builtin))
+    """Read and validate packages and site overlays from disk, and a revision's ``layer``."""
+    return validate_sources(read_sources(paths, overlays, with_builtin, layer))
 
 
 def validate_sources(sources: Sources) -> Result:
@@ -102,7 +112,7 @@ def validate_sources(sources: Sources) -> Result:
     problems = explain_removed(problems, removed)
     problems.sort(key=Problem.sort_key)
     catalog = build_catalog(index, order) if not problems else None
-    return Result(tuple(problems), catalog)
+    return Result(tuple(problems), catalog, MappingProxyType(dict(index.documents)))
 
 
 def _register(index: Index, doc: Document, problems: list[Problem]) -> None:

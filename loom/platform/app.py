@@ -38,6 +38,7 @@ from .limits import BadInput
 from .limits import check_json
 from .records.errors import FieldError
 from .records.errors import RecordError
+from .revisions.follow import Following
 from .runtime import Runtime
 from .services import Services
 from .site import Site
@@ -70,6 +71,23 @@ def create_app(
                 log.error("metadata problem: %s", problem.render())
             raise
     site = site or runtime.site
+    for path in readable_by_others(site) if site else ():
+        log.warning("%s is readable by other users of this machine; run: chmod o-rwx %s", path, path)
+    app = _build(site, runtime, config, clock)
+    if site is not None:  # a site's processes follow its metadata revisions (revisions/follow.py)
+        settings = {**(config or {}), "SECRET_KEY": app.config["SECRET_KEY"]}
+        app.wsgi_app = Following(  # type: ignore[method-assign]
+            app, site, lambda newer: _build(site, newer, settings, clock)
+        )
+    return app
+
+
+def _build(
+    site: Site | None,
+    runtime: Runtime,
+    config: Mapping[str, Any] | None,
+    clock: Callable[[], dt.datetime] | None,
+) -> Flask:
     app = Flask("loom.platform")
     app.json = CheckedJSON(app)
     services = Services.build(runtime, clock=clock)
@@ -92,9 +110,6 @@ def create_app(
     if settings and settings.trusted_proxies:
         hops = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
-    if site:
-        for path in readable_by_others(site):
-            log.warning("%s is readable by other users of this machine; run: chmod o-rwx %s", path, path)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.register_blueprint(api_blueprint())
@@ -137,6 +152,8 @@ def _install_request_ids(app: Flask) -> None:
     @app.after_request
     def echo(response: Response) -> Response:
         response.headers["X-Request-Id"] = g.get("request_id", "")
+        # Which metadata revision answered: clients (the designer) see when they are behind.
+        response.headers["X-Loom-Revision"] = str(app.extensions["loom"].runtime.revision)
         return response
 
 

@@ -146,6 +146,7 @@ def define(metadata: MetaData) -> None:
     define_flow_tables(metadata)
     define_share_table(metadata)
     define_jobs(metadata)
+    define_revisions(metadata)
 
 
 def define_flow_tables(metadata: MetaData) -> None:
@@ -272,6 +273,27 @@ def define_jobs(metadata: MetaData) -> None:
         Column("error", Text),
         UniqueConstraint("job", "period", name="uq_loom_job_runs__job_period"),
         Index("ix_loom_job_runs__started", "started_at"),
+    )
+
+
+def define_revisions(metadata: MetaData) -> None:
+    """Metadata revisions: the site's changes made through the API, each a full snapshot.
+
+    History is a line: a revision's parent is unique, so two publishes on the same parent
+    cannot both land (the second is a conflict, never a silent merge).
+    """
+    _table(
+        "loom_metadata_revisions",
+        metadata,
+        Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+        Column("parent_id", ID_TYPE, nullable=False, unique=True),  # 0: the files alone
+        Column("author_id", ID_TYPE, ForeignKey("loom_users.id", ondelete="SET NULL")),
+        Column("created_at", UTCDateTime(), nullable=False),
+        Column("message", Text, nullable=False),
+        Column("documents", JSON_TYPE, nullable=False),  # path -> YAML text, the whole layer
+        Column("changes", JSON_TYPE, nullable=False),  # [{path, action}] against the parent
+        Column("digest", String(64), nullable=False),
+        Column("rollback_of", ID_TYPE),
     )
 
 

@@ -15,6 +15,7 @@ from .flows.visibility import StepHiding
 from .identity import Identity
 from .records.service import RecordService
 from .records.sharing import Sharing
+from .revisions import store
 from .runtime import Runtime
 from .site import DEFAULT_MAX_UPLOAD
 
@@ -48,3 +49,12 @@ class Services:
         flows.engine.on_finish.append(automations.flow_finished)  # flow_finished triggers
         identity, sharing, delegations = Identity(runtime), Sharing(records), Delegations(records)
         return cls(runtime, records, identity, files, flows, automations, sharing, delegations)
+
+    def at_current_revision(self) -> Services:
+        """These services, or new ones if the site has published a newer metadata revision since
+        they were built (long-running processes such as the job runner call it as they go)."""
+        site = self.runtime.site
+        if site is None or store.head(self.runtime.engine) == self.runtime.revision:
+            return self
+        newer = Runtime.for_site(site, self.runtime.engine)
+        return Services.build(newer, self.files.folder, self.records.clock)

@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from loom.errors import LoomError
+from loom.metadata import Layer
 from loom.metadata import validate_paths
 from loom.metadata.loader import BUILTIN_APPS
 from loom.metadata.validator import Result
@@ -63,6 +64,7 @@ class Settings:
 
         shown = make_url(self.database_url).render_as_string(hide_password=True)
         return f"{shown} (from {self.database_source})"
+
     # Updates and deletes through the API must send If-Match (428 without): no blind overwrites.
     require_if_match: bool = False
 
@@ -92,9 +94,10 @@ class Site:
             paths.append(own if own.is_dir() else BUILTIN_APPS / name)
         return paths
 
-    def load_metadata(self) -> Result:
+    def load_metadata(self, layer: Layer | None = None) -> Result:
+        """The site's apps and overlay files, then ``layer`` (a revision's documents) on top."""
         overlays = [self.overlays_dir] if self.overlays_dir.is_dir() else []
-        return validate_paths(self.app_paths(), overlays)
+        return validate_paths(self.app_paths(), overlays, layer=layer)
 
 
 def open_site(folder: Path | str = ".", create: bool = True) -> Site:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from . import apps as apps
 from . import automation as automation
 from . import backup as backup
 from . import delegation as delegation
 from . import demo as demo
 from . import flow as flow
 from . import identity as identity
+from . import metadata as metadata
 from . import migrate as migrate
 from . import serve as serve
 from . import validate as validate

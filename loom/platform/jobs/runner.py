@@ -44,14 +44,24 @@ class Scheduler:
     def __init__(
         self, services: Services, dispatch: Callable[[Job, dt.datetime], None] | None = None
     ) -> None:
-        self.services = services
-        self.jobs = {job.name: job for job in jobs_of(services)}
-        self.table = services.runtime.schema.metadata.tables["loom_job_runs"]
+        self._use(services)
         # Where claimed runs go: this process by default, an RQ queue when one is configured.
         self.dispatch = dispatch or self.execute
 
+    def _use(self, services: Services) -> None:
+        self.services = services
+        self.jobs = {job.name: job for job in jobs_of(services)}
+        self.table = services.runtime.schema.metadata.tables["loom_job_runs"]
+
     def tick(self, now: dt.datetime | None = None, only: set[str] | None = None) -> list[str]:
-        """Claim and dispatch every job due at ``now``; returns the names claimed here."""
+        """Claim and dispatch every job due at ``now``; returns the names claimed here.
+
+        Jobs follow the site's current metadata revision: a schedule published since the last
+        tick runs from this one on, with no restart."""
+        newer = self.services.at_current_revision()
+        if newer is not self.services:
+            log.info("jobs now follow metadata revision %s", newer.runtime.revision)
+            self._use(newer)
         now = now or dt.datetime.now(dt.UTC)
         claimed = []
         for job, period in self._expired(now, only):

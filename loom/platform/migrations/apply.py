@@ -72,18 +72,25 @@ Applier = Callable[[_Context, Any], None]
 APPLIERS: dict[type[ops.Op], Applier] = {}
 
 
-def apply(plan: ops.Plan, engine: Engine, *, on_step: Callable[[ops.Op], None] | None = None) -> None:
+def apply(
+    plan: ops.Plan,
+    engine: Engine,
+    *,
+    on_step: Callable[[ops.Op], None] | None = None,
+    finish: Callable[[Connection], None] | None = None,
+) -> None:
     """Run the plan's steps in one transaction; ``on_step`` is called after each one.
 
-    Raises MigrationRefused (nothing done) when the plan has refused steps, and
-    MigrationFailed (everything rolled back) when a step fails.
+    ``finish`` writes in the same transaction after the last step (a published revision
+    lands with its schema or not at all). Raises MigrationRefused (nothing done) when the
+    plan has refused steps, and MigrationFailed (everything rolled back) when a step fails.
     """
     if plan.refused:
         raise MigrationRefused(plan)
     if plan.dialect and plan.dialect != engine.dialect.name:
         raise MigrationError(f"this plan was made for {plan.dialect}, not {engine.dialect.name}")
     steps = plan.pending
-    if not steps:
+    if not steps and finish is None:
         return
     with engine.connect() as conn, _sqlite_foreign_keys_off(conn), conn.begin():
         context = _Context(conn, Operations(MigrationContext.configure(conn)))
@@ -95,6 +102,8 @@ def apply(plan: ops.Plan, engine: Engine, *, on_step: Callable[[ops.Op], None] |
             if on_step is not None:
                 on_step(step)
         _check_foreign_keys(conn, {step.table for step in steps})
+        if finish is not None:
+            finish(conn)
 
 
 @contextmanager

@@ -1,0 +1,414 @@
+"""Live metadata routes (admins only): ``/metadata`` revisions, validate, plan, publish, rollback.
+
+Changes are sent as documents by path, ``{"changes": {"overlays/acme.yaml": "kind: overlay…",
+"apps/seal/app.yaml": "…", "overlays/old.yaml": null}}``: text adds or replaces a document of
+the site's layer, null removes it. Nothing is applied before publish, which names the revision
+the changes were made on (``parent``) and is refused as a conflict if another publish landed.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Blueprint
+from flask import Response
+from flask import jsonify
+from flask import request
+from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import NotFound
+
+from loom.metadata.provenance import UnknownTarget
+
+from ..actor import Actor
+from ..records.audit import jsonable
+from ..records.errors import PermissionDenied
+from ..revisions import publish as pipeline
+from ..revisions import store
+from ..revisions.provenance import explain_on_site
+from ..site import Site
+from .auth import require_actor
+from .auth import services
+from .i18n import lang
+from .i18n import text
+from .problems import problem
+from .records import json_body
+
+bp = Blueprint("metadata", __name__)
+MAX_MESSAGE = 500
+MAX_DOCUMENT = 2 * 1024 * 1024
+
+
+@bp.get("/metadata")
+def current() -> Response:
+    _admin()
+    return jsonify(jsonable(store.current(services().runtime.engine).summary()))
+
+
+@bp.get("/metadata/revisions")
+def revisions() -> Response:
+    _admin()
+    limit = request.args.get("limit", "50")
+    if not (limit.isdigit() and 1 <= int(limit) <= 500):
+        raise BadRequest("limit is a number from 1 to 500.")
+    with services().runtime.engine.connect() as conn:
+        found = store.history(conn, int(limit))
+    return jsonify({"items": [jsonable(r.summary()) for r in found]})
+
+
+@bp.get("/metadata/revisions/<int:revision_id>")
+def revision(revision_id: int) -> Response:
+    _admin()
+    found = _revision(revision_id)
+    return jsonify(jsonable({**found.summary(), "documents": dict(found.documents)}))
+
+
+@bp.get("/metadata/diff")
+def diff() -> Response:
+    """What changed from one revision to another, document by document, as unified diffs."""
+    _admin()
+    ends = []
+    for name in ("from", "to"):
+        raw = request.args.get(name, "")
+        if not raw.isdigit() or len(raw) > 18:
+            raise BadRequest(f"{name} is a revision number.")
+        ends.append(_revision(int(raw)))
+    before, after = ends
+    documents = []
+    for change in store.changes(before.documents, after.documents):
+        path = change["path"]
+        lines = difflib.unified_diff(
+            before.documents.get(path, "").splitlines(keepends=True),
+            after.documents.get(path, "").splitlines(keepends=True),
+            f"revision {before.id}: {path}",
+            f"revision {after.id}: {path}",
+        )
+        documents.append({**change, "diff": "".join(lines)})
+    return jsonify({"from": before.id, "to": after.id, "documents": documents})
+
+
+@bp.get("/metadata/explain")
+def explain() -> Response:
+    """Which layer set each property of ``target`` (``app.name`` or ``app.entity.field``)."""
+    _admin()
+    target = request.args.get("target", "")
+    if not 3 <= len(target) <= 200:
+        raise BadRequest("target names a document (app.name) or a field (app.entity.field).")
+    try:
+        rows = explain_on_site(_site(), services().runtime.engine, target)
+    except UnknownTarget as exc:
+        raise NotFound(str(exc)) from None
+    return jsonify({"target": target, "items": jsonable(rows)})
+
+
+@bp.post("/metadata/validate")
+def validate() -> Response:
+    """The problems the changes would have, located in their documents; nothing is stored."""
+    _admin()
+    body = _body({"changes"}, {"changes"})
+    checked = _draft(body)
+    return jsonify({"ok": not checked.problems, "problems": _problems(checked.problems)})
+
+
+@bp.post("/metadata/plan")
+def plan() -> Response:
+    """The migration publishing the changes would run, destructive steps marked; nothing applied."""
+    _admin()
+    body = _body({"changes", "allow_destructive"}, {"changes"})
+    checked = _draft(body, allow_destructive=_flag(body, "allow_destructive"))
+    return jsonify(
+        {
+            "ok": checked.ok,
+            "revision": checked.base.id,
+            "problems": _problems(checked.problems),
+            "plan": checked.plan.as_dict() if checked.plan else None,
+        }
+    )
+
+
+@bp.post("/metadata/publish")
+def publish() -> tuple[Response, int] | Response:
+    actor = _admin()
+    body = _body({"changes", "parent", "message", "allow_destructive"}, {"changes", "parent", "message"})
+    return _published(
+        lambda site, engine: pipeline.publish(
+            site,
+            engine,
+            _changes(body),
+            parent=_parent(body),
+            author_id=actor.id,
+            message=_message(body),
+            allow_destructive=_flag(body, "allow_destructive"),
+        )
+    )
+
+
+@bp.post("/metadata/revisions/<int:revision_id>/rollback")
+def rollback(revision_id: int) -> tuple[Response, int] | Response:
+    """Publish again the documents of an earlier revision, as a new revision."""
+    actor = _admin()
+    body = _body({"parent", "allow_destructive"}, {"parent"})
+    _revision(revision_id)
+    return _published(
+        lambda site, engine: pipeline.rollback(
+            site,
+            engine,
+            revision_id,
+            parent=_parent(body),
+            author_id=actor.id,
+            allow_destructive=_flag(body, "allow_destructive"),
+        )
+    )
+
+
+def _published(run: Any) -> tuple[Response, int] | Response:
+    runtime = services().runtime
+    try:
+        landed = run(_site(), runtime.engine)
+    except pipeline.Conflict as exc:
+        return problem(409, _conflict_text(exc), kind="revision-conflict", revision=exc.head)
+    except pipeline.Invalid as exc:
+        detail = text({"en": str(exc), "zh": f"元数据有 {len(exc.problems)} 处错误，未发布。"})
+        return problem(422, detail, kind="invalid-metadata", problems=_problems(exc.problems))
+    except pipeline.NeedsConfirmation as exc:
+        detail = text(
+            {
+                "en": "The change would convert or drop data: confirm with allow_destructive "
+                "(the values are archived first).",
+                "zh": "此次修改会转换或删除数据：确认后（allow_destructive）先归档再执行。",
+            }
+        )
+        return problem(422, detail, kind="confirmation-needed", plan=exc.plan.as_dict())
+    except pipeline.BadChanges as exc:
+        raise BadRequest(str(exc)) from None
+    return jsonify(jsonable(landed.summary())), 201
+
+
+def _conflict_text(exc: pipeline.Conflict) -> str:
+    return text(
+        {
+            "en": str(exc),
+            "zh": f"在修订 {exc.parent} 之后已发布了修订 {exc.head}：请刷新，重新修改后再发布。",
+        }
+    )
+
+
+def _admin() -> Actor:
+    actor = require_actor()
+    if not (actor.is_system or "admin" in actor.roles):
+        raise PermissionDenied()
+    return actor
+
+
+def _site() -> Site:
+    site = services().runtime.site
+    if site is None:
+        raise BadRequest("This server runs without a site folder: it has no metadata revisions.")
+    return site
+
+
+def _revision(revision_id: int) -> store.Revision:
+    with services().runtime.engine.connect() as conn:
+        found = store.get(conn, revision_id) if revision_id < 2**53 else None
+    if found is None:
+        raise NotFound(f"There is no revision {revision_id}.")
+    return found
+
+
+def _draft(body: Mapping[str, Any], allow_destructive: bool = False) -> pipeline.Draft:
+    runtime = services().runtime
+    try:
+        return pipeline.draft(_site(), runtime.engine, _changes(body), allow_destructive=allow_destructive)
+    except pipeline.BadChanges as exc:
+        raise BadRequest(str(exc)) from None
+
+
+def _body(allowed: set[str], required: set[str]) -> dict[str, Any]:
+    body = json_body()
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise BadRequest(f"Unknown key(s): {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}.")
+    missing = sorted(required - set(body))
+    if missing:
+        raise BadRequest(f"Missing: {', '.join(missing)}.")
+    return body
+
+
+def _changes(body: Mapping[str, Any]) -> dict[str, str | None]:
+    changes = body.get("changes")
+    if not isinstance(changes, dict) or not changes:
+        raise BadRequest("changes maps document paths to their text (or null to remove one).")
+    for path, content in changes.items():
+        if content is not None and not isinstance(content, str):
+            raise BadRequest(f"changes[{path!r}] is the document's text, or null to remove it.")
+        if content is not None and len(content) > MAX_DOCUMENT:
+            raise BadRequest(f"changes[{path!r}] is larger than {MAX_DOCUMENT} characters.")
+    return changes
+
+
+def _parent(body: Mapping[str, Any]) -> int:
+    parent = body.get("parent")
+    if type(parent) is not int or not 0 <= parent < 2**53:
+        raise BadRequest("parent is the number of the revision the changes were made on.")
+    return parent
+
+
+def _message(body: Mapping[str, Any]) -> str:
+    message = body.get("message")
+    if not isinstance(message, str) or not message.strip() or len(message) > MAX_MESSAGE:
+        raise BadRequest(f"message says what the change is for (1 to {MAX_MESSAGE} characters).")
+    return message.strip()
+
+
+def _flag(body: Mapping[str, Any], name: str) -> bool:
+    value = body.get(name, False)
+    if not isinstance(value, bool):
+        raise BadRequest(f"{name} is true or false.")
+    return value
+
+
+def _problems(problems: Any) -> list[dict[str, Any]]:
+    return [p.as_dict(lang()) for p in problems]
+
+
+def openapi_paths(api: Any, errors: Any) -> None:
+    """The metadata routes in the OpenAPI document; ``errors`` builds their error responses."""
+
+    def ok(schema: dict[str, Any], status: str = "200") -> dict[str, Any]:
+        return {status: {"description": "OK", "content": {"application/json": {"schema": schema}}}}
+
+    number = {"type": "integer", "minimum": 0, "maximum": 2**53 - 1}
+    changes = {
+        "type": "object",
+        "minProperties": 1,
+        "maxProperties": pipeline.MAX_CHANGES,
+        "additionalProperties": {"type": "string", "nullable": True, "maxLength": MAX_DOCUMENT},
+        "description": "Path (apps/<app>/….yaml, overlays/….yaml) → YAML text, or null to remove it",
+    }
+    revision = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "parent": {"type": "integer"},
+            "author_id": {"type": "integer", "nullable": True},
+            "created_at": {"type": "string", "format": "date-time", "nullable": True},
+            "message": {"type": "string"},
+            "changes": {"type": "array", "items": {"type": "object"}},
+            "digest": {"type": "string"},
+            "rollback_of": {"type": "integer", "nullable": True},
+        },
+    }
+    problems = {"type": "array", "items": {"type": "object"}}
+    flag = {"type": "boolean", "description": "Allow steps that convert or drop data (archived first)"}
+
+    def body(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+        schema = {
+            "type": "object",
+            "properties": properties,
+            "required": required,
+            "additionalProperties": False,
+        }
+        return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+    message = {"type": "string", "minLength": 1, "maxLength": MAX_MESSAGE, "pattern": r"\S"}
+    publishing = {**errors("401", "403", "409", "422")}
+    paths: dict[str, dict[str, Any]] = {
+        "/metadata": {
+            "get": {
+                "summary": "The current metadata revision",
+                "responses": {**ok(revision), **errors("401", "403")},
+            }
+        },
+        "/metadata/revisions": {
+            "get": {
+                "summary": "Metadata revisions, newest first",
+                "parameters": [
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 500},
+                    }
+                ],
+                "responses": {
+                    **ok({"type": "object", "properties": {"items": {"type": "array", "items": revision}}}),
+                    **errors("401", "403"),
+                },
+            }
+        },
+        "/metadata/diff": {
+            "get": {
+                "summary": "What changed between two revisions, document by document",
+                "parameters": [
+                    {"name": n, "in": "query", "required": True, "schema": number} for n in ("from", "to")
+                ],
+                "responses": {**ok({"type": "object"}), **errors("401", "403", "404")},
+            }
+        },
+        "/metadata/explain": {
+            "get": {
+                "summary": "Which layer set each property: package, site overlay or revision",
+                "parameters": [
+                    {
+                        "name": "target",
+                        "in": "query",
+                        "required": True,
+                        "schema": {"type": "string", "minLength": 3, "maxLength": 200},
+                        "description": "app.name, or app.entity.field",
+                    }
+                ],
+                "responses": {**ok({"type": "object"}), **errors("401", "403", "404")},
+            }
+        },
+        "/metadata/validate": {
+            "post": {
+                "summary": "Check changes with the validator; nothing is stored",
+                "requestBody": body({"changes": changes}, ["changes"]),
+                "responses": {
+                    **ok({"type": "object", "properties": {"ok": {"type": "boolean"}, "problems": problems}}),
+                    **errors("401", "403"),
+                },
+            }
+        },
+        "/metadata/plan": {
+            "post": {
+                "summary": "The migration plan that publishing the changes would run",
+                "requestBody": body({"changes": changes, "allow_destructive": flag}, ["changes"]),
+                "responses": {**ok({"type": "object"}), **errors("401", "403")},
+            }
+        },
+        "/metadata/publish": {
+            "post": {
+                "summary": "Publish changes made on revision `parent` (a conflict if another landed since)",
+                "requestBody": body(
+                    {"changes": changes, "parent": number, "message": message, "allow_destructive": flag},
+                    ["changes", "parent", "message"],
+                ),
+                "responses": {**ok(revision, "201"), **publishing},
+            }
+        },
+    }
+    for path, operations in paths.items():
+        api.path(path=path, operations=operations)
+    revision_id = {"name": "id", "in": "path", "required": True, "schema": number}
+    api.path(
+        path="/metadata/revisions/{id}",
+        parameters=[revision_id],
+        operations={
+            "get": {
+                "summary": "A revision with its documents",
+                "responses": {**ok(revision), **errors("401", "403", "404")},
+            }
+        },
+    )
+    api.path(
+        path="/metadata/revisions/{id}/rollback",
+        parameters=[revision_id],
+        operations={
+            "post": {
+                "summary": "Publish again the documents of an earlier revision",
+                "requestBody": body({"parent": number, "allow_destructive": flag}, ["parent"]),
+                "responses": {**ok(revision, "201"), **publishing, **errors("404")},
+            }
+        },
+    )

@@ -1,0 +1,127 @@
+"""Upgrading an installed app from a package folder or zip, with a pre-flight check of the
+site's customizations (overlay files and published revisions) against the new version.
+
+An upgrade is published like any metadata change: the new package is validated together with
+every overlay and revision, its migration planned (destructive steps need confirmation) and
+applied with a new revision, so every running process of the site takes it up at its next
+request. The package replaces the site's copy in ``apps/<name>``; the previous copy is kept
+beside it until the upgrade has landed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from loom.metadata import Layer
+from loom.metadata import Problem
+from loom.metadata import validate_paths
+from loom.metadata.loader import MANIFEST
+from loom.metadata.loader import load_package
+
+from ..site import Site
+from . import publish as pipeline
+from . import store
+
+
+class UpgradeRefused(pipeline.PublishError):
+    """The package cannot replace the installed app; nothing was changed."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """What upgrading ``app`` from ``old`` to ``new`` would break, before anything is applied."""
+
+    app: str
+    old: str | None
+    new: str
+    problems: tuple[Problem, ...]
+    customizations: tuple[Problem, ...]  # the problems located in overlays and revisions
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_upgrade(site: Site, engine: Engine, package: Path) -> Check:
+    """Validate the site as it would be with ``package`` in place of the app of its name."""
+    found, problems = load_package(package)
+    if found is None:
+        raise UpgradeRefused(f"{package}: not an app package ({'; '.join(p.render() for p in problems)})")
+    current = site.load_metadata(_layer(engine))
+    installed = current.catalog.apps.get(found.name) if current.catalog else None
+    if found.name not in site.settings.apps:
+        raise UpgradeRefused(f"app '{found.name}' is not installed on this site (site.yaml apps)")
+    paths = [package if path.name == found.name else path for path in site.app_paths()]
+    overlays = [site.overlays_dir] if site.overlays_dir.is_dir() else []
+    result = validate_paths(paths, overlays, layer=_layer(engine))
+    version = str(found.manifest.data.get("version", ""))
+    theirs = tuple(p for p in result.problems if _is_customization(site, p))
+    return Check(found.name, installed.version if installed else None, version, result.problems, theirs)
+
+
+def upgrade(
+    site: Site, engine: Engine, package: Path, *, author_id: int | None, allow_destructive: bool = False
+) -> store.Revision:
+    """Replace the site's copy of the app with ``package`` and publish it (see the module docstring)."""
+    checked = check_upgrade(site, engine, package)
+    if not checked.ok:
+        raise pipeline.Invalid(checked.problems)
+    target = site.apps_dir / checked.app
+    previous = site.apps_dir / f".{checked.app}-previous"
+    staged = _staged(package, site.apps_dir, checked.app)
+    shutil.rmtree(previous, ignore_errors=True)
+    if target.exists():
+        target.rename(previous)
+    staged.rename(target)
+    try:
+        landed = pipeline.publish(
+            site,
+            engine,
+            {},
+            parent=store.head(engine),
+            author_id=author_id,
+            message=f"upgrade {checked.app} {checked.old or '-'} → {checked.new}",
+            allow_destructive=allow_destructive,
+        )
+    except Exception:
+        shutil.rmtree(target, ignore_errors=True)
+        if previous.exists():
+            previous.rename(target)
+        raise
+    shutil.rmtree(previous, ignore_errors=True)
+    return landed
+
+
+def _staged(package: Path, apps_dir: Path, name: str) -> Path:
+    """The package unpacked or copied next to its final place, so the swap is two renames."""
+    apps_dir.mkdir(parents=True, exist_ok=True)
+    staged = Path(tempfile.mkdtemp(prefix=f".{name}-new-", dir=apps_dir))
+    if package.is_file():
+        with zipfile.ZipFile(package) as archive:
+            archive.extractall(staged / "unpacked")
+        manifests = sorted((staged / "unpacked").rglob(MANIFEST), key=lambda p: len(p.parts))
+        root = manifests[0].parent
+    else:
+        shutil.copytree(package, staged / "unpacked")
+        root = staged / "unpacked"
+    final = apps_dir / f".{name}-ready"
+    shutil.rmtree(final, ignore_errors=True)
+    root.rename(final)
+    shutil.rmtree(staged, ignore_errors=True)
+    return final
+
+
+def _layer(engine: Engine) -> Layer | None:
+    current = store.current(engine)
+    return current.layer if current.id else None
+
+
+def _is_customization(site: Site, problem: Problem) -> bool:
+    file = problem.location.file
+    return file.startswith("revision ") or Path(file).resolve().is_relative_to(site.overlays_dir.resolve())
