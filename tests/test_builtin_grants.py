@@ -169,7 +169,7 @@ READS = {
             "oa.seal_request",
             "oa.trip_request",
         },
-        "subordinates": {"oa.leave_balance", "oa.work_report"},
+        "subordinates": {"oa.employee", "oa.leave_balance", "oa.work_report"},
     },
     "finance": {
         "all": {
@@ -197,6 +197,7 @@ READS = {
             "oa.announcement",
             "oa.attendance_correction",
             "oa.attendance_punch",
+            "oa.employee",
             "oa.leave_balance",
             "oa.leave_request",
             "oa.leave_type",
@@ -215,6 +216,7 @@ READS = {
             "oa.dispatch_register",
             "oa.doc_file",
             "oa.doc_folder",
+            "oa.employee",
             "oa.incoming_doc",
             "oa.leave_balance",
             "oa.leave_request",

@@ -76,6 +76,18 @@ def _days_between(start: Any, end: Any) -> int:
     return (_as_date(end) - _as_date(start)).days
 
 
+def _years_between(start: Any, end: Any) -> int:
+    """Whole years from ``start`` to ``end``, counted as an age is: the anniversary must be reached.
+
+    Seniority (工龄) and ages are counted so; ``days_between / 365`` is off around leap years
+    and anniversaries. Negative when ``end`` comes first.
+    """
+    first, last = _as_date(start), _as_date(end)
+    if last < first:
+        return -_years_between(last, first)
+    return last.year - first.year - ((last.month, last.day) < (first.month, first.day))
+
+
 def _as_date(value: Any) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
@@ -84,7 +96,12 @@ def _as_date(value: Any) -> dt.date:
     return dt.date.fromisoformat(str(value)[:10])
 
 
-LOOM_FUNCTIONS: dict[str, Callable[..., Any]] = {"avg": _avg, "count": _count, "days_between": _days_between}
+LOOM_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "avg": _avg,
+    "count": _count,
+    "days_between": _days_between,
+    "years_between": _years_between,
+}
 
 
 @cache

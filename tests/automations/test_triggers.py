@@ -181,6 +181,32 @@ def test_a_failing_action_rolls_back_the_trigger_and_names_the_automation(make_s
     assert sales.all("contract") == [] and sales.all("receivable_plan") == []
 
 
+PLAN_PER_CUSTOMER = """\
+    kind: automation
+    name: plan_per_customer
+    label: One plan per customer
+    on: {created: contract}
+    do:
+      - create:
+          entity: receivable_plan
+          for_each: {entity: customer, where: "!in_pool && title != record.title"}
+          values: {contract: record.id, amount: record.amount, period: item.id}
+    """
+
+
+def test_a_for_each_query_creates_one_record_per_match_the_user_may_read(make_sales) -> None:
+    """Run as the user, the query reaches her customers only (sales read their own), and its
+    condition reads the queried entity's fields bare and the trigger record as ``record``."""
+    sales = make_sales({"automations/plan_per_customer.yaml": PLAN_PER_CUSTOMER})
+    mine = sales.create("customer", title="甲")
+    sales.create("customer", title="乙")
+    sales.create("customer", title="丙", in_pool=True)
+    sales.create("customer", title="丁", who="bert")
+    contract = sales.create("contract", title="乙", amount="10")
+    plans = sales.all("receivable_plan")
+    assert [(p["contract"], p["period"]) for p in plans] == [(contract["id"], mine["id"])]
+
+
 SET_ON_CREATE = """\
     kind: automation
     name: title_prefix

@@ -112,16 +112,30 @@ def test_demo_populates_every_entity_with_approvals_in_every_status(
         )
         assert "manager" in passed
 
-    # Leave balances are this year's, within their quota, and belong to their employee.
-    balances = app.extensions["loom"].runtime.schema.of("oa.leave_balance").table
+    users = app.extensions["loom"].identity.users
+    # Everyone has an employee profile, and the nightly grant gave each this year's annual leave,
+    # within their quota, by years worked, owned by them; leave of that type draws on it.
+    schema = app.extensions["loom"].runtime.schema
+    balances, profiles = schema.of("oa.leave_balance").table, schema.of("oa.employee").table
+    requests, types = schema.of("oa.leave_request").table, schema.of("oa.leave_type").table
     this_year = app.extensions["loom"].records.clock().year
     with app.extensions["loom"].runtime.engine.connect() as conn:
         rows = conn.execute(select(balances)).mappings().all()
-    assert rows and all(r["year"] == this_year and 0 <= r["used"] <= r["quota"] for r in rows), rows
+        people = conn.execute(select(profiles)).mappings().all()
+        annual = conn.execute(select(types.c.id).where(types.c.code == "annual")).scalar_one()
+        annual_leave = conn.execute(select(requests.c.balance).where(requests.c.leave_type == annual)).all()
+    with app.extensions["loom"].runtime.engine.connect() as conn:
+        assert len(people) == conn.execute(select(func.count()).select_from(users)).scalar_one()
+    assert {p["leave_granted_year"] for p in people} == {this_year}
+    assert sorted(r["employee"] for r in rows if r["leave_type"] == annual) == sorted(
+        p["person"] for p in people
+    )
+    assert all(r["year"] == this_year and 0 <= r["used"] <= r["quota"] for r in rows), rows
+    assert {r["quota"] for r in rows} <= {0, 5, 10, 15} and len({r["quota"] for r in rows}) > 1
     assert all(r["owner"] == r["employee"] for r in rows)
+    assert all(balance is not None for (balance,) in annual_leave)
 
     # A second run is refused and adds nobody.
-    users = app.extensions["loom"].identity.users
     with app.extensions["loom"].runtime.engine.connect() as conn:
         before = conn.execute(select(func.count()).select_from(users)).scalar_one()
     again = loom("demo", "--site", site)

@@ -474,3 +474,18 @@ def test_a_stale_save_in_the_portal_says_who_changed_what(app) -> None:
     assert response.status_code == 409
     assert "您打开后，Emma于 " in response.text and "（说明）" in response.text
     assert services.records.get("webtest.expense", record_id, emma_actor)["title"] == "claim 00"
+
+
+def test_a_record_titled_by_a_person_shows_their_name(app) -> None:
+    """An employee profile's title field is its person: the page names them, not their user id."""
+    services = app.extensions["loom"]
+    users = services.runtime.schema.metadata.tables["loom_users"]
+    with services.runtime.engine.begin() as conn:
+        conn.execute(users.update().where(users.c.login == "emma").values(name="杨磊"))
+    profile = services.records.create(
+        "oa.employee",
+        {"person": app.users["emma"], "hire_date": "2020-03-02", "work_start_date": "2018-07-01"},
+        actor(app, "root"),
+    )
+    page = sign_in(app, "root", lang="zh").get(f"/oa/employee/{profile['id']}").text
+    assert '<h1 class="h3 mb-0 me-auto" id="record-title">杨磊</h1>' in page

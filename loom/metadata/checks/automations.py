@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Generator
 from collections.abc import Iterator
 from typing import Any
 
@@ -144,7 +145,7 @@ def _check_action(
         if kind == "update":
             yield from common.expression(doc, f"{here}/where", value["where"], scope, members)
         if "for_each" in value:
-            yield from common.expression(doc, f"{here}/for_each", value["for_each"], scope, members)
+            members = yield from _for_each(doc, index, f"{here}/for_each", value["for_each"], scope, members)
             scope = scope | {"item"}
         key = "values" if kind == "create" else "set"
         yield from _owner(doc, f"{here}/{key}", value[key], scope, members)
@@ -155,6 +156,30 @@ def _check_action(
         if "role" in value:
             yield from common.role_ref(index, doc, f"{here}/role", value["role"])
         yield from common.expression(doc, f"{here}/users", value.get("users"), variables, members)
+
+
+def _for_each(
+    doc: Document,
+    index: Index,
+    pointer: str,
+    source: Any,
+    variables: set[str],
+    members: dict[str, Document | None],
+) -> Generator[Problem, None, dict[str, Document | None]]:
+    """A CEL list, or a query ``{entity, where}`` whose records the values read as ``item``.
+
+    Returns the members with ``item`` bound to the queried entity, so ``item.<field>`` in the
+    values is checked against its fields.
+    """
+    if not isinstance(source, dict):
+        yield from common.expression(doc, pointer, source, variables, members)
+        return members
+    each, problems = common.entity_ref(index, doc, f"{pointer}/entity", source["entity"], child=False)
+    yield from problems
+    if each is not None:
+        scope = variables | common.entity_variables(each)
+        yield from common.expression(doc, f"{pointer}/where", source.get("where"), scope, members)
+    return {**members, "item": each}
 
 
 def _owner(

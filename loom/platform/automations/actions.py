@@ -14,6 +14,7 @@ from dataclasses import field as dc_field
 from typing import TYPE_CHECKING
 from typing import Any
 
+from marshmallow import ValidationError
 from sqlalchemy import Connection
 from sqlalchemy import insert
 from sqlalchemy import select
@@ -29,6 +30,8 @@ from ..records.errors import RecordError
 from ..records.logic import cel_value
 from ..records.logic import variables
 from ..records.rows import read_record
+from ..records.schemas import Schemas
+from ..tables import RecordTables
 from .definitions import Automation
 from .errors import BusinessError
 
@@ -90,15 +93,24 @@ class Actions:
     def _create(self, step: Step, pointer: str, spec: Mapping[str, Any]) -> None:
         """One record, or one per item of ``for_each`` (each read as ``item`` by the values)."""
         entity = step.automation.entity_of(spec["entity"])
-        if "for_each" in spec:
+        source = spec.get("for_each")
+        if isinstance(source, Mapping):
+            every = [
+                {**step.names, "item": cel_value(row)}
+                for row, _ in self._matching(step, f"{pointer}/for_each", source)
+            ]
+        elif source is not None:
             items = step.evaluate(f"{pointer}/for_each")
             if not isinstance(items, list):
-                raise ExpressionFailed(expression=spec["for_each"], detail="not a list")
+                raise ExpressionFailed(expression=source, detail="not a list")
             every = [{**step.names, "item": cel_value(item)} for item in items]
         else:
             every = [step.names]
+        tables = self.records.runtime.schema.of(entity)
         for names in every:
             values = step.assignments(f"{pointer}/values", spec["values"], names)
+            if spec.get("skip_existing") and _exists(step.c, self.records.schemas, tables, values):
+                continue
             made = self.records.create(entity, values, step.actor, conn=step.c)
             step.created[entity.rsplit(".", 1)[1]] = made
             step.names["created"] = cel_value(step.created)
@@ -106,22 +118,34 @@ class Actions:
     def _update(self, step: Step, pointer: str, spec: Mapping[str, Any]) -> None:
         entity = step.automation.entity_of(spec["entity"])
         tables = self.records.runtime.schema.of(entity)
-        where = step.automation.expression(f"{pointer}/where")
-        assert where is not None
-        found = sql_filter(where, tables.entity, tables.table, step.names)
-        decision = self.records.access.require(step.actor, tables.entity, "read")
-        scope = self.records.access.clause(step.c, step.actor, tables, decision)
-        query = select(tables.table).where(found.clause)
-        if scope is not None:
-            query = query.where(scope)
         # The selected row is what the values are compared with, unless one sets related rows.
         related = any(name in tables.children or name in tables.links for name in spec["set"])
-        for row in step.c.execute(query.order_by(tables.table.c.id)).mappings().all():
-            own = {**variables(tables.entity, row, step.actor, step.now), **step.names}
-            if not found.exact and not matches(where, own):
-                continue
-            current = read_record(step.c, tables, row["id"]) if related else dict(row)
+        for row, own in self._matching(step, pointer, spec):
+            current = read_record(step.c, tables, row["id"]) if related else row
             self._write(step, entity, current, step.assignments(f"{pointer}/set", spec["set"], own))
+
+    def _matching(
+        self, step: Step, pointer: str, spec: Mapping[str, Any]
+    ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """The records of ``spec["entity"]`` the run-as actor may read and ``where`` admits (all of
+        them without one), in id order, each with the names its own expressions read."""
+        entity = step.automation.entity_of(spec["entity"])
+        tables = self.records.runtime.schema.of(entity)
+        where = step.automation.expression(f"{pointer}/where")
+        found = sql_filter(where, tables.entity, tables.table, step.names) if where is not None else None
+        decision = self.records.access.require(step.actor, tables.entity, "read")
+        scope = self.records.access.clause(step.c, step.actor, tables, decision)
+        query = select(tables.table).order_by(tables.table.c.id)
+        if found is not None:
+            query = query.where(found.clause)
+        if scope is not None:
+            query = query.where(scope)
+        chosen = []
+        for row in step.c.execute(query).mappings().all():
+            own = {**variables(tables.entity, row, step.actor, step.now), **step.names}
+            if found is None or found.exact or matches(where, own):  # type: ignore[arg-type]
+                chosen.append((dict(row), own))
+        return chosen
 
     def _write(self, step: Step, entity: str, current: Mapping[str, Any], wanted: Mapping[str, Any]) -> None:
         """Update a record with the values that differ; a no-op write would only re-trigger automations."""
@@ -172,3 +196,24 @@ class Actions:
 
     def _fail(self, step: Step, pointer: str, spec: Any) -> None:
         raise BusinessError(spec)
+
+
+def _exists(c: Connection, schemas: Schemas, tables: RecordTables, values: Mapping[str, Any]) -> bool:
+    """Whether a record holds the same ``values`` on one of the entity's unique fields or indexes.
+
+    A value that does not parse matches nothing: the create then reports it.
+    """
+    entity = tables.entity
+    keys = [(f.name,) for f in entity.fields if f.unique and f.type not in ("table", "many")]
+    keys += [index.fields for index in entity.indexes if index.unique]
+    for key in keys:
+        if any(values.get(name) is None for name in key):
+            continue
+        try:
+            parsed = {n: schemas.filter_field(entity.qualified_name, n).deserialize(values[n]) for n in key}
+        except ValidationError:
+            continue
+        query = select(tables.table.c.id).where(*(tables.table.c[n] == v for n, v in parsed.items()))
+        if c.execute(query.limit(1)).first() is not None:
+            return True
+    return False

@@ -18,6 +18,8 @@ from dataclasses import field as dc_field
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy import Engine
+from sqlalchemy import Transaction
 from sqlalchemy import select
 
 from loom.metadata.catalog import Label
@@ -166,9 +168,18 @@ class AutomationService:
     # -- schedules -------------------------------------------------------------------------
 
     def run_schedule(
-        self, name: str, *, now: dt.datetime | None = None, dry_run: bool = False
+        self,
+        name: str,
+        *,
+        now: dt.datetime | None = None,
+        dry_run: bool = False,
+        conn: Connection | None = None,
     ) -> ScheduleRun:
-        """Run a scheduled rule over its matching records now, in batches (dry: report, then roll back)."""
+        """Run a scheduled rule over its matching records now, in batches (dry: report, then roll back).
+
+        Each batch is a transaction of its own, or a savepoint of the caller's ``conn`` (the demo
+        grants in the transaction that fills the site).
+        """
         automation = self.registry.named(name)
         if automation is None or automation.trigger != "schedule":
             raise NotFound(automation=name)
@@ -185,8 +196,8 @@ class AutomationService:
             query = select(table).where(table.c.id > last).order_by(table.c.id).limit(batch)
             if found is not None:
                 query = query.where(found.clause)
-            with self.runtime.engine.connect() as conn:
-                rows = conn.execute(query).mappings().all()
+            with transaction(self.runtime.engine, conn, read=True) as c:
+                rows = c.execute(query).mappings().all()
             if not rows:
                 return result
             last = rows[-1]["id"]
@@ -198,7 +209,7 @@ class AutomationService:
             ]
             result.matched += len(chosen)
             if chosen:
-                self._run_batch(automation, chosen, now, result, dry_run)
+                self._run_batch(automation, chosen, now, result, dry_run, conn)
 
     def _run_batch(
         self,
@@ -207,9 +218,10 @@ class AutomationService:
         now: dt.datetime,
         result: ScheduleRun,
         dry_run: bool,
+        conn: Connection | None,
     ) -> None:
         tables = self.runtime.schema.of(automation.target)
-        with self.runtime.engine.connect() as c, c.begin() as outer:
+        with _batch(self.runtime.engine, conn) as (c, outer):
             read_related(c, tables, records)
             for before in records:
                 record_id = before["id"]
@@ -290,6 +302,17 @@ class AutomationService:
                 except NotFound:
                     continue
         return found
+
+
+@contextmanager
+def _batch(engine: Engine, conn: Connection | None) -> Iterator[tuple[Connection, Transaction]]:
+    """A batch's transaction: a savepoint of the caller's ``conn``, or one of its own."""
+    if conn is not None:
+        with conn.begin_nested() as outer:
+            yield conn, outer
+        return
+    with engine.connect() as c, c.begin() as outer:
+        yield c, outer
 
 
 @contextmanager

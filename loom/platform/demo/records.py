@@ -5,7 +5,10 @@ Nothing here names an entity of OA or CRM. Entities are filled in link order (cu
 before contacts), each record by someone whose roles may create it, with links to records
 that person may read and that the link's ``filter`` offers, child rows within the table's
 bounds, and values from :mod:`.values`. A record the records service refuses is tried
-again with fresh values, leaving out the optional fields it complained about.
+again with fresh values, leaving out the optional fields it complained about. An entity
+holding one record per person (a unique user field, such as a profile) gets one for each
+person of the company; entities that scheduled automations fill are left to them
+(:mod:`.scheduled`).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import datetime as dt
 import io
 import random
 from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
@@ -76,10 +80,14 @@ class RecordMaker:
     def make(self, entity: Entity, count: int, on_record: Callable[[], None]) -> list[Made]:
         """Up to ``count`` records of ``entity``; fewer if the records service keeps refusing."""
         creators = self.creators(entity)
+        person = person_field(entity)
         made = []
         for index in range(count):
-            found = self._one(entity, self._first_creators(entity, creators) if index == 0 else creators)
-            found = found or (self._one(entity, creators) if index == 0 else None)
+            fixed = {person.name: self.company.members[index].id} if person is not None else {}
+            found = self._one(
+                entity, self._first_creators(entity, creators) if index == 0 else creators, fixed
+            )
+            found = found or (self._one(entity, creators, fixed) if index == 0 else None)
             if found is not None:
                 made.append(found)
             on_record()
@@ -107,11 +115,11 @@ class RecordMaker:
         for key in [k for k in self._candidates if k[0] == entity]:
             del self._candidates[key]
 
-    def _one(self, entity: Entity, creators: list[Member]) -> Made | None:
+    def _one(self, entity: Entity, creators: list[Member], fixed: dict[str, Any]) -> Made | None:
         dropped: set[str] = set()
         for _ in range(ATTEMPTS if creators else 0):
             creator = self.rng.choice(creators)
-            values = self._values(entity, creator, dropped)
+            values = self._values(entity, creator, dropped, fixed)
             if values is None:
                 continue  # a required link with nothing this person may link to: try someone else
             try:
@@ -128,15 +136,24 @@ class RecordMaker:
             return Made(entity.qualified_name, record, creator)
         return None
 
-    def _values(self, entity: Entity, creator: Member, dropped: set[str]) -> dict[str, Any] | None:
+    def _values(
+        self, entity: Entity, creator: Member, dropped: set[str], fixed: dict[str, Any] | None = None
+    ) -> dict[str, Any] | None:
+        """Values of a new record; ``fixed`` ones as given (the person a per-person record is of).
+
+        A per-person record describes someone working at the company today, so its choices keep
+        their defaults (a profile's status is "employed", not a random one).
+        """
         if not entity.child:
             self.fake.new_record()
-        values: dict[str, Any] = {}
+        values: dict[str, Any] = dict(fixed or {})
         # Child rows have no grants of their own: their parent's decide.
         locked = frozenset() if entity.child else self.services.records.access.locked(creator.actor, entity)
         # References first: a contract's name can then name its customer.
         for field in sorted(entity.fields, key=lambda f: f.type not in _REFERENCES):
-            if not _writable(field, locked) or field.name in dropped:
+            if not _writable(field, locked) or field.name in dropped or field.name in values:
+                continue
+            if fixed and field.type == "select" and field.default is not None:
                 continue
             if not _needed(field) and self.rng.random() > OPTIONAL_FILLED:
                 continue
@@ -245,8 +262,12 @@ class RecordMaker:
         return [stored["id"]] if field.multiple else stored["id"]
 
 
-def counts(catalog: Catalog, seeded: set[str]) -> dict[str, int]:
-    """How many records each fillable entity gets, in an order where link targets come first."""
+def counts(catalog: Catalog, seeded: set[str], people: int, grown: Mapping[str, set[str]]) -> dict[str, int]:
+    """How many records each fillable entity gets, in an order where link targets come first.
+
+    A per-person entity gets one per person; an entity that scheduled automations fill
+    (``grown``: entity → the entities they read) gets none, and comes after what they read.
+    """
     fillable = [e for e in catalog.entities.values() if not e.child and e.qualified_name not in seeded]
     linked_to: dict[str, int] = {}
     for entity in catalog.entities.values():
@@ -254,8 +275,12 @@ def counts(catalog: Catalog, seeded: set[str]) -> dict[str, int]:
             if field.type == "link" and field.entity:
                 linked_to[field.entity] = linked_to.get(field.entity, 0) + 1
     result = {}
-    for entity in _link_order(catalog, fillable):
-        if entity.has_flow:
+    for entity in _link_order(catalog, fillable, grown):
+        if entity.qualified_name in grown:
+            result[entity.qualified_name] = 0
+        elif person_field(entity) is not None:
+            result[entity.qualified_name] = people
+        elif entity.has_flow:
             result[entity.qualified_name] = FLOW_COUNT
         elif linked_to.get(entity.qualified_name, 0) >= 3:
             result[entity.qualified_name] = HUB_COUNT
@@ -264,11 +289,16 @@ def counts(catalog: Catalog, seeded: set[str]) -> dict[str, int]:
     return result
 
 
-def _link_order(catalog: Catalog, entities: list[Entity]) -> list[Entity]:
-    """Entities after the ones their links point to: required links always, optional ones when
-    the links allow it (a customer's primary contact cannot come before the customer)."""
+def _link_order(catalog: Catalog, entities: list[Entity], after: Mapping[str, set[str]]) -> list[Entity]:
+    """Entities after the ones their links point to (and the ones ``after`` names): required
+    links always, optional ones when the links allow it (a customer's primary contact cannot
+    come before the customer)."""
     names = {e.qualified_name for e in entities}
-    required = {e.qualified_name: _targets(catalog, e, True) & (names - {e.qualified_name}) for e in entities}
+    required = {
+        e.qualified_name: (_targets(catalog, e, True) | after.get(e.qualified_name, set()))
+        & (names - {e.qualified_name})
+        for e in entities
+    }
     every = {e.qualified_name: _targets(catalog, e, False) & (names - {e.qualified_name}) for e in entities}
     ordered: list[Entity] = []
     done: set[str] = set()
@@ -292,6 +322,16 @@ def _targets(catalog: Catalog, entity: Entity, required_only: bool) -> set[str]:
         elif field.type == "table" and field.entity:
             found |= _targets(catalog, catalog.entity(field.entity), required_only)
     return found
+
+
+def person_field(entity: Entity) -> Field | None:
+    """The user field an entity keeps one record per person by: unique, alone or as the only
+    field of a unique index (an employee profile)."""
+    alone = {i.fields[0] for i in entity.indexes if i.unique and len(i.fields) == 1}
+    for field in entity.fields:
+        if field.type == "user" and not field.multiple and (field.unique or field.name in alone):
+            return field
+    return None
 
 
 def _offered(

@@ -270,6 +270,14 @@ def _day(field: Field, fake: Faker, values: Mapping[str, Any]) -> dt.date:
     start = _start_of(n, values)
     if start is not None:
         return start + dt.timedelta(days=rng.choice((0, 0, 1, 2, 3, 4)))
+    if _has(n, "hire", "joined", "onboard"):  # at the company for a month to twelve years
+        return today - dt.timedelta(days=rng.randrange(30, 365 * 12))
+    if _has(n, "work_start", "career"):  # working life began before joining, up to 18 years before
+        hired = next(
+            (d for k, v in values.items() if _has(k, "hire", "joined", "onboard") and (d := _iso_date(v))),
+            today,
+        )
+        return hired - dt.timedelta(days=rng.randrange(0, 365 * 18))
     if _has(n, "expected", "due", "deadline", "plan", "close", "expire"):
         return today + dt.timedelta(days=rng.randrange(5, 90))
     if _is_start(n):
