@@ -25,6 +25,7 @@ ITEM_DIRECTIVES = ("remove", "before", "after", "section")
 # key, permissions by role; a plain string names itself.
 NAME_KEYS = ("name", "field", "key", "role")
 _ACTIONS = {
+    "change": {"en": "change", "zh": "修改"},
     "remove": {"en": "remove", "zh": "删除"},
     "before": {"en": "place an item before", "zh": "将项目放在其前面"},
     "after": {"en": "place an item after", "zh": "将项目放在其后面"},
@@ -129,6 +130,9 @@ class _Merger:
             else:
                 del items[existing]
             return
+        if existing is None and self._patches_a_field(change, key):
+            self._missing(psrc, "change", name, key)  # renamed or removed by the package, most likely
+            return
         if existing is not None:
             _, value, origin = items.pop(existing)
             merged = self._merge_item(value, origin, change, psrc, key)
@@ -167,6 +171,17 @@ class _Merger:
                 return default
             return names.index(anchor) + (1 if where == "after" else 0)
         return default
+
+    def _patches_a_field(self, change: Any, key: str) -> bool:
+        """A change of an entity field the target lacks: a new field always says its type."""
+        is_entity = self.overlay.data.get("target_kind", "entity") == "entity"
+        return (
+            is_entity
+            and key == "fields"
+            and isinstance(change, dict)
+            and "name" in change
+            and "type" not in change
+        )
 
     def _missing(self, psrc: _Source, action: str, name: Any, key: str) -> None:
         self.problems.append(

@@ -154,18 +154,18 @@ def _apply_overlays(index: Index, overlays: list[Document], problems: list[Probl
                 )
             )
             continue
-        if kind == "entity":
-            fields_before.setdefault(key, field_names(base))
-            placed.setdefault(key, {}).update(placements(overlay))
-            removed.update(removals(overlay, f"{app}.{name}"))
         merged, found = apply_overlay(base, overlay)
         problems.extend(found)
         schema_problems = check_document(merged)
         problems.extend(schema_problems)
         if schema_problems:
-            index.documents.pop(key, None)
-            index.broken.add(key)
-        else:
-            index.add(merged)
+            # The target stays as it was: its problems are the overlay's, reported at the
+            # overlay's lines, not again by every document that reads the target.
+            continue
+        if kind == "entity":
+            fields_before.setdefault(key, field_names(base))
+            placed.setdefault(key, {}).update(placements(overlay))
+            removed.update(removals(overlay, f"{app}.{name}"))
+        index.add(merged)
     follow_field_changes(index, fields_before, placed)
     return removed

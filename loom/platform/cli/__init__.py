@@ -5,6 +5,7 @@ from __future__ import annotations
 from . import apps as apps
 from . import automation as automation
 from . import backup as backup
+from . import customizations as customizations
 from . import delegation as delegation
 from . import demo as demo
 from . import flow as flow

@@ -67,26 +67,41 @@ def list_apps(site_dir: str, output: str) -> None:
     "--check", "check_only", is_flag=True, help="Check the site's customizations against it; change nothing."
 )
 @click.option(
+    "--with",
+    "fixes",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A folder of apps/ and overlays/ documents to publish with the upgrade (the fixes it needs).",
+)
+@click.option(
     "--allow-destructive", is_flag=True, help="Allow steps that convert or drop data (archived first)."
 )
 @click.option("--lang", type=LANG, default=None, help="Message language (default: LOOM_LANG, else en).")
 def upgrade(
-    site_dir: str, package: Path, check_only: bool, allow_destructive: bool, lang: str | None
+    site_dir: str,
+    package: Path,
+    check_only: bool,
+    fixes: Path | None,
+    allow_destructive: bool,
+    lang: str | None,
 ) -> None:
     """Replace an installed app with the package folder or zip PACKAGE, and publish it.
 
     First every overlay and published revision is checked against the new version: a target
     that no longer exists, a field an overlay changes that was renamed or removed. Each problem
     is printed at its place (file and line); with any, nothing is changed and the exit is 1.
+    An overlay that the new version breaks is fixed in the same revision with --with FOLDER.
     """
     from loom.platform.revisions import apps as lifecycle
     from loom.platform.revisions import publish as pipeline
+
+    from .metadata import layer_documents
 
     lang = lang or default_lang()
     services = open_services(site_dir)
     site, engine = services.runtime.site, services.runtime.engine
     try:
-        checked = lifecycle.check_upgrade(site, engine, package)
+        changes = layer_documents(fixes) if fixes else {}
+        checked = lifecycle.check_upgrade(site, engine, package, changes)
     except pipeline.PublishError as exc:
         fail(str(exc))
     click.echo(f"{checked.app}: {checked.old or '-'} → {checked.new}")
@@ -102,7 +117,9 @@ def upgrade(
         click.echo(click.style("✓ ", fg="green") + "every overlay and revision applies to the new version")
         return
     try:
-        landed = lifecycle.upgrade(site, engine, package, author_id=None, allow_destructive=allow_destructive)
+        landed = lifecycle.upgrade(
+            site, engine, package, author_id=None, changes=changes, allow_destructive=allow_destructive
+        )
     except pipeline.PublishError as exc:
         fail(str(exc))
     click.echo(

@@ -113,7 +113,7 @@ def publish(
     services = open_services(site_dir)
     site, engine = services.runtime.site, services.runtime.engine
     changes: dict[str, str | None] = {path: None for path in removed}
-    changes.update(_documents(folder) if folder else {})
+    changes.update(layer_documents(folder) if folder else {})
     if not changes:
         fail("nothing to publish: give a folder with apps/ or overlays/, or --remove PATH")
     base = store.current(engine)
@@ -188,7 +188,7 @@ def export(site_dir: str, folder: Path, revision: int | None) -> None:
     click.echo(f"{len(found.documents)} document(s) of revision {found.id} written to {folder}")
 
 
-def _documents(folder: Path) -> dict[str, str | None]:
+def layer_documents(folder: Path) -> dict[str, str | None]:
     found: dict[str, str | None] = {}
     for top in LAYER_FOLDERS:
         for file in sorted((folder / top).rglob("*")) if (folder / top).is_dir() else ():

@@ -13,12 +13,12 @@ from __future__ import annotations
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine
 
-from loom.metadata import Layer
 from loom.metadata import Problem
 from loom.metadata import validate_paths
 from loom.metadata.loader import MANIFEST
@@ -48,28 +48,44 @@ class Check:
         return not self.problems
 
 
-def check_upgrade(site: Site, engine: Engine, package: Path) -> Check:
-    """Validate the site as it would be with ``package`` in place of the app of its name."""
+def check_upgrade(
+    site: Site, engine: Engine, package: Path, changes: Mapping[str, str | None] | None = None
+) -> Check:
+    """Validate the site as it would be with ``package`` in place of the app of its name, and
+    ``changes`` to its layer (the overlay fixes that go with the upgrade) published with it."""
     found, problems = load_package(package)
     if found is None:
         raise UpgradeRefused(f"{package}: not an app package ({'; '.join(p.render() for p in problems)})")
-    current = site.load_metadata(_layer(engine))
-    installed = current.catalog.apps.get(found.name) if current.catalog else None
+    current = store.current(engine)
+    before = site.load_metadata(current.layer if current.id else None)
+    installed = before.catalog.apps.get(found.name) if before.catalog else None
     if found.name not in site.settings.apps:
         raise UpgradeRefused(f"app '{found.name}' is not installed on this site (site.yaml apps)")
     paths = [package if path.name == found.name else path for path in site.app_paths()]
     overlays = [site.overlays_dir] if site.overlays_dir.is_dir() else []
-    result = validate_paths(paths, overlays, layer=_layer(engine))
+    if changes:  # the layer as the upgrade would publish it
+        documents = pipeline.apply_changes(current.documents, changes)
+        layer = store.Revision(current.id + 1, current.id, None, None, "", documents).layer
+    else:
+        layer = current.layer
+    result = validate_paths(paths, overlays, layer=layer)
     version = str(found.manifest.data.get("version", ""))
     theirs = tuple(p for p in result.problems if _is_customization(site, p))
     return Check(found.name, installed.version if installed else None, version, result.problems, theirs)
 
 
 def upgrade(
-    site: Site, engine: Engine, package: Path, *, author_id: int | None, allow_destructive: bool = False
+    site: Site,
+    engine: Engine,
+    package: Path,
+    *,
+    author_id: int | None,
+    changes: Mapping[str, str | None] | None = None,
+    allow_destructive: bool = False,
 ) -> store.Revision:
-    """Replace the site's copy of the app with ``package`` and publish it (see the module docstring)."""
-    checked = check_upgrade(site, engine, package)
+    """Replace the site's copy of the app with ``package`` and publish it with ``changes`` (see
+    the module docstring)."""
+    checked = check_upgrade(site, engine, package, changes)
     if not checked.ok:
         raise pipeline.Invalid(checked.problems)
     target = site.apps_dir / checked.app
@@ -83,7 +99,7 @@ def upgrade(
         landed = pipeline.publish(
             site,
             engine,
-            {},
+            changes or {},
             parent=store.head(engine),
             author_id=author_id,
             message=f"upgrade {checked.app} {checked.old or '-'} → {checked.new}",
@@ -115,11 +131,6 @@ def _staged(package: Path, apps_dir: Path, name: str) -> Path:
     root.rename(final)
     shutil.rmtree(staged, ignore_errors=True)
     return final
-
-
-def _layer(engine: Engine) -> Layer | None:
-    current = store.current(engine)
-    return current.layer if current.id else None
 
 
 def _is_customization(site: Site, problem: Problem) -> bool:

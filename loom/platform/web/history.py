@@ -59,7 +59,8 @@ def history(services: Services, entity: Entity, record_id: int, actor: Actor) ->
             tuple(
                 Change(field, stored(field, change.get("before")), stored(field, change.get("after")))
                 for name, change in (row.changes or {}).items()
-                if entity.has_field(name) and name not in hidden
+                if entity.has_field(name)
+                and name not in hidden
                 and (field := entity.field(name)).type != "table"
                 and not (_empty(change.get("before")) and _empty(change.get("after")))
             ),

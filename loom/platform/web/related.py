@@ -43,7 +43,5 @@ def related_tabs(entity: Entity, record_id: int) -> list[Tab]:
     for found in related(services().records, entity.qualified_name, record_id, who, limit=SHOWN):
         other = catalog.entity(found["entity"])
         refs = References(services(), who).load(other, found["items"])
-        tabs.append(
-            Tab(other, found["field"], found["total"], found["items"], refs, may(other, "create"))
-        )
+        tabs.append(Tab(other, found["field"], found["total"], found["items"], refs, may(other, "create")))
     return sorted(tabs, key=lambda tab: not tab.items)  # what has records first, else the Catalog's order
