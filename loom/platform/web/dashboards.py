@@ -1,0 +1,162 @@
+"""The home page as the user's dashboard: the first ``dashboard`` document (lowest ``order``)
+whose roles the user holds, its widgets filled through the services.
+
+Every widget shows only what its viewer may see: a report or number widget whose report the
+user may not open is left out, to-dos and requests come from the user's own inbox, and lists of
+records go through the records service's scope. Charts are drawn by ``static/reports.js``
+from the report API, so the page itself costs no report query but those of its number cards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+
+from flask import current_app
+from flask import url_for
+from werkzeug.datastructures import MultiDict
+
+from loom.metadata.catalog import Definition
+from loom.metadata.catalog import Label
+
+from ..actor import Actor
+from ..api.reports import report_body
+from ..api.reports import reports_of
+from ..flows.inbox import Inbox
+from ..records.errors import RecordError
+from ..records.query import Condition
+from ..records.query import ListQuery
+from ..reports.present import compact_value
+from .i18n import current_lang
+from .i18n import label
+from .portal import readable
+from .portal import services
+
+ANNOUNCEMENTS = "oa.announcement"
+DEFAULT_LIMIT = 5
+# Charts a widget cannot draw in its box: the report's own table or pivot is shown as bars.
+NOT_IN_A_BOX = ("table", "pivot", "number")
+TITLES = {
+    "todos": Label("我的待办", "My to-dos"),
+    "my_requests": Label("我发起的", "My requests"),
+    "announcements": Label("公告", "Announcements"),
+}
+
+
+@dataclass
+class Card:
+    """One widget as the template draws it: its type, width, title, link and contents."""
+
+    type: str
+    width: int
+    title: str
+    more: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def dashboard_of(actor: Actor) -> Definition | None:
+    """The dashboard whose roles the actor holds with the lowest ``order`` (then by name)."""
+    held = set(actor.roles)
+    mine = [d for d in services().runtime.catalog.of_kind("dashboard") if held & set(d.spec["roles"])]
+    return min(mine, key=lambda d: (d.spec.get("order", 100), d.qualified_name), default=None)
+
+
+def cards_of(dashboard: Definition, actor: Actor) -> list[Card]:
+    """The widgets the actor may see, in the dashboard's order."""
+    visible = {r.qualified_name for r in reports_of(current_app).visible(actor)}
+    found = []
+    for widget in dashboard.spec["widgets"]:
+        card = _card(dashboard.app, widget, actor, visible)
+        if card is not None:
+            found.append(card)
+    return found
+
+
+def _card(app: str, widget: Any, actor: Actor, visible: set[str]) -> Card | None:
+    kind, width = widget["type"], widget.get("width", 2)
+    limit = widget.get("limit", DEFAULT_LIMIT)
+    title = label(widget["label"]) if "label" in widget else ""
+    if kind in ("report", "number"):
+        name = _qualified(widget["report"], app)
+        if name not in visible:
+            return None
+        report = reports_of(current_app).reports[name]
+        build = _chart if kind == "report" else _number
+        return build(Card(kind, width, title or label(report.label)), widget, report.app, report.name)
+    if kind in ("todos", "my_requests"):
+        box = "todo" if kind == "todos" else "started"
+        found = Inbox(services().runtime).items(actor, box, page_size=limit)
+        more = url_for("web.inbox.index", box=box)
+        data = {"items": found["items"], "total": found["total"]}
+        return Card(kind, width, title or label(TITLES[kind]), more, data)
+    name = ANNOUNCEMENTS if kind == "announcements" else _qualified(widget["entity"], app)
+    return _records(Card(kind, width, title), name, actor, limit)
+
+
+def _chart(card: Card, widget: Any, app: str, name: str) -> Card:
+    report = reports_of(current_app).reports[f"{app}.{name}"]
+    chart = widget.get("chart") or report.chart
+    args = {
+        "chart": "bar" if chart in NOT_IN_A_BOX else chart,
+        **{k: widget[k] for k in ("period", "measure") if k in widget},
+    }
+    card.more = url_for("web.reports.show", app=app, name=name, **args)
+    card.data = {"src": url_for("api.reports.show_report", app=app, name=name, **args)}
+    return card
+
+
+def _number(card: Card, widget: Any, app: str, name: str) -> Card | None:
+    args = {"chart": "number", **{k: widget[k] for k in ("period", "measure") if k in widget}}
+    card.more = url_for("web.reports.show", app=app, name=name, **args)
+    try:
+        body = report_body(app, name, MultiDict(args))
+    except RecordError:
+        return None  # a report the viewer cannot run here is not shown rather than breaking the page
+    measure = next(m for m in body["measures"] if m["name"] == body["chart"]["measure"])
+    value = body["totals"]["values"][measure["name"]]
+    lang = current_lang()
+    if "label" not in widget:  # the measure names a number better than its report does
+        card.title = measure["label"]
+    card.data = {
+        "value": compact_value(value, measure, lang),
+        "measure": measure["label"],
+        "period": body["filters"]["period"]["label"] if body["filters"].get("period") else None,
+        "change": _change(value, (body["previous"] or {}).get("values", {}).get(measure["name"]))
+        if body["previous"] is not None
+        else None,
+        "drill": (body["totals"].get("drill") or {}).get("portal"),
+    }
+    return card
+
+
+def _change(value: Any, before: Any) -> float | None:
+    """The change from the previous period as a fraction, None when there was nothing before."""
+    if not before or value is None:
+        return None
+    return (value - before) / abs(before)
+
+
+def _records(card: Card, name: str, actor: Actor, limit: int) -> Card | None:
+    """The latest records of an entity the actor may read (published announcements first pinned)."""
+    entity = services().runtime.catalog.entities.get(name)
+    if entity is None or not readable(entity):
+        return None
+    if name == ANNOUNCEMENTS:
+        query = ListQuery(
+            filters=(Condition("published", "eq", "true"),),
+            sort=("-pinned", "-published_at"),
+            page_size=limit,
+            count="none",
+        )
+    else:
+        query = ListQuery(sort=("-created_at",), page_size=limit, count="none")
+    page = services().records.list(name, query, actor)
+    card.title = card.title or label(entity.label)
+    card.more = url_for("web.lists.index", app=entity.app, entity=entity.name)
+    card.data = {"entity": entity, "items": page.records}
+    return card
+
+
+def _qualified(ref: str, app: str) -> str:
+    return ref if "." in ref else f"{app}.{ref}"
