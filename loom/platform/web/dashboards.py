@@ -9,12 +9,14 @@ from the report API, so the page itself costs no report query but those of its n
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 
 from flask import current_app
 from flask import url_for
+from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from loom.metadata.catalog import Definition
@@ -32,6 +34,11 @@ from .i18n import current_lang
 from .i18n import label
 from .portal import readable
 from .portal import services
+from .portal import site_zone
+from .references import References
+from .summary import summary_text
+from .summary import want_summary_titles
+from .widgets import local_time
 
 ANNOUNCEMENTS = "oa.announcement"
 DEFAULT_LIMIT = 5
@@ -63,14 +70,44 @@ def dashboard_of(actor: Actor) -> Definition | None:
 
 
 def cards_of(dashboard: Definition, actor: Actor) -> list[Card]:
-    """The widgets the actor may see, in the dashboard's order."""
+    """The widgets the actor may see, in the dashboard's order, their lists worded for people."""
     visible = {r.qualified_name for r in reports_of(current_app).visible(actor)}
     found = []
     for widget in dashboard.spec["widgets"]:
         card = _card(dashboard.app, widget, actor, visible)
         if card is not None:
             found.append(card)
+    _word(found, References(services(), actor))
     return found
+
+
+def _word(cards: list[Card], refs: References) -> None:
+    """Each listed item's ``line`` (what it is) and ``detail`` (its summary, or who sent it),
+    with the names and titles of a whole page fetched together."""
+    catalog = services().runtime.catalog
+    listed = [(c, i) for c in cards for i in c.data.get("items", ())]
+    for card, item in listed:
+        if card.type in ("recent", "announcements"):
+            item["summary_values"] = dict(item)
+            item["entity"] = card.data["entity"].qualified_name
+    want_summary_titles(catalog, [i for _, i in listed], refs)
+    refs.want("user", [i.get("initiator_id") for _, i in listed])
+    today = services().records.clock().astimezone(site_zone()).date()
+    for card, item in listed:
+        item["when"] = _when(
+            item.get("created_at") or item.get("started_at") or item.get("published_at"), today
+        )
+        entity = catalog.entities[item["entity"]]
+        what = label(entity.label)
+        summary = summary_text(entity, item.get("summary_values"), refs, site_zone())
+        if card.type == "todos":
+            item["line"] = _("%(name)s's %(what)s", name=refs.name("user", item["initiator_id"]), what=what)
+            item["detail"] = summary or item.get("title") or ""
+        elif card.type == "my_requests":
+            item["line"], item["detail"] = what, summary or item.get("title") or ""
+        else:
+            title = item.get(entity.title_field) if entity.title_field else None
+            item["line"], item["detail"] = title or what, summary if card.type == "recent" else ""
 
 
 def _card(app: str, widget: Any, actor: Actor, visible: set[str]) -> Card | None:
@@ -120,7 +157,6 @@ def _number(card: Card, widget: Any, app: str, name: str) -> Card | None:
         card.title = measure["label"]
     card.data = {
         "value": compact_value(value, measure, lang),
-        "measure": measure["label"],
         "period": body["filters"]["period"]["label"] if body["filters"].get("period") else None,
         "change": _change(value, (body["previous"] or {}).get("values", {}).get(measure["name"]))
         if body["previous"] is not None
@@ -128,6 +164,16 @@ def _number(card: Card, widget: Any, app: str, name: str) -> Card | None:
         "drill": (body["totals"].get("drill") or {}).get("portal"),
     }
     return card
+
+
+def _when(value: Any, today: dt.date) -> str:
+    """A moment as a list shows it: the time today, the day this year, else the date."""
+    if not isinstance(value, dt.datetime):
+        return ""
+    local = local_time(value, site_zone())
+    if local.date() == today:
+        return local.strftime("%H:%M")
+    return local.strftime("%m-%d" if local.year == today.year else "%Y-%m-%d")
 
 
 def _change(value: Any, before: Any) -> float | None:

@@ -27,7 +27,6 @@ def home() -> str:
         title=label(dashboard.label),
         dashboard=dashboard,
         cards=cards_of(dashboard, actor()),
-        entity_of=services().runtime.catalog.entities.get,
     )
 
 
