@@ -41,7 +41,8 @@ def test_a_salesperson_and_an_employee_each_see_their_dashboard(app) -> None:
 
     home = sign_in(app, "emma", lang="zh").get("/").text
     assert 'data-dashboard="oa.employee"' in home and "我的工作台" in home
-    assert widgets(home) == ["todos", "my_requests", "announcements", "recent"]
+    assert widgets(home) == ["shortcuts", "todos", "my_requests", "announcements", "recent"]
+    assert 'href="/oa/leave_request/new"' in home and "请假申请" in home  # forms an employee may fill in
     assert "sales_funnel" not in home and "reports.js" not in home
     assert "My to-dos" not in home  # Chinese by default
 
@@ -69,7 +70,7 @@ def test_a_widget_whose_report_the_user_may_not_open_is_left_out(app) -> None:
     add_person(app, "gm", ["general_manager"])  # without crm_bi_viewer, no CRM report is theirs
     page = sign_in(app, "gm", lang="zh").get("/").text
     assert 'data-dashboard="crm.general_manager"' in page
-    assert widgets(page) == ["todos", "announcements"]
+    assert widgets(page) == ["todos", "announcements"]  # and no shortcuts, which it does not list
     add_person(app, "boss", ["general_manager", "crm_bi_viewer"])
     page = sign_in(app, "boss", lang="zh").get("/").text
     assert widgets(page).count("number") == 4 and widgets(page).count("report") == 4

@@ -1,7 +1,7 @@
 """Semantic checks of dashboard documents.
 
 A dashboard is shown to the holders of its roles, so its roles must exist; each widget
-names what it shows (a report and one of its measures, an entity), and a key that its type
+names what it shows (a report and one of its measures, entities), and a key that its type
 does not read is reported rather than silently ignored.
 """
 
@@ -25,6 +25,7 @@ WIDGET_KEYS = {
     "my_requests": ("limit",),
     "recent": ("entity", "limit"),
     "announcements": ("limit",),
+    "shortcuts": ("entities",),
 }
 COMMON_KEYS = ("type", "label", "width")
 
@@ -45,6 +46,9 @@ def _widget(doc: Document, index: Index, here: str, widget: Mapping[str, Any]) -
         yield from _report(doc, index, here, widget)
     if "entity" in widget and kind == "recent":
         _, problems = common.entity_ref(index, doc, f"{here}/entity", widget["entity"], child=False)
+        yield from problems
+    for i, ref in enumerate(widget.get("entities", []) if kind == "shortcuts" else ()):
+        _, problems = common.entity_ref(index, doc, f"{here}/entities/{i}", ref, child=False)
         yield from problems
 
 

@@ -32,6 +32,7 @@ from ..records.query import ListQuery
 from ..reports.present import compact_value
 from .i18n import current_lang
 from .i18n import label
+from .portal import may
 from .portal import readable
 from .portal import services
 from .portal import site_zone
@@ -48,6 +49,7 @@ TITLES = {
     "todos": Label("我的待办", "My to-dos"),
     "my_requests": Label("我发起的", "My requests"),
     "announcements": Label("公告", "Announcements"),
+    "shortcuts": Label("快捷发起", "Quick start"),
 }
 
 
@@ -127,8 +129,10 @@ def _card(app: str, widget: Any, actor: Actor, visible: set[str]) -> Card | None
         more = url_for("web.inbox.index", box=box)
         data = {"items": found["items"], "total": found["total"]}
         return Card(kind, width, title or label(TITLES[kind]), more, data)
+    if kind == "shortcuts":
+        return _shortcuts(Card(kind, width, title or label(TITLES[kind])), widget["entities"], app)
     name = ANNOUNCEMENTS if kind == "announcements" else _qualified(widget["entity"], app)
-    return _records(Card(kind, width, title), name, actor, limit)
+    return _records(Card(kind, width, title or label(TITLES.get(kind))), name, actor, limit)
 
 
 def _chart(card: Card, widget: Any, app: str, name: str) -> Card:
@@ -202,6 +206,20 @@ def _records(card: Card, name: str, actor: Actor, limit: int) -> Card | None:
     card.more = url_for("web.lists.index", app=entity.app, entity=entity.name)
     card.data = {"entity": entity, "items": page.records}
     return card
+
+
+def _shortcuts(card: Card, refs: Any, app: str) -> Card | None:
+    """Links to the new-record forms of the entities the actor may create; none, no widget."""
+    catalog = services().runtime.catalog
+    entities = [catalog.entities[_qualified(ref, app)] for ref in refs]
+    card.data = {
+        "links": [
+            (label(e.label), url_for("web.forms.create", app=e.app, entity=e.name))
+            for e in entities
+            if may(e, "create")
+        ]
+    }
+    return card if card.data["links"] else None
 
 
 def _qualified(ref: str, app: str) -> str:
