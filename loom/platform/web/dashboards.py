@@ -29,6 +29,7 @@ from ..flows.inbox import Inbox
 from ..records.errors import RecordError
 from ..records.query import Condition
 from ..records.query import ListQuery
+from ..reports.model import Report
 from ..reports.present import compact_value
 from .i18n import current_lang
 from .i18n import label
@@ -96,9 +97,8 @@ def _word(cards: list[Card], refs: References) -> None:
     refs.want("user", [i.get("initiator_id") for _, i in listed])
     today = services().records.clock().astimezone(site_zone()).date()
     for card, item in listed:
-        item["when"] = _when(
-            item.get("created_at") or item.get("started_at") or item.get("published_at"), today
-        )
+        moment = item.get("published_at") or item.get("created_at") or item.get("started_at")
+        item["when"] = _when(moment, today)
         entity = catalog.entities[item["entity"]]
         what = label(entity.label)
         summary = summary_text(entity, item.get("summary_values"), refs, site_zone())
@@ -122,7 +122,7 @@ def _card(app: str, widget: Any, actor: Actor, visible: set[str]) -> Card | None
             return None
         report = reports_of(current_app).reports[name]
         build = _chart if kind == "report" else _number
-        return build(Card(kind, width, title or label(report.label)), widget, report.app, report.name)
+        return build(Card(kind, width, title or label(report.label)), widget, report)
     if kind in ("todos", "my_requests"):
         box = "todo" if kind == "todos" else "started"
         found = Inbox(services().runtime).items(actor, box, page_size=limit)
@@ -135,8 +135,8 @@ def _card(app: str, widget: Any, actor: Actor, visible: set[str]) -> Card | None
     return _records(Card(kind, width, title or label(TITLES.get(kind))), name, actor, limit)
 
 
-def _chart(card: Card, widget: Any, app: str, name: str) -> Card:
-    report = reports_of(current_app).reports[f"{app}.{name}"]
+def _chart(card: Card, widget: Any, report: Report) -> Card:
+    app, name = report.app, report.name
     chart = widget.get("chart") or report.chart
     args = {
         "chart": "bar" if chart in NOT_IN_A_BOX else chart,
@@ -147,7 +147,8 @@ def _chart(card: Card, widget: Any, app: str, name: str) -> Card:
     return card
 
 
-def _number(card: Card, widget: Any, app: str, name: str) -> Card | None:
+def _number(card: Card, widget: Any, report: Report) -> Card | None:
+    app, name = report.app, report.name
     args = {"chart": "number", **{k: widget[k] for k in ("period", "measure") if k in widget}}
     card.more = url_for("web.reports.show", app=app, name=name, **args)
     try:
