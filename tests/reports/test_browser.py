@@ -147,11 +147,12 @@ HOMES = {
 }
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("size", list(VIEWPORTS))
-def test_each_roles_home_dashboard_is_drawn_without_console_errors(browser, server, size: str) -> None:
+def test_each_roles_home_dashboard_is_drawn_without_console_errors(browser, server, size, lang) -> None:
     url, shots = server
     for login, dashboard in HOMES.items():
-        page, problems = open_as(browser, url, login, VIEWPORTS[size], "zh")
+        page, problems = open_as(browser, url, login, VIEWPORTS[size], lang)
         assert page.locator("#dashboard").get_attribute("data-dashboard") == dashboard
         charts = page.locator(".loom-chart-widget")
         for i in range(charts.count()):  # every chart of the page drawn (a canvas) or saying it has no data
@@ -166,6 +167,6 @@ def test_each_roles_home_dashboard_is_drawn_without_console_errors(browser, serv
             assert min(widths) >= 150, widths
         else:
             assert min(widths) >= 280, widths
-        page.screenshot(path=str(shots / f"dashboard-{login}-{size}.png"), full_page=True)
+        page.screenshot(path=str(shots / f"dashboard-{login}-{size}-{lang}.png"), full_page=True)
         page.context.close()
         assert problems == [], (login, problems)
