@@ -249,6 +249,14 @@ def _walk(folder: Path) -> list[Path]:
     return found[:MAX_FILES]
 
 
+def package_texts(path: Path | str) -> dict[str, str]:
+    """Every document file of a package folder or zip, by its path inside the package (to store
+    the package in a metadata revision); raises OSError or BadZipFile when it cannot be read."""
+    path = Path(path)
+    files = _zip_files(path) if path.is_file() else _folder_files(path)
+    return {relative: read().decode("utf-8-sig") for _, relative, read in files}
+
+
 def _folder_files(folder: Path) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
     for file in _walk(folder):
         yield display_path(file), file.relative_to(folder).as_posix(), file.read_bytes

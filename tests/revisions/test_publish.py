@@ -109,3 +109,16 @@ def test_rollback_restores_a_removed_field_with_its_values(live: LiveSite) -> No
     with engine.connect() as conn:
         rows = conn.execute(select(store.TABLE.c.id, store.TABLE.c.parent_id)).all()
     assert sorted(rows) == [(1, 0), (2, 1), (3, 2)]
+
+
+def test_the_console_lists_who_published_what(live: LiveSite) -> None:
+    root = live.client("root")
+    assert publish(root, {"overlays/acme.yaml": WECHAT}, 0, "客户加微信号").status_code == 201
+    root.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN"
+    page = root.get("/admin/revisions/")
+    assert page.status_code == 200, page.text
+    assert "设计变更记录" in page.text and "客户加微信号" in page.text and "管理员" in page.text
+    assert "新增 <code>overlays/acme.yaml</code>" in page.text
+    details = root.get("/admin/revisions/details/?id=1")
+    assert details.status_code == 200 and "name: wechat" in details.text
+    assert live.client("clerk").get("/admin/revisions/").status_code in (302, 403)

@@ -24,6 +24,7 @@ from loom.metadata.provenance import UnknownTarget
 from ..actor import Actor
 from ..records.audit import jsonable
 from ..records.errors import PermissionDenied
+from ..revisions import customizations
 from ..revisions import publish as pipeline
 from ..revisions import store
 from ..revisions.provenance import explain_on_site
@@ -100,6 +101,47 @@ def explain() -> Response:
     except UnknownTarget as exc:
         raise NotFound(str(exc)) from None
     return jsonify({"target": target, "items": jsonable(rows)})
+
+
+@bp.get("/metadata/export")
+def export() -> Response:
+    """The site's customizations (overlay files and published layer) as one zip."""
+    _admin()
+    runtime = services().runtime
+    data = customizations.export(_site(), runtime.engine, runtime.catalog)
+    response = Response(data, mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="customizations-{runtime.revision}.zip"'
+    return response
+
+
+@bp.post("/metadata/import")
+def import_() -> tuple[Response, int] | Response:
+    """Publish an exported zip (the body, application/zip) as one revision on revision ``parent``."""
+    actor = _admin()
+    if request.mimetype != "application/zip":
+        raise BadRequest("Send the exported zip as the body, with Content-Type: application/zip.")
+    args = {"parent": request.args.get("parent", ""), "force": request.args.get("force", "false")}
+    if not args["parent"].isdigit() or len(args["parent"]) > 15 or args["force"] not in ("true", "false"):
+        raise BadRequest("parent is the current revision's number; force is true or false.")
+    try:
+        found = customizations.read(request.get_data(cache=False))
+    except pipeline.BadChanges as exc:
+        raise BadRequest(str(exc)) from None
+    runtime = services().runtime
+
+    def run(site: Site, engine: Any) -> store.Revision:
+        if store.head(engine) != int(args["parent"]):
+            raise pipeline.Conflict(int(args["parent"]), store.head(engine))
+        return customizations.import_(
+            site, engine, runtime.catalog, found, author_id=actor.id, force=args["force"] == "true",
+            message="import customizations",
+        )  # fmt: skip
+
+    try:
+        return _published(run)
+    except customizations.BaseDiffers as exc:
+        detail = text({"en": str(exc), "zh": "定制所基于的应用版本与本站不同：" + "；".join(exc.differences)})
+        return problem(409, detail, kind="base-differs", differences=exc.differences)
 
 
 @bp.post("/metadata/validate")
@@ -358,6 +400,32 @@ def openapi_paths(api: Any, errors: Any) -> None:
                     }
                 ],
                 "responses": {**ok({"type": "object"}), **errors("401", "403", "404")},
+            }
+        },
+        "/metadata/export": {
+            "get": {
+                "summary": "The site's customizations as one zip (overlay package)",
+                "responses": {
+                    "200": {
+                        "description": "The zip",
+                        "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+                    },
+                    **errors("401", "403"),
+                },
+            }
+        },
+        "/metadata/import": {
+            "post": {
+                "summary": "Publish an exported zip of customizations as one revision",
+                "parameters": [
+                    {"name": "parent", "in": "query", "required": True, "schema": number},
+                    {"name": "force", "in": "query", "schema": {"type": "string", "enum": ["true", "false"]}},
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+                },
+                "responses": {**ok(revision, "201"), **publishing},
             }
         },
         "/metadata/validate": {
