@@ -132,10 +132,14 @@ def read_sources(
     if layer is not None:
         for path, text in sorted(layer.files.items()):
             if path.startswith("overlays/"):
-                documents, found = _parse(f"{layer.label}: {path}", lambda text=text: text.encode())
+                documents, found = _parse(f"{layer.label}: {path}", _reader(text))
                 overlays.extend(documents)
                 problems.extend(found)
     return Sources(tuple(packages.values()), tuple(overlays), tuple(problems))
+
+
+def _reader(text: str) -> Callable[[], bytes]:
+    return lambda: text.encode()
 
 
 def _layer_packages(layer: Layer) -> Iterator[tuple[Package | None, list[Problem]]]:
@@ -145,7 +149,7 @@ def _layer_packages(layer: Layer) -> Iterator[tuple[Package | None, list[Problem
         if matched and matched["app"]:
             relative = path.split("/", 2)[2]
             apps.setdefault(matched["app"], []).append(
-                (f"{layer.label}: {path}", relative, lambda text=text: text.encode())
+                (f"{layer.label}: {path}", relative, _reader(text))
             )
     for name, files in apps.items():
         yield _package(files, f"{layer.label}: apps/{name}", None, name)
