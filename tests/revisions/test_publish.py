@@ -3,9 +3,13 @@ same process serving the new revision at its next request, on SQLite and Postgre
 
 from __future__ import annotations
 
+import threading
+import time
+
 from sqlalchemy import select
 
 from loom.platform.revisions import store
+from loom.platform.revisions.follow import watch
 
 from .conftest import WECHAT
 from .conftest import LiveSite
@@ -122,3 +126,16 @@ def test_the_console_lists_who_published_what(live: LiveSite) -> None:
     details = root.get("/admin/revisions/details/?id=1")
     assert details.status_code == 200 and "name: wechat" in details.text
     assert live.client("clerk").get("/admin/revisions/").status_code in (302, 403)
+
+
+def test_a_watching_thread_builds_the_new_revision_before_any_request(live: LiveSite) -> None:
+    stop = threading.Event()
+    watch(live.app, every=0.05, stop=stop)
+    try:
+        assert publish(live.client("root"), {"overlays/acme.yaml": WECHAT}, 0).status_code == 201
+        deadline = time.monotonic() + 60
+        while live.app.wsgi_app.serving[0] != 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert live.app.wsgi_app.serving[0] == 1  # built with no request asking for it
+    finally:
+        stop.set()
