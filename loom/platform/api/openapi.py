@@ -25,6 +25,8 @@ from loom.metadata.catalog import Field
 
 from ..automations.definitions import Automation
 from ..automations.definitions import automation
+from ..flows.payloads import MODES
+from ..flows.payloads import POSITIONS
 from ..flows.service import OPERATIONS as FLOW_OPERATIONS
 from ..limits import BATCH_TASKS
 from ..limits import PARAMETER_LENGTH
@@ -477,8 +479,12 @@ class _Builder:
                 "to": {"oneOf": [{"type": "string"}, {"type": "integer", "minimum": 1, "maximum": MAX_ID}]},
                 "users": {"type": "array", "items": ID},
                 "attachments": {"type": "array", "items": ID},
-                "position": {"type": "string", "enum": ["before", "after", "with"]},
-                "mode": {"type": "string", "description": "add_approver: how the added approvers decide"},
+                "position": {"type": "string", "enum": list(POSITIONS)},
+                "mode": {
+                    "type": "string",
+                    "enum": list(MODES),
+                    "description": "add_approver: how the added approvers decide",
+                },
                 "values": {"type": "object"},
                 "chosen": {"type": "object", "additionalProperties": {"type": "array", "items": ID}},
                 "task": ID,
