@@ -335,11 +335,7 @@ class FlowService:
         if not users:
             raise ValidationFailed([FieldError("users", "required")])
         position = payload.get("position", "after")
-        offsets = {"before": -1, "after": 1, "with": 0}
-        if position not in offsets:
-            raise ValidationFailed(
-                [FieldError("position", "not_option", {"value": position, "allowed": "before, after, with"})]
-            )
+        offsets = {"before": -1, "after": 1, "with": 0}  # every one of POSITIONS: the payload was checked
         mode = task["stage_mode"] if position == "with" else payload.get("mode", "all")
         for user in users:
             self.engine.assign(
@@ -347,7 +343,7 @@ class FlowService:
                 task["node"],
                 user,
                 stage=task["stage"] + offsets[position],
-                stage_mode="any" if mode == "any" else "all",
+                stage_mode=mode,
                 kind="approve",
             )
         self.engine.event(
