@@ -148,9 +148,7 @@ def _layer_packages(layer: Layer) -> Iterator[tuple[Package | None, list[Problem
         matched = LAYER_PATH.match(path)
         if matched and matched["app"]:
             relative = path.split("/", 2)[2]
-            apps.setdefault(matched["app"], []).append(
-                (f"{layer.label}: {path}", relative, _reader(text))
-            )
+            apps.setdefault(matched["app"], []).append((f"{layer.label}: {path}", relative, _reader(text)))
     for name, files in apps.items():
         yield _package(files, f"{layer.label}: apps/{name}", None, name)
 

@@ -47,6 +47,7 @@ from ..records.search import MAX_TEXT as SEARCH_TEXT
 from ..services import Services
 from ..tables import column_type
 from ..tables import numeric_digits
+from .handover import openapi_paths as handover_paths
 from .metadata import openapi_paths as metadata_paths
 from .reports import openapi_paths as report_paths
 
@@ -145,6 +146,7 @@ class _Builder:
         self._fixed_paths()
         report_paths(self.api, _problem, _errors)
         metadata_paths(self.api, _errors)
+        handover_paths(self.api, _errors)
         document = self.api.to_dict()
         document["security"] = [{"bearer": []}, {"session": []}]
         document["servers"] = [{"url": "/api/v1"}]

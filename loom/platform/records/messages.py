@@ -46,6 +46,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "url": {"en": "Not a valid URL (http or https).", "zh": "不是有效的网址（http 或 https）。"},
     "phone": {"en": "Not a valid phone number.", "zh": "不是有效的电话号码。"},
     "not_found": {"en": "No such record.", "zh": "记录不存在。"},
+    "no_such_user": {"en": "No such active user.", "zh": "没有这个在职用户。"},
+    "same_user": {"en": "Choose someone else to hand over to.", "zh": "请选择另一位交接人。"},
     "link_not_found": {"en": "The linked record {id} does not exist.", "zh": "关联的记录 {id} 不存在。"},
     "link_filtered": {
         "en": "Record {id} cannot be chosen here.",
