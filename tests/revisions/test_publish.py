@@ -73,7 +73,7 @@ def test_invalid_changes_name_the_document_line_and_path(live: LiveSite) -> None
     assert refused.status_code == 422 and refused.get_json()["type"].endswith("/invalid-metadata")
     assert refused.get_json()["problems"][0]["line"] == 6
     outside = publish(root, {"../site.yaml": "x: 1"}, 0)
-    assert outside.status_code == 400 and "not a document path" in outside.get_json()["detail"]
+    assert outside.status_code == 422 and "not a document path" in outside.get_json()["detail"]
     assert root.get("/api/v1/metadata").get_json()["id"] == 0
 
 

@@ -18,6 +18,7 @@ from flask import jsonify
 from flask import request
 from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import UnprocessableEntity
 
 from loom.metadata.provenance import UnknownTarget
 
@@ -39,6 +40,12 @@ from .records import json_body
 bp = Blueprint("metadata", __name__)
 MAX_MESSAGE = 500
 MAX_DOCUMENT = 2 * 1024 * 1024
+ZIP_TYPES = ("application/zip", "application/octet-stream")
+# LAYER_PATH of the loader, as the OpenAPI document states it (ECMA regex, no named groups).
+PATH_PATTERN = (
+    r"^(?:apps/[a-z][a-z0-9_]{0,62}|overlays)(?:/[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}){0,7}"
+    r"/[A-Za-z0-9_-][A-Za-z0-9_.-]{0,94}\.(?:yaml|yml|json)$"
+)
 
 
 @bp.get("/metadata")
@@ -118,15 +125,15 @@ def export() -> Response:
 def import_() -> tuple[Response, int] | Response:
     """Publish an exported zip (the body, application/zip) as one revision on revision ``parent``."""
     actor = _admin()
-    if request.mimetype != "application/zip":
+    if request.mimetype not in ZIP_TYPES:
         raise BadRequest("Send the exported zip as the body, with Content-Type: application/zip.")
     args = {"parent": request.args.get("parent", ""), "force": request.args.get("force", "false")}
     if not args["parent"].isdigit() or len(args["parent"]) > 15 or args["force"] not in ("true", "false"):
         raise BadRequest("parent is the current revision's number; force is true or false.")
     try:
         found = customizations.read(request.get_data(cache=False))
-    except pipeline.BadChanges as exc:
-        raise BadRequest(str(exc)) from None
+    except pipeline.BadChanges as exc:  # well-formed, but names no document a site may hold
+        raise UnprocessableEntity(str(exc)) from None
     runtime = services().runtime
 
     def run(site: Site, engine: Any) -> store.Revision:
@@ -222,8 +229,8 @@ def _published(run: Any) -> tuple[Response, int] | Response:
             }
         )
         return problem(422, detail, kind="confirmation-needed", plan=exc.plan.as_dict())
-    except pipeline.BadChanges as exc:
-        raise BadRequest(str(exc)) from None
+    except pipeline.BadChanges as exc:  # well-formed, but names no document a site may hold
+        raise UnprocessableEntity(str(exc)) from None
     return jsonify(jsonable(landed.summary())), 201
 
 
@@ -262,8 +269,8 @@ def _draft(body: Mapping[str, Any], allow_destructive: bool = False) -> pipeline
     runtime = services().runtime
     try:
         return pipeline.draft(_site(), runtime.engine, _changes(body), allow_destructive=allow_destructive)
-    except pipeline.BadChanges as exc:
-        raise BadRequest(str(exc)) from None
+    except pipeline.BadChanges as exc:  # well-formed, but names no document a site may hold
+        raise UnprocessableEntity(str(exc)) from None
 
 
 def _body(allowed: set[str], required: set[str]) -> dict[str, Any]:
@@ -326,6 +333,7 @@ def openapi_paths(api: Any, errors: Any) -> None:
         "minProperties": 1,
         "maxProperties": pipeline.MAX_CHANGES,
         "additionalProperties": {"type": "string", "nullable": True, "maxLength": MAX_DOCUMENT},
+        "propertyNames": {"pattern": PATH_PATTERN},
         "description": "Path (apps/<app>/….yaml, overlays/….yaml) → YAML text, or null to remove it",
     }
     revision = {
@@ -423,7 +431,10 @@ def openapi_paths(api: Any, errors: Any) -> None:
                 ],
                 "requestBody": {
                     "required": True,
-                    "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+                    "description": "The exported zip (sent as application/zip or application/octet-stream)",
+                    "content": {
+                        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                    },
                 },
                 "responses": {**ok(revision, "201"), **publishing},
             }
