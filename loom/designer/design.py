@@ -248,4 +248,6 @@ def _label(zh: str, en: str) -> dict[str, str] | str:
 
 
 def _dump(document: Mapping[str, Any]) -> str:
-    return yaml.safe_dump(dict(document), allow_unicode=True, sort_keys=False, width=120)
+    return yaml.safe_dump(
+        dict(document), allow_unicode=True, sort_keys=False, width=120, default_flow_style=None
+    )
