@@ -1,7 +1,8 @@
 """A business admin builds 用印申请 in Chromium: a new app, fields from the palette (one moved,
 one removed), the check with its plan, publish; then an employee fills in the new form in the
 portal and saves a record. Screenshots of the designer at 1280 and 375 px go to a folder
-printed when the test starts."""
+printed when the test starts; every designer page is checked as the portal's pages are
+(labels, contrast, nothing wider than a phone)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
 from ..revisions.conftest import LiveSite
+from ..web.test_accessibility import LOW_CONTRAST
+from ..web.test_accessibility import UNLABELLED
 
 CHROMIUM = shutil.which("chromium")
 WIDTHS = (1280, 375)
@@ -60,7 +63,10 @@ def signed_in(browser, url: str, login: str, password: str, errors: list[str]) -
 
 
 def shoot(page: Page, folder: Path, name: str) -> None:
-    """The page at each width, checked for a layout wider than the screen."""
+    """The page at each width, checked for a layout wider than the screen, controls without a
+    label and text without enough contrast."""
+    assert page.evaluate(UNLABELLED) == [], name
+    assert page.evaluate(LOW_CONTRAST) == [], name
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
         page.screenshot(path=str(folder / f"{name}-{width}.png"), full_page=True)

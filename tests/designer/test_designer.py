@@ -150,6 +150,12 @@ def test_a_publish_on_a_revision_that_moved_on_is_refused(live: LiveSite) -> Non
     assert root.post("/designer/new", data={**other, "action": "publish", "parent": "1"}).status_code == 302
 
 
+def test_the_designer_speaks_english_when_asked(live: LiveSite) -> None:
+    page = live.client("root").get("/designer/new").get_data(as_text=True)
+    assert "New form" in page and "+ Single line text" in page and "Options, one a line" not in page
+    assert "新建表单" not in page
+
+
 def test_only_admins_design(live: LiveSite) -> None:
     assert zh(live, "wang").get("/designer").status_code == 403
     assert (
