@@ -10,6 +10,7 @@ avoiding the names the metadata language reserves.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
@@ -141,11 +142,14 @@ def edit(design: FormDesign, action: str) -> FormDesign:
     return replace(design, fields=rows)
 
 
-def mistakes(design: FormDesign, site_apps: Mapping[str, Any], taken: set[str]) -> dict[str, Any]:
+def mistakes(
+    design: FormDesign, site_apps: Mapping[str, Any], installed: Iterable[str], taken: set[str]
+) -> dict[str, Any]:
     """What must be fixed before the design is checked by the validator, keyed by input name.
 
-    ``site_apps`` are the apps made on the site (name → label), ``taken`` the qualified names
-    of the entities the site has. The messages are lazy texts, shown in the page's language.
+    ``site_apps`` are the apps made on the site (name → label), ``installed`` the names of all
+    the site's apps and ``taken`` the qualified names of its entities. The messages are lazy
+    texts, shown in the page's language.
     """
     found: dict[str, Any] = {}
     if design.app and design.app not in site_apps:
@@ -157,9 +161,7 @@ def mistakes(design: FormDesign, site_apps: Mapping[str, Any], taken: set[str]) 
             )
         elif design.new_app_name in SQL_KEYWORDS:
             found["new_app_name"] = _l("This word is reserved; choose another.")
-        elif design.new_app_name in site_apps or any(
-            name.split(".")[0] == design.new_app_name for name in taken
-        ):
+        elif design.new_app_name in site_apps or design.new_app_name in installed:
             found["new_app_name"] = _l("An app with this name exists already.")
         if not design.new_app_label:
             found["new_app_label"] = _l("Give the app a Chinese name.")

@@ -77,8 +77,8 @@ def new() -> Response | str | tuple[str, int]:
     parent = request.form.get("parent", "")
     if action not in ("check", "publish"):
         return _editor(designs.edit(design, action), site_apps, parent=parent)
-    taken = set(services().runtime.catalog.entities)
-    found = designs.mistakes(design, site_apps, taken)
+    catalog = services().runtime.catalog
+    found = designs.mistakes(design, site_apps, set(catalog.apps), set(catalog.entities))
     if found:
         return _editor(design, site_apps, parent=parent, mistakes=found), 422
     if action == "check":

@@ -107,6 +107,8 @@ def test_mistakes_are_shown_next_to_their_inputs_in_plain_words(live: LiveSite) 
     page = answer.get_data(as_text=True)
     assert answer.status_code == 422
     assert "请填写表单的中文名" in page and "请写出选项，每行一个" in page and "小写字母" in page
+    shop = root.post("/designer/new", data={**SEAL, "new_app_name": "shop", "action": "check"})
+    assert shop.status_code == 422 and "已有同名应用" in shop.get_data(as_text=True)
     # A name the validator refuses (too long for the database) is said in the designer's words.
     long_app = {**SEAL, "new_app_name": "a" * 40, "label_en": "Seal request for very long names"}
     answer = root.post("/designer/new", data={**long_app, "action": "check", "parent": "0"})
