@@ -51,7 +51,7 @@ def browser():
 
 def signed_in(browser, url: str, login: str, password: str, errors: list[str]) -> Page:
     page = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN").new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(60_000)  # a publish builds the app for the new revision: slow on a busy machine
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(f"{url}/login")
