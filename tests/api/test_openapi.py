@@ -34,7 +34,7 @@ def test_every_entity_says_what_a_client_may_send(builtin) -> None:
     for entity in catalog.entities.values():
         name = f"{entity.app}.{entity.name}"
         read = schema(document, name)["properties"]
-        for mode in (("row",) if entity.child else ("create", "update")):
+        for mode in ("row",) if entity.child else ("create", "update"):
             sent = schema(document, f"{name}.{mode}")
             assert sent["additionalProperties"] is False, f"{name}.{mode}"
             for field in entity.fields:
@@ -42,11 +42,7 @@ def test_every_entity_says_what_a_client_may_send(builtin) -> None:
                 assert (field.name in sent["properties"]) == writable, f"{name}.{mode}.{field.name}"
                 assert read[field.name].get("readOnly", False) == (not writable), f"{name}.{field.name}"
             if mode == "create":
-                expected = [
-                    f.name
-                    for f in entity.fields
-                    if writable_and_required(f)
-                ]
+                expected = [f.name for f in entity.fields if writable_and_required(f)]
                 assert sent.get("required", []) == expected, name
 
 
