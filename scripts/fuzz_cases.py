@@ -40,14 +40,46 @@ CASES = [
     ("sort with 9 keys", "GET", LIST + "?sort=" + ",".join(["name"] * 9), None, None, 422, "sort"),
     ("q of 50 KB", "GET", LIST + "?q=" + "x" * 50_000, None, None, 400, "q"),
     ("1,000 repeated filters", "GET", LIST + "?" + "&".join(["name=a"] * 1_000), None, None, 422, "filter"),
-    ("a cursor holding an object", "GET", f"{LIST}?sort=name&cursor=" + cursor({"k": ["name", "id"], "v": [{"a": 1}, 1]}), None, None, 422, "cursor"),  # noqa: E501
+    (
+        "a cursor holding an object",
+        "GET",
+        f"{LIST}?sort=name&cursor=" + cursor({"k": ["name", "id"], "v": [{"a": 1}, 1]}),
+        None,
+        None,
+        422,
+        "cursor",
+    ),  # noqa: E501
     ("a NUL in a filter value", "GET", LIST + "?name=a%00b", None, None, 400, "name"),
     ("a NUL in q", "GET", LIST + "?q=a%00b", None, None, 400, "q"),
     ("count=AAA", "GET", LIST + "?count=AAA", None, None, 400, "count"),
-    ("a NUL in the login name", "POST", "/auth/login", b'{"login": "a\\u0000", "password": "x"}', "application/json", 400, "login"),  # noqa: E501
+    (
+        "a NUL in the login name",
+        "POST",
+        "/auth/login",
+        b'{"login": "a\\u0000", "password": "x"}',
+        "application/json",
+        400,
+        "login",
+    ),  # noqa: E501
     ("GET on the login route", "GET", "/auth/login", None, None, 405, None),
-    ("a non-string comment on submit", "POST", "/oa/leave_request/1/flow/submit", b'{"comment": {"not": "a string"}}', "application/json", 422, "comment"),  # noqa: E501
-    ("a non-string comment on a batch", "POST", "/tasks/approve", b'{"tasks": [1], "comment": {}}', "application/json", 422, "comment"),  # noqa: E501
+    (
+        "a non-string comment on submit",
+        "POST",
+        "/oa/leave_request/1/flow/submit",
+        b'{"comment": {"not": "a string"}}',
+        "application/json",
+        422,
+        "comment",
+    ),  # noqa: E501
+    (
+        "a non-string comment on a batch",
+        "POST",
+        "/tasks/approve",
+        b'{"tasks": [1], "comment": {}}',
+        "application/json",
+        422,
+        "comment",
+    ),  # noqa: E501
     ("an invalid task id", "POST", "/tasks/approve", b'{"tasks": ["x"]}', "application/json", 400, "tasks"),
 ]
 

@@ -1,5 +1,6 @@
 """What each builtin role may read, entity by entity: a table reviewed against the domain
-reference (docs/oa.md §2, docs/data.md §7), so a grant that widens shows up here first.
+reference (docs/oa.md §2, docs/data.md §7, ../shared/domain/oa-crm.md §2.15), so a grant that
+widens shows up here first.
 
 Each role is asked alone (every user also holds ``employee``, whose row is its own); the scope
 is the widest the role's grants, inherited ones included, give. Entities not listed: none.
@@ -88,8 +89,8 @@ READS = {
     "crm_finance": {
         "all": {"crm.contract", "crm.customer", "crm.invoice", "crm.receivable", "crm.receivable_plan"},
     },
-    "crm_sales": {
-        "department": {
+    "crm_sales": {  # their own (负责人 = owner, kept by claims and transfers) and what is shared with them
+        "own": {
             "crm.contact",
             "crm.contract",
             "crm.customer",
@@ -238,6 +239,14 @@ READS = {
 }
 
 
+# Records a role reads whoever owns them (a grant's also_read), beyond its scope above.
+ALSO_READS = {
+    "crm_sales": {"crm.customer": ("in_pool",), "crm.sales_target": ("target_user == current_user",)},
+    "crm_sales_manager": {"crm.customer": ("in_pool",), "crm.sales_target": ("target_user == current_user",)},
+    "crm_admin": {},  # reads all: nothing to add
+}
+
+
 def reads(role: str) -> dict[str, set[str]]:
     permissions, actor = Permissions(CATALOG), Actor(1, "someone", frozenset({role}))
     found: dict[str, set[str]] = {}
@@ -255,3 +264,14 @@ def test_the_table_names_every_role() -> None:
 @pytest.mark.parametrize("role", sorted(READS))
 def test_what_a_role_reads(role: str) -> None:
     assert reads(role) == READS[role]
+
+
+@pytest.mark.parametrize("role", sorted(READS))
+def test_what_a_role_also_reads(role: str) -> None:
+    permissions, actor = Permissions(CATALOG), Actor(1, "someone", frozenset({role}))
+    found = {
+        entity.qualified_name: tuple(c.source for c in decision.also)
+        for entity in CATALOG.entities.values()
+        if not entity.child and (decision := permissions.decide(actor, entity, "read")).also
+    }
+    assert found == ALSO_READS.get(role, {})

@@ -33,6 +33,7 @@ from .access import current_actor
 from .departments import DepartmentView
 from .history import AuditView
 from .history import FlowInstanceView
+from .history import RevisionView
 from .labels import HISTORY
 from .labels import PEOPLE
 from .labels import lang
@@ -122,6 +123,9 @@ def _add_platform_views(admin: Admin, runtime: Runtime) -> None:
     admin.add_view(TokenView(runtime, {"zh": "API 令牌", "en": "API tokens"}, PEOPLE, "tokens"))
     admin.add_view(AuditView(runtime, {"zh": "审计日志", "en": "Audit log"}, HISTORY, "audit"))
     admin.add_view(FlowInstanceView(runtime, {"zh": "审批流程", "en": "Approval flows"}, HISTORY, "flows"))
+    admin.add_view(
+        RevisionView(runtime, {"zh": "设计变更记录", "en": "Design changes"}, HISTORY, "revisions")
+    )
 
 
 def _install_babel(app: Flask) -> None:

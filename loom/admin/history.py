@@ -1,7 +1,9 @@
-"""Read-only views of what happened: the audit log and approval flow instances.
+"""Read-only views of what happened: the audit log, approval flow instances and metadata
+revisions.
 
-Both are written only by the services (the records service audits every write, the flow
-engine keeps its instances), so the console offers no way to change them.
+All are written only by the services (the records service audits every write, the flow engine
+keeps its instances, the publish pipeline records revisions), so the console offers no way to
+change them.
 """
 
 from __future__ import annotations
@@ -105,3 +107,48 @@ class FlowInstanceView(TableView):
             ConditionFilter("status", "eq", PLATFORM_LABELS["status"], _options(INSTANCE_STATUSES)),
             ConditionFilter("entity", "eq", PLATFORM_LABELS["entity"], _entity_options(runtime)),
         ]
+
+
+REVISION_CHANGES = {
+    "added": {"zh": "新增", "en": "added"},
+    "changed": {"zh": "修改", "en": "changed"},
+    "removed": {"zh": "删除", "en": "removed"},
+}
+
+
+def _revision_changes(view: Any, context: Any, model: Row, name: str) -> Markup:
+    lines = [
+        Markup("{} <code>{}</code>").format(
+            text(REVISION_CHANGES.get(c["action"], {"zh": c["action"]})), c["path"]
+        )
+        for c in getattr(model, name) or ()
+    ]
+    return Markup("<br>").join(lines)
+
+
+def _revision_documents(view: Any, context: Any, model: Row, name: str) -> Markup:
+    documents = getattr(model, name) or {}
+    return Markup("").join(
+        Markup("<p><code>{}</code></p><pre>{}</pre>").format(path, body)
+        for path, body in sorted(documents.items())
+    )
+
+
+class RevisionView(TableView):
+    """Who published which metadata change, when, why, and the documents of each revision
+    (``loom explain-metadata`` says which revision set a given property)."""
+
+    table_name = "loom_metadata_revisions"
+    column_list = ("id", "created_at", "user", "message", "changes", "rollback_of")
+    column_details_list = (*column_list, "digest", "documents")
+    column_formatters = {"changes": _revision_changes}  # noqa: RUF012
+    column_formatters_detail = {**column_formatters, "documents": _revision_documents}  # noqa: RUF012
+    searchable = ("message",)
+    default_sort = ("id", True)
+
+    def query(self) -> Select:
+        revisions, users = self.table, self.tables["loom_users"]
+        return select(
+            revisions.c.id, revisions.c.created_at, users.c.name.label("user"), revisions.c.message,
+            revisions.c.changes, revisions.c.rollback_of, revisions.c.digest, revisions.c.documents,
+        ).select_from(revisions.outerjoin(users, revisions.c.author_id == users.c.id))  # fmt: skip

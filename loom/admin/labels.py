@@ -118,4 +118,8 @@ PLATFORM_LABELS: dict[str, Mapping[str, str]] = {
     "started_at": {"zh": "发起时间", "en": "Started at"},
     "finished_at": {"zh": "结束时间", "en": "Finished at"},
     "state": {"zh": "流程状态数据", "en": "State"},
+    "message": {"zh": "说明", "en": "Message"},
+    "rollback_of": {"zh": "回滚到", "en": "Rolls back to"},
+    "digest": {"zh": "内容摘要", "en": "Digest"},
+    "documents": {"zh": "文档", "en": "Documents"},
 }

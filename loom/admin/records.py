@@ -18,11 +18,16 @@ from functools import partial
 from typing import Any
 
 from flask import flash
+from flask import request
 from flask_admin.form import SecureForm
 from flask_admin.helpers import get_form_data
 from flask_admin.model import BaseModelView
 from flask_admin.model.filters import BaseFilter
+from flask_admin.model.template import BaseListRowAction
+from flask_admin.model.template import DeleteRowAction
+from flask_admin.model.template import TemplateLinkRowAction
 from wtforms import Form
+from wtforms import HiddenField
 
 from loom.metadata.catalog import SYSTEM_COLUMNS
 from loom.metadata.catalog import Catalog
@@ -63,10 +68,18 @@ UNSORTABLE = frozenset({"multiselect", "json", "region", "geo"})
 DEFAULT_COLUMNS = 6
 
 
+class VersionedDelete(TemplateLinkRowAction):
+    """The row's delete button, sending the record's version (loom_admin/record_actions.html)."""
+
+    def __init__(self) -> None:
+        super().__init__("record_actions.delete_row", DeleteRowAction().title)
+
+
 class RecordView(AdminOnly, BaseModelView):
     """List, details, create, edit and delete for the records of one entity."""
 
     form_base_class = SecureForm
+    list_template = "loom_admin/record_list.html"  # delete buttons that send the version
     can_view_details = True
     can_set_page_size = True
     column_type_formatters = LIST_FORMATTERS
@@ -208,9 +221,28 @@ class RecordView(AdminOnly, BaseModelView):
         )  # fmt: skip
         return self._write(form, write) is not None
 
+    def get_delete_form(self) -> type[Form]:
+        """The row's delete form also carries the version the list showed (record_actions.html)."""
+
+        class VersionedDeleteForm(super().get_delete_form()):  # type: ignore[misc]
+            version = HiddenField()
+
+        return VersionedDeleteForm
+
+    def get_list_row_actions(self) -> list[BaseListRowAction]:
+        return [
+            VersionedDelete() if isinstance(action, DeleteRowAction) else action
+            for action in super().get_list_row_actions()
+        ]
+
     def delete_model(self, model: Row) -> bool:
+        """Delete at the version the list showed: a record changed since is refused, naming who
+        changed what and when, as a stale edit is (no version sent: the delete is unconditional)."""
+        version = as_id(request.form.get(fields.VERSION, ""))
         try:
-            services().records.delete(self.entity.qualified_name, model.id, signed_in_admin())
+            services().records.delete(
+                self.entity.qualified_name, model.id, signed_in_admin(), version=version
+            )
         except RecordError as error:
             flash(error.message(lang()), "error")
             return False

@@ -159,6 +159,8 @@ class Permission:
     export: bool = False
     hidden: tuple[str, ...] = ()
     readonly: tuple[str, ...] = ()
+    # Records matching this join the role's read scope, whoever owns them (the public pool).
+    also_read: Expression | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,6 +398,7 @@ def _entity(index: Index, doc: Document, flow_entities: set[str]) -> Entity:
                 p.get("export", False),
                 tuple(p.get("hidden", ())),
                 tuple(p.get("readonly", ())),
+                _maybe(p.get("also_read")),
             )
             for p in data.get("permissions", [])
         ),

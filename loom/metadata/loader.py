@@ -132,10 +132,14 @@ def read_sources(
     if layer is not None:
         for path, text in sorted(layer.files.items()):
             if path.startswith("overlays/"):
-                documents, found = _parse(f"{layer.label}: {path}", lambda text=text: text.encode())
+                documents, found = _parse(f"{layer.label}: {path}", _reader(text))
                 overlays.extend(documents)
                 problems.extend(found)
     return Sources(tuple(packages.values()), tuple(overlays), tuple(problems))
+
+
+def _reader(text: str) -> Callable[[], bytes]:
+    return lambda: text.encode()
 
 
 def _layer_packages(layer: Layer) -> Iterator[tuple[Package | None, list[Problem]]]:
@@ -144,9 +148,7 @@ def _layer_packages(layer: Layer) -> Iterator[tuple[Package | None, list[Problem
         matched = LAYER_PATH.match(path)
         if matched and matched["app"]:
             relative = path.split("/", 2)[2]
-            apps.setdefault(matched["app"], []).append(
-                (f"{layer.label}: {path}", relative, lambda text=text: text.encode())
-            )
+            apps.setdefault(matched["app"], []).append((f"{layer.label}: {path}", relative, _reader(text)))
     for name, files in apps.items():
         yield _package(files, f"{layer.label}: apps/{name}", None, name)
 
@@ -247,6 +249,14 @@ def _walk(folder: Path) -> list[Path]:
         if len(found) > MAX_FILES:
             break
     return found[:MAX_FILES]
+
+
+def package_texts(path: Path | str) -> dict[str, str]:
+    """Every document file of a package folder or zip, by its path inside the package (to store
+    the package in a metadata revision); raises OSError or BadZipFile when it cannot be read."""
+    path = Path(path)
+    files = _zip_files(path) if path.is_file() else _folder_files(path)
+    return {relative: read().decode("utf-8-sig") for _, relative, read in files}
 
 
 def _folder_files(folder: Path) -> Iterator[tuple[str, str, Callable[[], bytes]]]:

@@ -270,6 +270,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "the overlay's target {target_kind} '{target}' does not exist",
         "zh": "覆盖层的目标 {target_kind}“{target}”不存在",
     },
+    "overlay.not_customizable": {
+        "en": "'{target}' is marked customizable: false by its package: overlays may not change it",
+        "zh": "“{target}”已被其所属应用标记为不可定制（customizable: false），覆盖层不能修改",
+    },
+    "overlay.field_not_customizable": {
+        "en": "field '{field}' of '{target}' is marked customizable: false: overlays may not change it",
+        "zh": "“{target}”的字段“{field}”已被其所属应用标记为不可定制（customizable: false），覆盖层不能修改",
+    },
     "overlay.missing_item": {
         "en": "cannot {action} '{item}': the target has no such item in '{key}'",
         "zh": "无法{action}“{item}”：目标的“{key}”中没有该项",

@@ -10,6 +10,7 @@ patched field points into the overlay file.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import replace
 from typing import Any
@@ -216,3 +217,22 @@ def _item_name(item: Any) -> Any:
     if isinstance(item, dict):
         return next((item[key] for key in NAME_KEYS if key in item), None)
     return item if isinstance(item, str) else None
+
+
+def not_customizable(base: Document, overlay: Document) -> Iterator[Problem]:
+    """What ``overlay`` may not change: a document or entity field its package marked
+    ``customizable: false``. The package's own overlays may (it owns the document)."""
+    if overlay.app is not None and overlay.app == base.app:
+        return
+    target = overlay.data.get("target", "")
+    if base.data.get("customizable") is False:
+        yield overlay.problem("overlay.not_customizable", "/target", target=target)
+        return
+    fields = {f.get("name"): f for f in base.data.get("fields", ()) if isinstance(f, dict)}
+    patched = overlay.data.get("patch", {}).get("fields") if base.kind == "entity" else None
+    for i, item in enumerate(patched if isinstance(patched, list) else ()):
+        name = item.get("name") if isinstance(item, dict) else item
+        if isinstance(fields.get(name), dict) and fields[name].get("customizable") is False:
+            yield overlay.problem(
+                "overlay.field_not_customizable", f"/patch/fields/{i}", target=target, field=name
+            )

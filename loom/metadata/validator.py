@@ -44,6 +44,7 @@ from .overlay_fields import follow_field_changes
 from .overlay_fields import placements
 from .overlay_fields import removals
 from .overlays import apply_overlay
+from .overlays import not_customizable
 from .overlays import overlay_target
 from .problems import Location
 from .problems import Problem
@@ -155,6 +156,10 @@ def _apply_overlays(index: Index, overlays: list[Document], problems: list[Probl
                     target_kind=KIND_NAMES[kind],
                 )
             )
+            continue
+        locked = list(not_customizable(base, overlay))
+        if locked:
+            problems.extend(locked)
             continue
         merged, found = apply_overlay(base, overlay)
         problems.extend(found)

@@ -68,9 +68,13 @@ def _line(
         return line
     if _covers(conn, tables, record_id, access.role_scope(conn, actor, tables, decision)):
         line["note"] = " (this record: yes)"
-    elif held and _covers(conn, tables, record_id, access.clause(conn, actor, tables, decision)):
-        until = f" until {held['expires_at'].isoformat()}" if held["expires_at"] else ""
-        line["note"] = f" (this record: shared with them to {held['level']}{until})"
+    elif _covers(conn, tables, record_id, access.clause(conn, actor, tables, decision)):
+        if held:
+            until = f" until {held['expires_at'].isoformat()}" if held["expires_at"] else ""
+            line["note"] = f" (this record: shared with them to {held['level']}{until})"
+        else:
+            conditions = " or ".join(condition.source for condition in decision.also)
+            line["note"] = f" (this record: yes, as it matches {conditions})"
     else:
         line["allowed"] = False
         line["note"] = " (this record: outside the scope)"

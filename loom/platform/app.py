@@ -25,6 +25,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from loom.admin import init_admin
 from loom.admin import inline_handlers
+from loom.designer import init_app as init_designer
 from loom.errors import MetadataError
 
 from . import headers
@@ -114,6 +115,7 @@ def _build(
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.register_blueprint(api_blueprint())
     init_portal(app)
+    init_designer(app)
     console = init_admin(app)
     _install_request_ids(app)
     headers.init_app(app, inline_handlers(console))

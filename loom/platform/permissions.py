@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from loom.metadata.catalog import Catalog
 from loom.metadata.catalog import Entity
 from loom.metadata.catalog import Permission
+from loom.metadata.expressions import Expression
 
 from .actor import Actor
 
@@ -40,6 +41,8 @@ class Decision:
     operation: str
     scope: str
     reasons: tuple[Reason, ...]
+    # Conditions whose records join a read scope short of ``all`` (grants' ``also_read``).
+    also: tuple[Expression, ...] = ()
 
     @property
     def allowed(self) -> bool:
@@ -70,13 +73,13 @@ class Permissions:
             reason = Reason("system" if actor.is_system else "admin", "all")
             return Decision(operation, "all", (reason,))
         roles = self.roles_of(actor)
-        reasons = tuple(
-            Reason(grant.role, _scope_of(grant, operation))
-            for grant in self._grants(entity)
-            if grant.role in roles
-        )
+        grants = [grant for grant in self._grants(entity) if grant.role in roles]
+        reasons = tuple(Reason(grant.role, _scope_of(grant, operation)) for grant in grants)
         scope = max((r.scope for r in reasons), key=SCOPES.index, default="none")
-        return Decision(operation, scope, reasons)
+        also = ()
+        if operation == "read" and scope not in ("none", "all"):
+            also = tuple(g.also_read for g in grants if g.also_read is not None and g.read != "none")
+        return Decision(operation, scope, reasons, also)
 
     def hidden_fields(self, actor: Actor, entity: Entity) -> frozenset[str]:
         """Fields hidden from the actor: hidden by every role of theirs that may read."""

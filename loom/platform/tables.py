@@ -95,23 +95,24 @@ def index_name(table: str, columns: list[str], prefix: str = "ix") -> str:
     return f"{name[: MAX_IDENTIFIER - 9]}_{digest}"
 
 
+TEXT_LENGTH = 255  # of a string column whose field declares no max_length
+
+
 def column_type(field: Field) -> TypeEngine:
     """The column type that stores a field's value."""
     kind = field.type
     if kind == "computed":
         kind = field.result or "string"
     if kind in ("string", "email", "phone", "url"):
-        return String(field.max_length or 255)
+        return String(field.max_length or TEXT_LENGTH)
     if kind in ("text", "rich_text"):
         return Text()
     if kind == "integer":
         return BigInteger()
-    if kind in ("decimal", "money", "percent"):
-        return Numeric(field.precision or 18, field.scale if field.scale is not None else 4)
-    if kind == "rollup":
-        if field.rollup is not None and field.rollup.aggregate == "count":
-            return BigInteger()
-        return Numeric(18, field.scale if field.scale is not None else 2)
+    if kind == "rollup" and field.rollup is not None and field.rollup.aggregate == "count":
+        return BigInteger()
+    if kind in ("decimal", "money", "percent", "rollup"):
+        return Numeric(*numeric_digits(field))
     if kind == "boolean":
         return Boolean()
     if kind == "date":
@@ -127,6 +128,14 @@ def column_type(field: Field) -> TypeEngine:
     if kind in ("link", "user", "department", "file", "image"):
         return ID_TYPE
     return JSON_TYPE  # multiselect, json, region, geo
+
+
+def numeric_digits(field: Field) -> tuple[int, int]:
+    """Precision and scale of a decimal column: what entered, computed and aggregated values
+    must fit (SQLite stores any number, PostgreSQL refuses one with too many digits)."""
+    if field.type == "rollup":
+        return 18, field.scale if field.scale is not None else 2
+    return field.precision or 18, field.scale if field.scale is not None else 4
 
 
 def system_columns(has_flow: bool) -> list[Column]:

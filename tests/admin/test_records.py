@@ -6,6 +6,7 @@ from the Catalog: the first one of the app whose required fields a plain value f
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -149,6 +150,31 @@ def test_stale_edit_is_refused(console) -> None:
     assert stale.status_code == 200
     assert "Root changed this record at " in stale.text and "reload it to see their changes" in stale.text
     assert stored(console, entity)[0]["version"] == 2
+
+
+def test_a_stale_delete_is_refused_with_who_changed_it(console) -> None:
+    """The list's delete button sends the version it showed; a record changed since is kept."""
+    entity = pick(console, "crm")
+    client = console.client("root")
+    page = client.get(url(entity, "new/"))
+    values = sample(entity)
+    client.post(url(entity, "new/"), data={**values, "csrf_token": console.csrf(page.text)})
+    [row] = stored(console, entity)
+    listed = client.get(url(entity)).text
+    assert re.search(r'<input[^>]*id="version"[^>]*name="version"[^>]*value="1"', listed), listed
+    token = console.csrf(listed)
+    edit_url = url(entity, f"edit/?id={row['id']}")
+    edited = client.post(edit_url, data={**values, "version": "1", "csrf_token": token})
+    assert edited.status_code == 302
+    stale = client.post(
+        url(entity, "delete/"),
+        data={"id": row["id"], "version": "1", "csrf_token": token},
+        follow_redirects=True,
+    )
+    assert "Root changed this record at " in stale.text and "reload it to see their changes" in stale.text
+    assert [r["version"] for r in stored(console, entity)] == [2]  # kept
+    current = client.post(url(entity, "delete/"), data={"id": row["id"], "version": "2", "csrf_token": token})
+    assert current.status_code == 302 and stored(console, entity) == []
 
 
 def test_an_approved_record_is_refused_with_a_message(console) -> None:

@@ -243,6 +243,8 @@ def test_inbox_items_carry_the_summary_each_approver_may_see(clients) -> None:
     assert "8,000.00" in started["summary"]
     page = clients.portal("boss").get("/inbox?box=done").get_data(as_text=True)
     assert '<div class="loom-summary">差旅 · 合计 CNY 8,000.00</div>' in page
+
+
 def test_comments_are_text_in_every_operation(clients) -> None:
     emp, boss = clients("emp"), clients("boss")
     claim = emp.post("/api/v1/oa2/claim", json={"title": "差旅", "total": "100"}).get_json()
@@ -280,6 +282,8 @@ def test_marking_notifications_read_takes_ids_or_nothing(clients) -> None:
         assert refused.status_code == 400 and refused.get_json()["errors"][0]["field"] == "ids"
     assert emp.post("/api/v1/notifications/read", json={"ids": [1, 2]}).get_json() == {"marked": 0}
     assert emp.post("/api/v1/notifications/read").get_json() == {"marked": 0}
+
+
 def _approved(emp: FlaskClient, boss: FlaskClient, fin: FlaskClient, total: str) -> str:
     claim = emp.post("/api/v1/oa2/claim", json={"title": "差旅", "total": total}).get_json()
     base = f"/api/v1/oa2/claim/{claim['id']}"
@@ -431,4 +435,7 @@ def test_a_task_id_past_64_bits_is_refused_by_every_operation(clients) -> None:
     assert chosen.status_code == 422 and chosen.get_json()["errors"][0]["field"] == "chosen.x"
     position = emp.post(f"/api/v1/oa2/claim/{claim['id']}/flow/submit", json={"position": "AAA"})
     assert position.status_code == 422 and position.get_json()["errors"][0]["field"] == "position"
+    mode = emp.post(f"/api/v1/oa2/claim/{claim['id']}/flow/submit", json={"mode": "AAA"})
+    assert mode.status_code == 422 and mode.get_json()["errors"][0]["field"] == "mode"
+    assert "all, any" in mode.get_json()["errors"][0]["message"]
     assert emp.get(f"/api/v1/oa2/claim/{claim['id']}/flow").get_json() is None  # nothing started

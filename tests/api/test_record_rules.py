@@ -66,6 +66,22 @@ PACKAGE = {
               - counter
               - code
         """,
+    "entities/purchase.yaml": """\
+        kind: entity
+        name: purchase
+        label: {zh: 采购, en: Purchase}
+        fields:
+          - {name: quantity, label: {zh: 数量, en: Quantity}, type: decimal, precision: 10, scale: 2}
+          - {name: price, label: {zh: 单价, en: Price}, type: money, precision: 14, scale: 2}
+          - name: amount
+            label: {zh: 金额, en: Amount}
+            type: money
+            precision: 14
+            scale: 2
+            compute: "quantity * price"
+        permissions:
+          - {role: employee, create: true, read: own, write: own, delete: own}
+        """,
 }
 BASE = "/api/v1/rules/claim"
 
@@ -102,6 +118,29 @@ def app(write_package, database_url, tmp_path) -> Flask:
 
 def fields_of(response) -> list[tuple[str, str]]:
     return [(e["field"], e["code"]) for e in response.get_json()["errors"]]
+
+
+# -- computed values fit their column ----------------------------------------------------------
+
+
+def test_a_computed_value_too_large_for_its_column_is_a_422_naming_the_field(app) -> None:
+    """Each value entered fits; their product does not fit amount's 12 digits before the point.
+    SQLite would store it and PostgreSQL fail the statement (a 500): both answer 422."""
+    url = "/api/v1/rules/purchase"
+    overflow = {"quantity": "10000000", "price": "1000000000"}
+    for lang, words in (("en", "The computed value 10000000000000000.00 is too large"), ("zh", "计算结果")):
+        refused = client(app, "ann", lang).post(url, json=overflow)
+        assert refused.status_code == 422
+        assert refused.headers["Content-Type"] == "application/problem+json"
+        [error] = refused.get_json()["errors"]
+        assert (error["field"], error["code"]) == ("amount", "computed_digits")
+        assert error["message"].startswith(words) and "12" in error["message"]
+    ann = client(app, "ann")
+    assert ann.get(url).get_json()["items"] == []  # nothing was stored
+    fits = ann.post(url, json={"quantity": "999", "price": "1000000000"})
+    assert fits.status_code == 201 and fits.get_json()["amount"] == "999000000000.00"
+    raised = ann.patch(f"{url}/{fits.get_json()['id']}", json={"quantity": "1000.01"})
+    assert raised.status_code == 422 and fields_of(raised) == [("amount", "computed_digits")]
 
 
 # -- form conditions (the main form's, on every path) ----------------------------------------

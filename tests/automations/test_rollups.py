@@ -5,7 +5,10 @@ from __future__ import annotations
 import decimal
 import threading
 
+import pytest
+
 from loom.platform.actor import SYSTEM
+from loom.platform.records.errors import ValidationFailed
 
 D = decimal.Decimal
 
@@ -45,6 +48,19 @@ def test_a_rollup_change_is_audited_and_bumps_the_version(sales) -> None:
         rows = conn.execute(audit.select().where(audit.c.record_id == contract["id"])).mappings().all()
     changed = [r["changes"] for r in rows if r["entity"] == "sales.contract" and r["action"] == "update"]
     assert changed and changed[-1]["received_total"] == {"before": "0.00", "after": "40.00"}
+
+
+def test_a_sum_past_its_column_refuses_the_write_that_caused_it(sales) -> None:
+    """Each amount fits its column (16 digits before the point); their sum does not fit the
+    rollup's, which PostgreSQL would refuse and SQLite store: both refuse the second write."""
+    contract = sales.create("contract", title="合同", amount="9000000000000000")
+    sales.create("receivable", contract=contract["id"], amount="9000000000000000")
+    with pytest.raises(ValidationFailed) as info:
+        sales.create("receivable", contract=contract["id"], amount="1000000000000000")
+    [error] = info.value.errors
+    assert (error.field, error.code) == ("received_total", "computed_digits")
+    assert "10000000000000000.00" in error.message("en") and "16" in error.message("zh")
+    assert totals(sales, contract["id"])[:2] == (D("9000000000000000.00"), 1)  # nothing was written
 
 
 def test_concurrent_inserts_give_an_exact_total(sales) -> None:

@@ -224,6 +224,28 @@ def test_set_on_the_trigger_record_is_in_the_returned_record(make_sales) -> None
     assert contract["version"] == 2
 
 
+SET_TOO_LARGE = """\
+    kind: automation
+    name: scale_up
+    label: Scale up
+    on: {created: contract}
+    do:
+      - set: {amount: "record.amount * 100000000000000.0"}
+    """
+
+
+def test_a_set_result_too_large_for_its_column_is_refused_as_an_entered_value_is(make_sales) -> None:
+    """amount holds 16 digits before the point: 10 × 10^14 fits, 1000 × 10^14 does not, and
+    PostgreSQL would fail the statement where SQLite stores it; both refuse it by field."""
+    sales = make_sales({"automations/scale_up.yaml": SET_TOO_LARGE})
+    fits = sales.create("contract", title="小", amount="10")
+    assert fits["amount"] == decimal.Decimal("1000000000000000.00")
+    with pytest.raises(AutomationFailed) as error:
+        sales.create("contract", title="大", amount="1000")
+    assert [(e.field, e.code) for e in error.value.errors] == [("amount", "digits")]
+    assert [c["title"] for c in sales.all("contract")] == ["小"]
+
+
 LOOP = """\
     kind: automation
     name: bump

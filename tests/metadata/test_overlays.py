@@ -222,3 +222,46 @@ def test_a_form_overlay_that_places_the_new_field_wins(write_package, tmp_path) 
     assert result.problems == ()
     assert _form_fields(result.catalog)["basic"] == ["title", "fax", "industry"]
     assert _form_fields(result.catalog)["web"] == ["website"]
+
+
+def test_a_change_of_a_field_the_target_lacks_is_refused_once(write_package, tmp_path) -> None:
+    package = write_package(BASE)
+    site = tmp_path / "site.yaml"
+    site.write_text(overlay("  fields:\n    - {name: homepage, label: {zh: 官网}}\n"), encoding="utf-8")
+    (problem,) = validate_paths([package], [site]).problems
+    assert (problem.code, problem.location.line, problem.pointer) == (
+        "overlay.missing_item",
+        6,
+        "/patch/fields/0",
+    )
+    assert "cannot change 'homepage'" in problem.message("en")
+
+
+def test_what_a_package_marks_not_customizable_no_overlay_changes(write_package, tmp_path) -> None:
+    locked = BASE["entities/customer.yaml"].replace(
+        "- {name: website, type: url}", "- {name: website, type: url, customizable: false}"
+    )
+    flow = (
+        "kind: flow\nname: approval\nlabel: {zh: 审批, en: Approval}\nentity: customer\ncustomizable: false\n"
+        "nodes:\n  - {name: boss, approve: {role: boss}}\n"
+    )
+    role = "kind: role\nname: boss\nlabel: {zh: 老板, en: Boss}\n"
+    package = write_package(
+        {"entities/customer.yaml": locked, "flows/approval.yaml": flow, "roles/boss.yaml": role}
+    )
+    site = tmp_path / "site.yaml"
+    site.write_text(
+        overlay("  fields:\n    - {name: website, required: true}\n    - {name: industry, required: true}\n")
+        + "---\n"
+        + overlay("  label: {zh: 审批}\n", "shop.approval", "target_kind: flow\n").replace(
+            "name: acme", "name: acme2"
+        ),
+        encoding="utf-8",
+    )
+    problems = validate_paths([package], [site]).problems
+    assert sorted((p.code, p.location.line) for p in problems) == [
+        ("overlay.field_not_customizable", 6),
+        ("overlay.not_customizable", 11),
+    ]
+    site.write_text(overlay("  fields:\n    - {name: industry, required: true}\n"), encoding="utf-8")
+    assert validate_paths([package], [site]).problems == ()

@@ -27,10 +27,10 @@ def test_users_tokens_and_access_explained(tmp_path) -> None:
     explained = loom("explain-access", "zhang", "crm.customer", "--format", "json", cwd=tmp_path)
     report = json.loads(explained.stdout)
     scopes = {line["operation"]: line["scope"] for line in report["operations"]}
-    assert scopes["read"] == "department" and scopes["delete"] == "none"
-    assert {"role": "crm_sales", "scope": "department"} in report["operations"][1]["reasons"]
+    assert scopes["read"] == "own" and scopes["delete"] == "none"
+    assert {"role": "crm_sales", "scope": "own"} in report["operations"][1]["reasons"]
     text = loom("explain-access", "zhang", "crm.customer", cwd=tmp_path).stdout
-    assert "read     department" in text
+    assert "read     own" in text
     missing = loom("explain-access", "nobody", "crm.customer", cwd=tmp_path)
     assert missing.returncode == 1 and "no active user" in missing.stderr
 

@@ -91,6 +91,38 @@ def test_each_rule_names_the_field_and_says_why(shop, values, field, code, engli
     assert nothing.total == 0  # nothing was written
 
 
+def test_a_computed_value_past_its_column_is_refused_though_each_entered_value_fits(shop) -> None:
+    """quantity (10,2) × price (18,2) can need more digits than amount's column (14 before the
+    point): PostgreSQL would refuse the statement and SQLite store it; both refuse it here."""
+    huge = {**LINE, "quantity": "10000000", "price": "10000000000"}
+    with pytest.raises(ValidationFailed) as info:
+        shop.service.create("shop.order_doc", order(lines=[huge]), shop.alice)
+    errors = {e.field: e for e in info.value.errors}
+    assert {f: e.code for f, e in errors.items()} == {
+        "lines.0.amount": "computed_digits",
+        "total": "computed_digits",
+    }
+    assert (
+        errors["lines.0.amount"]
+        .message("en")
+        .startswith("The computed value 100000000000000000.00 is too large for this field: at most 14 digits")
+    )
+    assert (
+        errors["total"]
+        .message("zh")
+        .startswith("计算结果 100000000000000000.00 超出此项范围：整数部分最多 16 位")
+    )
+    made = shop.service.create("shop.order_doc", order(), shop.alice)  # an edit that overflows
+    refused = errors_of(
+        lambda: shop.service.update("shop.order_doc", made["id"], {"lines": [huge]}, shop.alice)
+    )
+    assert refused == {"lines.0.amount": "computed_digits", "total": "computed_digits"}
+    assert shop.service.get("shop.order_doc", made["id"], shop.alice)["total"] == Decimal("3.00")
+    largest = {**LINE, "quantity": "10000000", "price": "1000000"}  # 14 digits: fits
+    kept = shop.service.update("shop.order_doc", made["id"], {"lines": [largest]}, shop.alice)
+    assert kept["total"] == Decimal("10000000000000.00")
+
+
 def test_formats_and_uniqueness(shop) -> None:
     shop.service.create("shop.customer", {"title": "A", "code": "C1"}, shop.alice)
     found = errors_of(

@@ -41,7 +41,7 @@ CRM = {
         permissions:
           - {role: sales, create: true, read: department, write: own, delete: own,
              readonly: [credit], hidden: [margin]}
-          - {role: viewer, read: own}
+          - {role: viewer, read: own, also_read: 'industry == "it"'}
         """,
     "entities/visit.yaml": """\
         kind: entity
@@ -270,6 +270,25 @@ def test_explain_access_names_the_share(crm) -> None:
     assert "shared" in notes["read"] and report["operations"][1]["allowed"]
     assert "outside" in notes["write"]
     assert report["shares"] == [{"user_id": crm.users["seller_b"].id, "level": "read", "expires_at": None}]
+
+
+def test_also_read_adds_the_records_its_condition_names_to_the_read_scope_only(crm) -> None:
+    """A grant's also_read (the CRM's public pool) opens the records it matches, whoever owns
+    them, to read: lists, counts, gets and explain-access, never writing."""
+    records, viewer = crm.services.records, crm.users["viewer"]
+    it = crm.customer("seller_a", "甲公司", industry="it")
+    crm.customer("seller_a", "乙公司", industry="finance")
+    crm.customer("seller_a", "丙公司")
+    assert crm.titles("viewer", count="exact") == ["甲公司"]
+    assert records.list("crm.customer", ListQuery(count="exact"), viewer).total == 1
+    assert records.get("crm.customer", it["id"], viewer)["title"] == "甲公司"
+    with pytest.raises(PermissionDenied):
+        records.update("crm.customer", it["id"], {"title": "x"}, viewer)
+    records.update("crm.customer", it["id"], {"industry": "finance"}, crm.users["seller_a"])
+    assert crm.titles("viewer") == []  # the condition is read at every read
+    records.update("crm.customer", it["id"], {"industry": "it"}, crm.users["seller_a"])
+    report = explain(crm.services, "viewer", "crm.customer", it["id"])
+    assert report["operations"][1]["note"] == ' (this record: yes, as it matches industry == "it")'
 
 
 def test_the_planner_adds_the_shares_table_to_an_older_database(crm) -> None:

@@ -176,11 +176,14 @@ def test_builtin_report_matches_hand_written_sql(demo: Flask, name: str) -> None
     assert result.rows, f"{name} shows nothing on the demo data"
 
 
-def funnel_sql(app: Flask, login: str | None) -> dict:
-    """The open opportunities by stage that ``login`` may read (everyone's with None)."""
+def funnel_sql(app: Flask, login: str | None, own: bool = False) -> dict:
+    """The open opportunities by stage that ``login`` may read (everyone's with None): their own
+    (a salesperson, crm_sales), or their department's, sub-departments included (a team lead)."""
     engine = app.extensions["loom"].runtime.engine
     scope = ""
-    if login is not None:  # crm_sales reads their department's records, sub-departments included
+    if own:
+        scope = "AND owner = (SELECT id FROM loom_users WHERE login = :login)"
+    elif login is not None:
         scope = """AND owner IN (SELECT u.id FROM loom_users u WHERE u.department_id IN (
             SELECT d.id FROM loom_departments d
             WHERE d.id = (SELECT department_id FROM loom_users WHERE login = :login)
@@ -207,16 +210,19 @@ def api_funnel(app: Flask, login: str) -> dict:
     }
 
 
-def test_a_salesperson_and_the_sales_director_get_their_own_funnels(demo: Flask) -> None:
-    salesperson, director = api_funnel(demo, "chenjing"), api_funnel(demo, "zhangwei")
-    assert salesperson == funnel_sql(demo, "chenjing")
+def test_a_salesperson_a_team_lead_and_the_sales_director_get_their_own_funnels(demo: Flask) -> None:
+    salesperson, lead = api_funnel(demo, "chenjing"), api_funnel(demo, "liuyang")
+    director = api_funnel(demo, "zhangwei")
+    assert salesperson == funnel_sql(demo, "chenjing", own=True)
+    assert lead == funnel_sql(demo, "liuyang")
     assert director == funnel_sql(demo, None)
-    assert salesperson != director
-    assert sum(c for c, _ in salesperson.values()) < sum(c for c, _ in director.values())
+    assert lead != director
+    assert sum(c for c, _ in salesperson.values()) <= sum(c for c, _ in lead.values())
+    assert 0 < sum(c for c, _ in lead.values()) < sum(c for c, _ in director.values())
 
 
 def test_drill_down_from_a_funnel_bar_lists_as_many_records_as_the_bar(demo: Flask) -> None:
-    client = signed_in(demo, "chenjing")
+    client = signed_in(demo, "liuyang")
     body = client.get("/api/v1/reports/crm/sales_funnel").get_json()
     assert body["chart"]["type"] == "funnel"
     for row, link in zip(body["rows"], body["chart"]["series"][0]["links"], strict=True):

@@ -84,3 +84,63 @@ def test_upgrade_check_points_at_the_overlay_it_breaks_then_upgrades(live: LiveS
     )
     assert changed.status_code == 200, changed.get_json()
     assert not list(live.site.apps_dir.glob(".shop-*"))
+
+
+NOTES = {
+    "app.yaml": "kind: app\nname: notes\nlabel: {zh: 便签, en: Notes}\nversion: 1.0.0\ndepends: [shop]\n",
+    "entities/note.yaml": """\
+        kind: entity
+        name: note
+        label: {zh: 便签, en: Note}
+        title_field: title
+        fields:
+          - {name: title, label: {zh: 标题, en: Title}, type: string, required: true, max_length: 60}
+          - {name: customer, label: {zh: 客户, en: Customer}, type: link, entity: shop.customer}
+        permissions:
+          - {role: clerk, create: true, read: all, write: all}
+        """,
+}
+
+
+def write(folder: Path, files: dict[str, str]) -> Path:
+    for path, text in files.items():
+        (folder / path).parent.mkdir(parents=True, exist_ok=True)
+        (folder / path).write_text(textwrap.dedent(text), encoding="utf-8")
+    return folder
+
+
+def test_install_upgrade_and_uninstall_an_app_as_revisions(live: LiveSite, tmp_path: Path) -> None:
+    where = ["--site", str(live.site.folder)]
+    clerk = live.client("clerk")
+    assert clerk.get("/api/v1/notes/note").status_code == 404
+    installed = loom("apps", "install", str(write(tmp_path / "notes", NOTES)), *where)
+    assert installed.exit_code == 0, installed.output
+    assert "install notes 1.0.0 (revision 1)" in installed.stdout
+    made = clerk.post("/api/v1/notes/note", json={"title": "回访杭州客户"})
+    assert made.status_code == 201, made.get_json()
+    listed = {row["name"]: row for row in json.loads(loom("apps", "list", "--format", "json", *where).stdout)}
+    assert (listed["notes"]["version"], listed["notes"]["source"]) == ("1.0.0", "revision 1")
+    again = loom("apps", "install", str(tmp_path / "notes"), *where)
+    assert again.exit_code == 1 and "installed already" in again.stderr
+
+    newer = dict(NOTES)
+    newer["app.yaml"] = NOTES["app.yaml"].replace("1.0.0", "1.1.0")
+    newer["entities/note.yaml"] = NOTES["entities/note.yaml"].replace(
+        "        permissions:",
+        "          - {name: done, label: {zh: 已完成, en: Done}, type: boolean}\n        permissions:",
+    )
+    upgraded = loom("apps", "upgrade", str(write(tmp_path / "notes-1.1", newer)), *where)
+    assert upgraded.exit_code == 0, upgraded.output
+    assert "upgraded notes to 1.1.0 (revision 2)" in upgraded.stdout
+    note = clerk.get(f"/api/v1/notes/note/{made.get_json()['id']}").get_json()
+    assert (note["title"], note["done"]) == ("回访杭州客户", None)
+
+    refused = loom("apps", "uninstall", "shop", *where)
+    assert refused.exit_code == 1 and "site.yaml" in refused.stderr
+    removed = loom("apps", "uninstall", "notes", *where)
+    assert removed.exit_code == 0, removed.output
+    assert clerk.get("/api/v1/notes/note").status_code == 404
+    back = loom("apps", "install", str(tmp_path / "notes-1.1"), *where)
+    assert back.exit_code == 0, back.output
+    kept = clerk.get(f"/api/v1/notes/note/{made.get_json()['id']}").get_json()
+    assert kept["title"] == "回访杭州客户"  # uninstalling retired the table with its rows

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -43,6 +45,16 @@ def test_export_then_import_on_another_site(
     assert exported.exit_code == 0, exported.output
     validated = loom("validate", str(live.site.apps_dir / "shop"), str(archive))
     assert validated.exit_code == 0, validated.output
+    downloaded = root.get("/api/v1/metadata/export")
+    assert downloaded.status_code == 200 and downloaded.mimetype == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(downloaded.data)) as zipped, zipfile.ZipFile(archive) as written:
+        assert sorted(zipped.namelist()) == sorted(written.namelist())
+        assert sorted(written.namelist()) == [
+            "_base.json",
+            "app.yaml",
+            "overlays/acme.yaml",
+            "overlays/city.yaml",
+        ]
     with ExitStack() as stack:
         if database_url.startswith("sqlite"):
             other_url = f"sqlite:///{tmp_path / 'other.db'}"
@@ -69,4 +81,15 @@ def test_export_then_import_on_another_site(
         assert refused.exit_code == 1 and "shop is 1.1.0 here, 1.0.0 there" in refused.stderr
         forced = loom("customizations", "import", str(archive), "--force", "--site", str(newer.folder))
         assert forced.exit_code == 0, forced.output
+        # Through the API: a stale parent is a conflict; on the current one it lands.
+        with app.extensions["loom"].runtime.engine.begin() as conn:
+            app.extensions["loom"].identity.create_user(
+                conn, "root", "管理员", password="root-pw-2026", roles=["admin"]
+            )
+        admin = LiveSite(other, app, {}).client("root")
+        zipped = {"data": archive.read_bytes(), "content_type": "application/zip"}
+        stale = admin.post("/api/v1/metadata/import?parent=0", **zipped)
+        assert stale.status_code == 409 and stale.get_json()["type"].endswith("/revision-conflict")
+        landed = admin.post("/api/v1/metadata/import?parent=1", **zipped)
+        assert landed.status_code == 201 and landed.get_json()["parent"] == 1
         app.extensions["loom"].runtime.engine.dispose()

@@ -1,5 +1,6 @@
-"""Every process of a site follows a publish with no restart: two gunicorn workers serve the new
-field from their next request, and a running job runner picks up the published schedule."""
+"""Every process of a site follows a publish with no restart: after a publish through the API of
+one gunicorn worker, both workers serve the new field from their next request, and a running job
+runner runs the schedule published with it."""
 
 from __future__ import annotations
 
@@ -122,7 +123,9 @@ def test_two_gunicorn_workers_and_a_job_runner_follow_a_publish(live: LiveSite, 
         assert clerk.post("/shop/customer", {"title": "甲"})[0] == 201
         engine = live.app.extensions["loom"].runtime.engine
         changes = {"overlays/acme.yaml": WECHAT, **JOBS}
-        publish.publish(live.site, engine, changes, parent=0, author_id=None, message="微信号与补全城市")
+        body = {"changes": changes, "parent": 0, "message": "微信号与补全城市"}
+        status, landed = Client(base, "root").post("/metadata/publish", body)  # through one of the workers
+        assert status == 201, landed
         for n in range(40):  # fresh connections, so that both workers take some
             status, saved = clerk.post("/shop/customer", {"title": f"客户{n}", "wechat": f"wx{n}"})
             assert status == 201, saved

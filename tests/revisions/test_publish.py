@@ -3,9 +3,13 @@ same process serving the new revision at its next request, on SQLite and Postgre
 
 from __future__ import annotations
 
+import threading
+import time
+
 from sqlalchemy import select
 
 from loom.platform.revisions import store
+from loom.platform.revisions.follow import watch
 
 from .conftest import WECHAT
 from .conftest import LiveSite
@@ -69,7 +73,7 @@ def test_invalid_changes_name_the_document_line_and_path(live: LiveSite) -> None
     assert refused.status_code == 422 and refused.get_json()["type"].endswith("/invalid-metadata")
     assert refused.get_json()["problems"][0]["line"] == 6
     outside = publish(root, {"../site.yaml": "x: 1"}, 0)
-    assert outside.status_code == 400 and "not a document path" in outside.get_json()["detail"]
+    assert outside.status_code == 422 and "not a document path" in outside.get_json()["detail"]
     assert root.get("/api/v1/metadata").get_json()["id"] == 0
 
 
@@ -109,3 +113,29 @@ def test_rollback_restores_a_removed_field_with_its_values(live: LiveSite) -> No
     with engine.connect() as conn:
         rows = conn.execute(select(store.TABLE.c.id, store.TABLE.c.parent_id)).all()
     assert sorted(rows) == [(1, 0), (2, 1), (3, 2)]
+
+
+def test_the_console_lists_who_published_what(live: LiveSite) -> None:
+    root = live.client("root")
+    assert publish(root, {"overlays/acme.yaml": WECHAT}, 0, "客户加微信号").status_code == 201
+    root.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN"
+    page = root.get("/admin/revisions/")
+    assert page.status_code == 200, page.text
+    assert "设计变更记录" in page.text and "客户加微信号" in page.text and "管理员" in page.text
+    assert "新增 <code>overlays/acme.yaml</code>" in page.text
+    details = root.get("/admin/revisions/details/?id=1")
+    assert details.status_code == 200 and "name: wechat" in details.text
+    assert live.client("clerk").get("/admin/revisions/").status_code in (302, 403)
+
+
+def test_a_watching_thread_builds_the_new_revision_before_any_request(live: LiveSite) -> None:
+    stop = threading.Event()
+    watch(live.app, every=0.05, stop=stop)
+    try:
+        assert publish(live.client("root"), {"overlays/acme.yaml": WECHAT}, 0).status_code == 201
+        deadline = time.monotonic() + 60
+        while live.app.wsgi_app.serving[0] != 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert live.app.wsgi_app.serving[0] == 1  # built with no request asking for it
+    finally:
+        stop.set()

@@ -1,5 +1,5 @@
-"""The portal's Chinese catalogue covers every text of its pages, and the committed .mo is
-the compiled .po (pybabel compile was not forgotten)."""
+"""The portal's Chinese catalogue covers every text of its pages and the designer's, and the
+committed .mo is the compiled .po (pybabel compile was not forgotten)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
+import loom.designer
 import loom.platform.web
 
 WEB = Path(loom.platform.web.__file__).parent
+DESIGNER = Path(loom.designer.__file__).parent
 CATALOGUE = WEB / "translations" / "zh" / "LC_MESSAGES"
 
 
@@ -20,7 +22,9 @@ def texts_in_code() -> set[str]:
     methods = [("**.py", "python"), ("templates/**.html", "jinja2")]
     keywords = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
     return {
-        message for _file, _line, message, _comments, _context in extract_from_dir(WEB, methods, keywords)
+        message
+        for folder in (WEB, DESIGNER)
+        for _file, _line, message, _comments, _context in extract_from_dir(folder, methods, keywords)
     }
 
 
@@ -34,7 +38,16 @@ def test_every_text_has_a_chinese_translation() -> None:
 
 def test_the_compiled_catalogue_matches_the_source() -> None:
     with open(CATALOGUE / "messages.po", "rb") as file:
-        po = {m.id: m.string for m in read_po(file) if m.id}
+        po = dict(_entries(read_po(file)))
     with open(CATALOGUE / "messages.mo", "rb") as file:
-        mo = {m.id: m.string for m in read_mo(file) if m.id}
+        mo = dict(_entries(read_mo(file)))
     assert mo == po
+
+
+def _entries(catalogue) -> list[tuple]:
+    """(id, translation) of each message; a plural one's forms as tuples, however read."""
+
+    def flat(value):
+        return tuple(value) if isinstance(value, list | tuple) else value
+
+    return [(flat(m.id), flat(m.string)) for m in catalogue if m.id]

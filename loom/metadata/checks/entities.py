@@ -53,7 +53,7 @@ def check_entity(doc: Document, index: Index) -> Iterator[Problem]:
         pointer = f"/indexes/{i}/fields" if isinstance(spec, dict) else f"/indexes/{i}"
         yield from _field_or_system(doc, pointer, names)
     yield from _check_list(doc, index, data.get("list", {}), variables)
-    yield from _check_permissions(doc, index, data.get("permissions", []))
+    yield from _check_permissions(doc, index, data.get("permissions", []), variables)
 
 
 def _check_summary(doc: Document, summary: Any, fields: dict[str, Any]) -> Iterator[Problem]:
@@ -218,10 +218,13 @@ def _check_sort(doc: Document, pointer: str, sort: Any) -> Iterator[Problem]:
         yield from common.field_ref(doc, here, key.lstrip("-"), doc, fields, system=True)
 
 
-def _check_permissions(doc: Document, index: Index, grants: list[dict[str, Any]]) -> Iterator[Problem]:
+def _check_permissions(
+    doc: Document, index: Index, grants: list[dict[str, Any]], variables: set[str]
+) -> Iterator[Problem]:
     if grants and doc.data.get("child"):
         yield doc.problem("entity.child_permissions", "/permissions")
     for i, grant in enumerate(grants):
         yield from common.role_ref(index, doc, f"/permissions/{i}/role", grant["role"])
+        yield from common.expression(doc, f"/permissions/{i}/also_read", grant.get("also_read"), variables)
         for key in ("hidden", "readonly"):
             yield from common.field_refs(doc, f"/permissions/{i}/{key}", grant.get(key, []), doc)

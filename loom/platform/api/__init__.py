@@ -12,6 +12,7 @@ from . import automations
 from . import delegations
 from . import files
 from . import flows
+from . import handover
 from . import meta
 from . import metadata
 from . import openapi
@@ -25,7 +26,7 @@ PUBLIC_ENDPOINTS = frozenset({"api.auth.login", "api.auth.logout", "api.openapi.
 
 
 # First segments of fixed routes with more than one segment; record routes never start with them.
-FIXED_SEGMENTS = ("auth", "files", "tasks", "notifications", "delegations", "reports", "metadata")
+FIXED_SEGMENTS = ("auth", "files", "tasks", "notifications", "delegations", "reports", "metadata", "users")
 
 
 class AppSegment(BaseConverter):
@@ -44,7 +45,7 @@ def blueprint() -> Blueprint:
     api = Blueprint("api", __name__, url_prefix="/api/v1")
     api.record_once(lambda state: state.app.url_map.converters.setdefault("app_name", AppSegment))
     parts = (auth.bp, meta.bp, files.bp, openapi.bp, flows.bp, delegations.bp, automations.bp, reports.bp)
-    for part in (*parts, metadata.bp, search.bp, sharing.bp, related.bp, records.bp):
+    for part in (*parts, metadata.bp, handover.bp, search.bp, sharing.bp, related.bp, records.bp):
         api.register_blueprint(part)
 
     @api.before_request

@@ -18,12 +18,14 @@ from flask import jsonify
 from flask import request
 from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import UnprocessableEntity
 
 from loom.metadata.provenance import UnknownTarget
 
 from ..actor import Actor
 from ..records.audit import jsonable
 from ..records.errors import PermissionDenied
+from ..revisions import customizations
 from ..revisions import publish as pipeline
 from ..revisions import store
 from ..revisions.provenance import explain_on_site
@@ -38,6 +40,12 @@ from .records import json_body
 bp = Blueprint("metadata", __name__)
 MAX_MESSAGE = 500
 MAX_DOCUMENT = 2 * 1024 * 1024
+ZIP_TYPES = ("application/zip", "application/octet-stream")
+# LAYER_PATH of the loader, as the OpenAPI document states it (ECMA regex, no named groups).
+PATH_PATTERN = (
+    r"^(?:apps/[a-z][a-z0-9_]{0,62}|overlays)(?:/[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}){0,7}"
+    r"/[A-Za-z0-9_-][A-Za-z0-9_.-]{0,94}\.(?:yaml|yml|json)$"
+)
 
 
 @bp.get("/metadata")
@@ -100,6 +108,47 @@ def explain() -> Response:
     except UnknownTarget as exc:
         raise NotFound(str(exc)) from None
     return jsonify({"target": target, "items": jsonable(rows)})
+
+
+@bp.get("/metadata/export")
+def export() -> Response:
+    """The site's customizations (overlay files and published layer) as one zip."""
+    _admin()
+    runtime = services().runtime
+    data = customizations.export(_site(), runtime.engine, runtime.catalog)
+    response = Response(data, mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="customizations-{runtime.revision}.zip"'
+    return response
+
+
+@bp.post("/metadata/import")
+def import_() -> tuple[Response, int] | Response:
+    """Publish an exported zip (the body, application/zip) as one revision on revision ``parent``."""
+    actor = _admin()
+    if request.mimetype not in ZIP_TYPES:
+        raise BadRequest("Send the exported zip as the body, with Content-Type: application/zip.")
+    args = {"parent": request.args.get("parent", ""), "force": request.args.get("force", "false")}
+    if not args["parent"].isdigit() or len(args["parent"]) > 15 or args["force"] not in ("true", "false"):
+        raise BadRequest("parent is the current revision's number; force is true or false.")
+    try:
+        found = customizations.read(request.get_data(cache=False))
+    except pipeline.BadChanges as exc:  # well-formed, but names no document a site may hold
+        raise UnprocessableEntity(str(exc)) from None
+    runtime = services().runtime
+
+    def run(site: Site, engine: Any) -> store.Revision:
+        if store.head(engine) != int(args["parent"]):
+            raise pipeline.Conflict(int(args["parent"]), store.head(engine))
+        return customizations.import_(
+            site, engine, runtime.catalog, found, author_id=actor.id, force=args["force"] == "true",
+            message="import customizations",
+        )  # fmt: skip
+
+    try:
+        return _published(run)
+    except customizations.BaseDiffers as exc:
+        detail = text({"en": str(exc), "zh": "定制所基于的应用版本与本站不同：" + "；".join(exc.differences)})
+        return problem(409, detail, kind="base-differs", differences=exc.differences)
 
 
 @bp.post("/metadata/validate")
@@ -180,8 +229,8 @@ def _published(run: Any) -> tuple[Response, int] | Response:
             }
         )
         return problem(422, detail, kind="confirmation-needed", plan=exc.plan.as_dict())
-    except pipeline.BadChanges as exc:
-        raise BadRequest(str(exc)) from None
+    except pipeline.BadChanges as exc:  # well-formed, but names no document a site may hold
+        raise UnprocessableEntity(str(exc)) from None
     return jsonify(jsonable(landed.summary())), 201
 
 
@@ -220,8 +269,8 @@ def _draft(body: Mapping[str, Any], allow_destructive: bool = False) -> pipeline
     runtime = services().runtime
     try:
         return pipeline.draft(_site(), runtime.engine, _changes(body), allow_destructive=allow_destructive)
-    except pipeline.BadChanges as exc:
-        raise BadRequest(str(exc)) from None
+    except pipeline.BadChanges as exc:  # well-formed, but names no document a site may hold
+        raise UnprocessableEntity(str(exc)) from None
 
 
 def _body(allowed: set[str], required: set[str]) -> dict[str, Any]:
@@ -284,6 +333,7 @@ def openapi_paths(api: Any, errors: Any) -> None:
         "minProperties": 1,
         "maxProperties": pipeline.MAX_CHANGES,
         "additionalProperties": {"type": "string", "nullable": True, "maxLength": MAX_DOCUMENT},
+        "propertyNames": {"pattern": PATH_PATTERN},
         "description": "Path (apps/<app>/….yaml, overlays/….yaml) → YAML text, or null to remove it",
     }
     revision = {
@@ -358,6 +408,35 @@ def openapi_paths(api: Any, errors: Any) -> None:
                     }
                 ],
                 "responses": {**ok({"type": "object"}), **errors("401", "403", "404")},
+            }
+        },
+        "/metadata/export": {
+            "get": {
+                "summary": "The site's customizations as one zip (overlay package)",
+                "responses": {
+                    "200": {
+                        "description": "The zip",
+                        "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+                    },
+                    **errors("401", "403"),
+                },
+            }
+        },
+        "/metadata/import": {
+            "post": {
+                "summary": "Publish an exported zip of customizations as one revision",
+                "parameters": [
+                    {"name": "parent", "in": "query", "required": True, "schema": number},
+                    {"name": "force", "in": "query", "schema": {"type": "string", "enum": ["true", "false"]}},
+                ],
+                "requestBody": {
+                    "required": True,
+                    "description": "The exported zip (sent as application/zip or application/octet-stream)",
+                    "content": {
+                        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                    },
+                },
+                "responses": {**ok(revision, "201"), **publishing},
             }
         },
         "/metadata/validate": {

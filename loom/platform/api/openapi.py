@@ -25,6 +25,8 @@ from loom.metadata.catalog import Field
 
 from ..automations.definitions import Automation
 from ..automations.definitions import automation
+from ..flows.payloads import MODES
+from ..flows.payloads import POSITIONS
 from ..flows.service import OPERATIONS as FLOW_OPERATIONS
 from ..limits import BATCH_TASKS
 from ..limits import PARAMETER_LENGTH
@@ -44,6 +46,8 @@ from ..records.search import MAX_PER_ENTITY as SEARCH_PER_ENTITY
 from ..records.search import MAX_TEXT as SEARCH_TEXT
 from ..services import Services
 from ..tables import column_type
+from ..tables import numeric_digits
+from .handover import openapi_paths as handover_paths
 from .metadata import openapi_paths as metadata_paths
 from .reports import openapi_paths as report_paths
 
@@ -142,6 +146,7 @@ class _Builder:
         self._fixed_paths()
         report_paths(self.api, _problem, _errors)
         metadata_paths(self.api, _errors)
+        handover_paths(self.api, _errors)
         document = self.api.to_dict()
         document["security"] = [{"bearer": []}, {"session": []}]
         document["servers"] = [{"url": "/api/v1"}]
@@ -207,8 +212,8 @@ class _Builder:
                     needed = field.required and field.default is None and mode != "update"
                 if field.required:
                     prop = _not_empty(prop)
-                elif prop.get("format") and prop.get("type") == "string":
-                    prop = {"anyOf": [prop, EMPTY]}  # "" is read as null
+                elif (prop.get("format") or prop.get("pattern")) and prop.get("type") == "string":
+                    prop = {"anyOf": [prop, EMPTY]}  # "" is read as null (a phone number too)
                 if needed:
                     required.append(field.name)
                 properties[field.name] = prop
@@ -479,8 +484,12 @@ class _Builder:
                 "to": {"oneOf": [{"type": "string"}, {"type": "integer", "minimum": 1, "maximum": MAX_ID}]},
                 "users": {"type": "array", "items": ID},
                 "attachments": {"type": "array", "items": ID},
-                "position": {"type": "string", "enum": ["before", "after", "with"]},
-                "mode": {"type": "string", "description": "add_approver: how the added approvers decide"},
+                "position": {"type": "string", "enum": list(POSITIONS)},
+                "mode": {
+                    "type": "string",
+                    "enum": list(MODES),
+                    "description": "add_approver: how the added approvers decide",
+                },
                 "values": {"type": "object"},
                 "chosen": {"type": "object", "additionalProperties": {"type": "array", "items": ID}},
                 "task": ID,
@@ -783,8 +792,8 @@ def _decimal(field: Field) -> dict[str, Any]:
     Bounds that digits cannot say (``max: 100`` of a percent) are given as ``x-minimum`` and
     ``x-maximum``, since JSON Schema's numeric bounds do not apply to strings.
     """
-    scale = field.scale if field.scale is not None else 4
-    digits = (field.precision or 18) - scale
+    precision, scale = numeric_digits(field)
+    digits = precision - scale
     if field.max is not None and field.max >= 0 and (field.min is None or field.min >= 0):
         digits = min(digits, len(str(int(field.max))))
     sign = "" if field.min is not None and field.min >= 0 else "-?"

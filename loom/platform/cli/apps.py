@@ -1,4 +1,5 @@
-"""``loom apps list|upgrade``: the site's installed apps, and upgrading one with a pre-flight check."""
+"""``loom apps list|install|upgrade|uninstall``: the site's apps, each change published as a
+metadata revision that every running process takes up."""
 
 from __future__ import annotations
 
@@ -58,6 +59,51 @@ def list_apps(site_dir: str, output: str) -> None:
         return
     table = [(r["name"], r["label"], r["version"], ", ".join(r["depends"]) or "-", r["source"]) for r in rows]
     click.echo(aligned_table(("app", "label", "version", "depends", "read from"), table))
+
+
+@apps.command("install")
+@SITE_OPTION
+@click.argument("package", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--allow-destructive", is_flag=True, help="Allow steps that convert or drop data (archived first)."
+)
+def install(site_dir: str, package: Path, allow_destructive: bool) -> None:
+    """Install the app package (folder or zip) PACKAGE: stored with the site's metadata and
+    published, so every process of the site serves it from its next request."""
+    from loom.platform.revisions import apps as lifecycle
+    from loom.platform.revisions import publish as pipeline
+
+    services = open_services(site_dir)
+    try:
+        landed = lifecycle.install(
+            services.runtime.site, services.runtime.engine, package, author_id=None,
+            allow_destructive=allow_destructive,
+        )  # fmt: skip
+    except pipeline.Invalid as exc:
+        for problem in exc.problems:
+            click.echo(problem.render(default_lang()), err=True)
+        fail(str(exc))
+    except pipeline.PublishError as exc:
+        fail(str(exc))
+    click.echo(click.style("✓ ", fg="green") + f"{landed.message} (revision {landed.id})")
+
+
+@apps.command("uninstall")
+@SITE_OPTION
+@click.argument("name")
+def uninstall(site_dir: str, name: str) -> None:
+    """Uninstall an app installed with `loom apps install`; its tables and data are kept, retired
+    (`loom migrate --purge-retired` drops them after archiving). Refused while another app
+    depends on it."""
+    from loom.platform.revisions import apps as lifecycle
+    from loom.platform.revisions import publish as pipeline
+
+    services = open_services(site_dir)
+    try:
+        landed = lifecycle.uninstall(services.runtime.site, services.runtime.engine, name, author_id=None)
+    except pipeline.PublishError as exc:
+        fail(str(exc))
+    click.echo(click.style("✓ ", fg="green") + f"{landed.message} (revision {landed.id}); its data is kept")
 
 
 @apps.command("upgrade")

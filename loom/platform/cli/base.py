@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable
 from collections.abc import Sequence
+from typing import NoReturn
 
 import click
 
@@ -33,7 +34,7 @@ def cli() -> None:
     """Loom: business records, forms and approvals declared as metadata."""
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     click.echo(click.style("✗ ", fg="red") + message, err=True)
     sys.exit(1)
 
@@ -54,7 +55,7 @@ def _width(text: str) -> int:
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
-def fail_record(exc: Exception, lang: str | None = None) -> None:
+def fail_record(exc: Exception, lang: str | None = None) -> NoReturn:
     """A refusal of the records service as one line: every field's problem, or the reason."""
     from loom.platform.records.errors import ValidationFailed
 

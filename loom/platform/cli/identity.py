@@ -15,6 +15,7 @@ from .base import FORMAT
 from .base import SITE_OPTION
 from .base import cli
 from .base import fail
+from .base import fail_record
 from .base import open_services
 
 
@@ -137,6 +138,32 @@ def sign_out(site_dir, login) -> None:
     with services.runtime.engine.begin() as conn:
         ended = services.identity.sessions.end_all(conn, _user_id(services, conn, login))
     click.echo(click.style("✓ ", fg="green") + f"{ended} session(s) of {login} ended")
+
+
+@user.command("handover")
+@SITE_OPTION
+@click.argument("login")
+@click.option("--to", "successor", required=True, help="Login of the user who takes everything over.")
+@click.option("--reason", required=True, help="Why, as the records' timelines and audit will show it.")
+@click.option("--deactivate", "and_deactivate", is_flag=True, help="Also deactivate LOGIN afterwards.")
+def handover(site_dir, login, successor, reason, and_deactivate) -> None:
+    """离职交接: hand LOGIN's pending approval tasks and owned records to another user at once."""
+    from loom.platform.actor import SYSTEM
+    from loom.platform.handover import hand_over
+    from loom.platform.records.errors import RecordError
+
+    services = open_services(site_dir)
+    with services.runtime.engine.connect() as conn:
+        source, target = _user_id(services, conn, login), _user_id(services, conn, successor)
+    try:
+        report = hand_over(services, source, target, SYSTEM, reason)
+    except RecordError as exc:
+        fail_record(exc)
+    if and_deactivate:
+        with services.runtime.engine.begin() as conn:
+            services.identity.set_active(conn, source, False)
+    records = ", ".join(f"{n} {entity}" for entity, n in sorted(report.records.items())) or "no records"
+    click.echo(click.style("✓ ", fg="green") + f"{report.tasks} task(s) and {records} handed to {successor}")
 
 
 @cli.group()

@@ -39,6 +39,7 @@ def serve(site_dir: str, host: str, port: int, with_demo: bool) -> None:
     from loom.platform.jobs.queue import rq_dispatch
     from loom.platform.jobs.runner import Scheduler
     from loom.platform.jobs.runner import start_background
+    from loom.platform.revisions.follow import watch
 
     services = open_services(site_dir, create=True, migrated=False)
     plan = migrations.plan(services.runtime)
@@ -56,6 +57,7 @@ def serve(site_dir: str, host: str, port: int, with_demo: bool) -> None:
     url = redis_url()
     dispatch = rq_dispatch(url, str(services.runtime.site.folder)) if url else None
     start_background(Scheduler(app.extensions["loom"], dispatch))
+    watch(app)  # a published metadata revision is built before a request needs it
     click.echo(f"Loom is serving {services.runtime.site.folder} at http://{host}:{port}/ (Ctrl+C stops it)")
     run_simple(host, port, app, threaded=True, use_reloader=False)
 

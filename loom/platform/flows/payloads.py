@@ -10,6 +10,7 @@ from ..records.errors import ValidationFailed
 from ..records.schemas import MAX_ID
 
 POSITIONS = ("before", "after", "with")  # where add_approver puts the added approvers
+MODES = ("all", "any")  # how the approvers add_approver adds decide: all of them, or any one
 _PAYLOAD_TYPES: dict[str, tuple[type, ...]] = {
     "comment": (str, type(None)),
     "values": (dict,),
@@ -36,9 +37,10 @@ def checked_payload(payload: dict[str, Any]) -> dict[str, Any]:
             errors.append(FieldError(key, "invalid", {"kind": "id"}))
     if isinstance(payload.get("task"), int) and not _is_id(payload["task"]):
         errors.append(FieldError("task", "invalid", {"kind": "id"}))
-    if isinstance(payload.get("position"), str) and payload["position"] not in POSITIONS:
-        options = {"value": payload["position"], "allowed": ", ".join(POSITIONS)}
-        errors.append(FieldError("position", "not_option", options))
+    for key, allowed in (("position", POSITIONS), ("mode", MODES)):
+        if isinstance(payload.get(key), str) and payload[key] not in allowed:
+            options = {"value": payload[key], "allowed": ", ".join(allowed)}
+            errors.append(FieldError(key, "not_option", options))
     if isinstance(payload.get("chosen"), dict):
         errors += [
             FieldError(f"chosen.{node}", "invalid", {"kind": "id"})

@@ -329,17 +329,48 @@ class FlowService:
             run, "transfer", task["node"], run.actor.id, to=target, comment=payload.get("comment")
         )
 
+    def reassign_pending(
+        self, from_user: int, to_user: int, actor: Actor, reason: str, conn: Connection
+    ) -> int:
+        """Hand every pending task of ``from_user`` to ``to_user`` (an admin's 离职交接); each
+        move is a transfer on the timeline, by the admin, with the reason. Returns how many."""
+        tasks = self.engine.tasks
+        rows = conn.execute(
+            select(tasks.c.id, tasks.c.instance_id)
+            .where(tasks.c.assignee_id == from_user, tasks.c.status == "pending", tasks.c.kind == "approve")
+            .order_by(tasks.c.id)
+        ).all()
+        moved = 0
+        for row in rows:
+            instance = (
+                conn.execute(
+                    select(self.engine.instances)
+                    .where(self.engine.instances.c.id == row.instance_id)
+                    .with_for_update()
+                )
+                .one()
+                ._asdict()
+            )
+            record = self.records.get(instance["entity"], instance["record_id"], SYSTEM, conn=conn)
+            run = self._run(conn, self._entity(instance["entity"]), record, instance, actor)
+            task = next(t for t in self._pending(run) if t["id"] == row.id)
+            self._close_task(run, task, "transferred", reason)
+            new = self.engine.assign(
+                run, task["node"], to_user, stage=task["stage"], stage_mode=task["stage_mode"],
+                kind="approve", status="pending",
+            )  # fmt: skip
+            self.engine.notify(run, to_user, "task", node=task["node"], task=new)
+            self.engine.event(run, "transfer", task["node"], actor.id, to=to_user, comment=reason)
+            moved += 1
+        return moved
+
     def _add_approver(self, run: Run, payload: dict[str, Any]) -> None:
         task, _ = self._my_task(run, payload)
         users = [self._user(run, u, "users") for u in payload.get("users") or []]
         if not users:
             raise ValidationFailed([FieldError("users", "required")])
         position = payload.get("position", "after")
-        offsets = {"before": -1, "after": 1, "with": 0}
-        if position not in offsets:
-            raise ValidationFailed(
-                [FieldError("position", "not_option", {"value": position, "allowed": "before, after, with"})]
-            )
+        offsets = {"before": -1, "after": 1, "with": 0}  # every one of POSITIONS: the payload was checked
         mode = task["stage_mode"] if position == "with" else payload.get("mode", "all")
         for user in users:
             self.engine.assign(
@@ -347,7 +378,7 @@ class FlowService:
                 task["node"],
                 user,
                 stage=task["stage"] + offsets[position],
-                stage_mode="any" if mode == "any" else "all",
+                stage_mode=mode,
                 kind="approve",
             )
         self.engine.event(

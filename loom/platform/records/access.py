@@ -29,7 +29,9 @@ from ..permissions import Decision
 from ..permissions import Permissions
 from ..runtime import Runtime
 from ..tables import RecordTables
+from .cel_filter import sql_filter
 from .errors import PermissionDenied
+from .logic import cel_value
 
 
 class Access:
@@ -64,10 +66,24 @@ class Access:
         if scope is None:
             return None  # every row: shares add nothing, so their subquery is not even built
         shared = self.shared(actor, tables, decision.operation)
-        if shared is None:
+        extra = [*self.also(actor, tables, decision), *([shared] if shared is not None else [])]
+        if not extra:
             return scope
         scoped = select(tables.table.c.id).where(scope).correlate(None)
-        return tables.table.c.id.in_(union_all(scoped, shared))
+        return tables.table.c.id.in_(union_all(scoped, *extra))
+
+    def also(self, actor: Actor, tables: RecordTables, decision: Decision) -> list[Select[Any]]:
+        """Ids of records a grant's ``also_read`` condition adds to the read scope (the public pool).
+
+        Only a condition Loom turns wholly into SQL counts: a partial one would select more
+        records than it names, so it adds none (fail closed; data.md §7.2 says so).
+        """
+        if not decision.also:
+            return []
+        now = self.clock()
+        names = {"current_user": actor.id, "now": cel_value(now), "today": now.date().isoformat()}
+        found = [sql_filter(condition, tables.entity, tables.table, names) for condition in decision.also]
+        return [select(tables.table.c.id).where(f.clause).correlate(None) for f in found if f.exact]
 
     def role_scope(
         self, conn: Connection, actor: Actor, tables: RecordTables, decision: Decision

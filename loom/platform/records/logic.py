@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import math
 from collections.abc import Iterator
 from collections.abc import Mapping
 from collections.abc import MutableMapping
@@ -164,9 +165,15 @@ def stored_value(field: Field, value: Any) -> Any:
     kind = stored_kind(field)
     if kind in ("decimal", "money", "percent"):
         scale = field.scale if field.scale is not None else 2
-        return decimal.Decimal(str(value)).quantize(decimal.Decimal(1).scaleb(-scale), decimal.ROUND_HALF_UP)
+        number = decimal.Decimal(str(value))
+        if not number.is_finite():
+            return number  # a double divided by zero: refused by the column check, never stored
+        # Enough digits for any double, so a result too large for its column is kept whole
+        # and refused with a message (records/derived.py) instead of raising here.
+        context = decimal.Context(prec=max(28, number.adjusted() + scale + 2))
+        return number.quantize(decimal.Decimal(1).scaleb(-scale), decimal.ROUND_HALF_UP, context)
     if kind == "integer":
-        return int(value)
+        return int(value) if not isinstance(value, float) or math.isfinite(value) else None
     if kind == "boolean":
         return bool(value)
     if kind == "date":

@@ -20,11 +20,34 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Too large: at most {digits} digits before the point.",
         "zh": "数值过大：整数部分最多 {digits} 位。",
     },
+    "computed_digits": {
+        "en": "The computed value {value} is too large for this field: at most {digits} digits "
+        "before the point; change the values it is computed from.",
+        "zh": "计算结果 {value} 超出此项范围：整数部分最多 {digits} 位，请修改参与计算的数值。",
+    },
+    "computed_min": {
+        "en": "The computed value {value} is below the minimum {min}; change the values it is computed from.",
+        "zh": "计算结果 {value} 小于下限 {min}，请修改参与计算的数值。",
+    },
+    "computed_max": {
+        "en": "The computed value {value} is above the maximum {max}; change the values it is computed from.",
+        "zh": "计算结果 {value} 大于上限 {max}，请修改参与计算的数值。",
+    },
+    "computed_too_long": {
+        "en": "The computed text is longer than {max} characters.",
+        "zh": "计算出的文本超过 {max} 个字符。",
+    },
+    "computed_invalid": {
+        "en": "The computed value is not a finite number (a division by zero?).",
+        "zh": "计算结果不是有限的数值（是否除以了零？）。",
+    },
     "not_option": {"en": "'{value}' is not one of: {allowed}.", "zh": "“{value}”不是可选值：{allowed}。"},
     "email": {"en": "Not a valid e-mail address.", "zh": "不是有效的电子邮箱。"},
     "url": {"en": "Not a valid URL (http or https).", "zh": "不是有效的网址（http 或 https）。"},
     "phone": {"en": "Not a valid phone number.", "zh": "不是有效的电话号码。"},
     "not_found": {"en": "No such record.", "zh": "记录不存在。"},
+    "no_such_user": {"en": "No such active user.", "zh": "没有这个在职用户。"},
+    "same_user": {"en": "Choose someone else to hand over to.", "zh": "请选择另一位交接人。"},
     "link_not_found": {"en": "The linked record {id} does not exist.", "zh": "关联的记录 {id} 不存在。"},
     "link_filtered": {
         "en": "Record {id} cannot be chosen here.",

@@ -25,6 +25,7 @@ from loom.metadata.catalog import Entity
 from loom.metadata.catalog import Field
 
 from .. import limits
+from ..tables import numeric_digits
 from .errors import FieldError
 from .logic import stored_kind
 from .messages import MESSAGES
@@ -218,8 +219,8 @@ def _range(field: Field) -> list[Any]:
 
 
 def _digits(field: Field):
-    scale = field.scale if field.scale is not None else 4
-    integer_digits = (field.precision or 18) - scale
+    precision, scale = numeric_digits(field)
+    integer_digits = precision - scale
 
     def check(value: decimal.Decimal) -> None:
         _sign, digits, exponent = value.as_tuple()
@@ -280,7 +281,8 @@ def _params(code: str, field: Field | None, given: Any) -> dict[str, Any]:
     if code == "decimals":
         return {"scale": field.scale}
     if code == "digits":
-        return {"digits": (field.precision or 18) - (field.scale or 0)}
+        precision, scale = numeric_digits(field)
+        return {"digits": precision - scale}
     if code == "not_option":
         allowed = ", ".join(o.key for o in field.options)
         shown = given if not isinstance(given, list) else ", ".join(map(str, given))

@@ -33,6 +33,7 @@ from ..actor import Actor
 from ..database import transaction
 from ..runtime import Runtime
 from ..tables import RecordTables
+from . import derived
 from .access import Access
 from .audit import diff
 from .audit import differs
@@ -295,6 +296,9 @@ class RecordService:
         changes = {k: v for k, v in row_values(tables.entity, after).items() if v != before.get(k)}
         if not changes:
             return
+        unfit = derived.unfit(tables.entity, after, only=changes)
+        if unfit:  # a sum past its column's digits: the write that changed the rows is refused
+            raise ValidationFailed(unfit)
         statement = sql_update(table).where(table.c.id == record_id)
         c.execute(statement.values(**changes, updated_at=now, version=table.c.version + 1))
         note_write(c, tables.entity.qualified_name, record_id)

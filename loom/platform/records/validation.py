@@ -23,6 +23,7 @@ from ..actor import Actor
 from ..runtime import Runtime
 from ..tables import REFERENCES
 from ..tables import RecordTables
+from . import derived
 from . import form_rules
 from . import logic
 from .access import Access
@@ -71,6 +72,7 @@ class Validator:
             record.update(empty_rollups(entity))
         self._normalize_children(entity, record, loaded, actor, now, errors)
         logic.apply_computed(entity, record, actor, now)
+        errors += derived.unfit(entity, record)
         if not errors:
             errors += self._missing_required(entity, record, prefix="")
             errors += self._links_exist(c, entity, loaded, actor, existing)
@@ -163,6 +165,7 @@ class Validator:
                 if field.name in loaded:
                     prefix = f"{field.name}.{index}."
                     errors += self._missing_required(child, row, prefix=prefix)
+                    errors += derived.unfit(child, row, prefix=prefix)
                     errors += [
                         FieldError(prefix + e.field, e.code, e.params)
                         for e in logic.broken_rules(child, row, actor, now)

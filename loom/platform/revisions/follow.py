@@ -6,6 +6,10 @@ the whole app (API, portal, console and their generated routes) is built once fo
 same database engine and swapped in. A request already running finishes on the app it
 started with; the old app is dropped when none uses it. Approvals already started keep the
 flow definition stored with them.
+
+Building takes a second or two on OA and CRM. Serving processes (gunicorn workers, ``loom
+serve``) also run ``watch``: a thread that looks every second, so the new app is usually built
+before a request needs it; the per-request check still guarantees the next request's revision.
 """
 
 from __future__ import annotations
@@ -75,3 +79,23 @@ class Following:
         log.info("now serving metadata revision %s (was %s)", runtime.revision, self.serving[0])
         self.outer.extensions["loom"] = app.extensions["loom"]
         self.serving = (runtime.revision, app.wsgi_app)
+
+
+def watch(app: Flask, every: float = 1.0, stop: threading.Event | None = None) -> threading.Thread | None:
+    """Build the app of a newly published revision in the background, every ``every`` seconds
+    until ``stop`` is set; None for an app that does not follow a site's revisions."""
+    following = app.wsgi_app
+    if not isinstance(following, Following):
+        return None
+    stop = stop or threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(every):
+            try:
+                following.current()
+            except Exception:  # the database is away for a moment: the requests will say so
+                log.exception("the current metadata revision could not be read")
+
+    thread = threading.Thread(target=loop, name="loom-revision-watch", daemon=True)
+    thread.start()
+    return thread

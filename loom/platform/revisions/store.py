@@ -115,7 +115,8 @@ class HeadReader:
                 cursor = self.raw.cursor()
                 try:
                     cursor.execute(_HEAD_SQL)
-                    return int(cursor.fetchone()[0] or 0)
+                    row: Any = cursor.fetchone()
+                    return int(row[0] or 0)
                 finally:
                     cursor.close()
             except self.engine.dialect.loaded_dbapi.Error:
@@ -124,7 +125,7 @@ class HeadReader:
 
     def _connect(self) -> Any:
         raw = self.engine.raw_connection()
-        driver = raw.driver_connection
+        driver: Any = raw.driver_connection
         if hasattr(driver, "autocommit"):  # psycopg; sqlite3 connections of Loom are autocommit already
             driver.autocommit = True
         return raw
@@ -161,17 +162,19 @@ def record(
     rollback_of: int | None = None,
 ) -> Revision:
     """Insert the revision after ``parent``; a concurrent one on the same parent makes this fail."""
-    values = {
+    found = changes(parent.documents, documents)
+    values: dict[str, Any] = {
         "parent_id": parent.id,
         "author_id": author_id,
         "created_at": now,
         "message": message,
         "documents": dict(documents),
-        "changes": changes(parent.documents, documents),
+        "changes": found,
         "digest": digest(documents),
         "rollback_of": rollback_of,
     }
-    new_id = conn.execute(insert(TABLE).values(**values)).inserted_primary_key[0]
+    key: Any = conn.execute(insert(TABLE).values(**values)).inserted_primary_key
+    new_id = key[0]
     return Revision(
         new_id,
         parent.id,
@@ -179,7 +182,7 @@ def record(
         now,
         message,
         dict(documents),
-        tuple(values["changes"]),
+        tuple(found),
         values["digest"],
         rollback_of,
     )

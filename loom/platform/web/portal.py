@@ -129,4 +129,4 @@ def _option_selected(field: Field, value: Any, key: str) -> bool:
 
 
 def _is_portal_request() -> bool:
-    return bool(request.blueprint and request.blueprint.startswith("web"))
+    return bool(request.blueprint and request.blueprint.startswith(("web", "designer")))

@@ -62,6 +62,8 @@ def test_untouched_customer_returns_to_the_pool_and_its_owner_waits(company) -> 
     assert ok(alex.get(f"/api/v1/crm/contact/{contact['id']}"))["owner_user"] == company.users["alex"]
     claims = ok(lead_a.get("/api/v1/crm/owner_change_log?change_type=claim"))["items"]
     assert [(e["from_owner"], e["to_owner"]) for e in claims] == [(None, company.users["alex"])]
+    assert ok(alex.get(f"/api/v1/crm/customer/{kept['id']}"))["owner"] == company.users["alex"]
+    assert anna.get(f"/api/v1/crm/customer/{kept['id']}").status_code == 404  # the scope moved with it
 
 
 def test_a_customer_put_back_by_hand_may_be_claimed_again_at_once(company) -> None:
@@ -77,7 +79,10 @@ def test_a_customer_put_back_by_hand_may_be_claimed_again_at_once(company) -> No
     assert claimed["owner_user"] == company.users["anna"]
 
 
-def test_team_a_sees_none_of_team_bs_customers(company) -> None:
+def test_a_salesperson_sees_their_own_customers_their_manager_the_teams(company) -> None:
+    """The domain's data scopes: a salesperson (crm_sales) reads what they are 负责人 of and what
+    is shared with them, not a teammate's; a manager (crm_sales_manager) reads their department
+    and those below it; one team never sees the other's customers."""
     ok = company.ok
     anna, alex, bert = company.client("anna"), company.client("alex"), company.client("bert")
     lead_a, director = company.client("lead_a"), company.client("director")
@@ -85,9 +90,13 @@ def test_team_a_sees_none_of_team_bs_customers(company) -> None:
     theirs = company.customer(bert, "二组客户", mobile="13900000002")
     ok(bert.post("/api/v1/crm/contact", json={"name": "二组联系人", "customer": theirs["id"]}), 201)
 
+    def names(client) -> list[str]:
+        return [c["name"] for c in ok(client.get("/api/v1/crm/customer?count=exact"))["items"]]
+
+    assert names(alex) == []  # a teammate's customer is not his
+    assert alex.get(f"/api/v1/crm/customer/{mine['id']}").status_code == 404
     for client in (anna, alex, lead_a):
-        names = [c["name"] for c in ok(client.get("/api/v1/crm/customer?count=exact"))["items"]]
-        assert names == ["一组客户"]
+        assert names(client) == ([] if client is alex else ["一组客户"])
         assert client.get(f"/api/v1/crm/customer/{theirs['id']}").status_code == 404
         assert ok(client.get("/api/v1/crm/contact"))["items"] == []
         assert ok(client.get("/api/v1/crm/customer?q=二组"))["items"] == []
@@ -95,5 +104,9 @@ def test_team_a_sees_none_of_team_bs_customers(company) -> None:
     both = {c["name"] for c in ok(director.get("/api/v1/crm/customer"))["items"]}
     assert both == {"一组客户", "二组客户"}
     assert anna.patch(f"/api/v1/crm/customer/{theirs['id']}", json={"remark": "x"}).status_code == 404
+    shared = anna.post(f"/api/v1/crm/customer/{mine['id']}/shares", json={"user_id": company.users["alex"]})
+    assert shared.status_code == 200  # 团队成员: shared to read
+    assert names(alex) == ["一组客户"]
+    assert alex.patch(f"/api/v1/crm/customer/{mine['id']}", json={"remark": "x"}).status_code == 403
     duplicate = bert.post("/api/v1/crm/customer", json={"name": "一组客户"})
     assert duplicate.status_code in (409, 422) and mine["name"] == "一组客户"
