@@ -25,6 +25,7 @@ KIND_NAMES = {
     "automation": {"en": "automation", "zh": "自动化"},
     "role": {"en": "role", "zh": "角色"},
     "report": {"en": "report", "zh": "报表"},
+    "dashboard": {"en": "dashboard", "zh": "工作台"},
     "overlay": {"en": "overlay", "zh": "覆盖层"},
     "data": {"en": "data set", "zh": "数据集"},
 }

@@ -174,6 +174,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "role '{role}' does not exist{hint}",
         "zh": "角色“{role}”不存在{hint}",
     },
+    "ref.unknown_report": {
+        "en": "report '{ref}' does not exist{hint}",
+        "zh": "报表“{ref}”不存在{hint}",
+    },
+    "ref.unknown_measure": {
+        "en": "report '{report}' has no measure '{measure}'{hint}",
+        "zh": "报表“{report}”没有指标“{measure}”{hint}",
+    },
     "ref.unknown_flow": {
         "en": "flow '{ref}' does not exist{hint}",
         "zh": "流程“{ref}”不存在{hint}",

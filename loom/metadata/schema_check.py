@@ -25,7 +25,7 @@ from .problems import Problem
 from .source import Document
 from .source import join_pointer
 
-KINDS = ("app", "entity", "form", "flow", "automation", "role", "report", "overlay", "data")
+KINDS = ("app", "entity", "form", "flow", "automation", "role", "report", "dashboard", "overlay", "data")
 _SCHEMA_FILES = (*KINDS, "common")
 _NAME_PATTERN = "^[a-z][a-z0-9_]*$(?!\n)"
 _TYPE_NAMES = {

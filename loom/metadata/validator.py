@@ -23,6 +23,7 @@ from .checks.apps import duplicate_documents
 from .checks.apps import topological_order
 from .checks.automation_cycles import automation_cycles
 from .checks.automations import check_automation
+from .checks.dashboards import check_dashboard
 from .checks.entities import check_entity
 from .checks.flows import check_flow
 from .checks.forms import check_form
@@ -58,6 +59,7 @@ CHECKS: dict[str, Check] = {
     "flow": check_flow,
     "automation": check_automation,
     "report": check_report,
+    "dashboard": check_dashboard,
     "data": check_data,
     "role": check_role,
 }

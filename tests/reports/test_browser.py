@@ -135,3 +135,38 @@ def test_clicking_a_funnel_bar_opens_the_list_of_its_records(browser, server) ->
     page.wait_for_url("**/crm/opportunity?**")
     assert page.locator("#list-total").inner_text() == f"{first['count']} in all"
     assert problems == []
+
+
+# Whose home dashboard is shot: login -> the dashboard their roles give them.
+HOMES = {
+    "chenjing": "crm.sales",
+    "zhangwei": "crm.sales_manager",
+    "wangjianguo": "crm.general_manager",
+    "malihua": "oa.finance",
+    "luoming": "oa.employee",
+}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("size", list(VIEWPORTS))
+def test_each_roles_home_dashboard_is_drawn_without_console_errors(browser, server, size, lang) -> None:
+    url, shots = server
+    for login, dashboard in HOMES.items():
+        page, problems = open_as(browser, url, login, VIEWPORTS[size], lang)
+        assert page.locator("#dashboard").get_attribute("data-dashboard") == dashboard
+        charts = page.locator(".loom-chart-widget")
+        for i in range(charts.count()):  # every chart of the page drawn (a canvas) or saying it has no data
+            box = charts.nth(i)
+            page.wait_for_function("(box) => box.dataset.drawn === 'true'", arg=box.element_handle())
+        page.wait_for_timeout(700)  # ECharts' entry animation
+        widths = page.evaluate(
+            "[...document.querySelectorAll('.loom-widget')].map((w) => w.getBoundingClientRect().width)"
+        )
+        if size == "phone":  # widgets stack (number cards two to a row); the page never scrolls sideways
+            assert page.evaluate("document.documentElement.scrollWidth") <= 375
+            assert min(widths) >= 150, widths
+        else:
+            assert min(widths) >= 280, widths
+        page.screenshot(path=str(shots / f"dashboard-{login}-{size}-{lang}.png"), full_page=True)
+        page.context.close()
+        assert problems == [], (login, problems)

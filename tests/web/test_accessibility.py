@@ -51,7 +51,7 @@ LOW_CONTRAST = """() => {
 
 def test_every_control_has_a_label(sign_in, portal) -> None:
     page = sign_in("emma")
-    for path in ("/", "/webtest/expense", "/webtest/expense/new", "/webtest/kitchen/new", "/inbox"):
+    for path in ("/", "/apps", "/webtest/expense", "/webtest/expense/new", "/webtest/kitchen/new", "/inbox"):
         page.goto(f"{portal.url}{path}")
         assert page.evaluate(UNLABELLED) == [], path
 
@@ -62,7 +62,7 @@ def test_text_has_enough_contrast(sign_in, portal, shoot) -> None:
     page.click("#save")  # errors, alerts and required marks are on the page too
     expect(page.locator("#form-errors")).to_be_visible()
     page.wait_for_load_state()
-    for path in (None, "/", "/webtest/expense", "/inbox"):
+    for path in (None, "/", "/apps", "/webtest/expense", "/inbox"):
         if path:
             page.goto(f"{portal.url}{path}")
         assert page.evaluate(LOW_CONTRAST) == [], path or "form with errors"

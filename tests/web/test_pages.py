@@ -95,7 +95,7 @@ def test_chinese_by_default_and_the_switch_remembers_english(app) -> None:
     assert response.headers["Location"] == "/inbox"
     page = client.get("/inbox").text
     assert "Inbox" in page and "To do" in page and 'lang="en"' in page
-    assert "Web test" in client.get("/").text  # the app's label follows the language too
+    assert "Web test" in client.get("/apps").text  # the app's label follows the language too
 
 
 def test_launcher_lists_only_the_entities_the_user_may_read(app) -> None:
@@ -104,7 +104,7 @@ def test_launcher_lists_only_the_entities_the_user_may_read(app) -> None:
     top = [e for e in services.runtime.catalog.entities.values() if not e.child]
     closed = [e for e in top if not decide(emma, e, "read").allowed]
     assert closed, "the builtin apps have entities an employee may not read"
-    page = sign_in(app, "emma").get("/").text
+    page = sign_in(app, "emma").get("/apps").text
     assert 'href="/webtest/expense"' in page and 'href="/webtest/kitchen"' in page
     assert [e.qualified_name for e in closed if f'href="/{e.app}/{e.name}"' in page] == []
 

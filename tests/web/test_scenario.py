@@ -62,7 +62,7 @@ def test_expense_claim_from_draft_to_approved(sign_in, shoot, portal, viewport: 
     shot = "phone" if viewport["width"] < 576 else "desktop"
     lang = "zh" if shot == "phone" else "en"  # the phone runs in Chinese, the default language
     emma = sign_in("emma", viewport, lang)
-    shoot(emma, f"{shot}-01-launcher")
+    shoot(emma, f"{shot}-01-home")
     fits(emma)
     fill_claim(emma, portal, shot, shoot)
 

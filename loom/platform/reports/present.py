@@ -165,6 +165,27 @@ def format_value(value: Any, unit: dict[str, Any], lang: str) -> str:
     return f"{value:,.2f}"
 
 
+# (from, divided by, suffix) for number cards, largest first, as ``static/reports.js`` writes them.
+COMPACT = {"en": ((1e6, 1e6, "M"), (1e4, 1e3, "K")), "zh": ((1e8, 1e8, "亿"), (1e4, 1e4, "万"))}
+
+
+def compact_value(value: Any, unit: dict[str, Any], lang: str) -> str:
+    """A measure's value for a number card: ¥123.46万, 12.5K, 35.2%."""
+    if not isinstance(value, int | float) or unit["unit"] in ("ratio", "percent"):
+        return format_value(value, unit, lang)
+    text = _short(value) if isinstance(value, float) else f"{value:,}"
+    for start, divisor, suffix in COMPACT["en" if lang == "en" else "zh"]:
+        if abs(value) >= start:
+            text = _short(value / divisor) + suffix
+            break
+    return f"{unit['symbol']}{text}" if unit["unit"] == "money" else text
+
+
+def _short(value: float) -> str:
+    """At most two decimals, none trailing: 19.69, 10."""
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
 def table(body: dict[str, Any], lang: str) -> tuple[list[str], list[list[Any]]]:
     """The rows as a header and cells (labels, then raw numbers) for CSV and XLSX, with totals last."""
     header = [d["label"] for d in body["dimensions"]] + [m["label"] for m in body["measures"]]

@@ -1,12 +1,13 @@
-/* Loom report charts: draws the chart of a report page with Apache ECharts from the report's
-   JSON (the page names it in data-src), and opens the list of the records behind a bar,
-   slice or point when it is clicked. The numbers and links all come from the server. */
+/* Loom report charts: draws the chart of a report page, and those of a dashboard's report
+   widgets, with Apache ECharts from the report's JSON (each box names it in data-src), and
+   opens the list of the records behind a bar, slice or point when it is clicked. The numbers
+   and links all come from the server. */
 (function () {
   "use strict";
 
-  const box = document.getElementById("report-chart");
-  if (!box) return;
-  const en = box.dataset.lang === "en";
+  const boxes = document.querySelectorAll(".loom-chart[data-src]");
+  if (!boxes.length) return;
+  const en = boxes[0].dataset.lang === "en";
 
   function compact(value, spec) {
     if (value === null || value === undefined) return "";
@@ -94,13 +95,13 @@
     };
   }
 
-  function numberCard(body) {
+  function numberCard(box, body) {
     const spec = body.chart;
     const value = body.totals.values[spec.measure];
     box.classList.add("loom-number");
     const number = document.createElement(body.totals.drill ? "a" : "span");
     number.className = "loom-number-value";
-    number.id = "report-number";
+    if (box.id === "report-chart") number.id = "report-number";
     number.textContent = compact(value, spec);
     if (body.totals.drill) number.href = body.totals.drill.portal;
     const caption = document.createElement("div");
@@ -110,7 +111,7 @@
     if (body.previous) {
       const before = body.previous.values[spec.measure];
       const change = document.createElement("div");
-      change.id = "report-change";
+      if (box.id === "report-chart") change.id = "report-change";
       if (before) {
         const rate = (value - before) / Math.abs(before);
         change.className = rate >= 0 ? "text-success" : "text-danger";
@@ -123,9 +124,9 @@
     }
   }
 
-  function draw(body) {
+  function draw(box, body) {
     const spec = body.chart;
-    if (spec.type === "number") return numberCard(body);
+    if (spec.type === "number") return numberCard(box, body);
     if (!spec.categories.length) {
       box.classList.add("loom-number");
       box.textContent = en ? "No records to show for these filters." : "当前筛选条件下没有数据。";
@@ -145,8 +146,10 @@
     box.dataset.drawn = "true";
   }
 
-  fetch(box.dataset.src, {credentials: "same-origin", headers: {Accept: "application/json"}})
-    .then((r) => (r.ok ? r.json() : Promise.reject(new Error(String(r.status)))))
-    .then(draw)
-    .catch(() => { box.textContent = en ? "The chart could not be drawn." : "图表无法显示。"; });
+  boxes.forEach((box) => {
+    fetch(box.dataset.src, {credentials: "same-origin", headers: {Accept: "application/json"}})
+      .then((r) => (r.ok ? r.json() : Promise.reject(new Error(String(r.status)))))
+      .then((body) => draw(box, body))
+      .catch(() => { box.textContent = en ? "The chart could not be drawn." : "图表无法显示。"; });
+  });
 })();
