@@ -48,7 +48,7 @@ CASES = [
         None,
         422,
         "cursor",
-    ),  # noqa: E501
+    ),
     ("a NUL in a filter value", "GET", LIST + "?name=a%00b", None, None, 400, "name"),
     ("a NUL in q", "GET", LIST + "?q=a%00b", None, None, 400, "q"),
     ("count=AAA", "GET", LIST + "?count=AAA", None, None, 400, "count"),
@@ -60,7 +60,7 @@ CASES = [
         "application/json",
         400,
         "login",
-    ),  # noqa: E501
+    ),
     ("GET on the login route", "GET", "/auth/login", None, None, 405, None),
     (
         "a non-string comment on submit",
@@ -70,7 +70,7 @@ CASES = [
         "application/json",
         422,
         "comment",
-    ),  # noqa: E501
+    ),
     (
         "a non-string comment on a batch",
         "POST",
@@ -79,7 +79,7 @@ CASES = [
         "application/json",
         422,
         "comment",
-    ),  # noqa: E501
+    ),
     ("an invalid task id", "POST", "/tasks/approve", b'{"tasks": ["x"]}', "application/json", 400, "tasks"),
 ]
 
