@@ -41,7 +41,7 @@ bp = Blueprint("metadata", __name__)
 MAX_MESSAGE = 500
 MAX_DOCUMENT = 2 * 1024 * 1024
 ZIP_TYPES = ("application/zip", "application/octet-stream")
-# LAYER_PATH of the loader, as the OpenAPI document states it (ECMA regex, no named groups).
+# LAYER_PATH of the loader, as the OpenAPI document states it in words (ECMA regex, no named groups).
 PATH_PATTERN = (
     r"^(?:apps/[a-z][a-z0-9_]{0,62}|overlays)(?:/[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}){0,7}"
     r"/[A-Za-z0-9_-][A-Za-z0-9_.-]{0,94}\.(?:yaml|yml|json)$"
@@ -333,8 +333,9 @@ def openapi_paths(api: Any, errors: Any) -> None:
         "minProperties": 1,
         "maxProperties": pipeline.MAX_CHANGES,
         "additionalProperties": {"type": "string", "nullable": True, "maxLength": MAX_DOCUMENT},
-        "propertyNames": {"pattern": PATH_PATTERN},
-        "description": "Path (apps/<app>/….yaml, overlays/….yaml) → YAML text, or null to remove it",
+        "description": "Path → YAML text, or null to remove the document. A path matches "
+        + PATH_PATTERN
+        + " (OpenAPI 3.0 cannot state propertyNames); another is a 422",
     }
     revision = {
         "type": "object",
