@@ -446,7 +446,7 @@ def openapi_paths(api: Any, errors: Any) -> None:
                 "requestBody": body({"changes": changes}, ["changes"]),
                 "responses": {
                     **ok({"type": "object", "properties": {"ok": {"type": "boolean"}, "problems": problems}}),
-                    **errors("401", "403"),
+                    **errors("401", "403", "422"),
                 },
             }
         },
@@ -454,7 +454,7 @@ def openapi_paths(api: Any, errors: Any) -> None:
             "post": {
                 "summary": "The migration plan that publishing the changes would run",
                 "requestBody": body({"changes": changes, "allow_destructive": flag}, ["changes"]),
-                "responses": {**ok({"type": "object"}), **errors("401", "403")},
+                "responses": {**ok({"type": "object"}), **errors("401", "403", "422")},
             }
         },
         "/metadata/publish": {
