@@ -44,7 +44,7 @@ def admins_only() -> Response | None:
     if answer is not None:
         return answer
     actor = auth.actor()
-    if not (actor.is_system or "admin" in actor.roles):
+    if not actor.is_admin:
         raise PermissionDenied()
     return None
 

@@ -17,5 +17,10 @@ class Actor:
     is_system: bool = False
     name: str = field(default="", compare=False)  # how people are shown it (王建国), not who it is
 
+    @property
+    def is_admin(self) -> bool:
+        """Admins (and the system) manage the site: metadata, delegations, hand-overs, the designer."""
+        return self.is_system or "admin" in self.roles
+
 
 SYSTEM = Actor(None, "system", frozenset({"admin"}), is_system=True)

@@ -34,7 +34,7 @@ class Handover:
 
 def hand_over(services: Services, from_user: int, to_user: int, actor: Actor, reason: str) -> Handover:
     """Move ``from_user``'s pending tasks and owned records to ``to_user`` (admins only)."""
-    if not (actor.is_system or "admin" in actor.roles):
+    if not actor.is_admin:
         raise PermissionDenied()
     problems = _problems(services, from_user, to_user, reason)
     if problems:

@@ -245,7 +245,7 @@ def _conflict_text(exc: pipeline.Conflict) -> str:
 
 def _admin() -> Actor:
     actor = require_actor()
-    if not (actor.is_system or "admin" in actor.roles):
+    if not actor.is_admin:
         raise PermissionDenied()
     return actor
 

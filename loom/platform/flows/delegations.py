@@ -70,10 +70,10 @@ class Delegations:
         table = self.table
         query = self._select()
         if user_id is not None:
-            if user_id != actor.id and not _is_admin(actor):
+            if user_id != actor.id and not actor.is_admin:
                 raise PermissionDenied(operation="read", entity=ENTITY)
             query = query.where(table.c.user_id == user_id)
-        elif not _is_admin(actor):
+        elif not actor.is_admin:
             query = query.where(or_(table.c.user_id == actor.id, table.c.delegate_id == actor.id))
         if current:
             today = self.records.clock().date()
@@ -87,7 +87,7 @@ class Delegations:
         now = self.records.clock()
         with transaction(self.runtime.engine, conn) as c:
             values = self._parse(c, data, actor, now.date())
-            if values["user_id"] != actor.id and not _is_admin(actor):
+            if values["user_id"] != actor.id and not actor.is_admin:
                 raise PermissionDenied(operation="delegate", entity=ENTITY)
             self._refuse_overlap(c, values)
             row = {**values, "created_by": actor.id, "created_at": now}
@@ -100,7 +100,7 @@ class Delegations:
         now = self.records.clock()
         with transaction(self.runtime.engine, conn) as c:
             before = self._one(c, delegation_id)
-            if actor.id != before["user_id"] and not _is_admin(actor):
+            if actor.id != before["user_id"] and not actor.is_admin:
                 raise PermissionDenied(operation="delegate", entity=ENTITY)
             if before["ended_at"] is None:
                 ended = {"ended_at": now, "ended_by": actor.id}
@@ -221,10 +221,6 @@ class Delegations:
             c, self.audit, entity=ENTITY, record_id=delegation_id, action=action,
             changes=changes, user_id=actor.id, at=now,
         )  # fmt: skip
-
-
-def _is_admin(actor: Actor) -> bool:
-    return actor.is_system or "admin" in actor.roles
 
 
 def _date(value: Any) -> dt.date | None:

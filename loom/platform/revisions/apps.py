@@ -129,7 +129,7 @@ def check_upgrade(
     overlays = [site.overlays_dir] if site.overlays_dir.is_dir() else []
     if publishing:  # the layer as the upgrade would publish it
         documents = pipeline.apply_changes(current.documents, publishing)
-        layer = store.Revision(current.id + 1, current.id, None, None, "", documents).layer
+        layer = store.next_layer(current, documents)
     else:
         layer = current.layer
     result = validate_paths(paths, overlays, layer=layer)

@@ -93,7 +93,7 @@ def draft(
     """Validate and plan ``changes`` (path → text, None removes) on ``base`` (the current revision)."""
     base = base or store.current(engine)
     documents = apply_changes(base.documents, changes)
-    result = site.load_metadata(store.Revision(base.id + 1, base.id, None, None, "", documents).layer)
+    result = site.load_metadata(store.next_layer(base, documents))
     if result.catalog is None:
         return Draft(base, documents, result.problems, None, None)
     runtime = Runtime.for_catalog(result.catalog, engine, site, base.id + 1)

@@ -69,6 +69,12 @@ class Revision:
 BASE = Revision(0, 0, None, None, "", {}, (), "")
 
 
+def next_layer(base: Revision, documents: Mapping[str, str]) -> Layer:
+    """``documents`` as the revision after ``base`` would hold them: problems in a draft name the
+    revision they would land as."""
+    return Layer(documents, f"revision {base.id + 1}")
+
+
 def digest(documents: Mapping[str, str]) -> str:
     """The content hash of a layer: equal layers have equal digests, whatever their history."""
     return hashlib.sha256(
