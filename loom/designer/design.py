@@ -27,6 +27,7 @@ NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 MAX_FIELDS = 60
 MAX_LABEL = 100
 MAX_OPTIONS = 50
+MISSING_NAME = _l("Give the field a Chinese name.")
 # The palette: each type the slice offers, what it is called on screen, and the keys it gets.
 PALETTE: dict[str, tuple[Any, dict[str, Any]]] = {
     "string": (_l("Single line text"), {"max_length": 200}),
@@ -38,6 +39,30 @@ PALETTE: dict[str, tuple[Any, dict[str, Any]]] = {
     "boolean": (_l("Yes / no"), {}),
     "user": (_l("Person"), {}),
     "file": (_l("Attachment"), {"multiple": True, "max_size": 20 * 1024 * 1024}),
+}
+# What every type of field is called on screen (fields of installed forms have all of them).
+TYPE_NAMES: dict[str, Any] = {
+    **{kind: entry[0] for kind, entry in PALETTE.items()},
+    "rich_text": _l("Rich text"),
+    "decimal": _l("Decimal number"),
+    "percent": _l("Percentage"),
+    "datetime": _l("Date and time"),
+    "time": _l("Time"),
+    "multiselect": _l("Multiple options"),
+    "link": _l("Link to a form"),
+    "table": _l("Detail table"),
+    "many": _l("Several records"),
+    "department": _l("Department"),
+    "image": _l("Image"),
+    "email": _l("Email"),
+    "phone": _l("Phone"),
+    "url": _l("Web address"),
+    "json": _l("Structured data"),
+    "computed": _l("Formula"),
+    "autonumber": _l("Serial number"),
+    "rollup": _l("Summary of details"),
+    "region": _l("Region"),
+    "geo": _l("Location"),
 }
 # Types a list shows well in one cell.
 LISTABLE = ("string", "select", "date", "money", "integer", "user", "boolean")
@@ -73,16 +98,19 @@ class FormDesign:
     def entity_name(self) -> str:
         return self.name or slug(self.label_en)
 
-    def field_names(self) -> list[str]:
-        """Each field's name, from its English label; unique and never a reserved word."""
+    def field_names(self, taken: Iterable[str] = ()) -> list[str]:
+        """Each field's name, from its English label; unique (also against the ``taken`` names
+        of a form being changed) and never a reserved word."""
         names: list[str] = []
+        used = set(taken)
         for number, designed in enumerate(self.fields, 1):
             name = slug(designed.label_en)[:40] or f"field_{number}"
             if name in SYSTEM_COLUMNS or name in SQL_KEYWORDS or name == "flow_status":
                 name = f"{name}_info"
-            while name in names:
+            while name in used:
                 name = f"{name}_{number}"
             names.append(name)
+            used.add(name)
         return names
 
 
@@ -94,34 +122,39 @@ def slug(text: str) -> str:
 
 def from_form(form: Mapping[str, str]) -> FormDesign:
     """The design a page posted (unknown field types and extra rows are ignored)."""
-    rows: list[FieldDesign] = []
+    return FormDesign(
+        app=text(form, "app"),
+        new_app_name=text(form, "new_app_name"),
+        new_app_label=text(form, "new_app_label"),
+        label_zh=text(form, "label_zh"),
+        label_en=text(form, "label_en"),
+        name=text(form, "name"),
+        fields=rows(form),
+    )
+
+
+def rows(form: Mapping[str, str]) -> list[FieldDesign]:
+    """The field rows a page posted (``fields-3-label_zh``), shared by new and changed forms."""
+    found: list[FieldDesign] = []
     for number in range(MAX_FIELDS):
         kind = form.get(f"fields-{number}-type")
         if kind is None:
             break
         if kind not in PALETTE:
             continue
-        rows.append(
+        found.append(
             FieldDesign(
                 type=kind,
-                label_zh=_text(form, f"fields-{number}-label_zh"),
-                label_en=_text(form, f"fields-{number}-label_en"),
+                label_zh=text(form, f"fields-{number}-label_zh"),
+                label_en=text(form, f"fields-{number}-label_en"),
                 required=form.get(f"fields-{number}-required") == "on",
                 options=form.get(f"fields-{number}-options", "")[:4000],
             )
         )
-    return FormDesign(
-        app=_text(form, "app"),
-        new_app_name=_text(form, "new_app_name"),
-        new_app_label=_text(form, "new_app_label"),
-        label_zh=_text(form, "label_zh"),
-        label_en=_text(form, "label_en"),
-        name=_text(form, "name"),
-        fields=rows,
-    )
+    return found
 
 
-def _text(form: Mapping[str, str], key: str) -> str:
+def text(form: Mapping[str, str], key: str) -> str:
     return form.get(key, "").strip()[:MAX_LABEL]
 
 
@@ -180,9 +213,16 @@ def mistakes(
         found["name"] = _l("This app has a form with this name already.")
     if not design.fields:
         found["fields"] = _l("Add at least one field.")
-    for number, designed in enumerate(design.fields):
+    found.update(row_mistakes(design.fields))
+    return found
+
+
+def row_mistakes(fields: list[FieldDesign]) -> dict[str, Any]:
+    """What must be fixed in the new field rows, keyed by input name."""
+    found: dict[str, Any] = {}
+    for number, designed in enumerate(fields):
         if not designed.label_zh:
-            found[f"fields-{number}-label_zh"] = _l("Give the field a Chinese name.")
+            found[f"fields-{number}-label_zh"] = MISSING_NAME
         options = designed.option_labels()
         if designed.type == "select":
             if not options:
@@ -197,7 +237,7 @@ def mistakes(
 def documents(design: FormDesign) -> dict[str, str]:
     """The layer documents of the design: the new app's manifest, and the entity."""
     app = design.app_name
-    found = {f"apps/{app}/entities/{design.entity_name}.yaml": _dump(entity_document(design))}
+    found = {f"apps/{app}/entities/{design.entity_name}.yaml": dump(entity_document(design))}
     if not design.app:
         manifest = {
             "kind": "app",
@@ -205,7 +245,7 @@ def documents(design: FormDesign) -> dict[str, str]:
             "label": {"zh": design.new_app_label, "en": design.new_app_name.replace("_", " ").capitalize()},
             "version": "1.0.0",
         }
-        found[f"apps/{app}/app.yaml"] = _dump(manifest)
+        found[f"apps/{app}/app.yaml"] = dump(manifest)
     return found
 
 
@@ -214,11 +254,11 @@ def entity_document(design: FormDesign) -> dict[str, Any]:
     first), and what every user may do: create records and see and change their own ones.
     Admins may do everything on every entity without a grant."""
     names = design.field_names()
-    fields = [_field(name, designed) for name, designed in zip(names, design.fields, strict=True)]
+    fields = [field_document(name, designed) for name, designed in zip(names, design.fields, strict=True)]
     document: dict[str, Any] = {
         "kind": "entity",
         "name": design.entity_name,
-        "label": _label(design.label_zh, design.label_en),
+        "label": label(design.label_zh, design.label_en),
     }
     title = next((n for n, d in zip(names, design.fields, strict=True) if d.type == "string"), None)
     if title:
@@ -231,10 +271,11 @@ def entity_document(design: FormDesign) -> dict[str, Any]:
     return document
 
 
-def _field(name: str, designed: FieldDesign) -> dict[str, Any]:
+def field_document(name: str, designed: FieldDesign) -> dict[str, Any]:
+    """A designed field as the metadata language declares it."""
     found: dict[str, Any] = {
         "name": name,
-        "label": _label(designed.label_zh, designed.label_en),
+        "label": label(designed.label_zh, designed.label_en),
         "type": designed.type,
     }
     if designed.required:
@@ -245,11 +286,11 @@ def _field(name: str, designed: FieldDesign) -> dict[str, Any]:
     return found
 
 
-def _label(zh: str, en: str) -> dict[str, str] | str:
+def label(zh: str, en: str) -> dict[str, str] | str:
     return {"zh": zh, "en": en} if en else zh
 
 
-def _dump(document: Mapping[str, Any]) -> str:
+def dump(document: Mapping[str, Any]) -> str:
     return yaml.safe_dump(
         dict(document), allow_unicode=True, sort_keys=False, width=120, default_flow_style=None
     )

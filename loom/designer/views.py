@@ -8,6 +8,9 @@ refused as a conflict rather than overwritten.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 from flask import Blueprint
@@ -19,6 +22,9 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
+from loom.metadata import Problem
+from loom.metadata.catalog import Entity
+from loom.platform.migrations import Plan
 from loom.platform.records.errors import PermissionDenied
 from loom.platform.revisions import publish as pipeline
 from loom.platform.revisions import store
@@ -29,6 +35,7 @@ from loom.platform.web.i18n import label
 from loom.platform.web.portal import entity_or_404
 from loom.platform.web.portal import services
 
+from . import change as changes
 from . import design as designs
 from . import wording
 
@@ -92,43 +99,108 @@ def published(app: str, entity: str) -> str:
 
 
 def _checked(design: designs.FormDesign, site_apps: dict[str, Any]) -> tuple[str, int] | str:
-    checked = pipeline.draft(_site(), services().runtime.engine, designs.documents(design))
-    if checked.problems:
-        shown = wording.problems(checked.problems, design)
-        return _editor(design, site_apps, parent=checked.base.id, mistakes=shown), 422
-    assert checked.plan is not None
-    return _editor(
-        design, site_apps, parent=checked.base.id, plan=wording.plan(checked.plan, design), ready=checked.ok
+    return _check(
+        designs.documents(design),
+        partial(_editor, design, site_apps),
+        partial(wording.problems, design=design),
+        partial(wording.plan, design=design),
     )
 
 
 def _publish(
     design: designs.FormDesign, site_apps: dict[str, Any], parent: str
 ) -> Response | tuple[str, int]:
-    message = request.form.get("message", "").strip()[:MAX_MESSAGE] or _(
-        "New form %(name)s", name=design.label_zh
+    return _publish_documents(
+        designs.documents(design),
+        parent,
+        _("New form %(name)s", name=design.label_zh),
+        partial(_editor, design, site_apps),
+        partial(wording.problems, design=design),
+        url_for("designer.published", app=design.app_name, entity=design.entity_name),
     )
+
+
+@bp.route("/forms/<app>/<entity>", methods=["GET", "POST"])
+def change_form(app: str, entity: str) -> Response | str | tuple[str, int]:
+    """Change a form that exists: rename fields, make them (not) required, add new ones."""
+    form = entity_or_404(app, entity)
+    if request.method == "GET":
+        return _changer(changes.start(form), form, parent=store.current(services().runtime.engine).id)
+    change = changes.from_form(form, request.form)
+    action = request.form.get("action", "check")
+    parent = request.form.get("parent", "")
+    if action not in ("check", "publish"):
+        return _changer(changes.edit(change, action), form, parent=parent)
+    found = changes.mistakes(change)
+    if not found and changes.is_empty(change, form):
+        found[""] = _("Nothing is changed yet: rename a field, change what is required or add a field.")
+    if found:
+        return _changer(change, form, parent=parent, mistakes=found), 422
+    documents = changes.documents(change, form, store.current(services().runtime.engine).documents)
+    render = partial(_changer, change, form)
+    if action == "check":
+        return _check(documents, render, wording.problems, partial(wording.change_plan, change=change))
+    message = _("Changed form %(name)s", name=label(form.label))
+    done = url_for("designer.published", app=app, entity=entity)
+    return _publish_documents(documents, parent, message, render, wording.problems, done)
+
+
+def _check(
+    documents: dict[str, str],
+    render: Callable[..., str],
+    located: Callable[[Iterable[Problem]], dict[str, str]],
+    planned: Callable[[Plan], list[str]],
+) -> tuple[str, int] | str:
+    """Validate and plan the documents (nothing applied), and show the page with the outcome."""
+    checked = pipeline.draft(_site(), services().runtime.engine, documents)
+    if checked.problems:
+        return render(parent=checked.base.id, mistakes=located(checked.problems)), 422
+    assert checked.plan is not None
+    return render(parent=checked.base.id, plan=planned(checked.plan), ready=checked.ok)
+
+
+def _publish_documents(
+    documents: dict[str, str],
+    parent: str,
+    default_message: str,
+    render: Callable[..., str],
+    located: Callable[[Iterable[Problem]], dict[str, str]],
+    done: str,
+) -> Response | tuple[str, int]:
+    """Publish on the revision the page was checked on; a refusal shows the page again, saying why."""
+    message = request.form.get("message", "").strip()[:MAX_MESSAGE] or default_message
     if not parent.isdigit() or len(parent) > 15:
-        return _editor(
-            design, site_apps, parent="", mistakes={"": _("Check the form before publishing it.")}
-        ), 422
+        return render(parent="", mistakes={"": _("Check the form before publishing it.")}), 422
     try:
         pipeline.publish(
             _site(),
             services().runtime.engine,
-            designs.documents(design),
+            documents,
             parent=int(parent),
             author_id=auth.actor().id,
             message=message,
         )
     except pipeline.Conflict as exc:
         said = _("Someone published another change meanwhile: check the form again, then publish.")
-        return _editor(design, site_apps, parent=exc.head, mistakes={"": said}), 409
+        return render(parent=exc.head, mistakes={"": said}), 409
     except pipeline.Invalid as exc:
-        return _editor(design, site_apps, parent=parent, mistakes=wording.problems(exc.problems, design)), 422
+        return render(parent=parent, mistakes=located(exc.problems)), 422
     except pipeline.NeedsConfirmation as exc:
-        return _editor(design, site_apps, parent=parent, mistakes={"": wording.refusals(exc.plan)}), 422
-    return redirect(url_for("designer.published", app=design.app_name, entity=design.entity_name))
+        return render(parent=parent, mistakes={"": wording.refusals(exc.plan)}), 422
+    return redirect(done)
+
+
+def _changer(change: changes.FormChange, form: Entity, **shown: Any) -> str:
+    return render_template(
+        "designer/change.html",
+        change=change,
+        form=form,
+        palette=designs.PALETTE,
+        type_names=designs.TYPE_NAMES,
+        mistakes=shown.pop("mistakes", {}),
+        default_message=_("Changed form %(name)s", name=label(form.label)),
+        **shown,
+    )
 
 
 def _editor(design: designs.FormDesign, site_apps: dict[str, Any], **shown: Any) -> str:

@@ -17,6 +17,7 @@ from loom.metadata import Problem
 from loom.platform.migrations import Plan
 from loom.platform.web.i18n import current_lang
 
+from .change import FormChange
 from .design import FormDesign
 
 FIELD_POINTER = re.compile(r"^/fields/(\d+)(/|$)")
@@ -28,20 +29,24 @@ JARGON = {
 }
 
 
-def problems(found: Iterable[Problem], design: FormDesign) -> dict[str, str]:
-    """Problems keyed by the input they are about ("" for the page as a whole)."""
+def problems(found: Iterable[Problem], design: FormDesign | None = None) -> dict[str, str]:
+    """Problems keyed by the input of a new form's ``design`` they are about, or "" for the page
+    as a whole (always so for a changed form: its documents do not follow the page's rows)."""
     lang = current_lang()
     shown: dict[str, list[str]] = {}
     for problem in found:
-        matched = FIELD_POINTER.match(problem.pointer)
-        if matched and int(matched.group(1)) < len(design.fields):
-            key = f"fields-{matched.group(1)}"
-        elif problem.location.file.endswith("/app.yaml"):
-            key = "new_app_name"
-        else:
-            key = PLACES.get(problem.pointer, "")
+        key = "" if design is None else _input_of(problem, design)
         shown.setdefault(key, []).append(plain(problem.message(lang), lang))
     return {key: "；".join(texts) if lang == "zh" else "; ".join(texts) for key, texts in shown.items()}
+
+
+def _input_of(problem: Problem, design: FormDesign) -> str:
+    matched = FIELD_POINTER.match(problem.pointer)
+    if matched and int(matched.group(1)) < len(design.fields):
+        return f"fields-{matched.group(1)}"
+    if problem.location.file.endswith("/app.yaml"):
+        return "new_app_name"
+    return PLACES.get(problem.pointer, "")
 
 
 def plain(message: str, lang: str) -> str:
@@ -71,6 +76,28 @@ def plan(planned: Plan, design: FormDesign) -> list[str]:
         said.append(ngettext("%(num)d other step is done.", "%(num)d other steps are done.", elsewhere))
     else:
         said.append(_("Existing forms and their records do not change."))
+    return said
+
+
+def change_plan(planned: Plan, change: FormChange) -> list[str]:
+    """What publishing a changed form does: its new fields by name, how many fields change."""
+    said: list[str] = []
+    if change.added:
+        names = (
+            "、".join(row.label_zh for row in change.added)
+            if current_lang() == "zh"
+            else ", ".join(row.label_en or row.label_zh for row in change.added)
+        )
+        said.append(
+            ngettext(
+                "%(num)d field is added: %(names)s.", "%(num)d fields are added: %(names)s.",
+                len(change.added), names=names,
+            )
+        )  # fmt: skip
+    edited = len(planned.pending) - len(change.added)
+    said.append(_("The records the form holds are kept; new fields are empty on them."))
+    if edited > 0:
+        said.append(ngettext("%(num)d other step is done.", "%(num)d other steps are done.", edited))
     return said
 
 
