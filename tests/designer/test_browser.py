@@ -142,3 +142,30 @@ def test_an_admin_builds_seal_requests_and_an_employee_saves_one(
     expect(employee.locator("main")).to_contain_text("合同章")
     # The page with the mistake answered 422 (Chromium logs it); nothing else went wrong.
     assert [e for e in errors if "status of 422" not in e] == []
+
+
+def test_an_admin_adds_a_field_to_an_installed_form_and_it_shows_at_once(
+    browser, served: str, live: LiveSite, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    shots = tmp_path_factory.mktemp("screenshots-designer-change")
+    print(f"\nscreenshots of a changed form: {shots}")
+    errors: list[str] = []
+    page = signed_in(browser, served, "root", "root-pw-2026", errors)
+    page.goto(f"{served}/designer")
+    page.click("[data-change-form='shop.customer']")
+    expect(page.locator("h1")).to_have_text("修改表单「客户」")
+    page.fill("#d-existing-0-label_zh", "客户名称")
+    page.click("[data-palette='string']")
+    page.fill("#d-fields-0-label_zh", "微信号")
+    page.fill("#d-fields-0-label_en", "WeChat")
+    shoot(page, shots, "1-change-form")
+    page.click("#designer-check")
+    expect(page.locator("#designer-plan")).to_contain_text("将新增 1 个字段：微信号。")
+    shoot(page, shots, "2-change-checked")
+    page.click("#designer-publish-button")
+    expect(page.locator("h1")).to_have_text("表单「客户」已发布")
+    page.click("#designer-open-new")
+    expect(page.get_by_label("客户名称")).to_be_visible()
+    expect(page.get_by_label("微信号")).to_be_visible()
+    shoot(page, shots, "3-customer-form")
+    assert errors == []
