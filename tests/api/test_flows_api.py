@@ -64,7 +64,9 @@ def serve(write_package, database_url: str, package: dict[str, str]):
     catalog = validate_paths([folder]).catalog
     runtime = Runtime.for_catalog(catalog, make_engine(database_url))
     runtime.schema.metadata.create_all(runtime.engine)
-    app = create_app(runtime=runtime, config={"TESTING": True, "SECRET_KEY": "test"})
+    # The clock is given to the app, so the flow engine (which keeps the records service's clock
+    # from the start) runs on it too, not on the machine's.
+    app = create_app(runtime=runtime, config={"TESTING": True, "SECRET_KEY": "test"}, clock=lambda: NOW)
     app.extensions["loom"].files.folder = folder.parent / "uploads"
     identity = app.extensions["loom"].identity
     with runtime.engine.begin() as conn:
@@ -86,7 +88,6 @@ def serve(write_package, database_url: str, package: dict[str, str]):
         c.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh"
         return c
 
-    app.extensions["loom"].records.clock = lambda: NOW
     client.app = app
     client.portal = portal
     return app, client
