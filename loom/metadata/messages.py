@@ -250,8 +250,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "默认值“{value}”不在选项中：{allowed}",
     },
     "entity.summary_syntax": {
-        "en": "a summary's placeholders are {{ field }}, each opened and closed once",
-        "zh": "摘要的占位符写作 {{ 字段 }}，每个都要成对出现",
+        "en": "a summary's placeholders are {{{{ field }}}}, each opened and closed once",
+        "zh": "摘要的占位符写作 {{{{ 字段 }}}}，每个都要成对出现",
     },
     "entity.summary_field": {
         "en": "field '{field}' ({type}) cannot be shown in a one-line summary",

@@ -23,10 +23,15 @@ PACKAGE = {
         name: claim
         label: {zh: 报销, en: Claim}
         title_field: title
-        summary: {zh: "{{ kind }} · 合计 {{ total }}", en: "{{ kind }} · total {{ total }}"}
+        summary:
+          zh: "{{ kind }} {{ days }}天 · 合计 {{ total }} · {{ spent_on }}–{{ back_on }}"
+          en: "{{ kind }} {{ days }} days · total {{ total }} · {{ spent_on }} to {{ back_on }}"
         fields:
           - {name: title, type: string, required: true}
           - {name: total, type: money}
+          - {name: days, type: decimal, scale: 1}
+          - {name: spent_on, type: date}
+          - {name: back_on, type: date}
           - {name: kind, type: select, options: [{key: trip, label: {zh: 差旅, en: Travel}}]}
           - {name: paid_on, type: date}
         permissions:
@@ -59,7 +64,9 @@ def serve(write_package, database_url: str, package: dict[str, str]):
     catalog = validate_paths([folder]).catalog
     runtime = Runtime.for_catalog(catalog, make_engine(database_url))
     runtime.schema.metadata.create_all(runtime.engine)
-    app = create_app(runtime=runtime, config={"TESTING": True, "SECRET_KEY": "test"})
+    # The clock is given to the app, so the flow engine (which keeps the records service's clock
+    # from the start) runs on it too, not on the machine's.
+    app = create_app(runtime=runtime, config={"TESTING": True, "SECRET_KEY": "test"}, clock=lambda: NOW)
     app.extensions["loom"].files.folder = folder.parent / "uploads"
     identity = app.extensions["loom"].identity
     with runtime.engine.begin() as conn:
@@ -81,7 +88,6 @@ def serve(write_package, database_url: str, package: dict[str, str]):
         c.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh"
         return c
 
-    app.extensions["loom"].records.clock = lambda: NOW
     client.app = app
     client.portal = portal
     return app, client
@@ -229,20 +235,35 @@ def audit_actions(app, delegation_id: int) -> list[str]:
 
 def test_inbox_items_carry_the_summary_each_approver_may_see(clients) -> None:
     emp, boss, fin = clients("emp"), clients("boss"), clients("fin")
-    claim = emp.post("/api/v1/oa2/claim", json={"title": "差旅", "total": "8000", "kind": "trip"}).get_json()
+    values = {"title": "差旅", "total": "8000", "kind": "trip", "days": "2"}
+    values |= {"spent_on": "2026-12-04", "back_on": "2027-01-05"}
+    claim = emp.post("/api/v1/oa2/claim", json=values).get_json()
     base = f"/api/v1/oa2/claim/{claim['id']}"
     emp.post(f"{base}/flow/submit", json={})
     [item] = boss.get("/api/v1/tasks", headers={"Accept-Language": "zh"}).get_json()["items"]
-    assert item["summary"] == "差旅 · 合计 CNY 8,000.00" and "summary_values" not in item
+    # Options by label, whole days without ".0", days as spoken (the year only when not this year's).
+    assert item["summary"] == "差旅 2天 · 合计 CNY 8,000.00 · 12月4日–2027年1月5日"
+    assert item["initiator_name"] == "张三" and item["headline"] == "张三提交的报销"
+    assert "summary_values" not in item
     [item] = boss.get("/api/v1/tasks?lang=en").get_json()["items"]
-    assert item["summary"] == "Travel · total CNY 8,000.00"
+    assert item["summary"] == "Travel 2 days · total CNY 8,000.00 · Dec 4 to Jan 5, 2027"
+    assert item["headline"] == "张三's Claim"
     boss.post(f"{base}/flow/approve", json={})
     [item] = fin.get("/api/v1/tasks", headers={"Accept-Language": "zh"}).get_json()["items"]
-    assert item["summary"] == "差旅 · 合计"  # the finance step hides the total
+    # The finance step hides the total, and the words of its part go with it.
+    assert item["summary"] == "差旅 2天 · 12月4日–2027年1月5日"
+    [note] = fin.get("/api/v1/notifications", headers={"Accept-Language": "zh"}).get_json()["items"]
+    assert (note["kind"], note["headline"], note["summary"]) == ("task", "张三提交的报销", item["summary"])
+    assert "definition" not in note and "summary_values" not in note
     [started] = emp.get("/api/v1/tasks?box=started").get_json()["items"]
-    assert "8,000.00" in started["summary"]
+    assert "8,000.00" in started["summary"] and started["headline"] == "张三提交的报销"
+    described = emp.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["TaskItem"]["properties"]
+    assert set(item) <= set(described) and set(started) <= set(described)  # the document tells all
     page = clients.portal("boss").get("/inbox?box=done").get_data(as_text=True)
-    assert '<div class="loom-summary">差旅 · 合计 CNY 8,000.00</div>' in page
+    assert '<strong class="me-auto" data-asked>张三提交的报销</strong>' in page
+    assert '<div class="loom-summary">差旅 2天 · 合计 CNY 8,000.00 · 12月4日–2027年1月5日</div>' in page
+    record = clients.portal("fin").get(f"/oa2/claim/{claim['id']}").get_data(as_text=True)
+    assert "张三提交的报销 · 差旅 2天 · 12月4日–2027年1月5日</p>" in record  # the header, without the total
 
 
 def test_comments_are_text_in_every_operation(clients) -> None:

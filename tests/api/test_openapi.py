@@ -111,6 +111,10 @@ def test_share_flow_and_button_bodies(builtin) -> None:
     assert payload["comment"]["type"] == "string" and payload["users"]["items"]["minimum"] == 1
     batch = paths["/tasks/approve"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert batch["properties"]["tasks"]["maxItems"] == 200
+    listed = paths["/tasks"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert listed["properties"]["items"]["items"] == {"$ref": "#/components/schemas/TaskItem"}
+    item = document["components"]["schemas"]["TaskItem"]["properties"]
+    assert item["summary"]["nullable"] and item["headline"]["type"] == "string"
 
 
 def test_the_server_refuses_what_the_document_does(site) -> None:

@@ -56,7 +56,7 @@ def test_to_dos_and_requests_come_from_the_users_own_inbox(app) -> None:
 
     head = sign_in(app, "mona", lang="zh").get("/").text  # mona heads sales: the claim waits for her
     todos = _widget(head, "todos")
-    assert f'data-record="{claim["id"]}"' in todos and "Emma的" in todos
+    assert f'data-record="{claim["id"]}"' in todos and "Emma提交的报销单" in todos
     assert f'data-record="{claim["id"]}"' not in _widget(head, "my_requests")
 
     mine = sign_in(app, "emma", lang="zh").get("/").text

@@ -93,6 +93,14 @@ def test_expense_claim_from_draft_to_approved(sign_in, shoot, portal, viewport: 
     open_menu(mona)
     expect(mona.locator("#nav-inbox .badge")).to_have_text("1")
     mona.click("#nav-inbox")
+    # The card says who asks for what, in one line what it is, at which step and since when.
+    card = mona.locator("#inbox-items a[data-record]")
+    asked = {"en": "Emma's Expense", "zh": "Emma提交的报销单"}[lang]
+    expect(card.locator("[data-asked]")).to_have_text(asked)
+    expect(card.locator(".loom-summary")).to_have_text(
+        {"en": "Travel CNY 1,200.50 · payee Emma", "zh": "差旅 CNY 1,200.50 · 收款人 Emma"}[lang]
+    )
+    expect(card.locator(".loom-avatar")).to_have_text("E")
     shoot(mona, f"{shot}-05-manager-inbox")
     fits(mona)
     mona.click("#inbox-items a[data-record]")
@@ -113,6 +121,9 @@ def test_expense_claim_from_draft_to_approved(sign_in, shoot, portal, viewport: 
     expect(emma.locator("#flow-status")).to_have_text({"en": "Approved", "zh": "已通过"}[lang])
     expect(emma.locator("#timeline [data-event=approve]")).to_have_count(2)
     expect(emma.locator("#timeline [data-comment]")).to_contain_text(["同意，注意控制招待费用"])
+    expect(emma.locator("#timeline [data-event=approve] [data-node]").first).to_have_text(
+        {"en": "Manager", "zh": "直属上级"}[lang]
+    )
     shoot(emma, f"{shot}-07-approved")
     fits(emma)
     emma.goto(f"{portal.url}/inbox?box=started")

@@ -15,7 +15,10 @@ from ..limits import BadInput
 from ..records.audit import jsonable
 from ..records.errors import FieldError
 from ..records.schemas import MAX_ID
+from ..web.i18n import current_lang
 from ..web.references import References
+from ..web.summary import Reader
+from ..web.summary import headline
 from ..web.summary import summary_text
 from ..web.summary import want_summary_titles
 from .auth import require_actor
@@ -80,14 +83,20 @@ def tasks() -> Response:
 
 
 def add_summaries(items: list[dict]) -> None:
-    """Each item's summary line in the request's language, in place of the values it shows."""
+    """Each item's summary line and who asked for what, in the request's language, in place of
+    the values the line shows."""
     catalog = services().runtime.catalog
     refs = References(services(), require_actor())
     want_summary_titles(catalog, items, refs)
-    zone = services().records.schemas.tz
+    refs.want("user", [item.get("initiator_id") for item in items])
+    reader = Reader.of(services(), current_lang())
     for item in items:
+        entity = catalog.entities.get(item["entity"])
         values = item.pop("summary_values", None)
-        item["summary"] = summary_text(catalog.entities.get(item["entity"]), values, refs, zone) or None
+        item["summary"] = summary_text(entity, values, refs, reader) or None
+        name = refs.name("user", item["initiator_id"]) if item.get("initiator_id") else None
+        item["initiator_name"] = name
+        item["headline"] = headline(entity, name, reader) if entity and name else None
 
 
 @bp.get("/tasks/counts")
@@ -112,7 +121,9 @@ def notifications() -> Response:
     if flag not in ("1", "true", "0", "false"):
         raise BadInput([FieldError("unread", "invalid", {"kind": "boolean"})])
     unread = flag in ("1", "true")
-    return jsonify({"items": jsonable(inbox().notifications_of(require_actor(), unread_only=unread))})
+    items = inbox().notifications_of(require_actor(), unread_only=unread)
+    add_summaries(items)
+    return jsonify({"items": jsonable(items)})
 
 
 @bp.post("/notifications/read")

@@ -82,6 +82,40 @@ SHARE = {
         "granted_at": {"type": "string", "format": "date-time"},
     },
 }
+MOMENT = {"type": "string", "format": "date-time"}
+TASK_ITEM = {
+    "type": "object",
+    "description": "A task (boxes todo, done, cc) or an approval the caller started (box started)",
+    "properties": {
+        "task_id": {"type": "integer", "description": "Not in the started box"},
+        "node": {"type": "string", "nullable": True},
+        "task_status": {"type": "string"},
+        "created_at": {**MOMENT, "nullable": True},
+        "acted_at": {**MOMENT, "nullable": True},
+        "on_behalf_of": {"type": "integer", "nullable": True},
+        "started_at": {**MOMENT, "description": "Box started only"},
+        "finished_at": {**MOMENT, "nullable": True, "description": "Box started only"},
+        "instance_id": {"type": "integer"},
+        "flow": {"type": "string"},
+        "entity": {"type": "string"},
+        "record_id": {"type": "integer"},
+        "status": {"type": "string"},
+        "initiator_id": {"type": "integer", "nullable": True},
+        "initiator_name": {"type": "string", "nullable": True},
+        "title": {"nullable": True, "description": "The record's title field, as stored"},
+        "headline": {
+            "type": "string",
+            "nullable": True,
+            "description": "Who asked for what, in the request's language: 杨磊提交的请假申请",
+        },
+        "summary": {
+            "type": "string",
+            "nullable": True,
+            "description": "The entity's summary line for this reader (事假 1天 · 12月4日–12月5日); "
+            "null when the entity declares none",
+        },
+    },
+}
 ERRORS = {
     "400": "Malformed request",
     "401": "Not signed in",
@@ -125,6 +159,7 @@ class _Builder:
         self.api.components.security_scheme("session", {"type": "apiKey", "in": "cookie", "name": "session"})
         self._problem_component()
         self.api.components.schema("Share", SHARE)
+        self.api.components.schema("TaskItem", TASK_ITEM)
 
     def spec(self) -> dict[str, Any]:
         buttons: dict[str, list[Automation]] = {}
@@ -547,6 +582,16 @@ class _Builder:
             {"name": "page_size", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
         ]
         unread = {"name": "unread", "in": "query", "schema": {"type": "boolean"}}
+        listed = {
+            "type": "object",
+            "properties": {
+                "box": box["schema"],
+                "items": {"type": "array", "items": {"$ref": "#/components/schemas/TaskItem"}},
+                "total": {"type": "integer"},
+                "page": {"type": "integer"},
+                "page_size": {"type": "integer"},
+            },
+        }
         routes = {
             "/tasks": ("get", "My approval inbox", [box, *paging], None, ("400", "401", "403", "422")),
             "/tasks/counts": ("get", "Open tasks and unread notifications", [], None, ("401", "403")),
@@ -558,7 +603,7 @@ class _Builder:
             operation: dict[str, Any] = {
                 "summary": summary,
                 "parameters": parameters,
-                "responses": {"200": anything, **_errors(*errors)},
+                "responses": {"200": _json(listed) if path == "/tasks" else anything, **_errors(*errors)},
             }
             if request_body:
                 operation["requestBody"] = {

@@ -8,6 +8,7 @@ can be shown without a query per row.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection
@@ -91,6 +92,7 @@ class Inbox:
                     i.c.entity,
                     i.c.record_id,
                     i.c.status,
+                    i.c.initiator_id,
                     i.c.started_at,
                     i.c.finished_at,
                 )
@@ -119,9 +121,16 @@ class Inbox:
             return query.where(t.c.kind == "cc").order_by(t.c.created_at.desc(), t.c.id.desc())
         return query.where(t.c.status.in_(ACTED)).order_by(t.c.acted_at.desc(), t.c.id.desc())
 
-    def _add_titles(self, conn: Connection, actor: Actor, rows: list[dict[str, Any]]) -> None:
+    def _add_titles(
+        self,
+        conn: Connection,
+        actor: Actor,
+        rows: list[dict[str, Any]],
+        node_of: Callable[[dict[str, Any]], str | None] = lambda row: row.get("node"),
+    ) -> None:
         """One query per entity for the titles of the records listed and the values their
-        summaries show (``summary_values``), less what the actor may not see."""
+        summaries show (``summary_values``), less what the actor may not see (by their role,
+        and by the step ``node_of`` a row names)."""
         by_entity: dict[str, set[int]] = {}
         for row in rows:
             by_entity.setdefault(row["entity"], set()).add(row["record_id"])
@@ -141,7 +150,7 @@ class Inbox:
             values = found.get((row["entity"], row["record_id"]), {})
             row["title"] = values.get(entity.title_field) if entity and entity.title_field else None
             if entity is not None and entity.summary is not None:
-                hidden = _step_hidden(row.get("definition"), row.get("node"))
+                hidden = _step_hidden(row.get("definition"), node_of(row))
                 row["summary_values"] = {
                     k: v for k, v in values.items() if k in entity.summary_fields and k not in hidden
                 }
@@ -150,15 +159,21 @@ class Inbox:
     def notifications_of(
         self, actor: Actor, unread_only: bool = False, limit: int = 50
     ) -> list[dict[str, Any]]:
-        n = self.notifications
-        query = select(n).where(n.c.user_id == actor.id)
+        """The actor's notifications, newest first, each with its record's title, who started
+        the approval and the values its summary shows (as inbox items have them)."""
+        n, i = self.notifications, self.instances
+        query = (
+            select(n, i.c.initiator_id, i.c.definition)
+            .outerjoin(i, i.c.id == n.c.instance_id)
+            .where(n.c.user_id == actor.id)
+        )
         if unread_only:
             query = query.where(n.c.read_at.is_(None))
+        query = query.order_by(n.c.id.desc()).limit(min(max(limit, 1), 200))
         with reading(self.runtime.engine) as conn:
-            return [
-                dict(r)
-                for r in conn.execute(query.order_by(n.c.id.desc()).limit(min(max(limit, 1), 200))).mappings()
-            ]
+            rows = [dict(r) for r in conn.execute(query).mappings()]
+            self._add_titles(conn, actor, rows, node_of=lambda row: (row["message"] or {}).get("node"))
+        return rows
 
     def mark_read(self, actor: Actor, ids: list[int] | None = None) -> int:
         n = self.notifications

@@ -587,6 +587,7 @@ class FlowService:
                         "assignee_id",
                         "on_behalf_of",
                         "status",
+                        "created_at",
                         "acted_at",
                         "comment",
                     )

@@ -16,7 +16,6 @@ from typing import Any
 
 from flask import current_app
 from flask import url_for
-from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from loom.metadata.catalog import Definition
@@ -38,6 +37,8 @@ from .portal import readable
 from .portal import services
 from .portal import site_zone
 from .references import References
+from .summary import Reader
+from .summary import headline
 from .summary import summary_text
 from .summary import want_summary_titles
 from .widgets import local_time
@@ -95,15 +96,16 @@ def _word(cards: list[Card], refs: References) -> None:
             item["entity"] = card.data["entity"].qualified_name
     want_summary_titles(catalog, [i for _, i in listed], refs)
     refs.want("user", [i.get("initiator_id") for _, i in listed])
-    today = services().records.clock().astimezone(site_zone()).date()
+    reader = Reader.of(services(), current_lang())
+    today = reader.today
     for card, item in listed:
         moment = item.get("published_at") or item.get("created_at") or item.get("started_at")
         item["when"] = _when(moment, today)
         entity = catalog.entities[item["entity"]]
         what = label(entity.label)
-        summary = summary_text(entity, item.get("summary_values"), refs, site_zone())
+        summary = summary_text(entity, item.get("summary_values"), refs, reader)
         if card.type == "todos":
-            item["line"] = _("%(name)s's %(what)s", name=refs.name("user", item["initiator_id"]), what=what)
+            item["line"] = headline(entity, refs.name("user", item["initiator_id"]), reader)
             item["detail"] = summary or item.get("title") or ""
         elif card.type == "my_requests":
             item["line"], item["detail"] = what, summary or item.get("title") or ""

@@ -39,6 +39,11 @@ from .portal import record_id_or_404
 from .portal import services
 from .references import References
 from .related import related_tabs
+from .summary import Reader
+from .summary import headline
+from .summary import summary_text
+from .timeline import people_timeline
+from .timeline import users_of
 
 bp = Blueprint("records", __name__)
 SUBMITTABLE = frozenset({None, "draft", "rejected", "withdrawn", "returned"})
@@ -58,9 +63,11 @@ def show(app: str, entity: str, record_id: int) -> str:
     entries = history(services(), found, record_id, actor())
     refs = References(services(), actor()).load(found, [record])
     refs.want("user", [e.user_id for e in entries])
+    reader = Reader.of(services(), current_lang())
+    nodes = node_labels(summary["flow"] if summary else None)
     if summary:
-        refs.want("user", [e.get("actor") for e in summary["timeline"]])
-        refs.want("user", [t["assignee_id"] for t in summary["tasks"]])
+        refs.want("user", [summary["initiator"], *users_of(summary)])
+    shown = {k: v for k, v in record.items() if k not in state.fields or state.fields[k].visible}
     return render_template(
         "record.html",
         entity=found,
@@ -70,7 +77,9 @@ def show(app: str, entity: str, record_id: int) -> str:
         refs=refs,
         history=entries,
         summary=summary,
-        nodes=node_labels(summary),
+        line=summary_text(found, shown, refs, reader),
+        asked=headline(found, refs.name("user", summary["initiator"]), reader) if summary else "",
+        steps=people_timeline(summary, nodes, refs, reader) if summary else [],
         actions=flow_actions(found, record, summary, actor()),
         buttons=_buttons(found, record_id),
         related=related_tabs(found, record_id),
@@ -104,11 +113,11 @@ def flow_actions(
     return actions
 
 
-def node_labels(summary: dict[str, Any] | None) -> dict[str, Label]:
-    """Each node's label from the flow definition, for the timeline."""
-    if summary is None:
+def node_labels(flow_name: str | None) -> dict[str, Label]:
+    """Each node's label from the flow definition, for the timeline and the inbox."""
+    if flow_name is None:
         return {}
-    flow = services().runtime.catalog.definitions.get(("flow", summary["flow"]))
+    flow = services().runtime.catalog.definitions.get(("flow", flow_name))
     if flow is None:
         return {}
     return {

@@ -2,25 +2,57 @@
 
 Inbox items carry the raw values their summaries name (``summary_values``, already without
 what the reader may not see); this module fetches the titles those values refer to and
-fills the template in the request's language, each value written as record pages write it.
+fills the template in the reader's language: options by label, references by title, amounts
+with their currency, days as people say them (12月4日 / Dec 4), decimals without trailing
+zeros (1天, not 1.0天). A part between `` · `` whose placeholders all came out empty is left
+out, so a hidden amount takes its words with it ("差旅", not "差旅 · 合计").
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Iterable
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
 
 from loom.metadata.catalog import SUMMARY_PLACEHOLDER
 from loom.metadata.catalog import Catalog
 from loom.metadata.catalog import Entity
+from loom.metadata.catalog import Field
 
-from .i18n import label
+from ..services import Services
+from .moments import short_date
+from .moments import short_moment
 from .references import References
 from .references import target_of
 from .widgets import REFERENCE_TYPES
 from .widgets import as_text
+
+PART = re.compile(r"\s*·\s*")
+TRIMMED = frozenset({"decimal", "percent"})  # money keeps its cents: CNY 8,000.00
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """Whom a line is written for: their language, the site's zone and the moment they read."""
+
+    lang: str
+    tz: ZoneInfo
+    now: dt.datetime
+
+    @classmethod
+    def of(cls, services: Services, lang: str) -> Reader:
+        tz = services.records.schemas.tz
+        return cls(lang, tz, services.records.clock().astimezone(tz))
+
+    @property
+    def today(self) -> dt.date:
+        return self.now.date()
 
 
 def want_summary_titles(catalog: Catalog, items: Iterable[Mapping[str, Any]], refs: References) -> None:
@@ -38,16 +70,42 @@ def want_summary_titles(catalog: Catalog, items: Iterable[Mapping[str, Any]], re
 
 
 def summary_text(
-    entity: Entity | None, values: Mapping[str, Any] | None, refs: References, tz: ZoneInfo
+    entity: Entity | None, values: Mapping[str, Any] | None, refs: References, reader: Reader
 ) -> str:
-    """The summary line, or "" when the entity declares none; a value left out reads as empty."""
+    """The summary line, or "" when the entity declares none."""
     if entity is None or entity.summary is None or values is None:
         return ""
 
-    def fill(match: Any) -> str:
-        name = match.group(1)
+    def fill(name: str) -> str:
         if not entity.has_field(name) or name not in values:
             return ""
-        return as_text(entity.field(name), values[name], refs.title, tz)
+        return value_text(entity.field(name), values[name], refs, reader)
 
-    return " ".join(SUMMARY_PLACEHOLDER.sub(fill, label(entity.summary)).split())
+    parts = []
+    for part in PART.split(entity.summary.get(reader.lang)):
+        names = SUMMARY_PLACEHOLDER.findall(part)
+        filled = {name: fill(name) for name in names}
+        if names and not any(filled.values()):
+            continue
+        text = " ".join(SUMMARY_PLACEHOLDER.sub(lambda m, f=filled: f[m.group(1)], part).split())
+        if text:
+            parts.append(text)
+    return " · ".join(parts)
+
+
+def value_text(field: Field, value: Any, refs: References, reader: Reader) -> str:
+    """One value of a summary: days and moments spoken, decimals trimmed, the rest as record
+    pages write it."""
+    if field.type == "date" and isinstance(value, dt.date):
+        return short_date(value, reader.lang, reader.today)
+    if field.type == "datetime" and isinstance(value, dt.datetime):
+        return short_moment(value, reader.tz, reader.lang, reader.today)
+    text = as_text(field, value, refs.title, reader.tz)
+    if field.type in TRIMMED and "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def headline(entity: Entity, initiator: str, reader: Reader) -> str:
+    """Who asked for what: ``杨磊提交的请假申请`` / ``Yang Lei's Leave request``."""
+    return _("%(name)s's %(what)s", name=initiator, what=entity.label.get(reader.lang))

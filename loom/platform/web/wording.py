@@ -53,8 +53,6 @@ EVENTS = {
     "action": _l("Action"),
     "branch": _l("Branch chosen"),
 }
-# What the engine did on its own; the audit log and the API keep it, the page shows what people did.
-ENGINE_EVENTS = frozenset({"branch", "action", "finish"})
 DELEGATION_STATES = {
     "planned": _l("Planned"),
     "active": _l("Active"),
@@ -85,7 +83,6 @@ def helpers() -> dict[str, Any]:
         "operation_label": lambda op: str(OPERATIONS[op][0]),
         "operation_style": lambda op: OPERATIONS[op][1],
         "event_label": lambda kind: str(EVENTS.get(kind, kind)),
-        "engine_events": ENGINE_EVENTS,
         "box_label": lambda box: str(BOXES.get(box, box)),
         "delegation_state": lambda state: str(DELEGATION_STATES.get(state, state)),
         "audit_label": lambda action: str(AUDIT_ACTIONS.get(action, action)),
