@@ -251,10 +251,9 @@ def site(write_package, tmp_path, database_url) -> Iterator[Site]:
 
 @pytest.fixture
 def app(site: Site) -> Flask:
-    """The web app over the site, its records service on the fixed clock."""
-    app = create_app(runtime=site.runtime, config={"SECRET_KEY": "reports-test", "TESTING": True})
-    app.extensions["loom"].records.clock = lambda: NOW
-    return app
+    """The web app over the site, on the fixed clock (given to the app, so every service runs on it)."""
+    config = {"SECRET_KEY": "reports-test", "TESTING": True}
+    return create_app(runtime=site.runtime, config=config, clock=lambda: NOW)
 
 
 def signed_in(app: Flask, login: str) -> FlaskClient:
