@@ -233,16 +233,16 @@ def test_inbox_items_carry_the_summary_each_approver_may_see(clients) -> None:
     base = f"/api/v1/oa2/claim/{claim['id']}"
     emp.post(f"{base}/flow/submit", json={})
     [item] = boss.get("/api/v1/tasks", headers={"Accept-Language": "zh"}).get_json()["items"]
-    assert item["summary"] == "差旅 · 合计 CNY 8,000.00" and "summary_values" not in item
+    assert item["summary"] == "差旅 · 合计 ¥8,000.00" and "summary_values" not in item
     [item] = boss.get("/api/v1/tasks?lang=en").get_json()["items"]
-    assert item["summary"] == "Travel · total CNY 8,000.00"
+    assert item["summary"] == "Travel · total ¥8,000.00"
     boss.post(f"{base}/flow/approve", json={})
     [item] = fin.get("/api/v1/tasks", headers={"Accept-Language": "zh"}).get_json()["items"]
     assert item["summary"] == "差旅 · 合计"  # the finance step hides the total
     [started] = emp.get("/api/v1/tasks?box=started").get_json()["items"]
     assert "8,000.00" in started["summary"]
     page = clients.portal("boss").get("/inbox?box=done").get_data(as_text=True)
-    assert '<div class="loom-summary">差旅 · 合计 CNY 8,000.00</div>' in page
+    assert '<div class="loom-summary">差旅 · 合计 ¥8,000.00</div>' in page
 
 
 def test_comments_are_text_in_every_operation(clients) -> None:
