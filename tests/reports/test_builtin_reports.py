@@ -5,6 +5,7 @@ against SQL limited to what they may read; and drill-down from a funnel bar to i
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -325,3 +326,20 @@ def test_the_demo_company_is_consistent_in_every_record(demo: Flask) -> None:
         assert made[(entity, record_id)] <= moment(started) <= moment(at) <= now, (entity, record_id)
         events.setdefault(instance, []).append(moment(at))
     assert events and all(times == sorted(times) for times in events.values())
+
+
+def test_money_reads_in_yuan_on_the_dashboard_and_in_charts(demo: Flask) -> None:
+    """Cards and chart labels in 万 (or K/M in English), tables in full, never a currency code."""
+    client = signed_in(demo, "wangjianguo")
+    home = client.get("/?lang=zh").get_data(as_text=True)
+    assert 'data-dashboard="crm.general_manager"' in home
+    assert "CNY" not in home and re.search(r"¥\d+(\.\d+)?万", home), "the pipeline card reads in 万"
+    page = client.get("/reports/crm/sales_funnel?lang=zh").get_data(as_text=True)
+    assert "CNY" not in page and re.search(r"¥\d{1,3}(,\d{3})+\.\d\d", page)  # the table in full
+    for lang, units in (("zh", "万亿"), ("en", "KMB")):
+        body = client.get(f"/api/v1/reports/crm/sales_funnel?measure=amount&lang={lang}").get_json()
+        series = body["chart"]["series"][0]
+        labels = [label for label, value in zip(series["labels"], series["data"], strict=True) if value]
+        assert labels and all(label.startswith("¥") for label in labels)
+        assert any(label[-1] in units for label in labels) and body["chart"]["total"][-1] in units
+        assert body["chart"]["compact"][0][2] == units[0]
