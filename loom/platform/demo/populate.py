@@ -78,7 +78,8 @@ def populate(services: Services, *, seed: int, on_step: Callable[[], None] = lam
     install_seeds(services.records)  # leave types and other option lists the records link to
     rng = random.Random(seed)
     # The demo's services run on a year of history, up to the site's now.
-    timeline = Timeline(services.records.clock, rng)
+    # Its own random source: when things happen does not change what the company does.
+    timeline = Timeline(services.records.clock, random.Random(f"{seed}/timeline"))
     services = Services.build(services.runtime, services.files.folder, timeline)
     fake = Faker(rng, timeline.end.date())
     created: dict[str, int] = {}
