@@ -305,6 +305,10 @@ def test_the_demo_company_is_consistent_in_every_record(demo: Flask) -> None:
             made[(entity.qualified_name, record_id)] = created
             months.add(created.astimezone(shanghai).strftime("%Y-%m"))
     assert len(months) >= 12, months
+    # Dates are about the day a record was made: a contract is not made before it is ordered.
+    for order_date, created in rows(demo, "SELECT order_date, created_at FROM crm_contract"):
+        ordered = order_date if isinstance(order_date, dt.date) else dt.date.fromisoformat(str(order_date))
+        assert ordered <= moment(created).astimezone(shanghai).date()
     now = SITE_NOW + dt.timedelta(seconds=1)  # the site's clock, which moves a millisecond a reading
     opportunities = [m for (e, _), m in made.items() if e == "crm.opportunity"]
     local = [m.astimezone(shanghai) for m in opportunities]

@@ -135,7 +135,9 @@ class RecordMaker:
             values = self._values(entity, creator, dropped, fixed)
             if values is None:
                 continue  # a required link with nothing this person may link to: try someone else
+            planned = self.fake.today
             self.timeline.not_before(self._newest_linked(entity, values))
+            values = self._dated(entity, values, (self.timeline().date() - planned).days)
             try:
                 with self.conn.begin_nested():
                     record = self.services.records.create(
@@ -217,6 +219,24 @@ class RecordMaker:
         elif field.required and not self.fake.parent:
             self.fake.under(row)
         return picked if field.type == "many" or field.multiple else picked[0]
+
+    def _dated(self, entity: Entity, values: dict[str, Any], days: int) -> dict[str, Any]:
+        """``values`` with their dates and times ``days`` later: a record made later than first
+        planned (after what it links to) keeps its dates about the day it was made."""
+        if not days:
+            return values
+        shifted = dict(values)
+        for field in entity.fields:
+            value = values.get(field.name)
+            if value is None:
+                continue
+            if field.type in ("date", "datetime") and isinstance(value, str):
+                kind = dt.date if field.type == "date" else dt.datetime
+                shifted[field.name] = (kind.fromisoformat(value) + dt.timedelta(days=days)).isoformat()
+            elif field.type == "table" and isinstance(value, list):
+                child = self.services.records.catalog.entity(field.entity or "")
+                shifted[field.name] = [self._dated(child, row, days) for row in value]
+        return shifted
 
     def _newest_linked(self, entity: Entity, values: dict[str, Any]) -> dt.datetime | None:
         """When the newest demo record ``values`` link to was made: a record comes after what it
