@@ -48,6 +48,7 @@ class Settings:
     time_zone: str
     secret_key: str
     max_upload_bytes: int
+    currency: str = "CNY"  # of money fields that name none
     smtp: Mapping[str, Any] | None = None
     session_limits: Limits = field(default_factory=Limits)
     session_cookie_secure: bool | None = None  # None: when the request came over https
@@ -138,6 +139,7 @@ def _settings(raw: dict[str, Any], folder: Path) -> Settings:
         apps=tuple(apps),
         locale=str(raw.get("locale", "zh_CN")),
         time_zone=str(raw.get("time_zone", "Asia/Shanghai")),
+        currency=str(raw.get("currency", "CNY")).upper(),
         secret_key=os.environ.get("LOOM_SECRET_KEY") or str(raw.get("secret_key", "")),
         max_upload_bytes=int(raw.get("max_upload_bytes", DEFAULT_MAX_UPLOAD)),
         smtp=MappingProxyType(dict(raw["smtp"])) if isinstance(raw.get("smtp"), dict) else None,
@@ -212,6 +214,7 @@ def _default_site_yaml() -> str:
         f"apps: [{', '.join(DEFAULT_APPS)}]\n"
         "locale: zh_CN\n"
         "time_zone: Asia/Shanghai\n"
+        "currency: CNY\n"
         f"secret_key: {secrets.token_urlsafe(32)}\n"
         f"max_upload_bytes: {DEFAULT_MAX_UPLOAD}\n"
     )

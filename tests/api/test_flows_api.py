@@ -242,11 +242,11 @@ def test_inbox_items_carry_the_summary_each_approver_may_see(clients) -> None:
     emp.post(f"{base}/flow/submit", json={})
     [item] = boss.get("/api/v1/tasks", headers={"Accept-Language": "zh"}).get_json()["items"]
     # Options by label, whole days without ".0", days as spoken (the year only when not this year's).
-    assert item["summary"] == "差旅 2天 · 合计 CNY 8,000.00 · 12月4日–2027年1月5日"
+    assert item["summary"] == "差旅 2天 · 合计 ¥8,000.00 · 12月4日–2027年1月5日"
     assert item["initiator_name"] == "张三" and item["headline"] == "张三提交的报销"
     assert "summary_values" not in item
     [item] = boss.get("/api/v1/tasks?lang=en").get_json()["items"]
-    assert item["summary"] == "Travel 2 days · total CNY 8,000.00 · Dec 4 to Jan 5, 2027"
+    assert item["summary"] == "Travel 2 days · total ¥8,000.00 · Dec 4 to Jan 5, 2027"
     assert item["headline"] == "张三's Claim"
     boss.post(f"{base}/flow/approve", json={})
     [item] = fin.get("/api/v1/tasks", headers={"Accept-Language": "zh"}).get_json()["items"]
@@ -261,7 +261,7 @@ def test_inbox_items_carry_the_summary_each_approver_may_see(clients) -> None:
     assert set(item) <= set(described) and set(started) <= set(described)  # the document tells all
     page = clients.portal("boss").get("/inbox?box=done").get_data(as_text=True)
     assert '<strong class="me-auto" data-asked>张三提交的报销</strong>' in page
-    assert '<div class="loom-summary">差旅 2天 · 合计 CNY 8,000.00 · 12月4日–2027年1月5日</div>' in page
+    assert '<div class="loom-summary">差旅 2天 · 合计 ¥8,000.00 · 12月4日–2027年1月5日</div>' in page
     record = clients.portal("fin").get(f"/oa2/claim/{claim['id']}").get_data(as_text=True)
     assert "张三提交的报销 · 差旅 2天 · 12月4日–2027年1月5日</p>" in record  # the header, without the total
 

@@ -40,7 +40,7 @@ ENTITY_KEYS = {
 }  # fmt: skip
 FLOW_KEYS = {"nodes", "entity", "trigger", "batch_approve", "locked"}
 SITE_KEYS = {
-    "database", "apps", "locale", "time_zone", "secret_key", "max_upload_bytes", "smtp",
+    "database", "apps", "locale", "time_zone", "currency", "secret_key", "max_upload_bytes", "smtp",
     "session_idle_minutes", "session_lifetime_hours", "session_cookie_secure", "trusted_proxies",
     "require_database", "require_if_match",
 }  # fmt: skip

@@ -5,8 +5,10 @@ against SQL limited to what they may read; and drill-down from a funnel bar to i
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -16,10 +18,15 @@ from sqlalchemy import text
 from loom.platform.actor import SYSTEM
 from loom.platform.app import create_app
 from loom.platform.cli import cli
+from loom.platform.cli.demo import DEFAULT_SEED
+from loom.platform.demo import populate
 from loom.platform.demo.company import PASSWORD
+from loom.platform.services import Services
 from loom.platform.site import open_site
 
 from ..conftest import DATABASES
+from ..conftest import SITE_NOW
+from ..conftest import SiteClock
 
 # The hand-written query of each builtin report: dimensions first, then measures in the
 # report's order. {month:col} buckets a date, {month_local:col} a datetime in Shanghai.
@@ -88,15 +95,18 @@ BUCKETS = {
 
 @pytest.fixture(scope="module", params=DATABASES)
 def demo(request, tmp_path_factory, postgres_schema) -> Iterator[Flask]:
-    """A site with the builtin apps and the demo company, once per module and database."""
+    """A site with the builtin apps and the demo company made on the site's clock, once per module
+    and database."""
     folder = tmp_path_factory.mktemp("demo")
 
     def build(url: str) -> Flask:
         (folder / "site.yaml").write_text(f"database: '{url}'\napps: [oa, crm]\nsecret_key: test\n", "utf-8")
-        for command in (["migrate", "--apply"], ["demo"]):
-            result = CliRunner().invoke(cli, [*command, "--site", str(folder)])
-            assert result.exit_code == 0, result.output
-        return create_app(open_site(str(folder), create=False), config={"TESTING": True})
+        result = CliRunner().invoke(cli, ["migrate", "--apply", "--site", str(folder)])
+        assert result.exit_code == 0, result.output
+        app = create_app(open_site(str(folder), create=False), config={"TESTING": True})
+        services = app.extensions["loom"]
+        populate(Services.build(services.runtime, services.files.folder, SiteClock()), seed=DEFAULT_SEED)
+        return app
 
     if request.param == "sqlite":
         app = build(f"sqlite:///{folder / 'loom.db'}")
@@ -232,3 +242,108 @@ def test_drill_down_from_a_funnel_bar_lists_as_many_records_as_the_bar(demo: Fla
         page = client.get(link + "&lang=en")
         assert page.status_code == 200
         assert f"{row['values']['opportunities']} in all" in page.get_data(as_text=True)
+
+
+def rows(app: Flask, query: str) -> list:
+    with app.extensions["loom"].runtime.engine.connect() as conn:
+        return conn.execute(text(query)).all()
+
+
+def moment(value) -> dt.datetime:
+    """A stored time as UTC (SQLite gives text or naive datetimes back)."""
+    value = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def test_the_funnel_shows_open_stages_in_their_pipeline_order(demo: Flask) -> None:
+    result = reports_of(demo).run("crm.sales_funnel", SYSTEM)
+    order = {
+        row[0]: (row[1], row[2], row[3])
+        for row in rows(demo, "SELECT id, stage_group, sort_order, stage_type FROM crm_opportunity_stage")
+    }
+    stages = [row.keys[0] for row in result.rows]
+    assert stages and all(order[s][2] == "open" for s in stages)  # no 赢单, 输单 or 无效
+    assert stages == sorted(stages, key=lambda s: order[s][:2])
+
+
+def test_the_demo_company_is_consistent_in_every_record(demo: Flask) -> None:
+    """The rules a user judging Loom by its demo would check, over every generated record."""
+    # A closed stage and the outcome agree; an open outcome sits at an open stage.
+    for status, stage_type, probability in rows(
+        demo,
+        """SELECT o.end_status, s.stage_type, o.win_probability FROM crm_opportunity o
+        JOIN crm_opportunity_stage s ON s.id = o.stage""",
+    ):
+        if stage_type != "open" or status == "open":
+            assert status == stage_type, (status, stage_type)
+        if stage_type == "won":
+            assert float(probability) == 100
+        if stage_type in ("lost", "invalid"):
+            assert float(probability) == 0
+    # No payment date on a claim that was not approved.
+    unpaid = "SELECT count(*) FROM oa_expense_claim WHERE paid_on IS NOT NULL AND flow_status <> 'approved'"
+    assert rows(demo, unpaid)[0][0] == 0
+    # A contract is signed, then starts, then ends.
+    assert rows(demo, """SELECT count(*) FROM crm_contract WHERE start_date < order_date
+        OR end_date < start_date""")[0][0] == 0  # fmt: skip
+    for lines in ("crm_contract__products", "crm_opportunity__products"):  # licences come whole
+        quantities = rows(demo, f"SELECT quantity FROM {lines}")
+        assert quantities and all(float(q).is_integer() for (q,) in quantities)
+    # A year of history on office days and hours in the site's zone, made before it changed.
+    catalog = demo.extensions["loom"].runtime.catalog
+    schema = demo.extensions["loom"].runtime.schema
+    shanghai = ZoneInfo("Asia/Shanghai")
+    months, made = set(), {}
+    seeded = {d.entity for d in catalog.of_kind("data")}
+    for entity in catalog.entities.values():
+        if entity.child or entity.qualified_name in seeded:
+            continue
+        table = schema.of(entity.qualified_name).table.name
+        for record_id, created, updated in rows(demo, f"SELECT id, created_at, updated_at FROM {table}"):
+            created, updated = moment(created), moment(updated)
+            assert created <= updated, (entity.qualified_name, record_id)
+            made[(entity.qualified_name, record_id)] = created
+            months.add(created.astimezone(shanghai).strftime("%Y-%m"))
+    assert len(months) >= 12, months
+    # Dates are about the day a record was made: a contract is not made before it is ordered.
+    for order_date, created in rows(demo, "SELECT order_date, created_at FROM crm_contract"):
+        ordered = order_date if isinstance(order_date, dt.date) else dt.date.fromisoformat(str(order_date))
+        assert ordered <= moment(created).astimezone(shanghai).date()
+    now = SITE_NOW + dt.timedelta(seconds=1)  # the site's clock, which moves a millisecond a reading
+    opportunities = [m for (e, _), m in made.items() if e == "crm.opportunity"]
+    local = [m.astimezone(shanghai) for m in opportunities]
+    assert all(9 <= m.hour < 19 and m.weekday() < 5 for m in local), local  # minutes past 18:00 at most
+    assert len({(m.hour, m.minute) for m in local}) > len(local) // 2  # not all at one minute
+    this_month = [
+        m
+        for m in local
+        if (m.year, m.month) == (now.astimezone(shanghai).year, now.astimezone(shanghai).month)
+    ]
+    assert 0 < len(this_month) < len(local)
+    # Created, then submitted, then decided: the flow's events follow the record and each other.
+    events: dict[int, list] = {}
+    for instance, entity, record_id, started, at in rows(
+        demo,
+        """SELECT i.id, i.entity, i.record_id, i.started_at, e.at FROM loom_flow_instances i
+        JOIN loom_flow_events e ON e.instance_id = i.id ORDER BY e.id""",
+    ):
+        assert made[(entity, record_id)] <= moment(started) <= moment(at) <= now, (entity, record_id)
+        events.setdefault(instance, []).append(moment(at))
+    assert events and all(times == sorted(times) for times in events.values())
+
+
+def test_money_reads_in_yuan_on_the_dashboard_and_in_charts(demo: Flask) -> None:
+    """Cards and chart labels in 万 (or K/M in English), tables in full, never a currency code."""
+    client = signed_in(demo, "wangjianguo")
+    home = client.get("/?lang=zh").get_data(as_text=True)
+    assert 'data-dashboard="crm.general_manager"' in home
+    assert "CNY" not in home and re.search(r"¥\d+(\.\d+)?万", home), "the pipeline card reads in 万"
+    page = client.get("/reports/crm/sales_funnel?lang=zh").get_data(as_text=True)
+    assert "CNY" not in page and re.search(r"¥\d{1,3}(,\d{3})+\.\d\d", page)  # the table in full
+    for lang, units in (("zh", "万亿"), ("en", "KMB")):
+        body = client.get(f"/api/v1/reports/crm/sales_funnel?measure=amount&lang={lang}").get_json()
+        series = body["chart"]["series"][0]
+        labels = [label for label, value in zip(series["labels"], series["data"], strict=True) if value]
+        assert labels and all(label.startswith("¥") for label in labels)
+        assert any(label[-1] in units for label in labels) and body["chart"]["total"][-1] in units
+        assert body["chart"]["compact"][0][2] == units[0]

@@ -378,7 +378,7 @@ def test_history_shows_times_in_the_sites_zone_and_only_what_was_filled(app) -> 
     changed = re.findall(r"<li>([^:<]+): <span", history)
     assert sorted(changed) == sorted(["a_string", "a_datetime", "a_money", "a_computed", "a_number"])
     assert "2026-12-03 14:43" in history and "+00:00" not in history  # Asia/Shanghai, not UTC text
-    assert "CNY 1,234.50" in history
+    assert "¥1,234.50" in history
 
 
 def test_the_navigation_names_the_person_not_their_login(app) -> None:

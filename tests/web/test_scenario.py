@@ -39,9 +39,9 @@ def fill_claim(page: Page, portal, shot: str, shoot) -> None:
         page.fill(f"#f-lines-{index}-amount", amount)
         page.fill(f"#f-lines-{index}-note", f"line {index + 1}")
     # Computed values come from the server as the user types: each row's, the column's, the total.
-    expect(page.locator('[data-computed="lines-2-with_tax"]')).to_have_text("CNY 530.00")
-    expect(page.locator('[data-total="lines-amount"]')).to_have_text("CNY 1,200.50")
-    expect(page.locator('[data-computed="total"]')).to_have_text("CNY 1,200.50")
+    expect(page.locator('[data-computed="lines-2-with_tax"]')).to_have_text("¥530.00")
+    expect(page.locator('[data-total="lines-amount"]')).to_have_text("¥1,200.50")
+    expect(page.locator('[data-computed="total"]')).to_have_text("¥1,200.50")
     # Over 1000 the details become required (a form condition, evaluated on the server).
     expect(page.locator("[data-field=reason]")).to_have_class(re.compile(r"\bis-required\b"))
     # Entertainment shows (and requires) the guest company and locks the payee; travel undoes both.
@@ -74,7 +74,7 @@ def test_expense_claim_from_draft_to_approved(sign_in, shoot, portal, viewport: 
     for index, (day, amount) in enumerate(LINES):
         expect(emma.locator(f"#f-lines-{index}-day")).to_have_value(day)
         expect(emma.locator(f"#f-lines-{index}-amount")).to_have_value(amount)
-    expect(emma.locator('[data-computed="total"]')).to_have_text("CNY 1,200.50")
+    expect(emma.locator('[data-computed="total"]')).to_have_text("¥1,200.50")
     shoot(emma, f"{shot}-03-validation-error")
     fits(emma)
     emma.fill("#f-reason", "客户拜访：差旅与餐费")

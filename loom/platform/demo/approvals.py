@@ -23,6 +23,7 @@ from ..services import Services
 from .company import Company
 from .company import Member
 from .records import Made
+from .timeline import Timeline
 
 # The status each record should end in, dealt out in turn; approvals and open ones weigh most,
 # so reports have approved amounts and inboxes have work.
@@ -40,11 +41,14 @@ class Approvals:
     """Acts in the caller's transaction ``conn``, each operation under a savepoint, so one the
     flow service refuses is undone alone."""
 
-    def __init__(self, services: Services, conn: Connection, company: Company, rng: random.Random) -> None:
+    def __init__(
+        self, services: Services, conn: Connection, company: Company, rng: random.Random, timeline: Timeline
+    ) -> None:
         self.services = services
         self.conn = conn
         self.company = company
         self.rng = rng
+        self.timeline = timeline
         self._actors: dict[int, Actor | None] = {}
 
     def drive(self, made: list[Made], on_record: Callable[[], None]) -> Counter[str]:
@@ -53,13 +57,17 @@ class Approvals:
         targets = list(TARGETS)
         self.rng.shuffle(targets)
         for index, item in enumerate(made):
-            reached[self._drive(item, targets[index % len(targets)])] += 1
+            target = targets[index % len(targets)]
+            reached[self._drive(item, target)] += 1
+            if target != "draft":  # what links to the record comes after its last step
+                item.at = self.timeline()
             on_record()
         return reached
 
     def _drive(self, made: Made, target: str) -> str:
         if target == "draft":
             return "draft"
+        self.timeline.resume(made.at)
         creator = made.creator.actor
         chosen = self._chosen(self.services.records.catalog, made.entity, made.creator)
         flows = self.services.flows
@@ -102,6 +110,7 @@ class Approvals:
         A refusal means a flow the demo cannot walk (an approver it cannot stand in for): the
         record keeps the status it reached.
         """
+        self.timeline.later()  # each step a while after the one before
         try:
             with self.conn.begin_nested():
                 return operation(self.conn)

@@ -30,6 +30,7 @@ from .records import counts
 from .scheduled import inputs
 from .scheduled import run_makers
 from .scheduled import scheduled_makers
+from .timeline import Timeline
 from .values import Faker
 
 
@@ -76,7 +77,11 @@ def populate(services: Services, *, seed: int, on_step: Callable[[], None] = lam
         raise DemoRefused(f"the site already has the demo company (user {PEOPLE[0].login}); use a fresh site")
     install_seeds(services.records)  # leave types and other option lists the records link to
     rng = random.Random(seed)
-    fake = Faker(rng, services.records.clock().date())
+    # The demo's services run on a year of history, up to the site's now.
+    # Its own random source: when things happen does not change what the company does.
+    timeline = Timeline(services.records.clock, random.Random(f"{seed}/timeline"))
+    services = Services.build(services.runtime, services.files.folder, timeline)
+    fake = Faker(rng, timeline.end.date())
     created: dict[str, int] = {}
     statuses: Counter[str] = Counter()
     # One transaction: a failure leaves the site as it was, never half a company.
@@ -84,13 +89,15 @@ def populate(services: Services, *, seed: int, on_step: Callable[[], None] = lam
         company = build_company(conn, services.identity, {p.login: fake.mobile() for p in PEOPLE})
         for _ in PEOPLE:
             on_step()
-        maker = RecordMaker(services, conn, company, fake)
-        approvals = Approvals(services, conn, company, rng)
+        maker = RecordMaker(services, conn, company, fake, timeline)
+        approvals = Approvals(services, conn, company, rng, timeline)
         makers = scheduled_makers(services.automations)
         for name, count in _planned(services).items():
             entity = services.runtime.catalog.entity(name)
             if name in makers:  # a year's balances: granted by the rule, not invented
+                timeline.stop()
                 run_makers(services.automations, conn, makers[name])
+                maker.remember(entity, timeline())
                 created[name] = conn.execute(
                     select(func.count()).select_from(services.runtime.schema.of(name).table)
                 ).scalar_one()

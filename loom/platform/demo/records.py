@@ -38,6 +38,7 @@ from ..services import Services
 from .company import Company
 from .company import Member
 from .text import is_company
+from .timeline import Timeline
 from .values import SKIP
 from .values import Faker
 from .values import field_value
@@ -55,11 +56,12 @@ _MINIMAL_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 @dataclass
 class Made:
-    """A record the demo created, and the person who created it (who then submits it)."""
+    """A record the demo created, the person who created it (who then submits it), and when."""
 
     entity: str
     record: dict[str, Any]
     creator: Member
+    at: dt.datetime  # when it was made, then when its approval flow last moved (the demo's timeline)
 
 
 @dataclass
@@ -71,7 +73,9 @@ class RecordMaker:
     conn: Connection
     company: Company
     fake: Faker
+    timeline: Timeline
     _candidates: dict[tuple[str, int | None], list[dict[str, Any]]] = dc_field(default_factory=dict)
+    _made: dict[tuple[str | None, int], Made] = dc_field(default_factory=dict)
 
     @property
     def rng(self) -> random.Random:
@@ -110,6 +114,14 @@ class RecordMaker:
         top = self.company.members[0]
         return [top] if entity.has_flow and top in creators else creators
 
+    def remember(self, entity: Entity, at: dt.datetime) -> None:
+        """Count the records a rule made of ``entity`` (a year's balances) as made ``at``: what
+        links to them comes after, so no leave is taken from a balance before it was granted."""
+        table = self.services.runtime.schema.of(entity.qualified_name).table
+        member = self.company.members[0]
+        for (record_id,) in self.conn.execute(select(table.c.id)):
+            self._made[(entity.qualified_name, record_id)] = Made(entity.qualified_name, {}, member, at)
+
     def forget(self, entity: str) -> None:
         """Drop cached link candidates of ``entity`` after it changed (new records, new statuses)."""
         for key in [k for k in self._candidates if k[0] == entity]:
@@ -118,10 +130,14 @@ class RecordMaker:
     def _one(self, entity: Entity, creators: list[Member], fixed: dict[str, Any]) -> Made | None:
         dropped: set[str] = set()
         for _ in range(ATTEMPTS if creators else 0):
+            self.fake.today = self.timeline.start().date()  # its dates are about when it was made
             creator = self.rng.choice(creators)
             values = self._values(entity, creator, dropped, fixed)
             if values is None:
                 continue  # a required link with nothing this person may link to: try someone else
+            planned = self.fake.today
+            self.timeline.not_before(self._newest_linked(entity, values))
+            values = self._dated(entity, values, (self.timeline().date() - planned).days)
             try:
                 with self.conn.begin_nested():
                     record = self.services.records.create(
@@ -133,7 +149,9 @@ class RecordMaker:
                 continue
             except RecordError:
                 continue
-            return Made(entity.qualified_name, record, creator)
+            made = Made(entity.qualified_name, record, creator, self.timeline())
+            self._made[(entity.qualified_name, record["id"])] = made
+            return made
         return None
 
     def _values(
@@ -201,6 +219,34 @@ class RecordMaker:
         elif field.required and not self.fake.parent:
             self.fake.under(row)
         return picked if field.type == "many" or field.multiple else picked[0]
+
+    def _dated(self, entity: Entity, values: dict[str, Any], days: int) -> dict[str, Any]:
+        """``values`` with their dates and times ``days`` later: a record made later than first
+        planned (after what it links to) keeps its dates about the day it was made."""
+        if not days:
+            return values
+        shifted = dict(values)
+        for field in entity.fields:
+            value = values.get(field.name)
+            if value is None:
+                continue
+            if field.type in ("date", "datetime") and isinstance(value, str):
+                kind = dt.date if field.type == "date" else dt.datetime
+                shifted[field.name] = (kind.fromisoformat(value) + dt.timedelta(days=days)).isoformat()
+            elif field.type == "table" and isinstance(value, list):
+                child = self.services.records.catalog.entity(field.entity or "")
+                shifted[field.name] = [self._dated(child, row, days) for row in value]
+        return shifted
+
+    def _newest_linked(self, entity: Entity, values: dict[str, Any]) -> dt.datetime | None:
+        """When the newest demo record ``values`` link to was made: a record comes after what it
+        names (seed data, such as stages, was there before the history began)."""
+        found = []
+        for field in entity.fields:
+            if field.type in ("link", "many") and values.get(field.name) is not None:
+                ids = values[field.name] if isinstance(values[field.name], list) else [values[field.name]]
+                found += [self._made[(field.entity, i)].at for i in ids if (field.entity, i) in self._made]
+        return max(found, default=None)
 
     def _readable(self, entity: str, actor: Actor) -> list[dict[str, Any]]:
         """Records of ``entity`` the actor may read, so a link to them passes the service's check."""

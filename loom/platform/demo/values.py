@@ -210,6 +210,8 @@ def _decimal(field: Field, entity: Entity, fake: Faker, values: Mapping[str, Any
             return _scaled(field, span)
         choices = [d for d in (0.5, 1, 1, 1.5, 2, 3, 4, 5) if _within(field, d)]
         return _scaled(field, rng.choice(choices or [_bounded(field, 1, 5)[0]]))
+    if _has(n, "quantity", "qty", "copies"):  # licences, seats and copies come whole
+        return _scaled(field, _whole(fake, *_bounded(field, 1, 20)))
     if _has(n, "quota"):  # yearly days off: 5, 10 or 15 by years of work (职工带薪年休假条例)
         return _scaled(field, rng.choice([d for d in (5, 10, 15) if _within(field, d)] or [5]))
     low, high = (1, 8) if _has(n, "hour") else (1, 100)
@@ -280,7 +282,10 @@ def _day(field: Field, fake: Faker, values: Mapping[str, Any]) -> dt.date:
         return hired - dt.timedelta(days=rng.randrange(0, 365 * 18))
     if _has(n, "expected", "due", "deadline", "plan", "close", "expire"):
         return today + dt.timedelta(days=rng.randrange(5, 90))
-    if _is_start(n):
+    if _is_start(n):  # not before the record's other dates (a contract starts once it is signed)
+        other = [d for k, v in values.items() if not _is_end(k) and (d := _iso_date(v))]
+        if other:
+            return max(other) + dt.timedelta(days=rng.randrange(0, 20))
         return today + dt.timedelta(days=rng.randrange(-45, 20))
     return today - dt.timedelta(days=rng.randrange(0, 90))
 

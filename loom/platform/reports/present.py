@@ -12,8 +12,14 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from babel.numbers import format_compact_decimal
+
 from loom.metadata.catalog import Label
 
+from ..money import READERS
+from ..money import compact_steps
+from ..money import currency_symbol
+from ..money import format_money
 from .model import Measure
 from .periods import bucket_label
 from .service import Axis
@@ -33,7 +39,6 @@ EMPTY = Label("（空）", "(empty)")
 OTHERS = Label("其他", "Others")
 TOTAL = Label("合计", "Total")
 YES_NO = {True: Label("是", "Yes"), False: Label("否", "No")}
-CURRENCIES = {"CNY": "¥", "USD": "$", "EUR": "€", "HKD": "HK$", "JPY": "¥", "GBP": "£"}
 # Charts a result may be switched to: any of these read one dimension's categories.
 ONE_DIMENSION = ("bar", "horizontal_bar", "line", "area", "pie", "donut", "funnel", "table", "number")
 TWO_DIMENSIONS = ("stacked_bar", "bar", "line", "area", "pivot", "table", "number")
@@ -117,8 +122,8 @@ def unit_of(result: Result, measure: Measure) -> dict[str, Any]:
         return {"unit": "ratio"}
     kind, currency = result.kinds.get(measure.name, ("number", None))
     if kind == "money":
-        currency = currency or "CNY"
-        return {"unit": "money", "currency": currency, "symbol": CURRENCIES.get(currency, currency + " ")}
+        currency = currency or result.currency
+        return {"unit": "money", "currency": currency, "symbol": currency_symbol(currency, result.locale)}
     if kind == "percent":
         return {"unit": "percent"}
     if kind in ("date", "datetime", "time"):
@@ -155,7 +160,7 @@ def format_value(value: Any, unit: dict[str, Any], lang: str) -> str:
         return str(value)
     kind = unit["unit"]
     if kind == "money":
-        return f"{'-' if value < 0 else ''}{unit['symbol']}{abs(value):,.2f}"
+        return format_money(value, unit["currency"], lang, symbol=unit["symbol"])
     if kind == "ratio":
         return f"{value * 100:.1f}%"
     if kind == "percent":
@@ -165,25 +170,13 @@ def format_value(value: Any, unit: dict[str, Any], lang: str) -> str:
     return f"{value:,.2f}"
 
 
-# (from, divided by, suffix) for number cards, largest first, as ``static/reports.js`` writes them.
-COMPACT = {"en": ((1e6, 1e6, "M"), (1e4, 1e3, "K")), "zh": ((1e8, 1e8, "亿"), (1e4, 1e4, "万"))}
-
-
 def compact_value(value: Any, unit: dict[str, Any], lang: str) -> str:
-    """A measure's value for a number card: ¥123.46万, 12.5K, 35.2%."""
+    """A measure's value for a number card or a chart label: ¥17.83万, ¥178.3K, 1.25万, 35.2%."""
     if not isinstance(value, int | float) or unit["unit"] in ("ratio", "percent"):
         return format_value(value, unit, lang)
-    text = _short(value) if isinstance(value, float) else f"{value:,}"
-    for start, divisor, suffix in COMPACT["en" if lang == "en" else "zh"]:
-        if abs(value) >= start:
-            text = _short(value / divisor) + suffix
-            break
-    return f"{unit['symbol']}{text}" if unit["unit"] == "money" else text
-
-
-def _short(value: float) -> str:
-    """At most two decimals, none trailing: 19.69, 10."""
-    return f"{value:,.2f}".rstrip("0").rstrip(".")
+    if unit["unit"] == "money":
+        return format_money(value, unit["currency"], lang, symbol=unit["symbol"], compact=True)
+    return format_compact_decimal(value, locale=READERS.get(lang, lang), fraction_digits=2)
 
 
 def table(body: dict[str, Any], lang: str) -> tuple[list[str], list[list[Any]]]:
@@ -255,6 +248,8 @@ def _chart(
         "measure": primary.name,
         "measure_label": primary.label.get(lang),
         **units[primary.name],
+        "compact": compact_steps(lang),  # how the chart script shortens the axis ticks it makes
+        "total": compact_value(result.totals.values.get(primary.name), units[primary.name], lang),
         "categories": [],
         "series": [],
     }
@@ -264,19 +259,23 @@ def _chart(
         spec["categories"] = [key_label(result, 0, k, lang) for k in pivot.rows]
         for c in pivot.columns:
             cells = [pivot.cells.get((r, c)) for r in pivot.rows]
+            data = [cell.values.get(primary.name) if cell else empty for cell in cells]
             spec["series"].append(
                 {
                     "name": key_label(result, 1, c, lang),
-                    "data": [cell.values.get(primary.name) if cell else empty for cell in cells],
+                    "data": data,
+                    "labels": [compact_value(v, units[primary.name], lang) for v in data],
                     "links": [(links(cell.drill) or {}).get("portal") if cell else None for cell in cells],
                 }
             )
         return spec
     spec["categories"] = [" / ".join(row["labels"]) for row in rows]
+    data = [row["values"][primary.name] for row in rows]
     spec["series"].append(
         {
             "name": primary.label.get(lang),
-            "data": [row["values"][primary.name] for row in rows],
+            "data": data,
+            "labels": [compact_value(v, units[primary.name], lang) for v in data],
             "links": [(row["drill"] or {}).get("portal") for row in rows],
         }
     )

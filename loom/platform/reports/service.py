@@ -27,6 +27,8 @@ from loom.metadata.catalog import Field
 
 from ..actor import Actor
 from ..database import transaction
+from ..money import DEFAULT_CURRENCY
+from ..money import DEFAULT_LOCALE
 from ..records.cel_filter import sql_filter
 from ..records.errors import FieldError
 from ..records.errors import ValidationFailed
@@ -113,6 +115,8 @@ class Result:
     pivot: Pivot | None = None
     titles: dict[int, dict[Any, str]] = dc_field(default_factory=dict)  # per axis: key -> title
     kinds: dict[str, tuple[str, str | None]] = dc_field(default_factory=dict)  # measure -> (type, currency)
+    currency: str = DEFAULT_CURRENCY  # the site's, for money fields that name none
+    locale: str = DEFAULT_LOCALE  # the site's, which writes the currency symbol
 
 
 class ReportService:
@@ -123,6 +127,9 @@ class ReportService:
         self.runtime = records.runtime
         self.access = records.access
         self.zone = records.schemas.tz
+        site = self.runtime.site
+        self.currency = site.settings.currency if site else DEFAULT_CURRENCY
+        self.locale = site.settings.locale if site else DEFAULT_LOCALE
         self.reports = {
             d.qualified_name: report_of(d) for d in self.runtime.catalog.of_kind("report") if d.entity
         }
@@ -183,6 +190,7 @@ class ReportService:
             sql.prepare(c)
             plan = self._plan(c, actor, report, tables, axes, request.filters, now, chosen)
             result = Result(report, entity, axes, [], Row((), {}), chart, request.filters, chosen)
+            result.currency, result.locale = self.currency, self.locale
             result.kinds = {m.name: self._value_kind(entity, m.field) for m in report.measures if m.field}
             self._fill(c, actor, plan, result)
             if chosen is not None:

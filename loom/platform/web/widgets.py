@@ -17,12 +17,18 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from loom.metadata.catalog import Field
 
+from ..money import DEFAULT_CURRENCY
+from ..money import DEFAULT_LOCALE
+from ..money import currency_symbol
+from ..money import format_money
 from ..records.schemas import SERVER_OWNED
+from .i18n import current_lang
 from .i18n import label
 
 
@@ -195,9 +201,19 @@ def _number(field: Field, value: Any, *_rest: Any) -> str:
         return str(value)
     if field.type == "integer" or (field.type == "rollup" and isinstance(value, int)):
         return f"{value:,}" if field.grouping else str(value)
+    if field.type == "money":
+        return money_text(value, field.currency)
     scale = field.scale if field.scale is not None else 2
-    text = f"{decimal.Decimal(value):,.{scale}f}"
-    return f"{field.currency} {text}" if field.type == "money" and field.currency else text
+    return f"{decimal.Decimal(value):,.{scale}f}"
+
+
+def money_text(value: int | float | decimal.Decimal, currency: str | None) -> str:
+    """An amount for the page's reader: in ``currency`` (else the site's), with the symbol the
+    site's locale writes (¥178,300.00)."""
+    site = current_app.extensions["loom"].runtime.site
+    currency = currency or (site.settings.currency if site else DEFAULT_CURRENCY)
+    symbol = currency_symbol(currency, site.settings.locale if site else DEFAULT_LOCALE)
+    return format_money(value, currency, current_lang(), symbol=symbol)
 
 
 def _moment(field: Field, value: Any, _titles: Titles, tz: ZoneInfo) -> str:

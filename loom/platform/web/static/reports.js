@@ -9,26 +9,34 @@
   if (!boxes.length) return;
   const en = boxes[0].dataset.lang === "en";
 
+  // An axis tick, which ECharts makes up itself, shortened in the reader's units the server
+  // sends (spec.compact: [from, divide by, suffix], smallest first: 万 and 亿, or K and M) and
+  // with the site's currency symbol. Every value the report holds comes formatted by the server.
   function compact(value, spec) {
     if (value === null || value === undefined) return "";
     if (spec.unit === "ratio") return (value * 100).toFixed(1) + "%";
     if (spec.unit === "percent") return Number(value).toFixed(1) + "%";
     const abs = Math.abs(value);
-    let text;
-    const short = (n) => String(Number(n.toFixed(2)));  // 19.69, 10 (not 10.00)
-    if (en) {
-      text = abs >= 1e6 ? short(value / 1e6) + "M" : abs >= 1e4 ? short(value / 1e3) + "K"
-        : Number(value).toLocaleString("en", {maximumFractionDigits: 2});
-    } else {
-      text = abs >= 1e8 ? short(value / 1e8) + "亿" : abs >= 1e4 ? short(value / 1e4) + "万"
-        : Number(value).toLocaleString("zh-CN", {maximumFractionDigits: 2});
-    }
-    return spec.unit === "money" ? spec.symbol + text : text;
+    const step = (spec.compact || []).filter((s) => abs >= s[0]).pop();
+    const text = step ? String(Number((abs / step[1]).toFixed(2))) + step[2]
+      : abs.toLocaleString(en ? "en" : "zh-CN", {maximumFractionDigits: 2});
+    return (value < 0 ? "-" : "") + (spec.unit === "money" ? spec.symbol : "") + text;
+  }
+
+  // Names in a tooltip are record titles: written as text, never as HTML.
+  const esc = (text) => window.echarts.format.encodeHTML(String(text ?? ""));
+
+  // The server's label of a value of series ``s`` at ``i``: ¥17.83万, ¥178.3K.
+  function labelOf(spec, s, i) {
+    const series = spec.series[s] || {};
+    return (series.labels || [])[i] ?? compact((series.data || [])[i], spec);
   }
 
   function points(spec) {
     const series = spec.series[0] || {data: [], links: []};
-    return spec.categories.map((name, i) => ({name: name, value: series.data[i], link: series.links[i]}));
+    return spec.categories.map((name, i) => ({
+      name: name, value: series.data[i], link: series.links[i], text: (series.labels || [])[i],
+    }));
   }
 
   function axisChart(spec, narrow) {
@@ -41,7 +49,12 @@
     };
     const values = {type: "value", axisLabel: {formatter: (v) => compact(v, spec)}};
     return {
-      tooltip: {trigger: "axis", valueFormatter: (v) => compact(v, spec), confine: true},
+      tooltip: {
+        trigger: "axis",
+        confine: true,
+        formatter: (items) => [esc(items[0].axisValueLabel)].concat(items.map((p) =>
+          p.marker + esc(p.seriesName) + " " + esc(labelOf(spec, p.seriesIndex, p.dataIndex)))).join("<br>"),
+      },
       legend: spec.series.length > 1 ? {type: "scroll", bottom: 0} : undefined,
       grid: {left: 8, right: 16, top: 24, bottom: spec.series.length > 1 ? 40 : 8, containLabel: true},
       xAxis: horizontal ? values : categories,
@@ -61,7 +74,7 @@
   function pieChart(spec, narrow) {
     const donut = spec.type === "donut";
     return {
-      tooltip: {trigger: "item", valueFormatter: (v) => compact(v, spec), confine: true},
+      tooltip: {trigger: "item", confine: true, formatter: (p) => p.marker + esc(p.name) + " " + esc(p.data.text) + " (" + p.percent + "%)"},
       legend: {type: "scroll", bottom: 0},
       series: [{
         name: spec.measure_label,
@@ -78,7 +91,7 @@
 
   function funnelChart(spec, narrow) {
     return {
-      tooltip: {trigger: "item", valueFormatter: (v) => compact(v, spec), confine: true},
+      tooltip: {trigger: "item", confine: true, formatter: (p) => p.marker + esc(p.name) + " " + esc(p.data.text)},
       legend: {type: "scroll", bottom: 0},
       series: [{
         name: spec.measure_label,
@@ -89,7 +102,7 @@
         left: narrow ? "5%" : "15%",
         width: narrow ? "90%" : "70%",
         data: points(spec),
-        label: {position: "inside", formatter: (p) => p.name + " " + compact(p.value, spec)},
+        label: {position: "inside", formatter: (p) => p.name + " " + p.data.text},
         cursor: "pointer",
       }],
     };
@@ -102,7 +115,7 @@
     const number = document.createElement(body.totals.drill ? "a" : "span");
     number.className = "loom-number-value";
     if (box.id === "report-chart") number.id = "report-number";
-    number.textContent = compact(value, spec);
+    number.textContent = spec.total;
     if (body.totals.drill) number.href = body.totals.drill.portal;
     const caption = document.createElement("div");
     caption.className = "text-body-secondary";
