@@ -62,6 +62,7 @@ def entity_meta(entity: Entity, actor: Actor) -> dict[str, Any]:
     access = services().records.access
     hidden = access.hidden(actor, entity) if not entity.child else frozenset()
     locked = access.locked(actor, entity) if not entity.child else frozenset()
+    views = services().records.offered_views(entity.qualified_name, actor) if not entity.child else []
     body: dict[str, Any] = {
         "name": entity.qualified_name,
         "label": label(entity.label),
@@ -74,7 +75,14 @@ def entity_meta(entity: Entity, actor: Actor) -> dict[str, Any]:
             "filters": [c for c in entity.list.filters if c not in hidden],
             "sort": list(entity.list.sort),
             "page_size": entity.list.page_size,
-            "views": [{"name": v.name, "label": label(v.label)} for v in entity.list.views],
+            "views": [
+                {
+                    "name": v.name,
+                    "label": label(v.label),
+                    "columns": [n for n in v.columns if n not in hidden],
+                }
+                for v in views
+            ],
         },
     }
     if not entity.child:
