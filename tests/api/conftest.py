@@ -27,7 +27,20 @@ SALES = {
           - {name: industry, type: select, options: [it, finance]}
           - {name: credit, type: money}
           - {name: contract, type: file}
-        list: {filters: [industry]}
+        list:
+          filters: [industry]
+          views:
+            - {name: mine, label: {zh: 我负责的, en: Mine}, filter: "owner == current_user", sort: industry}
+            # not SQL (a disjunction, a method): Loom evaluates it on each record the scope admits
+            - name: it_or_hangzhou
+              label: {zh: IT或杭州, en: IT or Hangzhou}
+              filter: 'industry == "it" || title.startsWith("杭州")'
+              sort: [industry, created_at]
+            - {name: creditworthy, label: {zh: 授信客户, en: Creditworthy}, filter: "credit > 1000.0"}
+            - name: others
+              label: {zh: 他人的, en: Others'}
+              filter: "owner != current_user"
+              roles: [sales_manager]
         permissions:
           - {role: sales, create: true, read: own, write: own, readonly: [credit]}
           - {role: sales_manager, create: true, read: department, write: department, delete: department}

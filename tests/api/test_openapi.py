@@ -96,6 +96,9 @@ def test_list_parameters_are_typed(builtin) -> None:
     assert "filters" not in parameters  # no open-ended parameter the server would refuse
     owner = parameters["owner_user"]["schema"]
     assert owner["type"] == "integer" and owner["minimum"] == 1
+    views = parameters["view"]["schema"]["enum"]
+    assert "mine" in views and "pool" in views  # the customer's saved views, by name
+    assert "view" not in {p["name"] for p in document["paths"]["/oa/expense_category"]["get"]["parameters"]}
 
 
 def test_share_flow_and_button_bodies(builtin) -> None:

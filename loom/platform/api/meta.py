@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint
 from flask import Response
 from flask import jsonify
+from sqlalchemy import Connection
 
 from loom.metadata.catalog import Entity
 from loom.metadata.catalog import Field
@@ -18,6 +19,7 @@ from loom.metadata.catalog import Label
 from loom.metadata.catalog import thaw
 
 from ..actor import Actor
+from ..database import reading
 from ..permissions import OPERATIONS
 from .auth import require_actor
 from .auth import services
@@ -29,11 +31,12 @@ bp = Blueprint("meta", __name__)
 def meta() -> Response:
     actor = require_actor()
     catalog = services().runtime.catalog
-    entities = [
-        entity_meta(entity, actor)
-        for entity in catalog.entities.values()
-        if entity.child or services().records.access.permissions.decide(actor, entity, "read").allowed
-    ]
+    with reading(services().runtime.engine) as conn:  # one read for every entity's views
+        entities = [
+            entity_meta(entity, actor, conn)
+            for entity in catalog.entities.values()
+            if entity.child or services().records.access.permissions.decide(actor, entity, "read").allowed
+        ]
     return jsonify(
         {
             "revision": catalog.revision,
@@ -58,10 +61,12 @@ def label(value: Label | None) -> dict[str, str] | None:
     return {"zh": value.zh, "en": value.en} if value else None
 
 
-def entity_meta(entity: Entity, actor: Actor) -> dict[str, Any]:
+def entity_meta(entity: Entity, actor: Actor, conn: Connection) -> dict[str, Any]:
     access = services().records.access
     hidden = access.hidden(actor, entity) if not entity.child else frozenset()
     locked = access.locked(actor, entity) if not entity.child else frozenset()
+    records = services().records
+    views = [] if entity.child else records.offered_views(entity.qualified_name, actor, conn=conn)
     body: dict[str, Any] = {
         "name": entity.qualified_name,
         "label": label(entity.label),
@@ -74,7 +79,14 @@ def entity_meta(entity: Entity, actor: Actor) -> dict[str, Any]:
             "filters": [c for c in entity.list.filters if c not in hidden],
             "sort": list(entity.list.sort),
             "page_size": entity.list.page_size,
-            "views": [{"name": v.name, "label": label(v.label)} for v in entity.list.views],
+            "views": [
+                {
+                    "name": v.name,
+                    "label": label(v.label),
+                    "columns": [n for n in v.columns if n not in hidden],
+                }
+                for v in views
+            ],
         },
     }
     if not entity.child:

@@ -955,6 +955,16 @@ def _list_parameters(entity: Entity, property_of: Any) -> list[dict[str, Any]]:
         },
         {"name": "count", "in": "query", "schema": {"type": "string", "enum": ["exact", "auto", "none"]}},
     ]
+    if entity.list.views:
+        parameters.append(
+            {
+                "name": "view",
+                "in": "query",
+                "schema": {"type": "string", "enum": [v.name for v in entity.list.views]},
+                "description": "A saved view: its filter within the caller's scope, its sort unless "
+                "sort is given; views limited to roles the caller lacks are refused (422)",
+            }
+        )
     for name in entity.list.filters:
         if not entity.has_field(name) or entity.field(name).type in ("table", "many"):
             continue

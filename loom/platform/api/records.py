@@ -1,7 +1,8 @@
 """Record routes: ``/<app>/<entity>`` and ``/<app>/<entity>/<id>``, thin over the service.
 
 List parameters: ``q``, ``sort`` (``-amount,title``), ``page``/``page_size`` or
-``cursor``, ``fields`` (``title,lines``), ``count`` (``exact|auto|none``); every other
+``cursor``, ``fields`` (``title,lines``), ``count`` (``exact|auto|none``), ``view`` (one of
+the entity's saved views, within the caller's scope like every list); every other
 parameter filters: ``status=draft``, ``amount__gt=5000``, ``customer.industry=it``,
 ``stage__in=won,lost``, ``closes_on__between=2026-01-01,2026-03-31``, ``notes__is_null=true``.
 The record's ``version`` is its ETag; send it back in ``If-Match`` (or as ``version``)
@@ -34,7 +35,7 @@ from .auth import services
 from .i18n import text
 
 bp = Blueprint("records", __name__)
-LIST_PARAMETERS = frozenset({"q", "sort", "page", "page_size", "cursor", "fields", "count", "lang"})
+LIST_PARAMETERS = frozenset({"q", "sort", "page", "page_size", "cursor", "fields", "count", "view", "lang"})
 MULTI_VALUE = frozenset({"in", "not_in", "between"})
 COUNTS = ("auto", "exact", "none")
 WHOLE_NUMBER = re.compile(r"-?[0-9]{1,18}")
@@ -173,6 +174,7 @@ def list_query(entity: str) -> ListQuery:
         cursor=args.get("cursor") or None,
         fields=tuple(args["fields"].split(",")) if "fields" in args else None,
         count=count,
+        view=args.get("view") or None,
     )
 
 

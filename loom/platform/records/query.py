@@ -90,6 +90,7 @@ class ListQuery:
     cursor: str | None = None
     fields: tuple[str, ...] | None = None
     count: str = "auto"  # exact | auto | none
+    view: str | None = None  # one of the entity's list views, by name (records/views.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,10 +14,12 @@ from collections.abc import Iterator
 from collections.abc import Mapping
 from collections.abc import Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
+from sqlalchemy import and_
 from sqlalchemy import bindparam
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import false
@@ -27,6 +29,7 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 
 from loom.metadata.catalog import Entity
+from loom.metadata.catalog import ListView
 
 from ..actor import SYSTEM
 from ..actor import Actor
@@ -34,6 +37,7 @@ from ..database import transaction
 from ..runtime import Runtime
 from ..tables import RecordTables
 from . import derived
+from . import views
 from .access import Access
 from .audit import diff
 from .audit import differs
@@ -123,6 +127,16 @@ class RecordService:
         with transaction(self.runtime.engine, conn, read=True) as c:
             return self._unfilterable(c, actor, tables.entity)
 
+    def offered_views(self, entity: str, actor: Actor, *, conn: Connection | None = None) -> list[ListView]:
+        """The entity's saved views the actor may choose (``ListQuery.view``)."""
+        tables = self._tables(entity)
+        with transaction(self.runtime.engine, conn, read=True) as c:
+            return self._views(actor, tables.entity, self._unfilterable(c, actor, tables.entity))
+
+    def _views(self, actor: Actor, entity: Entity, hidden: frozenset[str]) -> list[ListView]:
+        permissions = self.access.permissions
+        return views.offered(entity, permissions.roles_of(actor), permissions.is_superuser(actor), hidden)
+
     def _visible(
         self, c: Connection, actor: Actor, entity: Entity, records: Sequence[Mapping[str, Any]]
     ) -> list[dict[str, Any]]:
@@ -152,6 +166,12 @@ class RecordService:
             decision = self.access.require(actor, tables.entity, "read")
             scope = self.access.clause(c, actor, tables, decision)
             hidden = self._unfilterable(c, actor, tables.entity)
+            if query.view is not None:
+                view = views.chosen(self._views(actor, tables.entity, hidden), query.view)
+                narrowed = views.clause(c, view, tables, actor, self.clock(), scope)
+                if narrowed is not None:
+                    scope = narrowed if scope is None else and_(scope, narrowed)
+                query = replace(query, sort=query.sort or view.sort)
             rows, page = self._lister.run(
                 c,
                 tables,

@@ -1,5 +1,7 @@
 """List pages: the entity's ``list`` settings as a table with filters, search, sorting,
-pages and an export of the same rows to CSV or XLSX.
+pages and an export of the same rows to CSV or XLSX. The entity's saved views (场景) are tabs
+above it: ``?view=name`` narrows the list by the view's filter and shows its columns and sort,
+together with the user's filters and search.
 
 Filter parameters use the REST API's syntax (``category=travel``, ``paid_on__gte=…``),
 limited to the filters the entity declares; empty form controls filter nothing.
@@ -23,6 +25,7 @@ from werkzeug.exceptions import NotFound
 from loom.metadata.catalog import Entity
 from loom.metadata.catalog import Field
 from loom.metadata.catalog import Label
+from loom.metadata.catalog import ListView
 from loom.metadata.catalog import Option
 
 from ..records.errors import ValidationFailed
@@ -42,6 +45,7 @@ from .portal import site_zone
 from .references import References
 from .widgets import NUMERIC
 from .widgets import as_text
+from .wording import ALL_RECORDS
 from .wording import APPROVAL_STATUS
 from .wording import FLOW_STATUSES
 
@@ -51,7 +55,7 @@ STATUS_KEYS = ("draft", "in_approval", "approved", "rejected", "withdrawn", "ret
 EXPORT_PAGE = 500
 EXPORT_LIMIT = 10_000
 DEFAULT_COLUMNS = 6
-LIST_PARAMETERS = frozenset({"q", "sort", "page", "lang"})
+LIST_PARAMETERS = frozenset({"q", "sort", "page", "view", "lang"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +72,9 @@ class Filter:
 def index(app: str, entity: str) -> str:
     found = entity_or_404(app, entity)
     services().records.access.require(actor(), found, "read")
-    columns = list_columns(found)
+    views = services().records.offered_views(found.qualified_name, actor())
+    active = _active_view(views)
+    columns = list_columns(found, active)
     error = None
     try:
         page = services().records.list(found.qualified_name, _query(found, columns), actor())
@@ -93,6 +99,8 @@ def index(app: str, entity: str) -> str:
         may_export=may(found, "export"),
         sort_link=lambda name, ascending: _sort_link(found, name, ascending),
         drill=drill_parameters(found),
+        tabs=_tabs(found, views, active),
+        view=active,
         cell=lambda field, record: as_text(field, record.get(field.name), refs.title, site_zone()),
     )
 
@@ -103,7 +111,8 @@ def export(app: str, entity: str, fmt: str) -> Response:
     if fmt not in FORMATS:
         raise NotFound()
     services().records.access.require(actor(), found, "export")
-    columns = list_columns(found)
+    views = services().records.offered_views(found.qualified_name, actor())
+    columns = list_columns(found, _active_view(views))
     header = [label(c.label) for c in columns]
     rows = list(_export_rows(found, columns))
     body = as_csv(header, rows) if fmt == "csv" else as_xlsx(header, rows, label(found.label))
@@ -118,11 +127,42 @@ def _sort_link(entity: Entity, name: str, ascending: bool) -> str:
     return url_for("web.lists.index", app=entity.app, entity=entity.name, **args)
 
 
-def list_columns(entity: Entity) -> list[Field]:
-    """The declared columns (else the first few fields) the user may see."""
+@dataclass(frozen=True, slots=True)
+class Tab:
+    """A saved view's tab above the list (``name`` None: the whole list, 全部)."""
+
+    name: str | None
+    label: str
+    href: str
+    active: bool
+
+
+def _active_view(views: list[ListView]) -> ListView | None:
+    """The view ``?view=`` names, if the user may use it (else the service reports the name)."""
+    name = request.args.get("view")
+    return next((v for v in views if v.name == name), None)
+
+
+def _tabs(entity: Entity, views: list[ListView], active: ListView | None) -> list[Tab]:
+    """全部 and one tab per view, each keeping the search and filters but starting on page 1
+    in the view's own sort."""
+    if not views:
+        return []
+    kept = {k: v for k, v in request.args.to_dict().items() if k not in ("view", "page", "sort")}
+
+    def href(name: str | None) -> str:
+        chosen = {**kept, "view": name} if name else kept
+        return url_for("web.lists.index", app=entity.app, entity=entity.name, **chosen)
+
+    whole = Tab(None, str(ALL_RECORDS), href(None), active is None and not request.args.get("view"))
+    return [whole, *(Tab(v.name, label(v.label), href(v.name), v is active) for v in views)]
+
+
+def list_columns(entity: Entity, view: ListView | None = None) -> list[Field]:
+    """The view's or the declared columns (else the first few fields) the user may see."""
     hidden = services().records.access.hidden(actor(), entity)
     fallback = [f.name for f in entity.fields if f.type not in ("table", "json") and not f.hidden]
-    names = entity.list.columns or fallback[:DEFAULT_COLUMNS]
+    names = (view.columns if view else ()) or entity.list.columns or fallback[:DEFAULT_COLUMNS]
     shown = [
         entity.field(n) if entity.has_field(n) else flow_status_field()
         for n in names
@@ -166,6 +206,7 @@ def _query(entity: Entity, columns: list[Field], page_size: int | None = None) -
         page=page_number(),
         page_size=page_size or entity.list.page_size,
         fields=tuple(c.name for c in columns),
+        view=request.args.get("view") or None,
     )
 
 

@@ -12,6 +12,7 @@ from loom.metadata.catalog import Label
 from .i18n import label
 
 APPROVAL_STATUS = _l("Approval status")
+ALL_RECORDS = _l("All")  # the list without a saved view
 FLOW_STATUSES = {
     "draft": _l("Draft"),
     "in_approval": _l("In approval"),

@@ -237,6 +237,14 @@
     event.target.value = "";
   });
 
+  /* -- saved views: on a phone the active tab may sit past the edge of its row ---------- */
+
+  document.addEventListener("DOMContentLoaded", () => {
+    const row = document.querySelector(".loom-views");
+    const active = row && row.querySelector(".nav-link.active");
+    if (active) row.scrollLeft = active.offsetLeft - (row.clientWidth - active.offsetWidth) / 2;
+  });
+
   /* -- confirmations ------------------------------------------------------------------ */
 
   document.addEventListener("submit", (event) => {
