@@ -19,8 +19,8 @@ from loom.metadata.catalog import Entity
 from .i18n import label
 from .references import References
 from .references import target_of
-from .widgets import REFERENCE_TYPES
-from .widgets import as_text
+from .widgets import as_cell
+from .widgets import is_reference
 
 
 def want_summary_titles(catalog: Catalog, items: Iterable[Mapping[str, Any]], refs: References) -> None:
@@ -30,7 +30,7 @@ def want_summary_titles(catalog: Catalog, items: Iterable[Mapping[str, Any]], re
         entity = catalog.entities.get(item["entity"])
         for name, value in (item.get("summary_values") or {}).items():
             field = entity.field(name) if entity and entity.has_field(name) else None
-            if field is not None and field.type in REFERENCE_TYPES:
+            if field is not None and is_reference(field):
                 ids = value if isinstance(value, list) else [value]
                 wanted.setdefault(target_of(field), set()).update(ids)
     for target, ids in wanted.items():
@@ -48,6 +48,6 @@ def summary_text(
         name = match.group(1)
         if not entity.has_field(name) or name not in values:
             return ""
-        return as_text(entity.field(name), values[name], refs.title, tz)
+        return as_cell(entity.field(name), values[name], refs.title, tz)
 
     return " ".join(SUMMARY_PLACEHOLDER.sub(fill, label(entity.summary)).split())
