@@ -33,6 +33,7 @@ from loom.metadata.catalog import SYSTEM_COLUMNS
 from loom.metadata.catalog import Catalog
 from loom.metadata.catalog import Entity
 from loom.metadata.catalog import Field
+from loom.platform import fieldtypes
 from loom.platform.api.auth import services
 from loom.platform.records.errors import NotFound
 from loom.platform.records.errors import RecordError
@@ -51,6 +52,7 @@ from .cells import LIST_FORMATTERS
 from .cells import child_rows
 from .cells import labelled
 from .cells import option_labels
+from .cells import type_cell
 from .filters import ConditionFilter
 from .filters import field_filters
 from .labels import FLOW_STATUSES
@@ -105,6 +107,10 @@ class RecordView(AdminOnly, BaseModelView):
             self.column_formatters["flow_status"] = labelled(FLOW_STATUSES)
         self.column_formatters_detail = self.column_formatters | {
             f.name: child_rows(catalog.entity(f.entity or "")) for f in entity.fields if f.type == "table"
+        }
+        # Lists show what the type shows in lists (an identity number masked); details show it whole.
+        self.column_formatters = self.column_formatters | {
+            f.name: type_cell(f) for f in entity.fields if not fieldtypes.of(f.type).console_shows_stored
         }
         self.page_size = entity.list.page_size
         self.page_size_options = tuple(sorted({self.page_size, 20, 50, 100}))

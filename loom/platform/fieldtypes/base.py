@@ -17,6 +17,7 @@ import decimal
 from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -138,6 +139,8 @@ class FieldType:
     widget = Widget("input")
     #: The console's form widget, one of the palette of ``loom.admin.fields.WIDGETS``.
     console = "string"
+    #: Messages of the error codes the type's checks raise, ``{code: {en, zh}}``.
+    messages: Mapping[str, Mapping[str, str]] = MappingProxyType({})
     #: The console's lists show the stored value (Flask-Admin's formatting), not :meth:`cell`.
     console_shows_stored = True
 

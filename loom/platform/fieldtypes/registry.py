@@ -33,6 +33,12 @@ def types() -> Mapping[str, FieldType]:
     return MappingProxyType(found)
 
 
+@cache
+def messages() -> Mapping[str, Mapping[str, str]]:
+    """The messages of every type's own error codes (``id_card_check``…)."""
+    return MappingProxyType({code: text for kind in types().values() for code, text in kind.messages.items()})
+
+
 def of(name: str) -> FieldType:
     """The field type named ``name`` (a validated Catalog names only known types)."""
     return types()[name]
