@@ -54,8 +54,9 @@ class Widget:
     template: str | None = None
 
 
-class Words(Protocol):
-    """The interface's translation function (Flask-Babel's ``gettext``)."""
+class Gettext(Protocol):
+    """The interface's translation function (Flask-Babel's ``gettext``; named so, the texts
+    of the field types are extracted with the portal's, see babel.cfg)."""
 
     def __call__(self, text: str, **values: Any) -> str: ...
 
@@ -63,12 +64,12 @@ class Words(Protocol):
 @dataclass(frozen=True, slots=True)
 class Show:
     """What writing a value for people needs: titles of referenced records, the site's zone,
-    the interface's words and the reader's side of a ``{zh, en}`` label (the FieldTypes
+    the interface's translation and the reader's side of a ``{zh, en}`` label (the FieldTypes
     import no web framework)."""
 
     titles: Callable[[Field, Any], str]
     zone: ZoneInfo
-    words: Words
+    gettext: Gettext
     label: Callable[[Label], str]
 
 

@@ -47,7 +47,7 @@ class Boolean(FieldType):
         return bool(value)
 
     def text(self, field: Field, value: Any, show: Show) -> str:
-        return show.words("Yes") if value else show.words("No")
+        return show.gettext("Yes") if value else show.gettext("No")
 
 
 def _option_text(field: Field, value: Any, show: Show) -> str:

@@ -74,7 +74,7 @@ class Rating(FieldType):
     def text(self, field: Field, value: Any, show: Show) -> str:
         if not isinstance(value, int) or not 1 <= value <= STARS:
             return str(value)
-        return f"{stars(value)} {show.words('%(count)s of %(total)s', count=value, total=STARS)}"
+        return f"{stars(value)} {show.gettext('%(count)s of %(total)s', count=value, total=STARS)}"
 
     def cell(self, field: Field, value: Any, show: Show) -> str:
         return stars(value) if isinstance(value, int) and 1 <= value <= STARS else str(value)

@@ -87,7 +87,7 @@ class Table(FieldType):
         return False
 
     def text(self, field: Field, value: Any, show: Show) -> str:
-        return show.words("%(count)s rows", count=len(value)) if isinstance(value, list) else ""
+        return show.gettext("%(count)s rows", count=len(value)) if isinstance(value, list) else ""
 
 
 TYPES = (
