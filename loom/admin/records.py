@@ -39,9 +39,9 @@ from loom.platform.records.errors import NotFound
 from loom.platform.records.errors import RecordError
 from loom.platform.records.errors import ValidationFailed
 from loom.platform.records.logic import default_value
-from loom.platform.records.query import SEARCHABLE
 from loom.platform.records.query import Condition
 from loom.platform.records.query import ListQuery
+from loom.platform.records.query import searchable
 from loom.platform.tables import has_column
 
 from . import fields
@@ -66,7 +66,6 @@ from .references import remember_names
 from .rows import Row
 from .rows import as_id
 
-UNSORTABLE = frozenset({"multiselect", "json", "region", "geo"})
 DEFAULT_COLUMNS = 6
 
 
@@ -96,7 +95,7 @@ class RecordView(AdminOnly, BaseModelView):
         self.column_labels = {f.name: lazy(f.label) for f in entity.fields} | {
             name: lazy(label) for name, label in SYSTEM_LABELS.items()
         }
-        sortable = [f.name for f in in_row if f.type not in UNSORTABLE]
+        sortable = [f.name for f in in_row if fieldtypes.of(f.type).sortable]
         self.column_sortable_list = [c for c in self.column_list if c in sortable or c in system]
         self.column_filters = field_filters(entity)
         self.references = referring(entity)
@@ -142,7 +141,7 @@ class RecordView(AdminOnly, BaseModelView):
     def _searched(self) -> list[Field]:
         """The fields a search looks in, as the records service picks them."""
         entity = self.entity
-        fields = [f for f in entity.fields if f.search and f.type in SEARCHABLE]
+        fields = [f for f in entity.fields if f.search and searchable(f)]
         return fields or ([entity.field(entity.title_field)] if entity.title_field else [])
 
     def scaffold_filters(self, name: str | BaseFilter) -> list[BaseFilter] | None:

@@ -20,6 +20,7 @@ from sqlalchemy import inspect
 import loom.metadata
 from loom.metadata import validate_paths
 from loom.platform import fieldtypes
+from loom.platform.actor import SYSTEM
 from loom.platform.actor import Actor
 from loom.platform.app import create_app
 from loom.platform.database import make_engine
@@ -27,6 +28,7 @@ from loom.platform.demo.values import Faker
 from loom.platform.fieldtypes import Show
 from loom.platform.fieldtypes.id_card import check_character
 from loom.platform.records.errors import ValidationFailed
+from loom.platform.reports import ReportService
 from loom.platform.runtime import Runtime
 from loom.platform.tables import column_type
 
@@ -56,6 +58,16 @@ HR = {
         permissions:
           - {role: hr, create: true, read: all, write: all, delete: all, export: true}
         """,
+    "reports/interviews.yaml": """\
+        kind: report
+        name: interviews
+        label: {zh: 面试评分, en: Interviews}
+        entity: candidate
+        dimensions: [{field: sex}]
+        measures:
+          - {name: average, label: {zh: 平均分, en: Average}, aggregate: avg, field: interview}
+          - {name: people, label: {zh: 人数, en: People}, aggregate: count_distinct, field: id_number}
+        """,
 }
 # GB 11643-1999's own example number, and one of a man born on 7 March 1990 in Hangzhou.
 WOMAN = "11010519491231002X"
@@ -72,6 +84,13 @@ def test_every_type_the_metadata_language_names_has_a_field_type() -> None:
     assert fieldtypes.of("rating").name == "rating"
     with pytest.raises(KeyError):
         fieldtypes.of("signature")
+
+
+def test_the_types_reports_may_sum_are_those_the_metadata_checks_allow() -> None:
+    schema = json.loads((Path(loom.metadata.__file__).parent / "schemas/entity.schema.json").read_text())
+    summed = {name for name, kind in fieldtypes.types().items() if {"sum", "avg"} <= kind.aggregations}
+    assert summed == set(schema["$defs"]["summed_types"]["enum"])
+    assert "rating" in summed and "id_card" not in summed
 
 
 def test_the_check_character_is_iso_7064_mod_11_2() -> None:
@@ -146,6 +165,18 @@ def test_a_rating_is_one_to_five_stars(hr: Hr) -> None:
     assert codes(hr, interview="good") == {"interview": "invalid"}
     assert codes(hr, interview=3.5) == {"interview": "invalid"}  # not cut to 3
     assert create(hr, interview="2")["interview"] == 2  # as a portal form posts it
+
+
+def test_a_report_averages_ratings_and_sums_no_identity_number(hr: Hr, write_package) -> None:
+    for number, stars in ((WOMAN, 5), (MAN, 2), (valid("33010619900307125"), 3)):
+        create(hr, id_number=number, interview=stars)
+    result = ReportService(hr.app.extensions["loom"].records).run("hr.interviews", SYSTEM)
+    rows = {row.keys: row.values for row in result.rows}
+    assert rows[("female",)] == {"average": 5, "people": 1}
+    assert rows[("male",)]["average"] == pytest.approx(2.5) and rows[("male",)]["people"] == 2
+    summed = HR["reports/interviews.yaml"].replace("aggregate: count_distinct", "aggregate: sum")
+    problems = validate_paths([write_package({**HR, "reports/interviews.yaml": summed}, name="hr")]).problems
+    assert [p.code for p in problems] == ["ref.field_type"]
 
 
 def test_lists_and_exports_mask_an_identity_number_and_show_ratings_as_stars(write_package) -> None:

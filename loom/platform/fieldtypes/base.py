@@ -135,6 +135,10 @@ class FieldType:
     aggregations: frozenset[str] = COUNTS
     #: How a wrong-typed value is named in the ``invalid`` message ("a whole number"…).
     kind = "text"
+    #: A free-text search (``q``) may look in the field (its column holds the text people type).
+    searchable = True
+    #: A list may be sorted by the field.
+    sortable = True
     #: How a list filters by the field: ``contains`` (text), ``range`` (from… to…) or ``eq``.
     list_filter = "contains"
     widget = Widget("input")

@@ -29,6 +29,7 @@ class StrictBoolean(mf.Boolean):
 
 
 class Boolean(FieldType):
+    searchable = False
     console = "boolean"
     list_filter = "eq"
     kind = "boolean"
@@ -75,6 +76,8 @@ class Select(FieldType):
 
 
 class Multiselect(FieldType):
+    sortable = False
+    searchable = False
     console = "multiselect"
     list_filter = "eq"
     listed = True

@@ -13,12 +13,14 @@ from sqlalchemy.types import TypeEngine
 from loom.metadata.catalog import Field
 
 from . import registry
+from .base import ALL_AGGREGATES
 from .base import FieldType
 from .base import Show
 from .base import Widget
 
 
 class Derived(FieldType):
+    searchable = False
     server_owned = True
     list_filter = "eq"
     widget = Widget("output")
@@ -49,18 +51,22 @@ class Autonumber(Derived):
     """A number such as HT-2026-0001, counted per series: text of at most 64 characters."""
 
     list_filter = "contains"
+    searchable = True
 
     def column(self, field: Field) -> TypeEngine:
         return String(64)
 
 
 class Computed(Derived):
+    aggregations = ALL_AGGREGATES  # by its result type, which the report's check does not know
+
     def stored_as(self, field: Field) -> FieldType:
         return registry.of(field.result or "string")
 
 
 class Rollup(Derived):
     numeric = True
+    aggregations = ALL_AGGREGATES
 
     def stored_as(self, field: Field) -> FieldType:
         counted = field.rollup is not None and field.rollup.aggregate == "count"

@@ -86,6 +86,7 @@ class IdCardField(mf.String):
 
 
 class IdCard(FieldType):
+    searchable = False
     list_filter = "eq"  # a part of a number finds nobody in particular
     widget = Widget("input", template="fields/id_card.html")
     console_shows_stored = False

@@ -28,6 +28,7 @@ def local_time(value: dt.datetime, zone: ZoneInfo) -> dt.datetime:
 
 
 class Date(FieldType):
+    searchable = False
     console = "date"
     aggregations = ORDERED
     list_filter = "range"
@@ -48,6 +49,7 @@ class Date(FieldType):
 
 
 class DateTime(FieldType):
+    searchable = False
     console = "datetime"
     aggregations = ORDERED
     list_filter = "range"
@@ -70,6 +72,7 @@ class DateTime(FieldType):
 
 
 class Time(FieldType):
+    searchable = False
     console = "time"
     aggregations = ORDERED
     list_filter = "range"

@@ -44,6 +44,7 @@ def bounds(field: Field) -> list[Any]:
 
 
 class Integer(FieldType):
+    searchable = False
     console = "integer"
     numeric = True
     list_filter = "range"
@@ -69,6 +70,7 @@ class Integer(FieldType):
 class Decimal(FieldType):
     """Decimal numbers: ``Numeric`` with the declared scale; strings on the wire."""
 
+    searchable = False
     console = "number"
     numeric = True
     list_filter = "range"

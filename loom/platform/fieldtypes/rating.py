@@ -48,6 +48,7 @@ class Stars(mf.Integer):
 
 
 class Rating(FieldType):
+    searchable = False
     aggregations = ALL_AGGREGATES
     kind = "integer"
     list_filter = "range"

@@ -24,6 +24,7 @@ ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
 class Reference(FieldType):
+    searchable = False
     console = "id"
     list_filter = "eq"
     by_id = True

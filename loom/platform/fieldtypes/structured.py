@@ -21,6 +21,8 @@ from .base import Widget
 
 
 class Json(FieldType):
+    sortable = False
+    searchable = False
     console = "json"
     list_filter = "eq"
     widget = Widget("textarea")
@@ -79,6 +81,7 @@ class Table(FieldType):
     """Child rows: a list of row objects, stored in a child table (the records service
     builds its schema from the child entity)."""
 
+    searchable = False
     list_filter = "eq"
     kind = "list"
     widget = Widget("grid")

@@ -63,6 +63,7 @@ class LongText(FieldType):
 class RichText(LongText):
     """Formatted text: filtered by equality, since its markup would match a search for words."""
 
+    searchable = False
     list_filter = "eq"
 
 
