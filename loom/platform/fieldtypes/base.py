@@ -131,6 +131,8 @@ class FieldType:
     references: str | None = None
     #: The value is a list (of option keys or ids) whatever ``multiple`` says.
     listed = False
+    #: The inputs of a value with parts (a region's province, city, district), one per part.
+    parts: tuple[str, ...] = ()
     #: The aggregates a report measure or rollup may apply to the field.
     aggregations: frozenset[str] = COUNTS
     #: How a wrong-typed value is named in the ``invalid`` message ("a whole number"…).

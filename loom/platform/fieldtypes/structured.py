@@ -42,7 +42,6 @@ class Parts(Json):
 
     kind = "object"
     widget = Widget("parts")
-    parts: tuple[str, ...] = ()  # the inputs of the widget, in order
     keys: tuple[str, ...] = ()  # the keys a sent value may have
 
     def schema_field(self, field: Field, zone: ZoneInfo) -> mf.Field:

@@ -56,7 +56,7 @@ def is_number(field: Field) -> bool:
 
 def parts_of(field: Field) -> tuple[str, ...]:
     """The inputs of a value with parts (a region's province, city and district)."""
-    return getattr(fieldtypes.of(field.type), "parts", ())
+    return fieldtypes.of(field.type).parts
 
 
 class BadJson(ValueError):
