@@ -143,6 +143,7 @@ class FieldType:
     sortable = True
     #: How a list filters by the field: ``contains`` (text), ``range`` (from… to…) or ``eq``.
     list_filter = "contains"
+    #: The portal's control (an output instead when the server sets the value).
     widget = Widget("input")
     #: The console's form widget, one of the palette of ``loom.admin.fields.WIDGETS``.
     console = "string"
