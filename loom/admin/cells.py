@@ -8,11 +8,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask_admin.model import typefmt
+from flask_babel import gettext
 from markupsafe import Markup
 
 from loom.metadata.catalog import Entity
 from loom.metadata.catalog import Field
+from loom.platform import fieldtypes
 from loom.platform.api.auth import services
+from loom.platform.fieldtypes import Show
+from loom.platform.web.widgets import money_text
 
 from .labels import text
 from .rows import Row
@@ -35,6 +39,21 @@ def option_labels(field: Field) -> Any:
         if value is None:
             return ""
         return ", ".join(text(o.label) if (o := field.option(k)) else str(k) for k in _keys(value))
+
+    return format_cell
+
+
+def type_cell(field: Field) -> Any:
+    """A column formatter showing a value as its field type shows it in lists (an identity
+    number masked, a rating as stars)."""
+    kind = fieldtypes.of(field.type)
+
+    def format_cell(view: Any, context: Any, model: Row, name: str) -> str:
+        value = getattr(model, name)
+        if value is None:
+            return ""
+        show = Show(lambda _field, v: str(v), services().records.schemas.tz, gettext, text, money_text)
+        return kind.cell(field, value, show)
 
     return format_cell
 

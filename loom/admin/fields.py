@@ -1,11 +1,12 @@
 """Form fields generated from an entity: one widget per field type, and the way back.
 
-A dispatch table maps each field type to the WTForms field that edits it and to the
-conversion of the widget's value into what the records service takes (ISO dates, decimals
-as text, an empty text as no value). Datetimes are shown in the site's time zone; lists
-of ids and JSON values have fields of their own that parse what is typed. The form checks only what a widget
-cannot hold (a word in a number box); everything else, including required fields, is the
-records service's to decide, so the console and the API report the same errors.
+A palette of widgets, each named by the field types it edits (``FieldType.console``), gives
+the WTForms field and the conversion of the widget's value into what the records service
+takes (ISO dates, decimals as text, an empty text as no value). Datetimes are shown in the
+site's time zone; lists of ids and JSON values have fields of their own that parse what is
+typed. The form checks only what a widget cannot hold (a word in a number box); everything
+else, including required fields, is the records service's to decide, so the console and the
+API report the same errors.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from wtforms.validators import Optional
 
 from loom.metadata.catalog import Entity
 from loom.metadata.catalog import Field
+from loom.platform import fieldtypes
 from loom.platform.records.schemas import SERVER_OWNED
 
 from .labels import lazy
@@ -125,22 +127,15 @@ class Widget:
     stored: Callable[[Any], Any] = _same
 
 
-_TEXTAREA = Widget(lambda f, kw: TextAreaField(**kw), stored=_blank_is_none)
-_ID = Widget(lambda f, kw: IntegerField(**kw))
-_IDS = Widget(lambda f, kw: IdListField(**kw))
-_JSON = Widget(lambda f, kw: JsonField(**kw))
-_NUMBER = Widget(lambda f, kw: DecimalField(places=None, **kw), stored=_decimal_text)
+# The console's palette: each field type names the one that edits it (FieldType.console).
 WIDGETS: dict[str, Widget] = {
     "string": Widget(lambda f, kw: StringField(**kw), stored=_blank_is_none),
-    "text": _TEXTAREA,
-    "rich_text": _TEXTAREA,
+    "textarea": Widget(lambda f, kw: TextAreaField(**kw), stored=_blank_is_none),
     "email": Widget(lambda f, kw: EmailField(**kw), stored=_blank_is_none),
     "url": Widget(lambda f, kw: URLField(**kw), stored=_blank_is_none),
     "phone": Widget(lambda f, kw: TelField(**kw), stored=_blank_is_none),
     "integer": Widget(lambda f, kw: IntegerField(**kw)),
-    "decimal": _NUMBER,
-    "money": _NUMBER,
-    "percent": _NUMBER,
+    "number": Widget(lambda f, kw: DecimalField(places=None, **kw), stored=_decimal_text),
     "boolean": Widget(lambda f, kw: BooleanField(**kw)),
     "date": Widget(lambda f, kw: DateField(**kw), stored=_iso),
     "datetime": Widget(lambda f, kw: DateTimeLocalField(**kw), stored=_iso),
@@ -150,21 +145,15 @@ WIDGETS: dict[str, Widget] = {
         stored=_blank_is_none,
     ),
     "multiselect": Widget(lambda f, kw: SelectMultipleField(choices=_options(f), **kw)),
-    "link": _ID,
-    "user": _ID,
-    "department": _ID,
-    "file": _ID,
-    "image": _ID,
-    "many": _IDS,
-    "json": _JSON,
-    "region": _JSON,
-    "geo": _JSON,
+    "id": Widget(lambda f, kw: IntegerField(**kw)),
+    "ids": Widget(lambda f, kw: IdListField(**kw)),
+    "json": Widget(lambda f, kw: JsonField(**kw)),
 }
 
 
 def widget(field: Field) -> Widget:
     """The widget of a field; multi-valued references are edited as lists of ids."""
-    return _IDS if field.multiple else WIDGETS[field.type]
+    return WIDGETS["ids"] if field.multiple else WIDGETS[fieldtypes.of(field.type).console]
 
 
 def edited_fields(entity: Entity) -> list[Field]:

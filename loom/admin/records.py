@@ -33,14 +33,15 @@ from loom.metadata.catalog import SYSTEM_COLUMNS
 from loom.metadata.catalog import Catalog
 from loom.metadata.catalog import Entity
 from loom.metadata.catalog import Field
+from loom.platform import fieldtypes
 from loom.platform.api.auth import services
 from loom.platform.records.errors import NotFound
 from loom.platform.records.errors import RecordError
 from loom.platform.records.errors import ValidationFailed
 from loom.platform.records.logic import default_value
-from loom.platform.records.query import SEARCHABLE
 from loom.platform.records.query import Condition
 from loom.platform.records.query import ListQuery
+from loom.platform.records.query import searchable
 from loom.platform.tables import has_column
 
 from . import fields
@@ -51,6 +52,7 @@ from .cells import LIST_FORMATTERS
 from .cells import child_rows
 from .cells import labelled
 from .cells import option_labels
+from .cells import type_cell
 from .filters import ConditionFilter
 from .filters import field_filters
 from .labels import FLOW_STATUSES
@@ -64,7 +66,6 @@ from .references import remember_names
 from .rows import Row
 from .rows import as_id
 
-UNSORTABLE = frozenset({"multiselect", "json", "region", "geo"})
 DEFAULT_COLUMNS = 6
 
 
@@ -94,7 +95,7 @@ class RecordView(AdminOnly, BaseModelView):
         self.column_labels = {f.name: lazy(f.label) for f in entity.fields} | {
             name: lazy(label) for name, label in SYSTEM_LABELS.items()
         }
-        sortable = [f.name for f in in_row if f.type not in UNSORTABLE]
+        sortable = [f.name for f in in_row if fieldtypes.of(f.type).sortable]
         self.column_sortable_list = [c for c in self.column_list if c in sortable or c in system]
         self.column_filters = field_filters(entity)
         self.references = referring(entity)
@@ -105,6 +106,10 @@ class RecordView(AdminOnly, BaseModelView):
             self.column_formatters["flow_status"] = labelled(FLOW_STATUSES)
         self.column_formatters_detail = self.column_formatters | {
             f.name: child_rows(catalog.entity(f.entity or "")) for f in entity.fields if f.type == "table"
+        }
+        # Lists show what the type shows in lists (an identity number masked); details show it whole.
+        self.column_formatters = self.column_formatters | {
+            f.name: type_cell(f) for f in entity.fields if not fieldtypes.of(f.type).console_shows_stored
         }
         self.page_size = entity.list.page_size
         self.page_size_options = tuple(sorted({self.page_size, 20, 50, 100}))
@@ -136,7 +141,7 @@ class RecordView(AdminOnly, BaseModelView):
     def _searched(self) -> list[Field]:
         """The fields a search looks in, as the records service picks them."""
         entity = self.entity
-        fields = [f for f in entity.fields if f.search and f.type in SEARCHABLE]
+        fields = [f for f in entity.fields if f.search and searchable(f)]
         return fields or ([entity.field(entity.title_field)] if entity.title_field else [])
 
     def scaffold_filters(self, name: str | BaseFilter) -> list[BaseFilter] | None:

@@ -63,6 +63,8 @@ TYPE_NAMES: dict[str, Any] = {
     "rollup": _l("Summary of details"),
     "region": _l("Region"),
     "geo": _l("Location"),
+    "id_card": _l("ID card number"),
+    "rating": _l("Rating"),
 }
 # Types a list shows well in one cell.
 LISTABLE = ("string", "select", "date", "money", "integer", "user", "boolean")

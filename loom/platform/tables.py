@@ -1,9 +1,8 @@
 """From a Catalog to SQLAlchemy Core tables: one table per entity, child and link tables.
 
-Identifiers come only from validated metadata names. Money and decimals are ``Numeric``
-with the declared scale (never float); datetimes are timezone-aware; selects store their
-key. Every record table carries the system columns; child rows carry ``parent_id`` and
-``position`` and are deleted with their parent.
+Identifiers come only from validated metadata names; each field's column type is its
+FieldType's (``loom.platform.fieldtypes``). Every record table carries the system columns;
+child rows carry ``parent_id`` and ``position`` and are deleted with their parent.
 """
 
 from __future__ import annotations
@@ -13,19 +12,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 
-from sqlalchemy import BigInteger
-from sqlalchemy import Boolean
 from sqlalchemy import Column
-from sqlalchemy import Date
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import Integer
 from sqlalchemy import MetaData
-from sqlalchemy import Numeric
 from sqlalchemy import String
 from sqlalchemy import Table
-from sqlalchemy import Text
-from sqlalchemy import Time
 from sqlalchemy import UniqueConstraint
 from sqlalchemy.types import TypeEngine
 
@@ -33,20 +26,13 @@ from loom.metadata.catalog import Catalog
 from loom.metadata.catalog import Entity
 from loom.metadata.catalog import Field
 
+from . import fieldtypes
 from . import platform_tables
 from .types import ID_TYPE
-from .types import JSON_TYPE
 from .types import UTCDateTime
 
 MAX_IDENTIFIER = 63
 ON_DELETE = {"restrict": "RESTRICT", "set_null": "SET NULL", "cascade": "CASCADE"}
-NO_COLUMN = frozenset({"table", "many"})
-REFERENCES = {
-    "user": "loom_users",
-    "department": "loom_departments",
-    "file": "loom_files",
-    "image": "loom_files",
-}
 
 
 @dataclass
@@ -95,47 +81,9 @@ def index_name(table: str, columns: list[str], prefix: str = "ix") -> str:
     return f"{name[: MAX_IDENTIFIER - 9]}_{digest}"
 
 
-TEXT_LENGTH = 255  # of a string column whose field declares no max_length
-
-
 def column_type(field: Field) -> TypeEngine:
-    """The column type that stores a field's value."""
-    kind = field.type
-    if kind == "computed":
-        kind = field.result or "string"
-    if kind in ("string", "email", "phone", "url"):
-        return String(field.max_length or TEXT_LENGTH)
-    if kind in ("text", "rich_text"):
-        return Text()
-    if kind == "integer":
-        return BigInteger()
-    if kind == "rollup" and field.rollup is not None and field.rollup.aggregate == "count":
-        return BigInteger()
-    if kind in ("decimal", "money", "percent", "rollup"):
-        return Numeric(*numeric_digits(field))
-    if kind == "boolean":
-        return Boolean()
-    if kind == "date":
-        return Date()
-    if kind == "datetime":
-        return UTCDateTime()
-    if kind == "time":
-        return Time()
-    if kind == "select":
-        return String(64)
-    if kind == "autonumber":
-        return String(64)
-    if kind in ("link", "user", "department", "file", "image"):
-        return ID_TYPE
-    return JSON_TYPE  # multiselect, json, region, geo
-
-
-def numeric_digits(field: Field) -> tuple[int, int]:
-    """Precision and scale of a decimal column: what entered, computed and aggregated values
-    must fit (SQLite stores any number, PostgreSQL refuses one with too many digits)."""
-    if field.type == "rollup":
-        return 18, field.scale if field.scale is not None else 2
-    return field.precision or 18, field.scale if field.scale is not None else 4
+    """The column type that stores a field's value (its FieldType decides)."""
+    return fieldtypes.of(field.type).column(field)
 
 
 def system_columns(has_flow: bool) -> list[Column]:
@@ -179,7 +127,7 @@ class _Builder:
         for field in entity.fields:
             if field.type == "table":
                 tables.children[field.name] = self._child(field, name)
-            elif field.type == "many" or (field.multiple and field.type in REFERENCES):
+            elif field.type == "many" or (field.multiple and fieldtypes.of(field.type).references):
                 tables.links[field.name] = self._link(field, name)
             if field.unique and has_column(field):
                 table.append_constraint(
@@ -208,7 +156,7 @@ class _Builder:
     def _reference(self, field: Field) -> str | None:
         if field.type == "link" and field.entity:
             return self.catalog.entity(field.entity).table_name
-        return REFERENCES.get(field.type)
+        return fieldtypes.of(field.type).references
 
     def _child(self, field: Field, parent: str) -> RecordTables:
         entity = self.catalog.entity(field.entity or "")
@@ -248,6 +196,4 @@ class _Builder:
 
 def has_column(field: Field) -> bool:
     """Whether the field is a column of its entity's own table (not child or link rows)."""
-    if field.type in NO_COLUMN:
-        return False
-    return not (field.multiple and field.type in REFERENCES)
+    return fieldtypes.of(field.type).has_column(field)

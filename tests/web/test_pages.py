@@ -304,12 +304,23 @@ def test_nonsense_in_every_field_is_a_page_of_field_errors(app) -> None:
         "a_department": "99999999999999999999999", "a_file": "7", "an_email": "not-an-email",
         "a_phone": "call me", "an_url": "javascript:alert(1)", "a_json": "{oops",
         "a_region.province": "x" * 100, "a_geo.lng": "east", "rows-0-quantity": "many",
-        "a_boolean": "perhaps",
+        "a_boolean": "perhaps", "an_id_card": "110105194912310021", "a_rating": "9",
     }  # fmt: skip
     response = client.post("/webtest/kitchen/new", data={"csrf_token": client.csrf, **nonsense})
     assert response.status_code == 422
     page = response.text
-    for field in ("an_integer", "a_money", "a_date", "a_select", "an_email", "an_url", "a_json"):
+    fields = (
+        "an_integer",
+        "a_money",
+        "a_date",
+        "a_select",
+        "an_email",
+        "an_url",
+        "a_json",
+        "an_id_card",
+        "a_rating",
+    )
+    for field in fields:
         assert f'id="err-{field}"' in page, field
     assert 'id="err-rows-0-quantity"' in page  # a child row's error sits under its cell
     assert 'value="12x"' in page and "{oops" in page  # what was typed comes back

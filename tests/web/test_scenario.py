@@ -98,7 +98,7 @@ def test_expense_claim_from_draft_to_approved(sign_in, shoot, portal, viewport: 
     asked = {"en": "Emma's Expense", "zh": "Emma提交的报销单"}[lang]
     expect(card.locator("[data-asked]")).to_have_text(asked)
     expect(card.locator(".loom-summary")).to_have_text(
-        {"en": "Travel CNY 1,200.50 · payee Emma", "zh": "差旅 CNY 1,200.50 · 收款人 Emma"}[lang]
+        {"en": "Travel ¥1,200.50 · payee Emma", "zh": "差旅 ¥1,200.50 · 收款人 Emma"}[lang]
     )
     expect(card.locator(".loom-avatar")).to_have_text("E")
     shoot(mona, f"{shot}-05-manager-inbox")

@@ -1,5 +1,5 @@
-"""The portal's Chinese catalogue covers every text of its pages and the designer's, and the
-committed .mo is the compiled .po (pybabel compile was not forgotten)."""
+"""The portal's Chinese catalogue covers every text of its pages, the designer's and the field
+types', and the committed .mo is the compiled .po (pybabel compile was not forgotten)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 import loom.designer
+import loom.platform.fieldtypes
 import loom.platform.web
 
 WEB = Path(loom.platform.web.__file__).parent
 DESIGNER = Path(loom.designer.__file__).parent
+FIELD_TYPES = Path(loom.platform.fieldtypes.__file__).parent
 CATALOGUE = WEB / "translations" / "zh" / "LC_MESSAGES"
 
 
@@ -23,7 +25,7 @@ def texts_in_code() -> set[str]:
     keywords = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
     return {
         message
-        for folder in (WEB, DESIGNER)
+        for folder in (WEB, DESIGNER, FIELD_TYPES)
         for _file, _line, message, _comments, _context in extract_from_dir(folder, methods, keywords)
     }
 

@@ -147,6 +147,13 @@ CASES = [
     typed("an_email", "ada@example.com", "ada@example.com"),
     typed("a_phone", "+86 21 5555 0000", "+86 21 5555 0000"),
     typed("an_url", "https://example.com/a?b=c", "https://example.com/a?b=c"),
+    typed("an_id_card", "11010519491231002x", "11010519491231002X", shown="11010519491231002X"),
+    Case(
+        "a_rating",
+        lambda page, portal: page.click("label[for=f-a_rating-4]"),
+        lambda page: expect(page.locator("#f-a_rating-4")).to_be_checked(),
+        lambda portal: 4,
+    ),
     typed("a_json", '{"a": [1, 2]}', {"a": [1, 2]}, shown=json.dumps({"a": [1, 2]}, indent=2)),
     Case(
         "a_boolean",
@@ -228,6 +235,32 @@ def test_widget_round_trip(sign_in, portal, customers, case: Case) -> None:
     page.click("#save")
     expect(page.locator("#record-title")).to_be_visible()
     assert _stored(portal, record_id, case.field) == expected
+
+
+def test_a_rating_is_chosen_by_touch_and_by_keyboard(browser, portal) -> None:
+    context = browser.new_context(viewport={"width": 375, "height": 740}, has_touch=True, locale="en-US")
+    page = context.new_page()
+    page.goto(f"{portal.url}/login")
+    page.fill("#login", "emma")
+    page.fill("#password", "emma-pw")
+    page.click("#sign-in")
+    page.wait_for_url(f"{portal.url}/")
+    page.goto(f"{portal.url}/webtest/kitchen/new")
+    page.fill("#f-a_string", "rated")
+    page.tap("label[for=f-a_rating-2]")
+    expect(page.locator("#f-a_rating-2")).to_be_checked()
+    page.keyboard.press("ArrowRight")  # a radio group: the arrow keys move the choice
+    expect(page.locator("#f-a_rating-3")).to_be_checked()
+    expect(page.locator("#f-a_rating-3")).to_be_focused()
+    outline = page.evaluate(
+        "() => getComputedStyle(document.querySelector('label[for=f-a_rating-3]')).outlineStyle"
+    )
+    assert outline != "none"  # the focused star is marked
+    names = [page.locator(f"label[for=f-a_rating-{n}]").inner_text() for n in (1, 3)]
+    assert names == ["★\n1 star", "★\n3 stars"] or names == ["★1 star", "★3 stars"]
+    page.click("#save")
+    expect(page.locator("[data-value=a_rating]")).to_have_text("★★★☆☆ 3 of 5")
+    context.close()
 
 
 def test_server_set_values_are_shown(sign_in, portal) -> None:

@@ -13,6 +13,7 @@ from ..index import Index
 from ..index import did_you_mean
 from ..index import fields_of
 from ..problems import Problem
+from ..schema_check import load_schema
 from ..source import Document
 
 ENTITY_VARIABLES = ("current_user", "today", "now")
@@ -98,7 +99,8 @@ def _entity_title(entity: Document) -> dict[str, str]:
     return {"en": f"entity '{name}'", "zh": f"实体“{name}”"}
 
 
-NUMERIC = ("integer", "decimal", "money", "percent", "computed", "rollup")
+# The types ``sum`` and ``avg`` take, as the entity schema lists them (a new type says so there).
+NUMERIC = tuple(load_schema("entity")["$defs"]["summed_types"]["enum"])
 
 
 def aggregated_field(

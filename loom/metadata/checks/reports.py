@@ -46,7 +46,6 @@ NOT_GROUPABLE = (
 )
 # What a user or department value may be followed to, and the type found there.
 PERSON_STEPS = {"user": {"department": "department"}, "department": {}}
-NUMERIC_RESULTS = ("integer", "decimal", "money", "percent")
 
 
 def check_report(doc: Document, index: Index) -> Iterator[Problem]:
@@ -165,7 +164,7 @@ def _measure(
         yield from found
         return
     kind = field_type(name, fields)
-    numeric = kind in NUMERIC_RESULTS or kind == "rollup"
+    numeric = kind in common.NUMERIC  # a computed field's kind is its result type
     wanted = None
     if aggregate in ("sum", "avg") and not numeric:
         wanted = {"en": "a number", "zh": "数值类型"}

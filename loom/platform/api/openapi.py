@@ -16,15 +16,17 @@ from flask import Blueprint
 from flask import Response
 from flask import current_app
 from flask import jsonify
-from marshmallow import fields as mf
 
 from loom import __version__
 from loom.metadata.catalog import Catalog
 from loom.metadata.catalog import Entity
 from loom.metadata.catalog import Field
 
+from .. import fieldtypes
 from ..automations.definitions import Automation
 from ..automations.definitions import automation
+from ..fieldtypes.numbers import DECIMAL
+from ..fieldtypes.references import ID
 from ..flows.payloads import MODES
 from ..flows.payloads import POSITIONS
 from ..flows.service import OPERATIONS as FLOW_OPERATIONS
@@ -46,15 +48,12 @@ from ..records.search import MAX_PER_ENTITY as SEARCH_PER_ENTITY
 from ..records.search import MAX_TEXT as SEARCH_TEXT
 from ..services import Services
 from ..tables import column_type
-from ..tables import numeric_digits
 from .handover import openapi_paths as handover_paths
 from .metadata import openapi_paths as metadata_paths
 from .reports import openapi_paths as report_paths
 
 bp = Blueprint("openapi", __name__)
 LABEL = {"type": "object", "properties": {"zh": {"type": "string"}, "en": {"type": "string"}}}
-DECIMAL = {"type": "string", "format": "decimal", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"}
-ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 EMPTY = {"type": "string", "maxLength": 0, "description": "Empty: no value"}
 LABEL = {"type": "object", "properties": {"zh": {"type": "string"}, "en": {"type": "string"}}}
 SYSTEM_PROPERTIES: dict[str, dict[str, Any]] = {
@@ -266,7 +265,7 @@ class _Builder:
     def _property(self, entity: Entity, field: Field) -> dict[str, Any]:
         schema = self.schemas.of(entity.qualified_name)
         converted = self.plugin.converter.field2property(schema.fields[field.name])
-        return _adjust(converted, schema.fields[field.name], field)
+        return fieldtypes.of(field.type).openapi(field, converted)
 
     def _problem_component(self) -> None:
         self.api.components.schema(
@@ -817,38 +816,6 @@ class _Builder:
 
 def _component_name(entity: Entity) -> str:
     return f"{entity.app}.{entity.name}"
-
-
-def _adjust(prop: dict[str, Any], marshmallow_field: mf.Field, field: Field) -> dict[str, Any]:
-    """Decimals are strings on the wire, with the field's digits, scale and sign in the pattern."""
-    if isinstance(marshmallow_field, mf.Decimal):
-        kept = {k: v for k, v in prop.items() if k in ("nullable", "description")}
-        return {**_decimal(field), **kept}
-    if field.type in ("link", "user", "department", "file", "image") and not field.multiple:
-        return {**prop, "minimum": 1, "maximum": MAX_ID}
-    if prop.get("type") == "array" and prop.get("items", {}).get("type") == "integer":
-        return {**prop, "items": ID}
-    return prop
-
-
-def _decimal(field: Field) -> dict[str, Any]:
-    """A decimal's pattern: at most precision - scale digits before the point, scale after it.
-
-    Bounds that digits cannot say (``max: 100`` of a percent) are given as ``x-minimum`` and
-    ``x-maximum``, since JSON Schema's numeric bounds do not apply to strings.
-    """
-    precision, scale = numeric_digits(field)
-    digits = precision - scale
-    if field.max is not None and field.max >= 0 and (field.min is None or field.min >= 0):
-        digits = min(digits, len(str(int(field.max))))
-    sign = "" if field.min is not None and field.min >= 0 else "-?"
-    fraction = rf"(\.[0-9]{{1,{scale}}})?" if scale else ""
-    schema: dict[str, Any] = {**DECIMAL, "pattern": rf"^{sign}[0-9]{{1,{max(digits, 1)}}}{fraction}$"}
-    if field.min is not None:
-        schema["x-minimum"] = field.min
-    if field.max is not None:
-        schema["x-maximum"] = field.max
-    return schema
 
 
 def _not_empty(prop: dict[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from typing import Any
 from loom.metadata.catalog import Entity
 from loom.metadata.catalog import Field
 
+from .. import fieldtypes
 from . import words
 from .text import text_value
 
@@ -174,7 +175,14 @@ Maker = Callable[[Field, Entity, Faker, Mapping[str, Any]], Any]
 
 
 def field_value(field: Field, entity: Entity, fake: Faker, values: Mapping[str, Any]) -> Any:
-    """A value for ``field`` given the values chosen so far, or SKIP."""
+    """A value for ``field`` given the values chosen so far, or SKIP.
+
+    A field type that makes its own demo values (``FieldType.demo``) is asked first; the
+    types below are hinted by field and entity names, which this module knows.
+    """
+    own = fieldtypes.of(field.type).demo(field, fake, values)
+    if own is not None:
+        return own
     maker = _BY_TYPE.get(field.type)
     return SKIP if maker is None else maker(field, entity, fake, values)
 

@@ -17,10 +17,10 @@ from typing import Any
 from loom.metadata.catalog import Entity
 from loom.metadata.catalog import Field
 
-from ..tables import TEXT_LENGTH
-from ..tables import numeric_digits
+from .. import fieldtypes
+from ..fieldtypes.base import TEXT_LENGTH
+from ..fieldtypes.numbers import numeric_digits
 from .errors import FieldError
-from .logic import stored_kind
 from .schemas import MAX_ID as MAX_INTEGER
 from .schemas import MIN_INTEGER
 
@@ -50,7 +50,7 @@ def unfit(
 
 
 def _problem(field: Field, value: Any) -> tuple[str, dict[str, Any]] | None:
-    kind = stored_kind(field)
+    kind = fieldtypes.of(field.type).stored_as(field).name
     if kind in _NUMBERS and isinstance(value, decimal.Decimal):
         if not value.is_finite():
             return "computed_invalid", {}

@@ -8,8 +8,6 @@ inputs are missing is empty. That is what people filling a form half-way expect.
 from __future__ import annotations
 
 import datetime as dt
-import decimal
-import math
 from collections.abc import Iterator
 from collections.abc import Mapping
 from collections.abc import MutableMapping
@@ -19,50 +17,38 @@ from loom.metadata.catalog import Entity
 from loom.metadata.catalog import Field
 from loom.metadata.expressions import Expression
 
+from .. import fieldtypes
 from ..actor import Actor
+from ..fieldtypes.base import cel_value as cel_value
 from .errors import FieldError
 
 NOT_EVALUATED = object()
-
-
-def cel_value(value: Any) -> Any:
-    """A stored value as CEL sees it: decimals as doubles, dates and times as ISO text."""
-    if isinstance(value, decimal.Decimal):
-        return float(value)
-    if isinstance(value, dt.datetime):
-        # CEL takes UTC timestamps; a zone such as Asia/Shanghai would not convert.
-        return value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, list):
-        return [cel_value(v) for v in value]
-    if isinstance(value, Mapping):
-        return {k: cel_value(v) for k, v in value.items()}
-    return value
 
 
 SYSTEM_NAMES = ("id", "created_at", "created_by", "updated_at", "updated_by", "owner", "flow_status")
 
 
 class Names(MutableMapping[str, Any]):
-    """The names of a record as CEL sees them, each converted when first read.
+    """The names of a record as CEL sees them, each converted when first read (by its field's
+    type, so an identity number reads as its parts).
 
     An expression reads a few of a record's fields; converting all of them (decimals,
     dates, nested rows) for every evaluation cost more than evaluating. Values assigned
     are taken as already converted.
     """
 
-    __slots__ = ("_converted", "_raw")
+    __slots__ = ("_converted", "_fields", "_raw")
 
-    def __init__(self, raw: dict[str, Any]) -> None:
+    def __init__(self, raw: dict[str, Any], fields: Mapping[str, Field]) -> None:
         self._raw = raw
+        self._fields = fields
         self._converted: dict[str, Any] = {}
 
     def __getitem__(self, name: str) -> Any:
         try:
             return self._converted[name]
         except KeyError:
-            value = self._converted[name] = cel_value(self._raw[name])
+            value = self._converted[name] = cel_of(self._fields.get(name), self._raw[name])
             return value
 
     def __setitem__(self, name: str, value: Any) -> None:
@@ -89,7 +75,12 @@ def variables(entity: Entity, record: Mapping[str, Any], actor: Actor, now: dt.d
     for column in SYSTEM_NAMES:
         raw[column] = record.get(column)
     raw.update(current_user=actor.id, today=now.date().isoformat(), now=now)
-    return Names(raw)
+    return Names(raw, {f.name: f for f in entity.fields})
+
+
+def cel_of(field: Field | None, value: Any) -> Any:
+    """A field's stored value as CEL reads it (a name that is no field: by its Python type)."""
+    return cel_value(value) if field is None else fieldtypes.of(field.type).cel(field, value)
 
 
 def evaluate(expression: Expression, names: Mapping[str, Any]) -> Any:
@@ -121,7 +112,7 @@ def apply_computed(entity: Entity, record: dict[str, Any], actor: Actor, now: dt
     for field in computed:
         result = evaluate(field.compute, names)
         record[field.name] = None if result is NOT_EVALUATED else stored_value(field, result)
-        names[field.name] = cel_value(record[field.name])
+        names[field.name] = cel_of(field, record[field.name])
 
 
 def in_dependency_order(computed: list[Field]) -> list[Field]:
@@ -148,39 +139,9 @@ def in_dependency_order(computed: list[Field]) -> list[Field]:
     return list(ordered.values())
 
 
-def stored_kind(field: Field) -> str:
-    """The type of value a field's column holds: a computed field's result type, a rollup's
-    count or decimal."""
-    if field.type == "computed":
-        return field.result or "string"
-    if field.type == "rollup":
-        return "integer" if field.rollup is not None and field.rollup.aggregate == "count" else "decimal"
-    return field.type
-
-
 def stored_value(field: Field, value: Any) -> Any:
     """Convert a CEL result or an aggregate to the field's column type."""
-    if value is None:
-        return None
-    kind = stored_kind(field)
-    if kind in ("decimal", "money", "percent"):
-        scale = field.scale if field.scale is not None else 2
-        number = decimal.Decimal(str(value))
-        if not number.is_finite():
-            return number  # a double divided by zero: refused by the column check, never stored
-        # Enough digits for any double, so a result too large for its column is kept whole
-        # and refused with a message (records/derived.py) instead of raising here.
-        context = decimal.Context(prec=max(28, number.adjusted() + scale + 2))
-        return number.quantize(decimal.Decimal(1).scaleb(-scale), decimal.ROUND_HALF_UP, context)
-    if kind == "integer":
-        return int(value) if not isinstance(value, float) or math.isfinite(value) else None
-    if kind == "boolean":
-        return bool(value)
-    if kind == "date":
-        return dt.date.fromisoformat(str(value)[:10])
-    if kind == "datetime":
-        return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
-    return str(value)
+    return None if value is None else fieldtypes.of(field.type).stored(field, value)
 
 
 def broken_rules(

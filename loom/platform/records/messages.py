@@ -153,8 +153,19 @@ KINDS = {
 }
 
 
+def type_messages() -> Mapping[str, Mapping[str, str]]:
+    """The messages of the codes field types raise themselves (``id_card_check``…).
+
+    Imported when first needed: the field types import the input limits, which import the
+    records errors and so this module.
+    """
+    from ..fieldtypes.registry import messages
+
+    return messages()
+
+
 def render(code: str, params: Mapping[str, Any], lang: str = "en") -> str:
-    template = MESSAGES.get(code, MESSAGES["error"])
+    template = MESSAGES.get(code) or type_messages().get(code, MESSAGES["error"])
     values = {}
     for key, value in params.items():
         if isinstance(value, Mapping) and set(value) <= {"en", "zh"}:

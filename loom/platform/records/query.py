@@ -34,7 +34,9 @@ from sqlalchemy import true
 from sqlalchemy.types import TypeDecorator
 
 from loom.metadata.catalog import Entity
+from loom.metadata.catalog import Field
 
+from .. import fieldtypes
 from .. import limits
 from ..tables import RecordTables
 from ..tables import Schema
@@ -61,14 +63,18 @@ MAX_PAGE = 1_000_000  # deeper than that, use a cursor
 _INVALID = object()
 # For a linked entity: which of its rows the actor may read (None: all) and its hidden fields.
 Guard = Callable[[RecordTables], tuple[ColumnElement[bool] | None, frozenset[str]]]
-SEARCHABLE = ("string", "text", "email", "phone", "url", "autonumber", "select")
 
 
 def search_fields(entity: Entity) -> list[str]:
     """The fields ``q`` looks in: those marked ``search``, else the title field if it is text."""
-    names = [f.name for f in entity.fields if f.search and f.type in SEARCHABLE]
+    names = [f.name for f in entity.fields if f.search and searchable(f)]
     title = entity.title_field
-    return names or ([title] if title and entity.field(title).type in SEARCHABLE else [])
+    return names or ([title] if title and searchable(entity.field(title)) else [])
+
+
+def searchable(field: Field) -> bool:
+    """Whether a free-text search may look in the field (its type says)."""
+    return fieldtypes.of(field.type).searchable
 
 
 @dataclass(frozen=True, slots=True)

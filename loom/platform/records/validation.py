@@ -19,9 +19,9 @@ from sqlalchemy import select
 from loom.metadata.catalog import Entity
 from loom.metadata.catalog import Field
 
+from .. import fieldtypes
 from ..actor import Actor
 from ..runtime import Runtime
-from ..tables import REFERENCES
 from ..tables import RecordTables
 from . import derived
 from . import form_rules
@@ -289,9 +289,8 @@ class Validator:
         tables = self.runtime.schema.metadata.tables
         if field.type in ("link", "many"):
             return self.runtime.schema.of(field.entity or "").table
-        if field.type in REFERENCES:
-            return tables[REFERENCES[field.type]]
-        return None
+        target = fieldtypes.of(field.type).references
+        return tables[target] if target is not None else None
 
     def _unique(
         self,

@@ -51,11 +51,11 @@ from .references import References
 from .references import search_people
 from .references import search_records
 from .references import target_of
-from .widgets import NUMERIC
 from .widgets import BadJson
 from .widgets import as_text
 from .widgets import bare_title
 from .widgets import is_computed
+from .widgets import is_number
 from .widgets import parse_field
 
 bp = Blueprint("forms", __name__)
@@ -391,7 +391,7 @@ def column_totals(entity: Entity, record: Mapping[str, Any]) -> dict[str, str]:
         child = services().runtime.catalog.entity(field.entity or "")
         rows = [r for r in record.get(field.name) or [] if isinstance(r, Mapping)]
         for column in child.fields:
-            if column.type in NUMERIC - {"percent"}:
+            if is_number(column) and column.type != "percent":
                 total = sum((r[column.name] for r in rows if r.get(column.name) is not None), 0)
                 totals[f"{field.name}-{column.name}"] = as_text(column, total, bare_title, zone)
     return totals

@@ -28,6 +28,7 @@ from loom.metadata.catalog import Label
 from loom.metadata.catalog import ListView
 from loom.metadata.catalog import Option
 
+from .. import fieldtypes
 from ..records.errors import ValidationFailed
 from ..records.query import Condition
 from ..records.query import ListQuery
@@ -43,14 +44,13 @@ from .portal import page_number
 from .portal import services
 from .portal import site_zone
 from .references import References
-from .widgets import NUMERIC
-from .widgets import as_text
+from .widgets import as_cell
+from .widgets import exported
 from .wording import ALL_RECORDS
 from .wording import APPROVAL_STATUS
 from .wording import FLOW_STATUSES
 
 bp = Blueprint("lists", __name__)
-RANGED = frozenset({*NUMERIC, "date", "datetime", "time"})
 STATUS_KEYS = ("draft", "in_approval", "approved", "rejected", "withdrawn", "returned")
 EXPORT_PAGE = 500
 EXPORT_LIMIT = 10_000
@@ -101,7 +101,7 @@ def index(app: str, entity: str) -> str:
         drill=drill_parameters(found),
         tabs=_tabs(found, views, active),
         view=active,
-        cell=lambda field, record: as_text(field, record.get(field.name), refs.title, site_zone()),
+        cell=lambda field, record: as_cell(field, record.get(field.name), refs.title, site_zone()),
     )
 
 
@@ -190,12 +190,9 @@ def list_filters(entity: Entity) -> list[Filter]:
             filters.append(Filter(name, status.label, "eq", status))
         elif entity.has_field(name) and name not in hidden:
             field = entity.field(name)
-            kind = "range" if field.type in RANGED else "contains" if field.type in _TEXTUAL else "eq"
+            kind = fieldtypes.of(field.type).list_filter
             filters.append(Filter(name, field.label, kind, field))
     return filters
-
-
-_TEXTUAL = frozenset({"string", "text", "email", "phone", "url", "autonumber"})
 
 
 def _query(entity: Entity, columns: list[Field], page_size: int | None = None) -> ListQuery:
@@ -256,6 +253,4 @@ def _export_rows(entity: Entity, columns: list[Field]) -> Iterator[list[Any]]:
 
 
 def _export_cell(field: Field, value: Any, refs: References) -> Any:
-    if field.type in NUMERIC and value is not None:
-        return value
-    return as_text(field, value, refs.title, site_zone())
+    return exported(field, value, refs.title, site_zone())

@@ -95,7 +95,8 @@ def install_template_helpers(app: Flask) -> None:
             "is_multiple": widgets.is_multiple,
             "is_computed": widgets.is_computed,
             "input_value": lambda field, value: widgets.input_value(field, value, site_zone()),
-            "parts_of": lambda field: widgets.PARTS.get(field.type, ()),
+            "parts_of": widgets.parts_of,
+            "money_sign": lambda field: widgets.money_sign(field.currency)[1],
             "option_selected": _option_selected,
             # Called by the navigation bar only, so partial pages (htmx answers) cost no query.
             "todo_count": lambda: Inbox(services().runtime).counts(actor)["todo"] if actor else 0,

@@ -25,7 +25,7 @@ from ..records.errors import RecordError
 from ..records.query import Condition
 from ..records.query import ListQuery
 from ..services import Services
-from .widgets import REFERENCE_TYPES
+from .widgets import is_reference
 
 PICK_LIMIT = 10
 FILTERED_SCAN = 200  # candidates read to find PICK_LIMIT that pass a link's filter
@@ -78,7 +78,7 @@ class References:
                 child = self.services.runtime.catalog.entity(field.entity or "")
                 rows = [row for r in records for row in (r.get(field.name) or []) if isinstance(row, Mapping)]
                 self._collect(child, rows, wanted)
-            elif field.type in REFERENCE_TYPES:
+            elif is_reference(field):
                 ids = wanted.setdefault(target_of(field), set())
                 for record in records:
                     value = record.get(field.name)

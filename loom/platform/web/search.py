@@ -20,7 +20,7 @@ from .i18n import current_lang
 from .i18n import label
 from .portal import services
 from .portal import site_zone
-from .widgets import as_text
+from .widgets import as_cell
 from .widgets import bare_title
 
 bp = Blueprint("search", __name__)
@@ -54,6 +54,6 @@ def details(entity: Entity, record: Mapping[str, Any]) -> str:
     for name in search_fields(entity):
         field = entity.field(name)
         if name != entity.title_field and record.get(name) not in (None, ""):
-            value = as_text(field, record[name], bare_title, site_zone())
+            value = as_cell(field, record[name], bare_title, site_zone())
             shown.append(f"{label(field.label)}{colon}{value}")
     return " · ".join(shown)

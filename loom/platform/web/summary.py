@@ -30,11 +30,11 @@ from .moments import short_date
 from .moments import short_moment
 from .references import References
 from .references import target_of
-from .widgets import REFERENCE_TYPES
-from .widgets import as_text
+from .widgets import as_cell
+from .widgets import is_reference
 
 PART = re.compile(r"\s*·\s*")
-TRIMMED = frozenset({"decimal", "percent"})  # money keeps its cents: CNY 8,000.00
+TRIMMED = frozenset({"decimal", "percent"})  # money keeps its cents: ¥8,000.00
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +62,7 @@ def want_summary_titles(catalog: Catalog, items: Iterable[Mapping[str, Any]], re
         entity = catalog.entities.get(item["entity"])
         for name, value in (item.get("summary_values") or {}).items():
             field = entity.field(name) if entity and entity.has_field(name) else None
-            if field is not None and field.type in REFERENCE_TYPES:
+            if field is not None and is_reference(field):
                 ids = value if isinstance(value, list) else [value]
                 wanted.setdefault(target_of(field), set()).update(ids)
     for target, ids in wanted.items():
@@ -100,7 +100,7 @@ def value_text(field: Field, value: Any, refs: References, reader: Reader) -> st
         return short_date(value, reader.lang, reader.today)
     if field.type == "datetime" and isinstance(value, dt.datetime):
         return short_moment(value, reader.tz, reader.lang, reader.today)
-    text = as_text(field, value, refs.title, reader.tz)
+    text = as_cell(field, value, refs.title, reader.tz)
     if field.type in TRIMMED and "." in text:
         text = text.rstrip("0").rstrip(".")
     return text

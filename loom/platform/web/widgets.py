@@ -1,7 +1,7 @@
 """One widget per field type: how a value is put into a form, read back from it, and shown.
 
-``WIDGETS`` maps each field type to its template macro and input attributes, and ``_TEXT``
-to the function that writes its values for people (record pages, list cells, exports);
+Each field's FieldType (``loom.platform.fieldtypes``) names its template macro and input
+attributes and writes its values for people (record pages, list cells, exports);
 ``parse_field`` reads a posted value back, by the shape the widget posts (one value, a list,
 a group of parts).
 """
@@ -9,11 +9,8 @@ a group of parts).
 from __future__ import annotations
 
 import datetime as dt
-import decimal
 import json
 from collections.abc import Callable
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,73 +20,50 @@ from werkzeug.datastructures import MultiDict
 
 from loom.metadata.catalog import Field
 
+from .. import fieldtypes
+from ..fieldtypes import Show
+from ..fieldtypes import Widget
+from ..fieldtypes.moments import local_time as local_time
 from ..money import DEFAULT_CURRENCY
 from ..money import DEFAULT_LOCALE
+from ..money import Number
 from ..money import currency_symbol
 from ..money import format_money
-from ..records.schemas import SERVER_OWNED
 from .i18n import current_lang
 from .i18n import label
 
-
-@dataclass(frozen=True, slots=True)
-class Widget:
-    macro: str
-    input_type: str = "text"
-    inputmode: str | None = None
-
-
-WIDGETS: dict[str, Widget] = {
-    "string": Widget("input"),
-    "email": Widget("input", "email"),
-    "phone": Widget("input", "tel", "tel"),
-    "url": Widget("input", "url", "url"),
-    "date": Widget("input", "date"),
-    "datetime": Widget("input", "datetime-local"),
-    "time": Widget("input", "time"),
-    "text": Widget("textarea"),
-    "rich_text": Widget("textarea"),
-    "json": Widget("textarea"),
-    "integer": Widget("number", inputmode="numeric"),
-    "decimal": Widget("number", inputmode="decimal"),
-    "percent": Widget("number", inputmode="decimal"),
-    "money": Widget("number", inputmode="decimal"),
-    "boolean": Widget("checkbox"),
-    "select": Widget("select"),
-    "multiselect": Widget("checkboxes"),
-    "link": Widget("picker"),
-    "many": Widget("picker"),
-    "user": Widget("picker"),
-    "department": Widget("picker"),
-    "file": Widget("upload"),
-    "image": Widget("upload"),
-    "region": Widget("parts"),
-    "geo": Widget("parts"),
-    "computed": Widget("output"),
-    "autonumber": Widget("output"),
-    "rollup": Widget("output"),
-    "table": Widget("grid"),
-}
-PARTS: dict[str, tuple[str, ...]] = {
-    "region": ("province", "city", "district"),
-    "geo": ("lng", "lat", "address"),
-}
-REFERENCE_TYPES = frozenset({"link", "many", "user", "department", "file", "image"})
-NUMERIC = frozenset({"integer", "decimal", "money", "percent"})
+OUTPUT = Widget("output")
 
 
 def is_computed(field: Field) -> bool:
     """Values the server sets (computed, numbered, rolled up): shown, never posted."""
-    return field.type in SERVER_OWNED or field.compute is not None
+    return fieldtypes.of(field.type).server_owned or field.compute is not None
 
 
 def widget(field: Field) -> Widget:
-    return WIDGETS["computed"] if is_computed(field) else WIDGETS.get(field.type, WIDGETS["string"])
+    """The portal widget of a field (its FieldType's; an output for computed values)."""
+    return OUTPUT if is_computed(field) else fieldtypes.of(field.type).widget
 
 
 def is_multiple(field: Field) -> bool:
     """Whether the field holds a list (of options or of referenced ids)."""
-    return field.type in ("multiselect", "many") or (field.multiple and field.type in REFERENCE_TYPES)
+    kind = fieldtypes.of(field.type)
+    return kind.listed or (field.multiple and kind.by_id)
+
+
+def is_reference(field: Field) -> bool:
+    """Whether values are ids of records, users, departments or files (shown by title)."""
+    return fieldtypes.of(field.type).by_id
+
+
+def is_number(field: Field) -> bool:
+    """Whether values are numbers (right-aligned, exported and totalled as numbers)."""
+    return fieldtypes.of(field.type).numeric
+
+
+def parts_of(field: Field) -> tuple[str, ...]:
+    """The inputs of a value with parts (a region's province, city and district)."""
+    return fieldtypes.of(field.type).parts
 
 
 class BadJson(ValueError):
@@ -106,11 +80,11 @@ def parse_field(field: Field, form: MultiDict[str, str], key: str) -> Any:
         return sent[-1] == "true" if sent else None  # a hidden "false" precedes the checkbox
     if is_multiple(field):
         return [_reference(v) if field.type != "multiselect" else v for v in form.getlist(key) if v]
-    if field.type in PARTS:
-        parts = {p: form.get(f"{key}.{p}", "").strip() for p in PARTS[field.type]}
+    if parts_of(field):
+        parts = {p: form.get(f"{key}.{p}", "").strip() for p in parts_of(field)}
         return {p: _coordinate(p, v) for p, v in parts.items() if v} or None
     raw = form.get(key, "")
-    if field.type in REFERENCE_TYPES:
+    if is_reference(field):
         return _reference(raw) if raw else None
     if field.type == "json":
         return _json(raw.replace("\r\n", "\n"))
@@ -163,11 +137,6 @@ def input_value(field: Field, value: Any, tz: ZoneInfo) -> str:
     return str(value)
 
 
-def local_time(value: dt.datetime, tz: ZoneInfo) -> dt.datetime:
-    """A stored moment (UTC, naive from SQLite) in the site's time zone."""
-    return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(tz)
-
-
 # -- values for people ------------------------------------------------------------------------
 
 Titles = Callable[[Field, Any], str]
@@ -179,84 +148,41 @@ def bare_title(_field: Field, value: Any) -> str:
 
 
 def as_text(field: Field, value: Any, titles: Titles, tz: ZoneInfo) -> str:
-    """A value as a person reads it; references by their titles (``titles`` looks them up)."""
+    """A value as a person reads it on its record page; references by their titles."""
     if value is None or value == [] or value == "":
         return ""
-    show = _TEXT.get(field.type)
-    if show is not None:
-        return show(field, value, titles, tz)
-    if field.type in REFERENCE_TYPES:
-        values = value if isinstance(value, list) else [value]
-        return ", ".join(titles(field, v) for v in values)
-    return str(value)
+    return fieldtypes.of(field.type).text(field, value, _show(titles, tz))
 
 
-def _option_text(field: Field, value: Any, *_rest: Any) -> str:
-    values = value if isinstance(value, list) else [value]
-    return ", ".join(label(o.label) if (o := field.option(str(v))) else str(v) for v in values)
+def as_cell(field: Field, value: Any, titles: Titles, tz: ZoneInfo) -> str:
+    """A value in a list, a search result or a summary: what the record page shows, or less
+    (an identity number masked)."""
+    if value is None or value == [] or value == "":
+        return ""
+    return fieldtypes.of(field.type).cell(field, value, _show(titles, tz))
 
 
-def _number(field: Field, value: Any, *_rest: Any) -> str:
-    if not isinstance(value, int | float | decimal.Decimal) or isinstance(value, bool):
-        return str(value)
-    if field.type == "integer" or (field.type == "rollup" and isinstance(value, int)):
-        return f"{value:,}" if field.grouping else str(value)
-    if field.type == "money":
-        return money_text(value, field.currency)
-    scale = field.scale if field.scale is not None else 2
-    return f"{decimal.Decimal(value):,.{scale}f}"
+def exported(field: Field, value: Any, titles: Titles, tz: ZoneInfo) -> Any:
+    """A value in a CSV or XLSX export (numbers as numbers)."""
+    if value is None or value == [] or value == "":
+        return ""
+    return fieldtypes.of(field.type).exported(field, value, _show(titles, tz))
 
 
-def money_text(value: int | float | decimal.Decimal, currency: str | None) -> str:
+def money_text(value: Number, currency: str | None) -> str:
     """An amount for the page's reader: in ``currency`` (else the site's), with the symbol the
     site's locale writes (¥178,300.00)."""
-    site = current_app.extensions["loom"].runtime.site
-    currency = currency or (site.settings.currency if site else DEFAULT_CURRENCY)
-    symbol = currency_symbol(currency, site.settings.locale if site else DEFAULT_LOCALE)
+    currency, symbol = money_sign(currency)
     return format_money(value, currency, current_lang(), symbol=symbol)
 
 
-def _moment(field: Field, value: Any, _titles: Titles, tz: ZoneInfo) -> str:
-    if isinstance(value, dt.datetime):
-        return local_time(value, tz).strftime("%Y-%m-%d %H:%M")
-    return value.isoformat() if isinstance(value, dt.date | dt.time) else str(value)
+def money_sign(currency: str | None) -> tuple[str, str]:
+    """The currency of an amount (``currency``, else the site's) and the symbol the site's
+    locale writes for it: ("CNY", "¥")."""
+    site = current_app.extensions["loom"].runtime.site
+    currency = currency or (site.settings.currency if site else DEFAULT_CURRENCY)
+    return currency, currency_symbol(currency, site.settings.locale if site else DEFAULT_LOCALE)
 
 
-def _parts(field: Field, value: Any, *_rest: Any) -> str:
-    if not isinstance(value, Mapping):
-        return str(value)
-    if field.type == "geo":
-        where = ", ".join(str(value[p]) for p in ("lng", "lat") if value.get(p) not in (None, ""))
-        return " ".join(p for p in (str(value.get("address") or ""), f"({where})" if where else "") if p)
-    return " ".join(str(value[p]) for p in PARTS["region"] if value.get(p))
-
-
-def _boolean(field: Field, value: Any, *_rest: Any) -> str:
-    return _("Yes") if value else _("No")
-
-
-def _json_text(field: Field, value: Any, *_rest: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _rows(field: Field, value: Any, *_rest: Any) -> str:
-    return _("%(count)s rows", count=len(value)) if isinstance(value, list) else ""
-
-
-_TEXT: dict[str, Callable[[Field, Any, Titles, ZoneInfo], str]] = {
-    "select": _option_text,
-    "multiselect": _option_text,
-    "integer": _number,
-    "decimal": _number,
-    "money": _number,
-    "percent": _number,
-    "rollup": _number,
-    "date": _moment,
-    "datetime": _moment,
-    "time": _moment,
-    "region": _parts,
-    "geo": _parts,
-    "boolean": _boolean,
-    "json": _json_text,
-    "table": _rows,
-}
+def _show(titles: Titles, tz: ZoneInfo) -> Show:
+    return Show(titles, tz, _, label, money_text)
