@@ -64,7 +64,9 @@ def signed_in(browser, url: str, login: str, password: str, errors: list[str]) -
 
 def shoot(page: Page, folder: Path, name: str) -> None:
     """The page at each width, checked for a layout wider than the screen, controls without a
-    label and text without enough contrast."""
+    label and text without enough contrast (once its style sheets have loaded: a page reached
+    by a click may be in the DOM before them)."""
+    page.wait_for_load_state("load")
     assert page.evaluate(UNLABELLED) == [], name
     assert page.evaluate(LOW_CONTRAST) == [], name
     for width in WIDTHS:
