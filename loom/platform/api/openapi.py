@@ -929,7 +929,7 @@ def _list_parameters(entity: Entity, property_of: Any) -> list[dict[str, Any]]:
                 "in": "query",
                 "schema": {"type": "string", "enum": [v.name for v in entity.list.views]},
                 "description": "A saved view: its filter within the caller's scope, its sort unless "
-                "sort is given; views limited to roles the caller lacks are refused (422)",
+                "sort is given; a view not offered to the caller (another role's) is forbidden (403)",
             }
         )
     for name in entity.list.filters:

@@ -35,8 +35,9 @@ def checked_payload(payload: dict[str, Any]) -> dict[str, Any]:
     for key in ("users", "attachments"):
         if isinstance(payload.get(key), list) and not all(_is_id(i) for i in payload[key]):
             errors.append(FieldError(key, "invalid", {"kind": "id"}))
-    if isinstance(payload.get("task"), int) and not _is_id(payload["task"]):
-        errors.append(FieldError("task", "invalid", {"kind": "id"}))
+    for key in ("task", "to"):  # `to` is a user's id, or the name of a node to return to
+        if isinstance(payload.get(key), int) and not _is_id(payload[key]):
+            errors.append(FieldError(key, "invalid", {"kind": "id"}))
     for key, allowed in (("position", POSITIONS), ("mode", MODES)):
         if isinstance(payload.get(key), str) and payload[key] not in allowed:
             options = {"value": payload[key], "allowed": ", ".join(allowed)}

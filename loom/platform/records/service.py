@@ -167,7 +167,7 @@ class RecordService:
             scope = self.access.clause(c, actor, tables, decision)
             hidden = self._unfilterable(c, actor, tables.entity)
             if query.view is not None:
-                view = views.chosen(self._views(actor, tables.entity, hidden), query.view)
+                view = views.chosen(tables.entity, self._views(actor, tables.entity, hidden), query.view)
                 narrowed = views.clause(c, view, tables, actor, self.clock(), scope)
                 if narrowed is not None:
                     scope = narrowed if scope is None else and_(scope, narrowed)

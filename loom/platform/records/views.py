@@ -26,6 +26,7 @@ from ..tables import RecordTables
 from .cel_filter import matches
 from .cel_filter import sql_filter
 from .errors import FieldError
+from .errors import PermissionDenied
 from .errors import ValidationFailed
 from .logic import cel_value
 from .logic import variables
@@ -47,11 +48,15 @@ def offered(entity: Entity, roles: Iterable[str], superuser: bool, hidden: froze
     ]
 
 
-def chosen(views: list[ListView], name: str) -> ListView:
-    """The view called ``name`` among ``views``; any other name is the ``view`` parameter's error."""
+def chosen(entity: Entity, views: list[ListView], name: str) -> ListView:
+    """The view called ``name`` among the ``views`` offered to the actor. A view the entity has
+    but does not offer them is forbidden (403); a name it has no view of is the ``view``
+    parameter's error (422)."""
     for view in views:
         if view.name == name:
             return view
+    if any(view.name == name for view in entity.list.views):
+        raise PermissionDenied(operation="view", entity=entity.qualified_name)
     allowed = ", ".join(v.name for v in views) or "-"
     raise ValidationFailed([FieldError("view", "not_option", {"value": name, "allowed": allowed})])
 
