@@ -62,7 +62,7 @@ class Integer(FieldType):
         return int(value) if not isinstance(value, float) or math.isfinite(value) else None
 
     def text(self, field: Field, value: Any, show: Show) -> str:
-        if not isinstance(value, int | float | decimal.Decimal) or isinstance(value, bool):
+        if not _is_number(value):
             return str(value)
         return f"{value:,}" if field.grouping else str(value)
 
@@ -118,7 +118,7 @@ class Decimal(FieldType):
         return number.quantize(decimal.Decimal(1).scaleb(-scale), decimal.ROUND_HALF_UP, context)
 
     def text(self, field: Field, value: Any, show: Show) -> str:
-        if not isinstance(value, int | float | decimal.Decimal) or isinstance(value, bool):
+        if not _is_number(value):
             return str(value)
         scale = field.scale if field.scale is not None else 2
         return f"{decimal.Decimal(value):,.{scale}f}"
@@ -126,9 +126,14 @@ class Decimal(FieldType):
 
 class Money(Decimal):
     def text(self, field: Field, value: Any, show: Show) -> str:
-        if not isinstance(value, int | float | decimal.Decimal) or isinstance(value, bool):
+        if not _is_number(value):
             return str(value)
         return show.money(value, field.currency)
+
+
+def _is_number(value: Any) -> bool:
+    """A value numbers are written from (a stored value may be text: a failed conversion)."""
+    return isinstance(value, int | float | decimal.Decimal) and not isinstance(value, bool)
 
 
 def _digits(field: Field) -> Any:
