@@ -32,9 +32,11 @@ ACTIONS = {
     "update": {"zh": "修改", "en": "Updated"},
     "delete": {"zh": "删除", "en": "Deleted"},
 }
-INSTANCE_STATUSES = {"running": FLOW_STATUSES["in_approval"]} | {
-    key: FLOW_STATUSES[key] for key in ("approved", "rejected", "withdrawn")
-}
+INSTANCE_STATUSES = (
+    {"running": FLOW_STATUSES["in_approval"]}
+    | {key: FLOW_STATUSES[key] for key in ("approved", "rejected", "withdrawn", "revoked")}
+    | {"revoking": {"zh": "撤销中", "en": "Revoking"}}
+)
 
 
 def _pretty_json(view: Any, context: Any, model: Row, name: str) -> Markup:

@@ -68,6 +68,7 @@ FLOW_STATUSES: dict[str, Mapping[str, str]] = {
     "rejected": {"zh": "已拒绝", "en": "Rejected"},
     "withdrawn": {"zh": "已撤回", "en": "Withdrawn"},
     "returned": {"zh": "已退回", "en": "Returned"},
+    "revoked": {"zh": "已撤销", "en": "Revoked"},
 }
 
 PEOPLE = {"zh": "组织与权限", "en": "People and access"}

@@ -9,6 +9,7 @@ later change is merged into it, item by item, so earlier changes are kept.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
@@ -118,7 +119,7 @@ def is_empty(change: FormChange, entity: Entity) -> bool:
 def documents(change: FormChange, entity: Entity, layer: Mapping[str, str]) -> dict[str, str]:
     """The documents of the layer that change: the site-made entity's own, or the designer's
     overlay on an installed one (merged into the overlay earlier changes wrote)."""
-    own = _own_document(change, layer)
+    own = own_document(change, layer)
     if own is not None:
         path, document = own
         return {path: designs.dump(_edited(document, change, entity))}
@@ -131,16 +132,20 @@ def overlay_path(change: FormChange) -> str:
     return f"overlays/designer/{change.app}.{change.entity}.yaml"
 
 
-def _own_document(change: FormChange, layer: Mapping[str, str]) -> tuple[str, dict[str, Any]] | None:
+def own_document(change: FormChange, layer: Mapping[str, str]) -> tuple[str, dict[str, Any]] | None:
     """The site-made entity's document in the layer, if the form is one of those."""
-    for path, text in layer.items():
-        if not path.startswith(f"apps/{change.app}/"):
+    return layer_document(layer, change.app, "entity", lambda d: d.get("name") == change.entity)
+
+
+def layer_document(
+    layer: Mapping[str, str], app: str, kind: str, wanted: Callable[[dict[str, Any]], bool]
+) -> tuple[str, dict[str, Any]] | None:
+    """The first document of ``kind`` of the site-made ``app`` in the layer that is ``wanted``."""
+    for path, text in sorted(layer.items()):
+        if not path.startswith(f"apps/{app}/"):
             continue
         document = yaml.safe_load(text)
-        if isinstance(document, dict) and (document.get("kind"), document.get("name")) == (
-            "entity",
-            change.entity,
-        ):
+        if isinstance(document, dict) and document.get("kind") == kind and wanted(document):
             return path, document
     return None
 

@@ -138,12 +138,36 @@ class ListView:
 
 
 @dataclass(frozen=True, slots=True)
+class ListCard:
+    """A record as a card where a table would not fit (``list.card``); what is left out is derived
+    by the portal from the list's columns."""
+
+    title: str | None = None
+    fields: tuple[str, ...] = ()
+    status: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ListBoard:
+    """The list as a kanban board (``list.board``): a column per value of ``field``; with
+    ``group_by``, the columns of one group at a time (an opportunity's stages of one sales
+    process). ``order_by`` orders a link field's column records; ``sum`` totals each column."""
+
+    field: str
+    group_by: str | None = None
+    order_by: tuple[str, ...] = ()
+    sum: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ListSettings:
     columns: tuple[str, ...] = ()
     filters: tuple[str, ...] = ()
     sort: tuple[str, ...] = ("-created_at",)
     page_size: int = 20
     views: tuple[ListView, ...] = ()
+    card: ListCard = ListCard()
+    board: ListBoard | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,6 +364,16 @@ def _scope(value: Any) -> str:
     return value
 
 
+def _card(data: dict[str, Any]) -> ListCard:
+    return ListCard(data.get("title"), tuple(data.get("fields", ())), data.get("status"))
+
+
+def _board(data: dict[str, Any] | None) -> ListBoard | None:
+    if data is None:
+        return None
+    return ListBoard(data["field"], data.get("group_by"), _sort(data.get("order_by", ())), data.get("sum"))
+
+
 def _entity(index: Index, doc: Document, flow_entities: set[str]) -> Entity:
     data = doc.data
     app = doc.app or ""
@@ -386,6 +420,8 @@ def _entity(index: Index, doc: Document, flow_entities: set[str]) -> Entity:
                 )
                 for v in settings.get("views", [])
             ),
+            card=_card(settings.get("card", {})),
+            board=_board(settings.get("board")),
         ),
         permissions=tuple(
             Permission(

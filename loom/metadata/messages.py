@@ -104,6 +104,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "needs at least {limit} item(s)",
         "zh": "至少需要 {limit} 项",
     },
+    "schema.max_items": {
+        "en": "allows at most {limit} item(s)",
+        "zh": "最多 {limit} 项",
+    },
     "schema.min_properties": {
         "en": "needs at least {limit} key(s)",
         "zh": "至少需要 {limit} 个键",
@@ -206,6 +210,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "'{field}' is of type {actual}; only a date or datetime field takes a granularity",
         "zh": "字段“{field}”的类型为 {actual}，只有日期或日期时间字段可以设置粒度",
     },
+    "report.source": {
+        "en": "a report names either an entity or a platform source (approvals, approval_tasks): {detail}",
+        "zh": "报表须指定实体或平台数据源（approvals、approval_tasks）之一：{detail}",
+    },
     "report.ratio": {
         "en": "a ratio names two other measures of this report in 'of' and no 'field'; {detail}{hint}",
         "zh": "比率指标须在 of 中列出本报表的另外两个指标，且不设 field；{detail}{hint}",
@@ -264,6 +272,22 @@ MESSAGES: dict[str, dict[str, str]] = {
     "entity.child_permissions": {
         "en": "a child entity takes its permissions from its parent; remove 'permissions'",
         "zh": "子实体沿用父记录的权限，请删除 permissions",
+    },
+    "entity.card_status": {
+        "en": "a card's status chip shows an option: '{field}' ({type}) is neither a select nor flow_status",
+        "zh": "卡片的状态标签显示选项值：字段“{field}”（{type}）不是下拉选择字段，也不是 flow_status",
+    },
+    "entity.board_field": {
+        "en": "a board's columns are a select's options or a link's records: '{field}' ({type}) is neither",
+        "zh": "看板的列取自下拉选择字段的选项或关联字段的记录：字段“{field}”（{type}）两者都不是",
+    },
+    "entity.board_select": {
+        "en": "'{key}' is for a link field's records; select field '{field}' has its options as columns",
+        "zh": "{key} 用于关联字段的记录；下拉选择字段“{field}”的列就是它的选项，无需 {key}",
+    },
+    "entity.board_group": {
+        "en": "the board's group '{field}' must be a link that entity '{target}' has too, to the same entity",
+        "zh": "看板的分组字段“{field}”须是关联字段，且实体“{target}”也有同名、关联同一实体的字段",
     },
     # overlays
     "overlay.missing_target": {

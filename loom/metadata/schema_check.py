@@ -132,6 +132,7 @@ def _to_problem(document: Document, error: ValidationError) -> Problem | None:
         "minLength": "schema.min_length",
         "maxLength": "schema.max_length",
         "minItems": "schema.min_items",
+        "maxItems": "schema.max_items",
         "minProperties": "schema.min_properties",
         "maxProperties": "schema.max_properties",
         "minimum": "schema.minimum",

@@ -461,3 +461,40 @@ def test_a_task_id_past_64_bits_is_refused_by_every_operation(clients) -> None:
     assert mode.status_code == 422 and mode.get_json()["errors"][0]["field"] == "mode"
     assert "all, any" in mode.get_json()["errors"][0]["message"]
     assert emp.get(f"/api/v1/oa2/claim/{claim['id']}/flow").get_json() is None  # nothing started
+
+
+def test_revoke_is_a_problem_where_the_flow_does_not_allow_it(clients) -> None:
+    emp, boss, fin = clients("emp"), clients("boss"), clients("fin")
+    base = _approved(emp, boss, fin, "100")
+    refused = emp.post(f"{base}/flow/revoke", json={"comment": "不要了"})
+    assert refused.status_code == 422 and refused.mimetype == "application/problem+json"
+    assert [e["code"] for e in refused.get_json()["errors"]] == ["revoke_not_allowed"]
+    assert emp.get(base).get_json()["flow_status"] == "approved"
+
+
+def test_revoke_an_approved_claim_with_the_last_approvers_agreement(write_package, database_url) -> None:
+    package = {**PACKAGE, "flows/claim.yaml": PACKAGE["flows/claim.yaml"].replace(
+        "        locked:\n", "        revoke: {allowed: true}\n        locked:\n"
+    )}  # fmt: skip
+    clients = serve(write_package, database_url, package)[1]
+    emp, boss, fin = clients("emp"), clients("boss"), clients("fin")
+    running = emp.post("/api/v1/oa2/claim", json={"title": "未审", "total": "100"}).get_json()
+    emp.post(f"/api/v1/oa2/claim/{running['id']}/flow/submit", json={})
+    early = emp.post(f"/api/v1/oa2/claim/{running['id']}/flow/revoke", json={"comment": "不要了"})
+    assert early.status_code == 409 and early.mimetype == "application/problem+json"  # not approved
+    base = _approved(emp, boss, fin, "8000")
+    assert boss.post(f"{base}/flow/revoke", json={"comment": "不要了"}).status_code == 403  # not his
+    unexplained = emp.post(f"{base}/flow/revoke", json={})
+    assert unexplained.status_code == 422 and unexplained.get_json()["errors"][0]["field"] == "comment"
+    asked = emp.post(f"{base}/flow/revoke", json={"comment": "行程取消"})
+    assert asked.status_code == 200 and asked.get_json()["status"] == "revoking"
+    todo = fin.get("/api/v1/tasks?box=todo").get_json()["items"]  # fin approved last
+    assert [(i["kind"], i["status"]) for i in todo] == [("revoke", "revoking")]
+    assert boss.post(f"{base}/flow/approve", json={}).status_code == 403  # not his to decide
+    assert emp.patch(base, json={"total": "7000"}).status_code == 409  # still approved, locked
+    done = fin.post(f"{base}/flow/approve", json={"comment": "同意撤销"})
+    assert done.status_code == 200 and done.get_json()["status"] == "revoked"
+    assert emp.get(base).get_json()["flow_status"] == "revoked"
+    assert emp.patch(base, json={"total": "7000"}).status_code == 200  # editable again
+    again = emp.post(f"{base}/flow/submit", json={})
+    assert again.status_code == 200 and again.get_json()["status"] == "running"

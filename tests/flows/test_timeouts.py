@@ -77,13 +77,20 @@ def test_notifications_are_delivered_once_by_the_senders(make_company) -> None:
             self.sent: list[tuple[str, str]] = []
 
         def send(self, user, subject: str, body: str) -> None:
-            self.sent.append((user["name"], subject))
+            self.sent.append((user["name"], subject, body))
 
     co = make_company(flow("approve"))
     co.submit(co.expense())
     recorder = Recorder()
     runtime = co.services.runtime
     assert deliver_pending(runtime, [recorder]) == 1
-    assert recorder.sent == [("lead", "[Loom] 待您审批 shop.expense #1")]
+    # As the inbox says it: who asked for what, the record's title, and the step.
+    assert recorder.sent == [
+        (
+            "lead",
+            "[Loom] 待您审批：staff提交的报销「出差」",
+            "待您审批：staff提交的报销「出差」\n环节：manager\n",
+        )
+    ]
     assert deliver_pending(runtime, [recorder]) == 0  # claimed once, never sent twice
     assert deliver_pending(runtime, []) == 0

@@ -86,6 +86,20 @@ def test_search_sort_and_selected_fields(filled) -> None:
     assert multi == [10, 7, 4, 1, 12, 9, 6, 3, 11, 8, 5, 2]  # confirmed < draft < shipped
 
 
+def test_sums_total_every_matching_row_not_just_the_page(filled) -> None:
+    """A board's column totals: over all rows the filters, search and scope admit."""
+    confirmed = (Condition("status", "eq", "confirmed"),)
+    page = filled.service.list(
+        "shop.order_doc", ListQuery(filters=confirmed, page_size=2, sums=("quantity", "total")), filled.alice
+    )
+    assert len(page.records) == 2 and page.total == 4
+    assert page.sums["quantity"] == 1 + 4 + 7 + 10
+    assert page.sums["total"] == 22  # each order's one line: quantity × 1
+    none = filled.service.list("shop.order_doc", ListQuery(q="无此订单", sums=("quantity",)), filled.alice)
+    assert none.sums == {"quantity": 0}
+    assert filled.service.list("shop.order_doc", ListQuery(), filled.alice).sums == {}
+
+
 def test_offset_pages_and_cursor_pages_agree(filled) -> None:
     by_offset = [quantities(filled, page=p, page_size=5, sort=("-quantity",)) for p in (1, 2, 3)]
     assert by_offset == [[12, 11, 10, 9, 8], [7, 6, 5, 4, 3], [2, 1]]
@@ -140,6 +154,8 @@ def test_count_is_capped_unless_exact_is_asked(filled, monkeypatch) -> None:
         (ListQuery(sort=("lines",)), "sort", "bad_field"),
         (ListQuery(cursor="not-a-cursor"), "cursor", "bad_cursor"),
         (ListQuery(page_size=10_000), "page_size", "max"),
+        (ListQuery(sums=("title",)), "sums", "bad_field"),
+        (ListQuery(sums=("colour",)), "sums", "bad_field"),
     ],
 )
 def test_bad_list_parameters_are_field_errors(filled, query, field, code) -> None:

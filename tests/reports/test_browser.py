@@ -170,3 +170,18 @@ def test_each_roles_home_dashboard_is_drawn_without_console_errors(browser, serv
         page.screenshot(path=str(shots / f"dashboard-{login}-{size}-{lang}.png"), full_page=True)
         page.context.close()
         assert problems == [], (login, problems)
+
+
+@pytest.mark.parametrize("size", list(VIEWPORTS))
+def test_approval_statistics_pages_are_drawn_in_chinese(browser, server, size) -> None:
+    url, shots = server
+    page, problems = open_as(browser, url, "wangjianguo", VIEWPORTS[size], "zh")
+    for name, chart in (("approval_stats", "bar"), ("approval_node_times", "horizontal_bar")):
+        page.goto(f"{url}/reports/oa/{name}?lang=zh")
+        drawn(page, chart)
+        table = page.locator(".loom-report-table").inner_text()
+        assert "小时" in table and "oa." not in table  # flows and nodes by their labels, hours readable
+        if size == "phone":
+            assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        page.screenshot(path=str(shots / f"{name}-{size}-zh.png"), full_page=True)
+    assert problems == []

@@ -4,7 +4,9 @@ against SQL limited to what they may read; and drill-down from a funnel bar to i
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -68,6 +70,25 @@ EXPECTED = {
     "crm.service_stats": "SELECT ticket_type, priority, count(*) FROM crm_service_ticket GROUP BY 1, 2",
     "crm.stage_conversion": """SELECT {month_local:changed_at}, to_stage, count(*), sum(amount)
         FROM crm_stage_change GROUP BY 1, 2""",
+    # overdue: past the reminder (24 h at the expense claim's cashier, 48 h at incoming documents'
+    # handling), counting an open task's wait up to the site's clock
+    "oa.approval_node_times": """SELECT i.flow || ':' || t.node, count(*),
+        avg(CASE WHEN t.status IN ('approved', 'rejected', 'returned')
+            THEN {hours:t.created_at,t.acted_at} END),
+        max(CASE WHEN t.status IN ('approved', 'rejected', 'returned')
+            THEN {hours:t.created_at,t.acted_at} END),
+        sum(CASE WHEN i.flow = 'oa.expense_approval' AND t.node = 'cashier'
+                  AND {hours:t.created_at,{until}} > 24 THEN 1
+                 WHEN i.flow = 'oa.incoming_doc_handling' AND t.node = 'handling'
+                  AND {hours:t.created_at,{until}} > 48 THEN 1 ELSE 0 END),
+        sum(CASE WHEN i.flow = 'oa.expense_approval' AND t.node = 'cashier'
+                  AND {hours:t.created_at,{until}} > 24 THEN 1
+                 WHEN i.flow = 'oa.incoming_doc_handling' AND t.node = 'handling'
+                  AND {hours:t.created_at,{until}} > 48 THEN 1 ELSE 0 END) * 1.0 / count(*)
+        FROM loom_flow_tasks t JOIN loom_flow_instances i ON i.id = t.instance_id
+        WHERE t.kind = 'approve' GROUP BY 1""",
+    "oa.approval_stats": """SELECT flow, count(*), avg({hours:started_at,finished_at}),
+        max({hours:started_at,finished_at}) FROM loom_flow_instances GROUP BY 1""",
     "oa.expenses_by_category": """SELECT category, department, sum(total), count(*) FROM oa_expense_claim
         WHERE flow_status = 'approved' GROUP BY 1, 2""",
     "oa.leave_by_type": """SELECT leave_type, {month:start_date}, sum(days), count(*) FROM oa_leave_request
@@ -83,11 +104,17 @@ BUCKETS = {
     "sqlite": {
         "month": "strftime('%Y-%m-01', {0})",
         "month_local": "strftime('%Y-%m-01', {0}, '+8 hours')",  # Shanghai keeps no daylight saving
+        "hours": "(julianday({1}) - julianday({0})) * 24",
+        "until": "CASE WHEN t.status = 'pending' THEN :now"
+        " WHEN t.status <> 'cancelled' AND t.status <> 'auto' THEN t.acted_at END",
         "false": "0",
     },
     "postgresql": {
         "month": "to_char({0}, 'YYYY-MM-01')",
         "month_local": "to_char({0} AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-01')",
+        "hours": "extract(epoch from {1} - {0}) / 3600",
+        "until": "CASE WHEN t.status = 'pending' THEN CAST(:now AS timestamptz)"
+        " WHEN t.status <> 'cancelled' AND t.status <> 'auto' THEN t.acted_at END",
         "false": "false",
     },
 }
@@ -103,7 +130,8 @@ def demo(request, tmp_path_factory, postgres_schema) -> Iterator[Flask]:
         (folder / "site.yaml").write_text(f"database: '{url}'\napps: [oa, crm]\nsecret_key: test\n", "utf-8")
         result = CliRunner().invoke(cli, ["migrate", "--apply", "--site", str(folder)])
         assert result.exit_code == 0, result.output
-        app = create_app(open_site(str(folder), create=False), config={"TESTING": True})
+        clock = SiteClock()  # reports count open tasks' waits up to the site's time, not the machine's
+        app = create_app(open_site(str(folder), create=False), config={"TESTING": True}, clock=clock)
         services = app.extensions["loom"]
         populate(Services.build(services.runtime, services.files.folder, SiteClock()), seed=DEFAULT_SEED)
         return app
@@ -120,13 +148,13 @@ def demo(request, tmp_path_factory, postgres_schema) -> Iterator[Flask]:
 
 def hand_sql(source: str, dialect: str) -> str:
     words = BUCKETS[dialect]
-    out = source.replace("{false}", words["false"])
-    for kind in ("month_local", "month"):
+    out = source.replace("{false}", words["false"]).replace("{until}", words["until"])
+    for kind in ("month_local", "month", "hours"):
         while "{" + kind + ":" in out:
             start = out.index("{" + kind + ":")
             end = out.index("}", start)
             column = out[start + len(kind) + 2 : end]
-            out = out[:start] + words[kind].format(column) + out[end + 1 :]
+            out = out[:start] + words[kind].format(*column.split(",")) + out[end + 1 :]
     return out
 
 
@@ -147,7 +175,11 @@ def expected_rows(app: Flask, name: str) -> dict:
     dims = len(report.dimensions)
     booleans = [i for i, d in enumerate(report.dimensions) if d.path == "converted"]
     with engine.connect() as conn:
-        rows = conn.execute(text(hand_sql(EXPECTED[name], engine.dialect.name))).all()
+        now = SITE_NOW.astimezone(dt.UTC)
+        if engine.dialect.name == "sqlite":  # stored as text in this form
+            now = now.replace(tzinfo=None).isoformat(" ", "microseconds")
+        query = hand_sql(EXPECTED[name], engine.dialect.name)
+        rows = conn.execute(text(query), {"now": now} if ":now" in query else {}).all()
     found = {}
     for row in rows:
         keys = tuple(
@@ -347,3 +379,70 @@ def test_money_reads_in_yuan_on_the_dashboard_and_in_charts(demo: Flask) -> None
         assert labels and all(label.startswith("¥") for label in labels)
         assert any(label[-1] in units for label in labels) and body["chart"]["total"][-1] in units
         assert body["chart"]["compact"][0][2] == units[0]
+
+
+def test_approval_statistics_read_flows_nodes_and_hours_in_chinese_without_drill_down(demo: Flask) -> None:
+    client = signed_in(demo, "wangjianguo")  # the general manager, a role the reports name
+    body = client.get("/api/v1/reports/oa/approval_stats?lang=zh").get_json()
+    assert body["report"]["source"] == "approvals" and body["dimensions"][0]["label"] == "审批流程"
+    labels = {row["keys"][0]: row["labels"][0] for row in body["rows"]}
+    assert labels["oa.leave_approval"] == "请假审批" and labels["crm.contract_approval"] == "合同审批"
+    units = {m["name"]: m["unit"] for m in body["measures"]}
+    assert units == {"approvals": "count", "average_hours": "hours", "longest_hours": "hours"}
+    assert all(row["drill"] is None for row in body["rows"]) and body["totals"]["drill"] is None
+    counts = [row["values"]["approvals"] for row in body["rows"]]
+    assert counts == sorted(counts, reverse=True)  # sort: -approvals
+    (total,) = rows(demo, "SELECT count(*) FROM loom_flow_instances")
+    assert body["totals"]["values"]["approvals"] == total[0]
+    nodes = client.get("/api/v1/reports/oa/approval_node_times?lang=zh").get_json()
+    node_labels = {row["keys"][0]: row["labels"][0] for row in nodes["rows"]}
+    assert node_labels["oa.leave_approval:manager"] == "请假审批 · 直属上级"
+    assert all(":" not in label for label in node_labels.values())  # in branches and lanes too
+    overdue = {row["keys"][0]: row["values"]["overdue"] for row in nodes["rows"] if row["values"]["overdue"]}
+    assert set(overdue) <= {"oa.expense_approval:cashier", "oa.incoming_doc_handling:handling"}  # timeouts
+    assert overdue and nodes["totals"]["values"]["overdue"] == sum(overdue.values())
+    assert {m["name"]: m["unit"] for m in nodes["measures"]}["overdue_rate"] == "ratio"
+    assert nodes["dimensions"][0]["label"] == "审批节点"
+    english = client.get("/api/v1/reports/oa/approval_node_times?lang=en").get_json()
+    assert {row["labels"][0] for row in english["rows"]} >= {"Leave approval · Direct manager"}
+
+
+def test_approval_statistics_take_a_period_on_the_start_and_refuse_other_filters(demo: Flask) -> None:
+    client = signed_in(demo, "lixiuying")  # an admin
+    old = client.get("/api/v1/reports/oa/approval_stats?from=2001-01-01&to=2001-12-31").get_json()
+    assert old["rows"] == [] and old["totals"]["values"]["approvals"] == 0
+    assert old["filters"]["period"]["field"] == "started_at" and old["previous"] is not None
+    this_year = client.get("/api/v1/reports/oa/approval_stats?period=this_year").get_json()
+    assert this_year["filters"]["period"]["start"] == f"{SITE_NOW.year}-01-01"  # the site's clock
+    assert this_year["totals"]["values"]["approvals"] > 0
+    refused = client.get("/api/v1/reports/oa/approval_stats?flow=oa.leave_approval")
+    assert refused.status_code == 422
+
+
+def test_only_admins_and_the_named_roles_see_approval_statistics(demo: Flask) -> None:
+    salesperson = signed_in(demo, "chenjing")
+    names = {i["name"] for i in salesperson.get("/api/v1/reports").get_json()["items"]}
+    assert "approval_stats" not in names and "sales_funnel" in names
+    assert salesperson.get("/api/v1/reports/oa/approval_stats").status_code == 403
+    assert salesperson.get("/reports/oa/approval_node_times").status_code == 403
+    manager = signed_in(demo, "wangjianguo")
+    names = {i["name"] for i in manager.get("/api/v1/reports").get_json()["items"]}
+    assert {"approval_stats", "approval_node_times"} <= names
+
+
+def test_the_approval_statistics_page_shows_hours_and_no_record_links(demo: Flask) -> None:
+    page = signed_in(demo, "wangjianguo").get("/reports/oa/approval_stats?lang=zh")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "审批统计" in html and "请假审批" in html and " 小时" in html
+    assert "/oa/leave_request?" not in html  # no drill-down to records
+
+
+def test_the_approval_statistics_export_holds_flow_labels_hours_and_totals(demo: Flask) -> None:
+    response = signed_in(demo, "wangjianguo").get("/api/v1/reports/oa/approval_stats/export.csv?lang=zh")
+    assert response.status_code == 200
+    lines = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert lines[0] == ["审批流程", "审批数", "平均耗时", "最长耗时"]
+    leave = next(line for line in lines if line[0] == "请假审批")
+    assert float(leave[2]) > 0 and float(leave[3]) >= float(leave[2])  # hours as numbers
+    assert lines[-1][0] == "合计"

@@ -70,10 +70,12 @@ def test_a_widget_whose_report_the_user_may_not_open_is_left_out(app) -> None:
     add_person(app, "gm", ["general_manager"])  # without crm_bi_viewer, no CRM report is theirs
     page = sign_in(app, "gm", lang="zh").get("/").text
     assert 'data-dashboard="crm.general_manager"' in page
-    assert widgets(page) == ["todos", "announcements"]  # and no shortcuts, which it does not list
+    # and no shortcuts, which it does not list; the approval statistics name the general manager
+    assert widgets(page) == ["todos", "announcements", "report"]
+    assert "/api/v1/reports/oa/approval_stats?" in page
     add_person(app, "boss", ["general_manager", "crm_bi_viewer"])
     page = sign_in(app, "boss", lang="zh").get("/").text
-    assert widgets(page).count("number") == 4 and widgets(page).count("report") == 4
+    assert widgets(page).count("number") == 4 and widgets(page).count("report") == 5
     assert 'data-src="/api/v1/reports/crm/sales_funnel?chart=funnel"' in page
     assert "最近 30 天" in page and "上期无数据" in page  # an empty site: nothing to compare with
 

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 
 from loom.platform.records.query import ListQuery
 
-ROW_LINK = re.compile(r'href="/webtest/expense/\d+"')
+ROW_LINK = re.compile(r'<td><a href="/webtest/expense/\d+"')  # a table row (the same rows are cards too)
 
 
 def sign_in(app, login: str, lang: str = "en") -> FlaskClient:

@@ -104,7 +104,7 @@ def test_expense_claim_from_draft_to_approved(sign_in, shoot, portal, viewport: 
     shoot(mona, f"{shot}-05-manager-inbox")
     fits(mona)
     mona.click("#inbox-items a[data-record]")
-    mona.fill("#flow-comment", "同意，注意控制招待费用")
+    mona.fill("#flow-comment-text", "同意，注意控制招待费用")
     shoot(mona, f"{shot}-06-manager-record")
     fits(mona)
     mona.click("#flow-approve")

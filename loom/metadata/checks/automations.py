@@ -44,9 +44,25 @@ def check_automation(doc: Document, index: Index) -> Iterator[Problem]:
                 "zh": "outcome 只能与 flow_finished 触发器一起使用",
             },
         )
+    if doc.data.get("outcome") == "revoked" and kind == "flow_finished":
+        yield from _revocable(doc, index, value)
     yield from common.expression(doc, "/if", doc.data.get("if"), variables, members)
     for i, action in enumerate(doc.data["do"]):
         yield from _check_action(doc, index, f"/do/{i}", action, entity, variables, members)
+
+
+def _revocable(doc: Document, index: Index, flow_name: str) -> Iterator[Problem]:
+    """An automation on revocations of a flow that cannot be revoked would never run."""
+    flow, _ = common.flow_ref(index, doc, "/on/flow_finished", flow_name)
+    if flow is not None and not (flow.data.get("revoke") or {}).get("allowed", False):
+        yield doc.problem(
+            "schema.invalid",
+            "/outcome",
+            detail={
+                "en": f"flow '{flow_name}' does not allow revoke (revoke: {{allowed: true}}): never runs",
+                "zh": f"流程 {flow_name} 未允许撤销（revoke: {{allowed: true}}），此自动化永远不会执行",
+            },
+        )
 
 
 def _trigger_target(

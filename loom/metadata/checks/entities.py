@@ -200,6 +200,70 @@ def _check_list(
         yield from _check_sort(doc, f"/list/views/{i}/sort", view.get("sort"))
         for j, role in enumerate(view.get("roles", [])):
             yield from common.role_ref(index, doc, f"/list/views/{i}/roles/{j}", role)
+    yield from _check_card(doc, settings.get("card", {}))
+    if "board" in settings:
+        yield from _check_board(doc, index, settings["board"])
+
+
+def _check_board(doc: Document, index: Index, board: dict[str, Any]) -> Iterator[Problem]:
+    """The board's columns come from a select's options or a link's records; a group and an
+    order only make sense for a link, whose records must carry the same group link."""
+    fields = fields_of(doc)
+    name = board["field"]
+    yield from common.field_ref(doc, "/list/board/field", name, doc, fields)
+    kind = fields[name].get("type") if name in fields else None
+    if kind is not None and kind not in ("select", "link"):
+        yield doc.problem("entity.board_field", "/list/board/field", field=name, type=kind)
+    if "sum" in board:
+        yield from common.aggregated_field(doc, "/list/board/sum", "sum", board["sum"], doc, fields)
+    target = (
+        index.resolve("entity", fields[name]["entity"], doc.app or "").document if kind == "link" else None
+    )
+    for key in ("group_by", "order_by"):
+        if key in board and kind == "select":
+            yield doc.problem("entity.board_select", f"/list/board/{key}", field=name, key=key)
+    if "order_by" in board and target is not None:
+        order = board["order_by"]
+        keys = order if isinstance(order, list) else [order]
+        for i, key in enumerate(keys):
+            here = f"/list/board/order_by/{i}" if isinstance(order, list) else "/list/board/order_by"
+            yield from common.field_ref(doc, here, key.lstrip("-"), target, system=True)
+    group = board.get("group_by")
+    if group is None or kind != "link":
+        return
+    yield from common.field_ref(doc, "/list/board/group_by", group, doc, fields)
+    if target is None or group not in fields:
+        return
+    mine, theirs = fields[group], fields_of(target).get(group, {})
+    same = theirs.get("type") == "link" and _same_target(index, doc, mine, target, theirs)
+    if mine.get("type") != "link" or not same:
+        yield doc.problem("entity.board_group", "/list/board/group_by", field=group, target=target.name)
+
+
+def _same_target(
+    index: Index, doc: Document, mine: dict[str, Any], target: Document, theirs: dict[str, Any]
+) -> bool:
+    """Whether two link fields (one of ``doc``, one of ``target``) point to the same entity."""
+    return index.split(mine.get("entity", ""), doc.app or "") == index.split(
+        theirs["entity"], target.app or ""
+    )
+
+
+def _check_card(doc: Document, card: dict[str, Any]) -> Iterator[Problem]:
+    """The card names fields of the entity; its status chip needs options (or the approval status)."""
+    fields = fields_of(doc)
+    if "title" in card:
+        yield from common.field_ref(doc, "/list/card/title", card["title"], doc, fields, system=True)
+    yield from _field_or_system(doc, "/list/card/fields", card.get("fields", []))
+    status = card.get("status")
+    if status is None or status == "flow_status":
+        return
+    if status not in fields:
+        yield from common.field_ref(doc, "/list/card/status", status, doc, fields)
+    elif fields[status].get("type") != "select":
+        yield doc.problem(
+            "entity.card_status", "/list/card/status", field=status, type=fields[status].get("type")
+        )
 
 
 def _field_or_system(doc: Document, pointer: str, names: list[str]) -> Iterator[Problem]:

@@ -102,6 +102,9 @@ class _Walker:
         chosen = spec.get("chosen")
         if isinstance(chosen, dict) and "role" in chosen:
             yield from common.role_ref(self.index, doc, f"{pointer}/chosen/role", chosen["role"])
+        if isinstance(chosen, dict) and chosen.get("min", 0) > chosen.get("max", chosen.get("min", 0)):
+            detail = f"chosen.min ({chosen['min']}) is more than chosen.max ({chosen['max']})"
+            yield doc.problem("schema.invalid", f"{pointer}/chosen/min", detail=detail)
         for key, wanted in (("field", "user"), ("department_head", "department")):
             value = spec.get(key)
             if isinstance(value, str):

@@ -8,6 +8,7 @@ a link (``customer.industry``) or a user or department field (``owner.department
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Mapping
 from typing import Any
@@ -46,21 +47,92 @@ NOT_GROUPABLE = (
 )
 # What a user or department value may be followed to, and the type found there.
 PERSON_STEPS = {"user": {"department": "department"}, "department": {}}
+# Whether a name is a column of the report's rows: the problems if not (none: it is).
+Known = Callable[[str, str], list[Problem]]
+
+
+# Platform data a report may read instead of an entity: its columns and the types they behave
+# as. ``hours`` is the time taken (finished or acted minus started or created), empty while open.
+SOURCES: dict[str, dict[str, str]] = {
+    "approvals": {
+        "flow": "flow",
+        "initiator": "user",
+        "status": "select",
+        "started_at": "datetime",
+        "finished_at": "datetime",
+        "hours": "decimal",
+    },
+    "approval_tasks": {
+        "flow": "flow",
+        "node": "flow_node",
+        "assignee": "user",
+        "status": "select",
+        "created_at": "datetime",
+        "acted_at": "datetime",
+        "hours": "decimal",
+        "overdue": "integer",  # 1 when the task waited (or has waited so far) past its node's timeout
+    },
+}
 
 
 def check_report(doc: Document, index: Index) -> Iterator[Problem]:
+    source = doc.data.get("source")
+    if source is not None or "entity" not in doc.data:
+        yield from _check_source(doc, index, source)
+        return
     entity, problems = common.entity_ref(index, doc, "/entity", doc.data["entity"])
     yield from problems
     if entity is None:
         return
     fields = fields_of(entity)
     yield from common.expression(doc, "/filter", doc.data.get("filter"), common.entity_variables(entity))
+
+    def known(pointer: str, name: str) -> list[Problem]:
+        return list(common.field_ref(doc, pointer, name, entity, fields, system=True))
+
     for i, dimension in enumerate(doc.data.get("dimensions", [])):
-        yield from _dimension(doc, index, f"/dimensions/{i}", dimension, entity, fields)
-    yield from _date_field(doc, entity, fields)
+        yield from _dimension(doc, index, f"/dimensions/{i}", dimension, fields, known)
+    yield from _date_field(doc, fields, known)
+    yield from _measures(
+        doc, fields, lambda pointer, name: list(common.field_ref(doc, pointer, name, entity, fields))
+    )
+    yield from _rest(doc, index)
+
+
+def _check_source(doc: Document, index: Index, source: str | None) -> Iterator[Problem]:
+    """A report over platform data: its columns only, no entity and no CEL filter over records."""
+    if source is None:
+        detail = {"en": "neither is given", "zh": "两者都未指定"}
+        yield doc.problem("report.source", "", detail=detail)
+        return
+    for key in ("entity", "filter"):
+        if key in doc.data:
+            detail = {"en": f"remove '{key}'", "zh": f"请删除 {key}"}
+            yield doc.problem("report.source", f"/{key}", detail=detail)
+    columns = SOURCES[source]
+    fields = {name: {"type": kind} for name, kind in columns.items()}
+    owner = {"en": f"source '{source}'", "zh": f"数据源“{source}”"}
+
+    def known(pointer: str, name: str) -> list[Problem]:
+        if name in columns:
+            return []
+        hint = did_you_mean(name, list(columns))
+        return [doc.problem("ref.unknown_field", pointer, owner=owner, field=name, hint=hint)]
+
+    for i, dimension in enumerate(doc.data.get("dimensions", [])):
+        yield from _dimension(doc, index, f"/dimensions/{i}", dimension, fields, known)
+    yield from _date_field(doc, fields, known)
+    yield from _measures(doc, fields, known)
+    yield from _rest(doc, index)
+
+
+def _measures(doc: Document, fields: Mapping[str, Any], known: Known) -> Iterator[Problem]:
     yield from common.duplicates(doc, "/measures", doc.data["measures"], MEASURE)
     for i, measure in enumerate(doc.data["measures"]):
-        yield from _measure(doc, f"/measures/{i}", measure, entity, fields)
+        yield from _measure(doc, f"/measures/{i}", measure, fields, known)
+
+
+def _rest(doc: Document, index: Index) -> Iterator[Problem]:
     for i, role in enumerate(doc.data.get("roles", [])):
         yield from common.role_ref(index, doc, f"/roles/{i}", role)
     yield from _sort(doc)
@@ -79,11 +151,11 @@ def field_type(name: str, fields: Mapping[str, Any]) -> str | None:
 
 
 def _dimension(
-    doc: Document, index: Index, here: str, dimension: Mapping[str, Any], entity: Document, fields: Mapping
+    doc: Document, index: Index, here: str, dimension: Mapping[str, Any], fields: Mapping, known: Known
 ) -> Iterator[Problem]:
     path = dimension["field"]
     head, _, step = path.partition(".")
-    found = list(common.field_ref(doc, f"{here}/field", head, entity, fields, system=True))
+    found = known(f"{here}/field", head)
     if found:
         yield from found
         return
@@ -131,11 +203,11 @@ def _step(
     return stepped, None
 
 
-def _date_field(doc: Document, entity: Document, fields: Mapping[str, Any]) -> Iterator[Problem]:
+def _date_field(doc: Document, fields: Mapping[str, Any], known: Known) -> Iterator[Problem]:
     name = doc.data.get("date_field")
     if name is None:
         return
-    found = list(common.field_ref(doc, "/date_field", name, entity, fields, system=True))
+    found = known("/date_field", name)
     if found:
         yield from found
     elif field_type(name, fields) not in DATED:
@@ -146,7 +218,7 @@ def _date_field(doc: Document, entity: Document, fields: Mapping[str, Any]) -> I
 
 
 def _measure(
-    doc: Document, here: str, measure: Mapping[str, Any], entity: Document, fields: Mapping[str, Any]
+    doc: Document, here: str, measure: Mapping[str, Any], fields: Mapping[str, Any], known: Known
 ) -> Iterator[Problem]:
     aggregate = measure["aggregate"]
     if aggregate == "ratio":
@@ -159,7 +231,7 @@ def _measure(
             yield doc.problem("schema.required", here, key="field")
         return
     name = measure["field"]
-    found = list(common.field_ref(doc, f"{here}/field", name, entity, fields))
+    found = known(f"{here}/field", name)
     if found:
         yield from found
         return

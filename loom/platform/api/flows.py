@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 from flask import Blueprint
 from flask import Response
 from flask import jsonify
 from flask import request
 from werkzeug.exceptions import BadRequest
 
+from ..flows import simulate
 from ..flows.inbox import Inbox
+from ..flows.inbox import Narrowing
 from ..flows.payloads import checked_payload
 from ..limits import BATCH_TASKS
 from ..limits import BadInput
 from ..records.audit import jsonable
 from ..records.errors import FieldError
+from ..records.errors import ValidationFailed
 from ..records.schemas import MAX_ID
 from ..web.i18n import current_lang
 from ..web.references import References
@@ -28,6 +34,8 @@ from .records import existing_id
 from .records import whole_number
 
 bp = Blueprint("flows", __name__)
+PREVIEW_KEYS = frozenset({"values", "record", "chosen"})
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def inbox() -> Inbox:
@@ -57,6 +65,28 @@ def submit(app: str, entity: str, record_id: int) -> Response:
     return jsonify(jsonable(summary))
 
 
+@bp.post("/<app_name:app>/<entity>/flow/preview")
+def preview(app: str, entity: str) -> Response:
+    """The approval chain a submit would get now: for a form before it is saved or submitted."""
+    who = require_actor()
+    data = checked_payload(body())
+    unknown = sorted(set(data) - PREVIEW_KEYS)
+    if unknown:
+        raise ValidationFailed([FieldError(key, "unknown") for key in unknown])
+    record = data.get("record")
+    if record is not None and not _is_id(record):
+        raise BadInput([FieldError("record", "invalid", {"kind": "id"})])
+    chain = simulate.preview(
+        services(),
+        entity_name(app, entity),
+        data.get("values") or {},
+        who,
+        chosen=data.get("chosen") or {},
+        record_id=record,
+    )
+    return jsonify(chain)
+
+
 @bp.post("/<app_name:app>/<entity>/<int:record_id>/flow/<operation>")
 def operate(app: str, entity: str, record_id: int, operation: str) -> Response:
     summary = services().flows.act(
@@ -77,9 +107,41 @@ def tasks() -> Response:
     page = whole_number("page", 1)
     page_size = whole_number("page_size", 50)
     box = request.args.get("box", "todo")
-    found = inbox().items(require_actor(), box, page=page, page_size=page_size)
+    found = inbox().items(require_actor(), box, page=page, page_size=page_size, only=narrowing())
     add_summaries(found["items"])
     return jsonify(jsonable(found))
+
+
+def narrowing() -> Narrowing:
+    """The inbox filters of the query: ``entity`` (one with a flow), ``initiator`` (a user id)
+    and ``since`` (a date: what arrived from its start, in the site's zone)."""
+    entity, since = request.args.get("entity"), request.args.get("since")
+    errors = []
+    found = services().runtime.catalog.entities.get(entity or "")
+    if entity is not None and (found is None or not found.has_flow):
+        errors.append(
+            FieldError("entity", "not_option", {"value": entity, "allowed": ", ".join(flow_entities())})
+        )
+    raw = request.args.get("initiator")
+    initiator = int(raw) if raw is not None and raw.isascii() and raw.isdigit() else None
+    if raw is not None and (initiator is None or not _is_id(initiator)):
+        errors.append(FieldError("initiator", "invalid", {"kind": "id"}))
+    start = None
+    if since is not None:
+        try:
+            if not ISO_DAY.fullmatch(since):  # the document's `date`: YYYY-MM-DD, nothing else
+                raise ValueError(since)
+            day = dt.date.fromisoformat(since)
+            start = dt.datetime.combine(day, dt.time(), tzinfo=services().records.schemas.tz)
+        except ValueError:
+            errors.append(FieldError("since", "invalid", {"kind": "date"}))
+    if errors:
+        raise ValidationFailed(errors)
+    return Narrowing(entity=entity, initiator=initiator, since=start)
+
+
+def flow_entities() -> list[str]:
+    return sorted(e.qualified_name for e in services().runtime.catalog.entities.values() if e.has_flow)
 
 
 def add_summaries(items: list[dict]) -> None:

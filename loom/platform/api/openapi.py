@@ -68,7 +68,7 @@ SYSTEM_PROPERTIES: dict[str, dict[str, Any]] = {
 FLOW_STATUS = {
     "type": "string",
     "readOnly": True,
-    "enum": ["draft", "in_approval", "approved", "rejected", "withdrawn", "returned"],
+    "enum": ["draft", "in_approval", "approved", "rejected", "withdrawn", "returned", "revoked"],
 }
 SHARE = {
     "type": "object",
@@ -88,6 +88,11 @@ TASK_ITEM = {
     "properties": {
         "task_id": {"type": "integer", "description": "Not in the started box"},
         "node": {"type": "string", "nullable": True},
+        "kind": {
+            "type": "string",
+            "enum": ["approve", "cc", "revoke"],
+            "description": "Not in the started box; revoke: agree to or refuse a revocation",
+        },
         "task_status": {"type": "string"},
         "created_at": {**MOMENT, "nullable": True},
         "acted_at": {**MOMENT, "nullable": True},
@@ -101,6 +106,10 @@ TASK_ITEM = {
         "status": {"type": "string"},
         "initiator_id": {"type": "integer", "nullable": True},
         "initiator_name": {"type": "string", "nullable": True},
+        "batch_approve": {
+            "type": "boolean",
+            "description": "Box todo only: the flow lets it be approved with others (POST /tasks/approve)",
+        },
         "title": {"nullable": True, "description": "The record's title field, as stored"},
         "headline": {
             "type": "string",
@@ -501,6 +510,7 @@ class _Builder:
     def _flow_paths(self, entity: Entity) -> None:
         base = f"/{entity.app}/{entity.name}/{{id}}/flow"
         record_id = _id_parameter("id")
+        chosen = {"type": "object", "additionalProperties": {"type": "array", "items": ID}}
         operation = {
             "name": "operation",
             "in": "path",
@@ -512,7 +522,9 @@ class _Builder:
             "description": "Each operation reads the keys it needs: approve and reject take comment "
             "(and values at a step that edits fields); return takes to (a node name); transfer "
             "takes to (a user id); add_approver takes users and position; cc takes users; "
-            "submit takes chosen (node name to user ids) where the submitter picks approvers.",
+            "submit takes chosen (node name to user ids) where the submitter picks approvers; "
+            "revoke (an approved record, by its initiator, where the flow allows it) takes the "
+            "reason as comment.",
             "properties": {
                 "comment": {"type": "string", "nullable": True},
                 "to": {"oneOf": [{"type": "string"}, {"type": "integer", "minimum": 1, "maximum": MAX_ID}]},
@@ -525,10 +537,11 @@ class _Builder:
                     "description": "add_approver: how the added approvers decide",
                 },
                 "values": {"type": "object"},
-                "chosen": {"type": "object", "additionalProperties": {"type": "array", "items": ID}},
+                "chosen": chosen,
                 "task": ID,
             },
         }
+        self._preview_path(entity, chosen)
         instance = _json({"type": "object", "nullable": True})
         self.api.path(
             path=base,
@@ -547,10 +560,65 @@ class _Builder:
             operations={
                 "post": {
                     "summary": "Submit, approve, reject, return, withdraw, transfer, add an approver, "
-                    "comment, urge or copy",
+                    "comment, urge, copy or revoke",
                     "tags": [entity.app],
                     "requestBody": {"content": {"application/json": {"schema": payload}}},
                     "responses": {"200": instance, **_errors("400", "401", "403", "404", "409", "422")},
+                }
+            },
+        )
+
+    def _preview_path(self, entity: Entity, chosen: dict[str, Any]) -> None:
+        label = {"type": "object", "properties": {"zh": {"type": "string"}, "en": {"type": "string"}}}
+        person = {
+            "type": "object",
+            "properties": {
+                "id": ID,
+                "name": {"type": "string"},
+                "on_behalf_of": {**ID, "nullable": True},
+            },
+        }
+        step = {
+            "type": "object",
+            "properties": {
+                "node": {"type": "string"},
+                "label": label,
+                "kind": {"type": "string", "enum": ["approve", "cc", "branch"]},
+                "users": {"type": "array", "items": person},
+                "notes": {"type": "array", "items": {"type": "object"}},
+            },
+        }
+        chain = {
+            "type": "object",
+            "properties": {
+                "flow": {"type": "string"},
+                "label": label,
+                "outcome": {"type": "string"},
+                "steps": {"type": "array", "items": step},
+            },
+        }
+        request_body = {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "values": {
+                    "type": "object",
+                    "description": "The form's values as typed so far (a create body, or the "
+                    "changes to `record`)",
+                },
+                "record": {**ID, "nullable": True, "description": "A draft being edited"},
+                "chosen": chosen,
+            },
+        }
+        self.api.path(
+            path=f"/{entity.app}/{entity.name}/flow/preview",
+            operations={
+                "post": {
+                    "summary": "The approval chain a submit would get now, with the real "
+                    "approvers; nothing is saved",
+                    "tags": [entity.app],
+                    "requestBody": {"content": {"application/json": {"schema": request_body}}},
+                    "responses": {"200": _json(chain), **_errors("400", "401", "403", "404", "409", "422")},
                 }
             },
         )
@@ -581,6 +649,21 @@ class _Builder:
             {"name": "page_size", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
         ]
         unread = {"name": "unread", "in": "query", "schema": {"type": "boolean"}}
+        flows = sorted(e.qualified_name for e in self.catalog.entities.values() if e.has_flow)
+        only = [
+            {
+                "name": "entity",
+                "in": "query",
+                "schema": {"type": "string", **({"enum": flows} if flows else {})},
+            },
+            {"name": "initiator", "in": "query", "schema": ID, "description": "Started by this user"},
+            {
+                "name": "since",
+                "in": "query",
+                "schema": {"type": "string", "format": "date"},
+                "description": "Arrived on this day or later, in the site's zone",
+            },
+        ]
         listed = {
             "type": "object",
             "properties": {
@@ -592,7 +675,7 @@ class _Builder:
             },
         }
         routes = {
-            "/tasks": ("get", "My approval inbox", [box, *paging], None, ("400", "401", "403", "422")),
+            "/tasks": ("get", "My approval inbox", [box, *only, *paging], None, ("400", "401", "403", "422")),
             "/tasks/counts": ("get", "Open tasks and unread notifications", [], None, ("401", "403")),
             "/tasks/approve": ("post", "Approve several tasks", [], batch, ("400", "401", "403", "422")),
             "/notifications": ("get", "My notifications", [unread], None, ("401", "403")),

@@ -77,10 +77,10 @@ def report_body(app_name: str, name: str, args: MultiDict[str, str]) -> dict[str
     """The presented report for the caller, with drill-down links to the portal list and the API."""
     reports = reports_of(current_app)
     result = reports.run(f"{app_name}.{name}", require_actor(), report_request(args))
-    app_part, entity_part = result.report.entity.split(".")
+    app_part, _, entity_part = result.report.entity.partition(".")
 
     def links(conditions: Iterable[Condition] | None) -> dict[str, str] | None:
-        if conditions is None:
+        if conditions is None or result.report.source:  # platform data has no list to drill to
             return None
         pairs = query_string(tuple(conditions))
         portal = url_for("web.lists.index", app=app_part, entity=entity_part)
@@ -130,7 +130,8 @@ def _summary(report: Report) -> dict[str, Any]:
         "name": report.name,
         "label": report.label.get(lang()),
         "description": report.description.get(lang()) if report.description else None,
-        "entity": report.entity,
+        "entity": report.entity or None,
+        "source": report.source,
         "chart": report.chart,
         "url": url_for("api.reports.show_report", app=report.app, name=report.name),
         "portal": url_for("web.reports.show", app=report.app, name=report.name),

@@ -55,6 +55,8 @@ from .errors import BusinessError
 
 # The automations running in this context, outermost first: the loop guard reads it.
 _chain: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("loom_automation_chain", default=())
+# The approval's verdicts, which ``outcome: any`` means; a revocation undoes one, so it is asked for by name.
+VERDICTS = frozenset({"approved", "rejected"})
 
 
 @dataclass
@@ -106,7 +108,7 @@ class AutomationService:
 
     def flow_finished(self, c: Connection, instance: Mapping[str, Any], outcome: str, actor: Actor) -> None:
         for automation in self.registry.of("flow_finished", instance["flow"]):
-            if automation.outcome in (outcome, "any"):
+            if automation.outcome == outcome or (automation.outcome == "any" and outcome in VERDICTS):
                 tables = self.runtime.schema.of(instance["entity"])
                 record = read_record(c, tables, instance["record_id"])
                 self._run(c, automation, instance["entity"], record, None, actor, self.records.clock())

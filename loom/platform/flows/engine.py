@@ -34,6 +34,7 @@ from ..records import logic
 from ..records.audit import record_change
 from ..records.changes import Change
 from ..records.changes import note_write
+from ..records.errors import Conflict
 from ..records.service import RecordService
 from ..runtime import Runtime
 from .approvers import Org
@@ -389,7 +390,8 @@ class Engine:
     # -- finishing -------------------------------------------------------------------------
 
     def finish(self, run: Run, outcome: str) -> None:
-        """End the instance: approved, rejected, withdrawn or returned; the record follows."""
+        """End the instance: approved, rejected, withdrawn, returned or (after its approval)
+        revoked; the record follows, and the ends a business acts on run the hooks."""
         self.close_open_tasks(run)
         finished = run.now if outcome != "returned" else None
         parameters = {
@@ -401,7 +403,7 @@ class Engine:
         run.conn.execute(self.sql.finish, parameters)
         run.instance["status"] = outcome
         self.set_flow_status(run, outcome)
-        if outcome in ("approved", "rejected"):
+        if outcome in ("approved", "rejected", "revoked"):
             self.event(run, "finish", None, outcome=outcome)
             self.notify(run, run.initiator, "result", outcome=outcome)
             for hook in self.on_finish:
@@ -427,6 +429,19 @@ class Engine:
             user_id=run.actor.id,
             at=run.now,
         )
+
+    def close_task(self, run: Run, task: dict[str, Any], status: str, comment: str | None) -> None:
+        """Close a task only if nobody else did first (status and version both still match)."""
+        parameters = {
+            "b_task": task["id"],
+            "b_version": task["version"],
+            "b_status": status,
+            "b_at": run.now,
+            "b_comment": comment,
+        }
+        result = run.conn.execute(self.sql.close_task, parameters)
+        if result.rowcount != 1:
+            raise Conflict(expected=task["version"], actual=task["version"] + 1)
 
     def _save_state(self, run: Run) -> None:
         run.conn.execute(self.sql.save_state, {"b_instance": run.instance["id"], "b_state": run.state})

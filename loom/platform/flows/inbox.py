@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection
@@ -26,6 +27,18 @@ from ..runtime import Runtime
 from .engine import walk
 
 BOXES = ("todo", "done", "cc", "started")
+
+
+@dataclass(frozen=True, slots=True)
+class Narrowing:
+    """The inbox's filters: one kind of record (``oa.leave_request``), one initiator, and what
+    arrived at or after ``since``."""
+
+    entity: str | None = None
+    initiator: int | None = None
+    since: dt.datetime | None = None
+
+
 ACTED = ("approved", "rejected", "returned", "transferred")
 
 
@@ -38,22 +51,48 @@ class Inbox:
         self.notifications = tables["loom_notifications"]
         self.permissions = Permissions(runtime.catalog)
 
-    def items(self, actor: Actor, box: str, *, page: int = 1, page_size: int = 50) -> dict[str, Any]:
+    def items(
+        self,
+        actor: Actor,
+        box: str,
+        *,
+        page: int = 1,
+        page_size: int = 50,
+        only: Narrowing | None = None,
+    ) -> dict[str, Any]:
+        """A page of the box, newest first; ``only`` narrows it to one kind of record, one
+        initiator or what arrived since a moment (the inbox's filters)."""
         if box not in BOXES:
             raise ValidationFailed(
                 [FieldError("box", "not_option", {"value": box, "allowed": ", ".join(BOXES)})]
             )
         if not 1 <= page_size <= 200 or not 1 <= page <= 100_000:
             raise ValidationFailed([FieldError("page_size", "max", {"max": 200})])
-        query = self._query(actor, box)
+        conditions = self._conditions(actor, box, only or Narrowing())
+        query = self._query(box).where(*conditions)
         with reading(self.runtime.engine) as conn:
-            total = conn.execute(self._count(actor, box)).scalar_one()
+            total = conn.execute(self._count(box).where(*conditions)).scalar_one()
             rows = [
                 dict(r)
                 for r in conn.execute(query.limit(page_size).offset((page - 1) * page_size)).mappings()
             ]
+            for row in rows:
+                if row.get("task_status") == "pending":  # may be approved with others (批量同意)
+                    row["batch_approve"] = bool(row["definition"].get("batch_approve", False))
             self._add_titles(conn, actor, rows)
         return {"box": box, "items": rows, "total": total, "page": page, "page_size": page_size}
+
+    def facets(self, actor: Actor, box: str) -> dict[str, list[Any]]:
+        """What the box's filters can offer: the kinds of record in it and who started them."""
+        i = self.instances
+        conditions = self._conditions(actor, box, Narrowing())
+        base = self._count(box).with_only_columns(i.c.entity, i.c.initiator_id).where(*conditions)
+        with reading(self.runtime.engine) as conn:
+            pairs = conn.execute(base.distinct()).all()
+        return {
+            "entities": sorted({p.entity for p in pairs}),
+            "initiators": sorted({p.initiator_id for p in pairs if p.initiator_id is not None}),
+        }
 
     def counts(self, actor: Actor) -> dict[str, int]:
         """Numbers for the navigation: open tasks, unread copies, unread notifications."""
@@ -70,38 +109,49 @@ class Inbox:
             ).scalar_one()
         return {"todo": todo, "unread": unread}
 
-    def _count(self, actor: Actor, box: str):
-        """The box's size, counted on one table (the join adds nothing to the number)."""
+    def _conditions(self, actor: Actor, box: str, only: Narrowing) -> list[Any]:
         t, i = self.tasks, self.instances
         if box == "started":
-            return select(func.count()).where(i.c.initiator_id == actor.id)
-        condition = {
-            "todo": t.c.status == "pending",
-            "cc": t.c.kind == "cc",
-            "done": t.c.status.in_(ACTED),
-        }[box]
-        return select(func.count()).where(t.c.assignee_id == actor.id, condition)
+            conditions = [i.c.initiator_id == actor.id]
+            arrived = i.c.started_at
+        else:
+            kind = {
+                "todo": t.c.status == "pending",
+                "cc": t.c.kind == "cc",
+                "done": t.c.status.in_(ACTED),
+            }[box]
+            conditions, arrived = [t.c.assignee_id == actor.id, kind], t.c.created_at
+        if only.entity is not None:
+            conditions.append(i.c.entity == only.entity)
+        if only.initiator is not None:
+            conditions.append(i.c.initiator_id == only.initiator)
+        if only.since is not None:
+            conditions.append(arrived >= only.since)
+        return conditions
 
-    def _query(self, actor: Actor, box: str):
+    def _count(self, box: str):
         t, i = self.tasks, self.instances
         if box == "started":
-            return (
-                select(
-                    i.c.id.label("instance_id"),
-                    i.c.flow,
-                    i.c.entity,
-                    i.c.record_id,
-                    i.c.status,
-                    i.c.initiator_id,
-                    i.c.started_at,
-                    i.c.finished_at,
-                )
-                .where(i.c.initiator_id == actor.id)
-                .order_by(i.c.id.desc())
-            )
+            return select(func.count()).select_from(i)
+        return select(func.count()).select_from(t.join(i, i.c.id == t.c.instance_id))
+
+    def _query(self, box: str):
+        t, i = self.tasks, self.instances
+        if box == "started":
+            return select(
+                i.c.id.label("instance_id"),
+                i.c.flow,
+                i.c.entity,
+                i.c.record_id,
+                i.c.status,
+                i.c.initiator_id,
+                i.c.started_at,
+                i.c.finished_at,
+            ).order_by(i.c.id.desc())
         columns = (
             t.c.id.label("task_id"),
             t.c.node,
+            t.c.kind,  # approve, cc, or revoke: deciding a revocation
             t.c.status.label("task_status"),
             t.c.created_at,
             t.c.acted_at,
@@ -114,12 +164,10 @@ class Inbox:
             i.c.initiator_id,
             i.c.definition,  # the steps' hidden fields, taken out of summaries
         )
-        query = select(*columns).join(i, i.c.id == t.c.instance_id).where(t.c.assignee_id == actor.id)
-        if box == "todo":
-            return query.where(t.c.status == "pending").order_by(t.c.created_at.desc(), t.c.id.desc())
-        if box == "cc":
-            return query.where(t.c.kind == "cc").order_by(t.c.created_at.desc(), t.c.id.desc())
-        return query.where(t.c.status.in_(ACTED)).order_by(t.c.acted_at.desc(), t.c.id.desc())
+        query = select(*columns).join(i, i.c.id == t.c.instance_id)
+        if box == "done":
+            return query.order_by(t.c.acted_at.desc(), t.c.id.desc())
+        return query.order_by(t.c.created_at.desc(), t.c.id.desc())
 
     def _add_titles(
         self,

@@ -16,12 +16,19 @@ from email.message import EmailMessage
 from typing import Any
 from typing import Protocol
 
+from sqlalchemy import Connection
 from sqlalchemy import select
 from sqlalchemy import update
 
+from loom.metadata.catalog import Entity
+from loom.metadata.catalog import Label
+from loom.metadata.catalog import thaw
+
 from ..runtime import Runtime
+from .engine import walk
 
 log = logging.getLogger("loom.notify")
+HEADLINE = {"zh": "{name}提交的{what}", "en": "{name}'s {what}"}  # as the inbox's cards say it
 SUBJECTS = {
     "task": {"zh": "待您审批", "en": "Waiting for your approval"},
     "cc": {"zh": "抄送给您", "en": "Copied to you"},
@@ -94,7 +101,7 @@ def deliver_pending(runtime: Runtime, senders: list[Sender], limit: int = 100) -
             ).rowcount
         if not claimed:
             continue  # another process took it
-        subject, body = _compose(row)
+        subject, body = _compose(runtime, row)
         for sender in senders:
             try:
                 sender.send(row, subject, body)
@@ -104,10 +111,52 @@ def deliver_pending(runtime: Runtime, senders: list[Sender], limit: int = 100) -
     return sent
 
 
-def _compose(row: Mapping[str, Any]) -> tuple[str, str]:
+def _compose(runtime: Runtime, row: Mapping[str, Any]) -> tuple[str, str]:
+    """Subject and text of one notification in the reader's language, as the inbox reads it:
+    "[Loom] 待您审批：张三提交的报销单「差旅」", then the step and the other details."""
     lang = "en" if str(row.get("locale") or "").startswith("en") else "zh"
-    message = row["message"] or {}
+    message = dict(row["message"] or {})
     title = SUBJECTS.get(row["kind"], {"zh": "通知", "en": "Notification"})[lang]
-    details = ", ".join(f"{k}: {v}" for k, v in message.items() if v is not None)
-    record = f"{row['entity']} #{row['record_id']}" if row["entity"] else ""
-    return f"[Loom] {title} {record}".strip(), f"{title}\n{record}\n{details}\n"
+    entity = runtime.catalog.entities.get(row["entity"] or "")
+    if entity is None:
+        return f"[Loom] {title}", f"{title}\n"
+    with runtime.engine.connect() as conn:
+        who, named = _initiator(runtime, conn, row), _title(runtime, conn, entity, row["record_id"])
+    what = HEADLINE[lang].format(name=who, what=entity.label.get(lang)) if who else entity.label.get(lang)
+    if named:
+        what += f"「{named}」" if lang == "zh" else f" \u201c{named}\u201d"
+    lines = [f"{title}{'：' if lang == 'zh' else ': '}{what}"]
+    step = _step_label(runtime, message.pop("flow", None), message.pop("node", None), lang)
+    if step:
+        lines.append(("环节：" if lang == "zh" else "Step: ") + step)
+    message.pop("task", None)
+    lines += [f"{k}: {v}" for k, v in message.items() if v is not None]
+    separator = "：" if lang == "zh" else ": "
+    return f"[Loom] {title}{separator}{what}", "\n".join(lines) + "\n"
+
+
+def _initiator(runtime: Runtime, conn: Connection, row: Mapping[str, Any]) -> str | None:
+    tables = runtime.schema.metadata.tables
+    instances, users = tables["loom_flow_instances"], tables["loom_users"]
+    query = (
+        select(users.c.name)
+        .join(instances, instances.c.initiator_id == users.c.id)
+        .where(instances.c.id == row["instance_id"])
+    )
+    return conn.execute(query).scalar_one_or_none() if row.get("instance_id") else None
+
+
+def _title(runtime: Runtime, conn: Connection, entity: Entity, record_id: int | None) -> str | None:
+    table = runtime.schema.of(entity.qualified_name).table
+    if not entity.title_field or entity.title_field not in table.c or record_id is None:
+        return None
+    value = conn.execute(select(table.c[entity.title_field]).where(table.c.id == record_id)).scalar()
+    return str(value) if isinstance(value, str) and value else None
+
+
+def _step_label(runtime: Runtime, flow: str | None, node: str | None, lang: str) -> str | None:
+    definition = runtime.catalog.definitions.get(("flow", flow or ""))
+    if definition is None or not node:
+        return node
+    found = next((n for n in walk(thaw(definition.spec)["nodes"]) if n["name"] == node), None)
+    return Label.of(found.get("label"), node).get(lang) if found else node

@@ -28,10 +28,8 @@ from ..actor import Actor
 from ..database import reading
 from ..database import transaction
 from ..records import logic
-from ..records.errors import Conflict
 from ..records.errors import FieldError
 from ..records.errors import NotFound
-from ..records.errors import PermissionDenied
 from ..records.errors import RecordError
 from ..records.errors import ValidationFailed
 from ..records.rows import read_record
@@ -41,23 +39,16 @@ from .approvers import Org
 from .engine import Engine
 from .engine import Run
 from .engine import walk
+from .errors import FlowError
+from .errors import NoFlow
+from .errors import NotYourTask
 from .payloads import checked_payload
+from .revocation import DECISIONS
+from .revocation import Revocations
 
-RESTARTABLE = frozenset({"draft", "rejected", "withdrawn"})
-
-
-class FlowError(Conflict):
-    """A flow operation that does not fit the instance's state (409)."""
-
-    code = "flow_state"
-
-
-class NoFlow(Conflict):
-    code = "no_flow"
-
-
-class NotYourTask(PermissionDenied):
-    code = "not_your_task"
+RESTARTABLE = frozenset({"draft", "rejected", "withdrawn", "revoked"})
+# The instance status an operation acts on, when it is not a running approval.
+ACTS_ON = {"revoke": "approved"}
 
 
 class FlowService:
@@ -65,6 +56,7 @@ class FlowService:
         self.runtime = runtime
         self.records = records
         self.engine = Engine(runtime, records)
+        self.revocations = Revocations(self.engine, runtime.catalog)
         self.clock = records.clock
 
     # -- starting --------------------------------------------------------------------------
@@ -163,7 +155,8 @@ class FlowService:
             users = chosen.get(node["name"]) or []
             rule = spec["chosen"] if isinstance(spec["chosen"], dict) else {}
             holders = org.roles.get(rule["role"], frozenset()) if "role" in rule else org.active
-            if not users or not all(isinstance(u, int) and u in org.active and u in holders for u in users):
+            enough = len(users) >= rule.get("min", 1)
+            if not enough or not all(isinstance(u, int) and u in org.active and u in holders for u in users):
                 errors.append(FieldError(f"chosen.{node['name']}", "bad_chosen"))
             elif "max" in rule and len(users) > rule["max"]:
                 errors.append(FieldError(f"chosen.{node['name']}", "rows_max", {"max": rule["max"]}))
@@ -216,7 +209,8 @@ class FlowService:
         conn: Connection | None = None,
     ) -> dict[str, Any]:
         """Run ``operation`` (approve, reject, return, withdraw, transfer, add_approver,
-        comment, urge, cc) on the record's running approval."""
+        comment, urge, cc) on the record's running approval; ``revoke`` on its approved one,
+        and approve or reject on a revocation waiting for the actor (see ``revocation``)."""
         handler = getattr(self, f"_{operation}", None)
         internal = operation == "timeout" and actor.is_system
         if not (operation in OPERATIONS or internal) or handler is None:
@@ -225,11 +219,16 @@ class FlowService:
         with transaction(self.runtime.engine, conn) as c:
             found = self._entity(entity)
             instance = self.latest(c, entity, record_id, lock=True)
-            if instance is None or instance["status"] != "running":
-                raise FlowError(state=instance["status"] if instance else "draft")
+            status = instance["status"] if instance is not None else "draft"
+            deciding = status == "revoking" and operation in DECISIONS
+            if instance is None or (status != ACTS_ON.get(operation, "running") and not deciding):
+                raise FlowError(state=status)
             record = self.records.get(entity, record_id, SYSTEM, conn=c)
             run = self._run(c, found, record, instance, actor)
-            handler(run, payload)
+            if deciding:
+                self.revocations.decide(run, payload, operation)
+            else:
+                handler(run, payload)
             return self.summary(c, instance["id"])
 
     def _approve(self, run: Run, payload: dict[str, Any]) -> None:
@@ -246,7 +245,7 @@ class FlowService:
             run.record = self.records.update(
                 run.entity.qualified_name, run.record["id"], values, as_step, conn=run.conn
             )
-        self._close_task(run, task, "approved", payload.get("comment"))
+        self.engine.close_task(run, task, "approved", payload.get("comment"))
         self.engine.event(
             run,
             "approve",
@@ -261,7 +260,7 @@ class FlowService:
     def _reject(self, run: Run, payload: dict[str, Any]) -> None:
         task, node = self._my_task(run, payload)
         self._require_comment(node, "reject", payload)
-        self._close_task(run, task, "rejected", payload.get("comment"))
+        self.engine.close_task(run, task, "rejected", payload.get("comment"))
         self.engine.event(
             run,
             "reject",
@@ -279,7 +278,7 @@ class FlowService:
         order = [n["name"] for n in walk(run.definition["nodes"])]
         if target not in allowed or (target != "initiator" and target not in run.state.get("done", [])):
             raise ValidationFailed([FieldError("to", "bad_target", {"allowed": ", ".join(allowed)})])
-        self._close_task(run, task, "returned", payload.get("comment"))
+        self.engine.close_task(run, task, "returned", payload.get("comment"))
         self.engine.event(
             run, "return", task["node"], run.actor.id, to=target, comment=payload.get("comment")
         )
@@ -311,10 +310,13 @@ class FlowService:
         self.engine.event(run, "withdraw", None, run.actor.id, comment=payload.get("comment"))
         self.engine.finish(run, "withdrawn")
 
+    def _revoke(self, run: Run, payload: dict[str, Any]) -> None:
+        self.revocations.request(run, payload)
+
     def _transfer(self, run: Run, payload: dict[str, Any]) -> None:
         task, _ = self._my_task(run, payload)
         target = self._user(run, payload.get("to"), "to")
-        self._close_task(run, task, "transferred", payload.get("comment"))
+        self.engine.close_task(run, task, "transferred", payload.get("comment"))
         new = self.engine.assign(
             run,
             task["node"],
@@ -354,7 +356,7 @@ class FlowService:
             record = self.records.get(instance["entity"], instance["record_id"], SYSTEM, conn=conn)
             run = self._run(conn, self._entity(instance["entity"]), record, instance, actor)
             task = next(t for t in self._pending(run) if t["id"] == row.id)
-            self._close_task(run, task, "transferred", reason)
+            self.engine.close_task(run, task, "transferred", reason)
             new = self.engine.assign(
                 run, task["node"], to_user, stage=task["stage"], stage_mode=task["stage_mode"],
                 kind="approve", status="pending",
@@ -423,7 +425,7 @@ class FlowService:
         if task is None:
             raise NotYourTask()
         outcome = payload.get("then", "approve")
-        self._close_task(run, task, "approved" if outcome == "approve" else "rejected", "timeout")
+        self.engine.close_task(run, task, "approved" if outcome == "approve" else "rejected", "timeout")
         self.engine.event(run, "timeout", task["node"], None, then=outcome, user=task["assignee_id"])
         if outcome == "approve":
             self.engine.advance(run)
@@ -499,19 +501,6 @@ class FlowService:
     def _pending(self, run: Run) -> list[dict[str, Any]]:
         rows = run.conn.execute(self.engine.sql.pending, {"b_instance": run.instance["id"]})
         return [dict(r) for r in rows.mappings()]
-
-    def _close_task(self, run: Run, task: dict[str, Any], status: str, comment: str | None) -> None:
-        """Close a task only if nobody else did first (status and version both still match)."""
-        parameters = {
-            "b_task": task["id"],
-            "b_version": task["version"],
-            "b_status": status,
-            "b_at": run.now,
-            "b_comment": comment,
-        }
-        result = run.conn.execute(self.engine.sql.close_task, parameters)
-        if result.rowcount != 1:
-            raise Conflict(expected=task["version"], actual=task["version"] + 1)
 
     def _require_comment(self, node: dict[str, Any], operation: str, payload: dict[str, Any]) -> None:
         if operation in node.get("comment_required", []) and not (payload.get("comment") or "").strip():
@@ -602,7 +591,7 @@ class FlowService:
 
 
 OPERATIONS = frozenset(
-    {"approve", "reject", "return", "withdraw", "transfer", "add_approver", "comment", "urge", "cc"}
+    {"approve", "reject", "return", "withdraw", "transfer", "add_approver", "comment", "urge", "cc", "revoke"}
 )
 
 

@@ -35,6 +35,7 @@ STATUS_LABELS = {
     "rejected": {"en": "rejected", "zh": "已驳回"},
     "withdrawn": {"en": "withdrawn", "zh": "已撤回"},
     "returned": {"en": "returned", "zh": "已退回"},
+    "revoked": {"en": "revoked", "zh": "已撤销"},
 }
 
 

@@ -99,6 +99,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "no_flow": {"en": "No approval flow applies to this record.", "zh": "没有适用于此记录的审批流程。"},
     "not_your_task": {"en": "You have no open task in this approval.", "zh": "您在此审批中没有待办任务。"},
+    "revoke_not_allowed": {
+        "en": "This approval cannot be revoked: its flow does not allow it.",
+        "zh": "该审批流程不允许撤销已通过的审批。",
+    },
     "bad_chosen": {"en": "Choose the approvers for this step.", "zh": "请为此环节选择审批人。"},
     "bad_target": {"en": "Return only to: {allowed}.", "zh": "只能退回到：{allowed}。"},
     "forbidden": {"en": "You may not do this.", "zh": "您没有此操作的权限。"},

@@ -17,6 +17,7 @@ import json
 from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 from marshmallow import ValidationError
@@ -97,6 +98,7 @@ class ListQuery:
     fields: tuple[str, ...] | None = None
     count: str = "auto"  # exact | auto | none
     view: str | None = None  # one of the entity's list views, by name (records/views.py)
+    sums: tuple[str, ...] = ()  # number fields totalled over every matching row (a board's columns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +109,7 @@ class Page:
     next_cursor: str | None
     page: int
     page_size: int
+    sums: Mapping[str, Any] = dc_field(default_factory=dict)
 
 
 class Lister:
@@ -135,6 +138,11 @@ class Lister:
         for name in query.fields or ():
             if not (entity.has_field(name) or name in SYSTEM_SORTABLE):
                 errors.append(FieldError("fields", "bad_field", {"field": name}))
+        for name in query.sums:
+            if name in hidden or not (
+                entity.has_field(name) and "sum" in fieldtypes.of(entity.field(name).type).aggregations
+            ):
+                errors.append(FieldError("sums", "bad_field", {"field": name}))
         if errors:
             raise ValidationFailed(errors)
         where = []
@@ -172,7 +180,8 @@ class Lister:
         count = "none" if query.cursor and query.count != "exact" else query.count
         total, capped = self._count(c, table, where, count)
         cursor = _encode_cursor(order, rows[-1]) if more and rows else None
-        return rows, Page([], total, capped, cursor, query.page, query.page_size)
+        sums = self._sums(c, table, where, query.sums)
+        return rows, Page([], total, capped, cursor, query.page, query.page_size, sums)
 
     # -- conditions ------------------------------------------------------------------------
 
@@ -301,6 +310,13 @@ class Lister:
             beyond = or_(column < value if desc else column > value, column.is_(None))
             clauses.append(and_(*equal, beyond))
         return or_(*clauses) if clauses else false()
+
+    def _sums(self, c: Connection, table: Any, where: list[Any], names: tuple[str, ...]) -> dict[str, Any]:
+        """Each named column's total over every row the query matches (0 when none)."""
+        if not names:
+            return {}
+        totals = c.execute(select(*(func.sum(table.c[n]) for n in names)).where(*where)).one()
+        return {name: 0 if total is None else total for name, total in zip(names, totals, strict=True)}
 
     def _count(self, c: Connection, table: Any, where: list[Any], mode: str) -> tuple[int | None, bool]:
         """An exact count when asked; otherwise exact up to COUNT_CAP, then a lower bound."""

@@ -184,9 +184,7 @@ class RecordService:
             if rows and (related.links or related.children):
                 read_related(c, related, rows)
             rows = self._visible(c, actor, tables.entity, rows)
-            return Page(
-                rows, page.total, page.total_is_lower_bound, page.next_cursor, page.page, page.page_size
-            )
+            return replace(page, records=rows)
 
     # -- writing ---------------------------------------------------------------------------
 

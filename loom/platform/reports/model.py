@@ -63,6 +63,7 @@ class Report:
     others: bool = False
     roles: tuple[str, ...] = ()
     description: Label | None = None
+    source: str | None = None  # platform data (approvals, approval_tasks) instead of an entity
 
     @property
     def qualified_name(self) -> str:
@@ -73,11 +74,14 @@ class Report:
 
     @property
     def period_field(self) -> str:
-        """The field time presets filter on: declared, else the first bucketed dimension, else created_at."""
+        """The field time presets filter on: declared, else the first bucketed dimension, else
+        created_at (an approval's started_at)."""
         if self.date_field:
             return self.date_field
         dated = next((d for d in self.dimensions if d.granularity and not d.step), None)
-        return dated.path if dated else "created_at"
+        if dated:
+            return dated.path
+        return "started_at" if self.source == "approvals" else "created_at"
 
 
 def _label(value: Any, fallback: str) -> Label:
@@ -116,4 +120,5 @@ def report_of(definition: Definition) -> Report:
         others=bool(spec.get("others", False)),
         roles=tuple(spec.get("roles", ())),
         description=_label(spec["description"], "") if spec.get("description") else None,
+        source=spec.get("source"),
     )

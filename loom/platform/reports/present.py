@@ -34,8 +34,10 @@ FLOW_STATUSES = {
     "rejected": Label("已驳回", "Rejected"),
     "withdrawn": Label("已撤回", "Withdrawn"),
     "returned": Label("已退回", "Returned"),
+    "revoked": Label("已撤销", "Revoked"),
 }
 EMPTY = Label("（空）", "(empty)")
+HOURS = Label("{:,.1f} 小时", "{:,.1f} h")
 OTHERS = Label("其他", "Others")
 TOTAL = Label("合计", "Total")
 YES_NO = {True: Label("是", "Yes"), False: Label("否", "No")}
@@ -74,7 +76,8 @@ def present(result: Result, lang: str, links: Links, measure: str | None = None)
             "name": report.name,
             "label": report.label.get(lang),
             "description": report.description.get(lang) if report.description else None,
-            "entity": report.entity,
+            "entity": report.entity or None,
+            "source": report.source,
             "chart": report.chart,
             "charts": list(TWO_DIMENSIONS if len(result.axes) == 2 else ONE_DIMENSION),
         },
@@ -128,6 +131,8 @@ def unit_of(result: Result, measure: Measure) -> dict[str, Any]:
         return {"unit": "percent"}
     if kind in ("date", "datetime", "time"):
         return {"unit": "date"}
+    if kind == "hours":
+        return {"unit": "hours"}
     return {"unit": "number"}
 
 
@@ -138,6 +143,8 @@ def key_label(result: Result, index: int, key: Any, lang: str) -> str:
         return EMPTY.get(lang)
     if axis.dimension.granularity and isinstance(key, dt.date):
         return bucket_label(key, axis.dimension.granularity, lang)
+    if key in result.labels.get(index, {}):
+        return result.labels[index][key].get(lang)
     if axis.kind == "flow_status":
         return FLOW_STATUSES[key].get(lang) if key in FLOW_STATUSES else str(key)
     if axis.field is not None and axis.field.options:
@@ -165,6 +172,8 @@ def format_value(value: Any, unit: dict[str, Any], lang: str) -> str:
         return f"{value * 100:.1f}%"
     if kind == "percent":
         return f"{value:.1f}%"
+    if kind == "hours":
+        return HOURS.get(lang).format(value)
     if isinstance(value, int) or kind == "count":
         return f"{int(value):,}"
     return f"{value:,.2f}"
@@ -172,7 +181,7 @@ def format_value(value: Any, unit: dict[str, Any], lang: str) -> str:
 
 def compact_value(value: Any, unit: dict[str, Any], lang: str) -> str:
     """A measure's value for a number card or a chart label: ¥17.83万, ¥178.3K, 1.25万, 35.2%."""
-    if not isinstance(value, int | float) or unit["unit"] in ("ratio", "percent"):
+    if not isinstance(value, int | float) or unit["unit"] in ("ratio", "percent", "hours"):
         return format_value(value, unit, lang)
     if unit["unit"] == "money":
         return format_money(value, unit["currency"], lang, symbol=unit["symbol"], compact=True)

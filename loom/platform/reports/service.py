@@ -15,6 +15,7 @@ from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import ColumnElement
@@ -24,6 +25,7 @@ from sqlalchemy import select
 
 from loom.metadata.catalog import Entity
 from loom.metadata.catalog import Field
+from loom.metadata.catalog import Label
 
 from ..actor import Actor
 from ..database import transaction
@@ -36,6 +38,7 @@ from ..records.logic import cel_value
 from ..records.query import Condition
 from ..records.service import RecordService
 from ..tables import RecordTables
+from . import sources
 from . import sql
 from .drill import Drill
 from .errors import BadReportParameter
@@ -104,7 +107,7 @@ class Pivot:
 @dataclass(slots=True)
 class Result:
     report: Report
-    entity: Entity
+    entity: Entity | None  # None for a platform source
     axes: list[Axis]
     rows: list[Row]
     totals: Row
@@ -117,6 +120,7 @@ class Result:
     kinds: dict[str, tuple[str, str | None]] = dc_field(default_factory=dict)  # measure -> (type, currency)
     currency: str = DEFAULT_CURRENCY  # the site's, for money fields that name none
     locale: str = DEFAULT_LOCALE  # the site's, which writes the currency symbol
+    labels: dict[int, dict[Any, Label]] = dc_field(default_factory=dict)  # per axis: flows, nodes, statuses
 
 
 class ReportService:
@@ -131,7 +135,9 @@ class ReportService:
         self.currency = site.settings.currency if site else DEFAULT_CURRENCY
         self.locale = site.settings.locale if site else DEFAULT_LOCALE
         self.reports = {
-            d.qualified_name: report_of(d) for d in self.runtime.catalog.of_kind("report") if d.entity
+            d.qualified_name: report_of(d)
+            for d in self.runtime.catalog.of_kind("report")
+            if d.entity or d.spec.get("source")
         }
 
     # -- which reports -----------------------------------------------------------------------
@@ -142,6 +148,9 @@ class ReportService:
         found = []
         for report in self.reports.values():
             if not self._may_open(actor, report):
+                continue
+            if report.source:
+                found.append(report)
                 continue
             entity = self.runtime.catalog.entity(report.entity)
             try:
@@ -161,6 +170,8 @@ class ReportService:
 
     def _may_open(self, actor: Actor, report: Report) -> bool:
         permissions = self.access.permissions
+        if report.source:  # platform data: admins and the roles the report names, none else
+            return permissions.is_superuser(actor) or bool(permissions.roles_of(actor) & set(report.roles))
         entity = self.runtime.catalog.entity(report.entity)
         if not permissions.decide(actor, entity, "read").allowed:
             return False
@@ -176,6 +187,8 @@ class ReportService:
         self, name: str, actor: Actor, request: Request = Request(), *, conn: Connection | None = None
     ) -> Result:
         report = self.report(name, actor)
+        if report.source:
+            return self._run_source(report, actor, request, conn)
         tables = self.runtime.schema.of(report.entity)
         entity = tables.entity
         chart = request.chart or report.chart
@@ -198,6 +211,76 @@ class ReportService:
                 result.previous = self._values(report, sql.group(c, before, [])[0][1])
             drill.attach(result, lambda user_department: self._members(c, user_department))
         return result
+
+    def _run_source(self, report: Report, actor: Actor, request: Request, conn: Connection | None) -> Result:
+        """A report over approvals or approval tasks: the same grouping, totals and periods, no
+        viewer filters beyond the period and no drill-down (there is no list of such rows)."""
+        source = report.source or ""
+        chart = request.chart or report.chart
+        if chart not in CHARTS:
+            raise BadReportParameter("chart", chart)
+        if request.filters:
+            condition = request.filters[0]
+            raise ValidationFailed([FieldError("filter.0", "bad_field", {"field": condition.field})])
+        axes = []
+        for declared in report.dimensions:
+            d = declared if declared.label else replace(declared, label=sources.LABELS.get(declared.path))
+            kind = "boolean" if d.head == "overdue" else sources.kind_of(source, d.head)
+            if d.step:
+                axes.append(Axis(d, "department", None, "department"))
+            else:
+                axes.append(Axis(d, kind, None, kind if kind == "user" else None))
+        now = self.records.clock()
+        chosen = self._period(request, now) if request.period else None
+        with transaction(self.runtime.engine, conn, read=True) as c:
+            sql.prepare(c)
+            metadata, catalog = self.runtime.schema.metadata, self.runtime.catalog
+            rows = sources.rows_of(source, metadata, c.dialect.name, catalog, now)
+            plan = self._source_plan(c, report, rows, axes, chosen)
+            result = Result(report, None, axes, [], Row((), {}), chart, (), chosen)
+            result.currency, result.locale = self.currency, self.locale
+            result.kinds = {
+                m.name: ("hours", None) if m.field == "hours" else (sources.kind_of(source, m.field), None)
+                for m in report.measures
+                if m.field
+            }
+            self._fill(c, actor, plan, result)
+            if chosen is not None:
+                before = self._source_plan(c, report, rows, axes, chosen.previous())
+                result.previous = self._values(report, sql.group(c, before, [])[0][1])
+        for i, axis in enumerate(axes):
+            keys = {row.keys[i] for row in result.rows} | set(
+                result.pivot.columns if result.pivot and i else ()
+            )
+            result.labels[i] = sources.titles(self.runtime.catalog, axis.kind, keys)
+        return result
+
+    def _source_plan(
+        self, c: Connection, report: Report, rows: Any, axes: list[Axis], chosen: Period | None
+    ) -> sql.Plan:
+        where: list[ColumnElement[bool]] = []
+        if chosen is not None:
+            start, end = chosen.bounds(self.zone)
+            dated = rows.c[report.period_field]
+            where.append((dated >= start) & (dated < end))
+        source: FromClause = rows
+        columns = []
+        for i, axis in enumerate(axes):
+            dimension = axis.dimension
+            column: Any = rows.c[dimension.head]
+            if dimension.step:  # a person's department
+                joined = self.runtime.schema.metadata.tables["loom_users"].alias(f"j{i}")
+                source = source.outerjoin(joined, joined.c.id == column)
+                column = joined.c.department_id
+            if dimension.granularity:
+                column = sql.bucket(column, dimension.granularity, True, c.dialect.name, self.zone.key)
+            columns.append(column)
+        measures = [
+            (m.name, sql.aggregate(m, rows.c[m.field] if m.field else None))
+            for m in report.measures
+            if m.aggregate != "ratio"
+        ]
+        return sql.Plan(source, tuple(where), tuple(columns), tuple(measures))
 
     def _axis(self, entity: Entity, dimension: Dimension) -> Axis:
         head, step = dimension.head, dimension.step

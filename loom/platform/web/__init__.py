@@ -12,12 +12,15 @@ from flask import Blueprint
 from flask import Flask
 
 from . import auth
+from . import board
+from . import chain
 from . import delegations
 from . import errors
 from . import forms
 from . import inbox
 from . import launcher
 from . import lists
+from . import me
 from . import records
 from . import reports
 from . import search
@@ -30,8 +33,8 @@ def init_app(app: Flask) -> None:
     web = Blueprint(
         "web", __name__, template_folder="templates", static_folder="static", static_url_path="/assets"
     )
-    parts = (auth.bp, launcher.bp, inbox.bp, delegations.bp, search.bp, reports.bp, forms.bp, lists.bp)
-    for part in (*parts, records.bp):
+    parts = (auth.bp, launcher.bp, inbox.bp, delegations.bp, search.bp, reports.bp, forms.bp, chain.bp)
+    for part in (*parts, me.bp, board.bp, lists.bp, records.bp):
         web.register_blueprint(part)
     web.before_request(auth.guard)
     errors.install(web)

@@ -30,13 +30,14 @@ from loom.metadata.catalog import Field
 
 from ..database import reading
 from ..records import logic
-from ..records.errors import Conflict
 from ..records.errors import FieldError
 from ..records.errors import RecordError
 from ..records.errors import ValidationFailed
 from ..records.locks import lock_refusal
 from ..records.schemas import input_fields
 from .auth import actor
+from .chosen import chosen_steps
+from .chosen import posted_chosen
 from .i18n import current_lang
 from .layout import FormState
 from .layout import Layout
@@ -44,6 +45,7 @@ from .layout import evaluate_state
 from .layout import layout_of
 from .portal import entity_or_404
 from .portal import error_messages
+from .portal import may
 from .portal import record_id_or_404
 from .portal import services
 from .portal import site_zone
@@ -60,6 +62,7 @@ from .widgets import parse_field
 
 bp = Blueprint("forms", __name__)
 PICKABLE = frozenset({"link", "many", "user", "department"})
+SUBMITTABLE = frozenset({None, "draft", "rejected", "withdrawn", "returned", "revoked"})  # 提交 from
 ROW = re.compile(r"^([a-z][a-z0-9_]*)-(\d{1,4})-")
 
 
@@ -93,7 +96,7 @@ def edit(app: str, entity: str, record_id: int) -> Response | str:
 def state(app: str, entity: str) -> str:
     """The form's conditions and computed values for what is typed so far (htmx, as the user types)."""
     found = entity_or_404(app, entity)
-    existing = _existing_for_state(found)
+    existing = existing_for_state(found)
     layout = form_layout(found)
     values, _errors = posted_values(found, layout, request.form)
     current = _state(found, layout, values, existing)
@@ -119,10 +122,22 @@ def pick(app: str, entity: str, field: str) -> str:
         return _choices([])
 
 
+@bp.get("/pick/records/<app>/<entity>")
+def records(app: str, entity: str) -> str:
+    """Records of an entity the user may read, by its search: a button's link parameter."""
+    found = entity_or_404(app, entity)
+    try:
+        return _choices(search_records(services(), found.qualified_name, request.args.get("q", ""), actor()))
+    except RecordError:
+        return _choices([])
+
+
 @bp.get("/pick/<any(user, department):target>")
 def people(target: str) -> str:
-    """Choices of users or departments (the transfer of an approval task picks a user)."""
-    return _choices(search_people(services(), target, request.args.get("q", "")))
+    """Choices of users or departments (the transfer of an approval task picks a user; a step
+    whose approvers the initiator chooses among a role offers only its holders)."""
+    role = request.args.get("role") or None
+    return _choices(search_people(services(), target, request.args.get("q", ""), role))
 
 
 def _link_filter(entity: Entity, reference: Field) -> Callable[[Mapping[str, Any]], bool]:
@@ -242,7 +257,11 @@ def _blank_as_none(value: Any) -> Any:
 # -- saving -----------------------------------------------------------------------------------
 
 
-def _save(entity: Entity, existing: dict[str, Any] | None) -> Response | str:
+def read_post(
+    entity: Entity, existing: dict[str, Any] | None
+) -> tuple[dict[str, Any], list[FieldError], FormState, dict[str, Any]]:
+    """The posted form: its values as typed, their parse errors, the form's state over them, and
+    what a save writes (the visible inputs the user may change)."""
     layout = form_layout(entity)
     values, errors = posted_values(entity, layout, request.form)
     current = _state(entity, layout, values, existing)
@@ -251,21 +270,33 @@ def _save(entity: Entity, existing: dict[str, Any] | None) -> Response | str:
         for name, st in current.fields.items()
         if st.visible and not st.readonly and name in values
     }
+    return values, errors, current, data
+
+
+def _save(entity: Entity, existing: dict[str, Any] | None) -> Response | str:
+    values, errors, current, data = read_post(entity, existing)
+    submit = request.form.get("_intent") == "submit" and entity.has_flow
     try:
-        saved = _write(entity, existing, data, errors)
+        saved = _write(entity, existing, data, errors, submit)
     except ValidationFailed as failed:
         return _page(entity, values, existing, failed.errors, current, status=422)
-    except Conflict as conflict:
-        errors = [FieldError("_record", conflict.code, conflict.params)]
+    except RecordError as refused:  # a stale version, or a submit the flow refuses (nothing is saved)
+        errors = [FieldError("_record", refused.code, refused.params)]
         return _page(entity, values, existing, errors, current, status=409)
-    flash(_("Saved."), "success")
+    flash(_("Submitted for approval.") if submit else _("Saved."), "success")
     return redirect(url_for("web.records.show", app=entity.app, entity=entity.name, record_id=saved["id"]))
 
 
 def _write(
-    entity: Entity, existing: dict[str, Any] | None, data: dict[str, Any], form_errors: list[FieldError]
+    entity: Entity,
+    existing: dict[str, Any] | None,
+    data: dict[str, Any],
+    form_errors: list[FieldError],
+    submit: bool,
 ) -> dict[str, Any]:
-    """Save through the records service; with form errors, only collect the service's own as well."""
+    """Save through the records service, and submit in the same transaction when asked (提交:
+    one step, and a refused submit leaves nothing saved); with form errors, only collect the
+    service's own as well."""
     records, name = services().records, entity.qualified_name
     if form_errors:
         tables = services().runtime.schema.of(name)
@@ -275,12 +306,16 @@ def _write(
         except ValidationFailed as failed:
             form_errors = _merged(form_errors, failed.errors)
         raise ValidationFailed(form_errors)
-    if existing is None:
-        return records.create(name, data, actor())
     version = request.form.get("version", "")
-    return records.update(
-        name, existing["id"], data, actor(), version=int(version) if version.isdigit() else None
-    )
+    with services().runtime.engine.begin() as conn:
+        if existing is None:
+            saved = records.create(name, data, actor(), conn=conn)
+        else:
+            shown = int(version) if version.isdigit() else None
+            saved = records.update(name, existing["id"], data, actor(), version=shown, conn=conn)
+        if submit:
+            services().flows.submit(name, saved["id"], actor(), chosen=posted_chosen(entity), conn=conn)
+    return saved
 
 
 def _merged(first: list[FieldError], second: list[FieldError]) -> list[FieldError]:
@@ -347,6 +382,8 @@ def _page(
         state_data=state_json(entity, current, computed_cells(entity, request.form)),
         errors=error_messages(errors),
         refs=refs,
+        submittable=submittable(entity, existing),
+        chosen=chosen_steps(entity, posted_chosen(entity)),
         children={
             item.field.name: services().runtime.catalog.entity(item.field.entity or "")
             for item in layout.items()
@@ -356,7 +393,14 @@ def _page(
     return body, status
 
 
-def _existing_for_state(entity: Entity) -> dict[str, Any] | None:
+def submittable(entity: Entity, existing: Mapping[str, Any] | None) -> bool:
+    """Whether the form offers 提交 (save and submit in one step) beside saving a draft."""
+    if not entity.has_flow or not may(entity, "submit"):
+        return False
+    return existing is None or existing.get("flow_status") in SUBMITTABLE
+
+
+def existing_for_state(entity: Entity) -> dict[str, Any] | None:
     raw = request.form.get("_record", "")
     if not raw.isdigit():
         return None

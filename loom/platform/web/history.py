@@ -1,7 +1,8 @@
 """A record's audit history as the signed-in user may see it.
 
-The audit log holds every field's before and after; fields hidden from the user are
-left out of each entry, so the history tells nothing the record page would not.
+The audit log holds every field's before and after; fields hidden from the user (by their
+role, or from everyone by the field's ``hidden``) are left out of each entry, so the history
+tells nothing the record page would not.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ def history(services: Services, entity: Entity, record_id: int, actor: Actor) ->
                 if entity.has_field(name)
                 and name not in hidden
                 and (field := entity.field(name)).type != "table"
+                and not field.hidden  # kept for the system (a contract's state before approval)
                 and not (_empty(change.get("before")) and _empty(change.get("after")))
             ),
         )

@@ -30,6 +30,11 @@ from .i18n import label
 MAX_PAGE = 100_000
 
 
+TAB_PAGES = frozenset(  # the pages that show the phone's tab bar (首页, 审批, 搜索, 我的): the top level only
+    {"web.launcher.home", "web.launcher.apps", "web.inbox.index", "web.search.index", "web.me.index"}
+)
+
+
 def services() -> Services:
     return current_app.extensions["loom"]
 
@@ -106,6 +111,7 @@ def install_template_helpers(app: Flask) -> None:
                 field, value, widgets.bare_title, site_zone()
             ),
             "page_link": _page_link,
+            "tab_pages": TAB_PAGES,
             "moment": _moment,
             **wording.helpers(),
         }

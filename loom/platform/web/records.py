@@ -26,12 +26,16 @@ from loom.metadata.catalog import thaw
 
 from ..actor import Actor
 from ..flows.engine import walk
+from ..flows.inbox import Inbox
+from ..flows.revocation import DECISIONS
 from ..records.errors import RecordError
 from ..records.errors import ValidationFailed
 from .auth import actor
+from .forms import SUBMITTABLE
 from .forms import form_layout
 from .history import history
 from .i18n import current_lang
+from .i18n import label
 from .layout import evaluate_state
 from .portal import entity_or_404
 from .portal import may
@@ -46,9 +50,10 @@ from .timeline import people_timeline
 from .timeline import users_of
 
 bp = Blueprint("records", __name__)
-SUBMITTABLE = frozenset({None, "draft", "rejected", "withdrawn", "returned"})
 TASK_OPERATIONS = ("approve", "reject", "return", "transfer")
-OPERATIONS = frozenset({"submit", *TASK_OPERATIONS, "withdraw", "urge", "comment"})
+OPERATIONS = frozenset(
+    {"submit", *TASK_OPERATIONS, "withdraw", "urge", "comment", "revoke", "add_approver", "cc"}
+)
 
 
 @bp.get("/<app>/<entity>/<int:record_id>")
@@ -81,6 +86,9 @@ def show(app: str, entity: str, record_id: int) -> str:
         asked=headline(found, refs.name("user", summary["initiator"]), reader) if summary else "",
         steps=people_timeline(summary, nodes, refs, reader) if summary else [],
         actions=flow_actions(found, record, summary, actor()),
+        needs_comment=comment_required(summary, actor()),
+        return_targets=return_targets(summary, actor()),
+        revoking=summary is not None and summary["status"] == "revoking",
         buttons=_buttons(found, record_id),
         related=related_tabs(found, record_id),
         children={
@@ -96,21 +104,60 @@ def show(app: str, entity: str, record_id: int) -> str:
 def flow_actions(
     entity: Entity, record: dict[str, Any], summary: dict[str, Any] | None, who: Actor
 ) -> list[str]:
-    """The flow operations this user may use on the record now."""
+    """The flow operations this user may use on the record now: on a running approval, those of
+    its tasks and its initiator; on an approved one, revoke for its initiator where the flow allows
+    it; on a revocation, agree or refuse for its approver."""
     if not entity.has_flow:
         return []
+    if summary is not None and summary["status"] == "revoking":
+        deciding = any(t["assignee_id"] == who.id and t["status"] == "pending" for t in summary["tasks"])
+        return sorted(DECISIONS) if deciding else []
     if summary is None or summary["status"] != "running":
         submittable = record.get("flow_status") in SUBMITTABLE and may(entity, "submit")
+        if summary is not None and summary["status"] == "approved" and summary["initiator"] == who.id:
+            return ["revoke"] if services().flows.revocations.rule(summary["flow"])["allowed"] else []
         return ["submit"] if submittable else []
     tasks = summary["tasks"]
     actions: list[str] = []
     if any(t["assignee_id"] == who.id and t["status"] == "pending" for t in tasks):
-        actions += TASK_OPERATIONS
+        actions += (*TASK_OPERATIONS, "add_approver")
     if summary["initiator"] == who.id:
         actions += ("withdraw", "urge")
     if summary["initiator"] == who.id or any(t["assignee_id"] == who.id for t in tasks):
-        actions.append("comment")
+        actions += ("cc", "comment")
     return actions
+
+
+def return_targets(summary: dict[str, Any] | None, who: Actor) -> list[tuple[str, str]]:
+    """Where the user's open step may send the approval back (退回): the initiator, and the
+    earlier steps its ``return_to`` names that have been approved."""
+    if summary is None or summary["status"] != "running":
+        return []
+    mine = {t["node"] for t in summary["tasks"] if t["assignee_id"] == who.id and t["status"] == "pending"}
+    flow = services().runtime.catalog.definitions.get(("flow", summary["flow"]))
+    if not mine or flow is None:
+        return []
+    nodes = {n["name"]: n for n in walk(thaw(flow.spec)["nodes"])}
+    approved = {t["node"] for t in summary["tasks"] if t["status"] == "approved"}
+    allowed = [name for node in mine for name in nodes[node].get("return_to", ["initiator"])]
+    return [
+        (name, _("Initiator") if name == "initiator" else label(Label.of(nodes[name].get("label"), name)))
+        for name in dict.fromkeys(allowed)
+        if name == "initiator" or name in approved
+    ]
+
+
+def comment_required(summary: dict[str, Any] | None, who: Actor) -> frozenset[str]:
+    """The operations whose comment the user's open step requires (``comment_required``), so
+    the page asks for it before posting rather than after."""
+    if summary is None or summary["status"] != "running":
+        return frozenset()
+    mine = {t["node"] for t in summary["tasks"] if t["assignee_id"] == who.id and t["status"] == "pending"}
+    flow = services().runtime.catalog.definitions.get(("flow", summary["flow"]))
+    if not mine or flow is None:
+        return frozenset()
+    nodes = [n for n in walk(thaw(flow.spec)["nodes"]) if n["name"] in mine]
+    return frozenset(op for n in nodes for op in n.get("comment_required", []))
 
 
 def node_labels(flow_name: str | None) -> dict[str, Label]:
@@ -138,14 +185,43 @@ def operate(app: str, entity: str, record_id: int, operation: str) -> Response:
             flows.submit(found.qualified_name, record_id, actor(), comment=comment)
         else:
             payload: dict[str, Any] = {"comment": comment}
-            if operation == "transfer":
-                target = request.form.get("to", "")
-                payload["to"] = int(target) if target.isdigit() else target
+            payload.update(_parameters(operation))
             flows.act(found.qualified_name, record_id, actor(), operation, payload)
-        flash(_("Done."), "success")
     except RecordError as error:
         _flash_error(error)
-    return redirect(url_for("web.records.show", app=app, entity=entity, record_id=record_id))
+        return redirect(url_for("web.records.show", app=app, entity=entity, record_id=record_id))
+    following = _next_task() if operation in TASK_OPERATIONS else None
+    if following is None:
+        flash(_("Done."), "success")
+        return redirect(url_for("web.records.show", app=app, entity=entity, record_id=record_id))
+    flash(_("Done. Here is your next task."), "success")
+    app_name, entity_name = following["entity"].split(".", 1)
+    return redirect(
+        url_for("web.records.show", app=app_name, entity=entity_name, record_id=following["record_id"])
+    )
+
+
+def _parameters(operation: str) -> dict[str, Any]:
+    """What an operation takes besides the comment, from its panel on the page: whom to
+    transfer to, which step to return to, whom to add (and where) or to copy."""
+    form = request.form
+    if operation == "transfer":
+        target = form.get("to", "")
+        return {"to": int(target) if target.isdigit() else target}
+    if operation == "return" and form.get("return_to"):
+        return {"to": form["return_to"]}
+    if operation == "add_approver":
+        users = [int(u) for u in form.getlist("add_users") if u.isdigit()]
+        return {"users": users, "position": form.get("position", "after")}
+    if operation == "cc":
+        return {"users": [int(u) for u in form.getlist("cc_users") if u.isdigit()]}
+    return {}
+
+
+def _next_task() -> dict[str, Any] | None:
+    """The newest task still waiting for the user: after deciding one, the next opens (DingTalk)."""
+    waiting = Inbox(services().runtime).items(actor(), "todo", page_size=1)["items"]
+    return waiting[0] if waiting else None
 
 
 @bp.post("/<app>/<entity>/<int:record_id>/buttons/<name>")
@@ -154,7 +230,7 @@ def press(app: str, entity: str, record_id: int, name: str) -> Response:
     automations = getattr(services(), "automations", None)
     if automations is None:
         raise NotFound()
-    params = {k.removeprefix("param-"): v for k, v in request.form.items() if k.startswith("param-")}
+    params = _button_params(name)
     try:
         after = automations.press(found.qualified_name, record_id_or_404(record_id), name, params, actor())
         flash(_("Done."), "success")
@@ -181,6 +257,24 @@ def delete(app: str, entity: str, record_id: int) -> Response:
         return redirect(url_for("web.records.show", app=app, entity=entity, record_id=record_id))
     flash(_("Deleted."), "success")
     return redirect(url_for("web.lists.index", app=app, entity=entity))
+
+
+def _button_params(name: str) -> dict[str, Any]:
+    """A button's posted parameters as its declared types read them: a check box is a boolean
+    (its hidden "false" comes first, the box's "true" last), a person or a record is an id."""
+    automation = services().automations.registry.named(name)
+    specs = {p["name"]: p for p in (automation.options.get("params", ()) if automation else ())}
+    params: dict[str, Any] = {}
+    for key in (k for k in request.form if k.startswith("param-")):
+        param, value = key.removeprefix("param-"), request.form.getlist(key)[-1]
+        kind = specs.get(param, {}).get("type")
+        if kind == "boolean":
+            params[param] = value == "true"
+        elif kind in ("user", "link") and value.isdigit():
+            params[param] = int(value)
+        else:
+            params[param] = value
+    return params
 
 
 def _buttons(entity: Entity, record_id: int) -> list[dict[str, Any]]:

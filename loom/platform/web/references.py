@@ -117,8 +117,11 @@ def _platform_table(services: Services, target: str) -> Table:
     return tables[{"user": "loom_users", "department": "loom_departments", "file": "loom_files"}[target]]
 
 
-def search_people(services: Services, target: str, text: str) -> list[tuple[int, str]]:
-    """Active users (by name or login) or departments (by name) matching ``text``."""
+def search_people(
+    services: Services, target: str, text: str, role: str | None = None
+) -> list[tuple[int, str]]:
+    """Active users (by name or login; with ``role``, only its holders) or departments (by name)
+    matching ``text``."""
     table = _platform_table(services, target)
     text = text.strip()
     query = select(table.c.id, table.c.name).order_by(table.c.name, table.c.id).limit(PICK_LIMIT)
@@ -129,6 +132,9 @@ def search_people(services: Services, target: str, text: str) -> list[tuple[int,
                 table.c.name.icontains(text, autoescape=True), table.c.login.icontains(text, autoescape=True)
             ),
         )
+        if role:
+            members = services.runtime.schema.metadata.tables["loom_memberships"]
+            query = query.where(table.c.id.in_(select(members.c.user_id).where(members.c.role == role)))
     else:
         query = query.where(table.c.name.icontains(text, autoescape=True))
     with reading(services.runtime.engine) as conn:

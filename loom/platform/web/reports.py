@@ -76,8 +76,8 @@ def index() -> str:
 @bp.get("/reports/<app>/<name>")
 def show(app: str, name: str) -> str:
     report = reports_of(current_app).report(f"{app}.{name}", actor())
-    entity = services().runtime.catalog.entity(report.entity)
-    filters = list_filters(entity)
+    entity = services().runtime.catalog.entity(report.entity) if report.entity else None
+    filters = list_filters(entity) if entity is not None else []
     refs = References(services(), actor())
     for control in filters:  # the titles of the records, people and departments chosen in pickers
         chosen = request.args.get(control.name, "")

@@ -46,6 +46,9 @@ PEOPLE_EVENTS = frozenset(
         "auto_pass",
         "dedupe",
         "timeout",
+        "revoke",
+        "revoke_approve",
+        "revoke_reject",
     }
 )
 NAMES_SHOWN = 3  # a copy to ten people names three, then how many more
@@ -87,6 +90,9 @@ def people_timeline(
             continue
         since = task.get("created_at")
         waited = _waited(since, reader) if since else ""
+        note = _("waiting %(time)s", time=waited) if waited else ""
+        if task.get("kind") == "revoke":  # deciding on a revocation, not approving the record
+            note = " · ".join(filter(None, [_("to decide on revoking"), note]))
         steps.append(
             _line(
                 "waiting",
@@ -96,7 +102,7 @@ def people_timeline(
                 nodes,
                 refs,
                 reader,
-                note=_("waiting %(time)s", time=waited) if waited else "",
+                note=note,
             )
         )
     return steps

@@ -193,3 +193,21 @@ def test_a_balance_is_checked_again_at_submit(company) -> None:
     assert refused.status_code == 422, refused.get_json()
     assert [(e["field"], e["code"]) for e in refused.get_json()["errors"]] == [("balance", "link_filtered")]
     assert zhang.get(f"leave_request/{second['id']}")["flow_status"] == "draft"
+
+
+def test_revoked_leave_gives_its_days_back_to_the_balance(company) -> None:
+    """Leave not taken after all is revoked (撤销); the manager who approved it agrees."""
+    balance = open_balance(company, "zhang", "3")
+    zhang, lead = company.login("zhang"), company.login("lead")
+    leave = zhang.create("leave_request", {
+        "leave_type": leave_type(zhang, "annual"), "balance": balance, "days": "1", "reason": "家事",
+        "start_date": "2026-12-07", "end_date": "2026-12-07",
+    })  # fmt: skip
+    zhang.flow("leave_request", leave["id"], "submit")
+    lead.flow("leave_request", leave["id"], "approve")
+    assert zhang.get(f"leave_balance/{balance}")["remaining"] == "2.0"
+    asked = zhang.flow("leave_request", leave["id"], "revoke", comment="行程取消，不再请假")
+    assert company.pending(asked) == ["lead"]
+    assert lead.flow("leave_request", leave["id"], "approve", comment="同意")["status"] == "revoked"
+    assert zhang.get(f"leave_balance/{balance}")["remaining"] == "3.0"
+    assert zhang.get(f"leave_request/{leave['id']}")["flow_status"] == "revoked"

@@ -13,6 +13,7 @@ import loom
 OA = Path(loom.__file__).parent / "builtin_apps" / "oa"
 TEXTS = ("label", "message", "title", "confirm", "help", "description", "placeholder")
 ASSIGNMENTS = ("set", "values", "records")  # field values and seed records, not texts
+FIELD_NAMES = ("card",)  # a phone card's title and fields name fields, they are not texts
 NAMED_LISTS = (
     "fields",
     "options",
@@ -32,7 +33,7 @@ def gaps(node: Any, path: str) -> Iterator[str]:
     if isinstance(node, dict):
         for key, value in node.items():
             here = f"{path}/{key}"
-            if key in ASSIGNMENTS:
+            if key in ASSIGNMENTS or key in FIELD_NAMES:
                 continue
             if key in TEXTS and not (isinstance(value, dict) and {"zh", "en"} <= set(value)):
                 yield here

@@ -245,9 +245,59 @@
     if (active) row.scrollLeft = active.offsetLeft - (row.clientWidth - active.offsetWidth) / 2;
   });
 
+  /* -- 加载更多: the button makes way for the next cards; the first of them takes the focus - */
+
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    if (event.detail.elt.id !== "list-more") return;
+    const list = document.getElementById("list-cards");
+    list.dataset.shown = list.querySelectorAll(".loom-row-card").length;
+  });
+
+  document.addEventListener("htmx:afterSettle", () => {
+    const list = document.getElementById("list-cards");
+    if (!list || !("shown" in list.dataset)) return;
+    const next = list.querySelectorAll(".loom-row-card")[Number(list.dataset.shown)];
+    delete list.dataset.shown;
+    if (next) next.focus();
+  });
+
+  /* -- the inbox: its filters apply when changed; the batch bar counts the ticked tasks -- */
+
+  function countTicked() {
+    const ticked = document.querySelectorAll("[data-batch-task]:checked").length;
+    document.querySelectorAll("[data-batch-count]").forEach((el) => { el.textContent = ticked; });
+    const button = document.getElementById("batch-approve");
+    if (button) button.disabled = ticked === 0;
+  }
+
+  document.addEventListener("change", (event) => {
+    const filters = event.target.closest("form[data-autosubmit]");
+    if (filters) filters.requestSubmit();
+    else if (event.target.matches("[data-batch-task]")) countTicked();
+  });
+  document.addEventListener("DOMContentLoaded", countTicked);
+
+  /* -- a flow operation's panel (转交, 加签, 抄送, 退回): in view, its first input focused --- */
+
+  document.addEventListener("shown.bs.collapse", (event) => {
+    if (!event.target.matches("[data-op-panel]")) return;
+    event.target.scrollIntoView({ block: "center" });
+    const first = event.target.querySelector("input[type=search], select");
+    if (first) first.focus();
+  });
+
   /* -- confirmations ------------------------------------------------------------------ */
 
   document.addEventListener("submit", (event) => {
+    // A step that requires a comment for this operation (拒绝 with a reason) asks before posting.
+    const comment = event.target.querySelector("textarea[name=comment]");
+    if (event.submitter && event.submitter.hasAttribute("data-needs-comment") && comment && !comment.value.trim()) {
+      event.preventDefault();
+      comment.classList.add("is-invalid");
+      comment.setAttribute("aria-describedby", "flow-comment-needed");
+      comment.focus();
+      return;
+    }
     const message = event.target.dataset.confirm;
     if (message && !window.confirm(message)) event.preventDefault();
   });

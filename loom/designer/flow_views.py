@@ -1,0 +1,293 @@
+"""The approval-flow page of the designer: ``/designer/flows/<app>/<entity>`` (审批流程).
+
+Every post carries the draft chain (a hidden input, flow.py) and the properties panel of the
+selected step; the page answers with the chain changed. 检查 and 发布 go through the same
+helpers as the form pages (views.py). 试算 runs the flow engine on sample values in a
+rolled-back transaction (loom/platform/flows/simulate.py) for the flow as published.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+from typing import Any
+
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from loom.metadata import Problem
+from loom.metadata.catalog import Entity
+from loom.platform.flows.simulate import preview
+from loom.platform.migrations import Plan
+from loom.platform.records.errors import RecordError
+from loom.platform.revisions import publish as pipeline
+from loom.platform.revisions import store
+from loom.platform.services import Services
+from loom.platform.web.i18n import current_lang
+from loom.platform.web.i18n import label
+from loom.platform.web.portal import entity_or_404
+from loom.platform.web.portal import services
+
+from . import conditions
+from . import design as designs
+from . import flow as flows
+from . import wording
+from .change import layer_document
+from .views import _check
+from .views import _publish_documents
+from .views import _site
+from .views import bp
+
+Found = tuple[str, dict[str, Any]]  # a document of the layer: its path and its content
+SAMPLE_TYPES = ("integer", "money", "decimal", "percent", "string", "text", "select", "boolean", "date")
+
+
+@bp.route("/flows/<app>/<entity>", methods=["GET", "POST"])
+def flow(app: str, entity: str) -> Response | str | tuple[str, int]:
+    """The entity's approval flow as a chain of steps; edit, check, publish and try it."""
+    form = entity_or_404(app, entity)
+    layer = store.current(services().runtime.engine).documents
+    own = layer_document(layer, app, "entity", lambda d: d.get("name") == entity)
+    earlier = layer_document(layer, app, "flow", lambda d: d.get("entity") in (entity, f"{app}.{entity}"))
+    shown: dict[str, Any] = {"own": own is not None, "published": _published(form)}
+    if request.method == "GET":
+        nodes = flows.loads(flows.dumps(earlier[1].get("nodes", []))) if earlier else []
+        parent = str(store.current(services().runtime.engine).id)
+        return _page(form, nodes, "", parent=parent, just_published="published" in request.args, **shown)
+    nodes = flows.loads(request.form.get("draft", ""))
+    selected = request.form.get("selected", "")
+    parent = request.form.get("parent", "")
+    flows.apply_properties(nodes, selected, request.form, form)
+    rows = conditions.rows_of(request.form)
+    action = request.form.get("action", "refresh")
+    if action.startswith("select:"):
+        selected, rows = action.removeprefix("select:"), []
+    elif action == "cond-add":
+        rows.append(conditions.Row())
+    elif action.startswith("cond-remove:"):
+        at = action.removeprefix("cond-remove:")
+        rows = [r for i, r in enumerate(rows) if str(i) != at]
+        lane = flows.at(nodes, selected)
+        if lane is not None and "nodes" in lane:
+            lane["when"] = conditions.to_cel(rows, request.form.get("c-join", "and"), form)
+    elif action == "simulate":
+        tried = _try(form, _draft_services(form, nodes, own, earlier))
+        return _page(form, nodes, selected, parent=parent, rows=rows, tried=tried, **shown)
+    elif action in ("check", "publish") and own is not None:
+        return _checked(form, nodes, selected, parent, own, earlier, action, shown)
+    elif action not in ("refresh", "check", "publish"):
+        nodes, moved = flows.edit(nodes, action)
+        if moved is not None:
+            selected, rows = moved, []
+    return _page(form, nodes, selected, parent=parent, rows=rows, **shown)
+
+
+def _checked(
+    form: Entity,
+    nodes: flows.Nodes,
+    selected: str,
+    parent: str,
+    own: tuple[str, dict[str, Any]],
+    earlier: tuple[str, dict[str, Any]] | None,
+    action: str,
+    shown: dict[str, Any],
+) -> Response | str | tuple[str, int]:
+    render = partial(_page, form, nodes, selected, **shown)
+    found = flows.mistakes(nodes, form)
+    if found:
+        return render(parent=parent, mistakes=found), 422
+    documents = _documents(form, nodes, own, earlier)
+    located = partial(_located, lang=current_lang())
+    if action == "check":
+        return _check(documents, render, located, partial(_plan, form=form, nodes=nodes, own=own))
+    message = _("Approval flow of %(name)s", name=label(form.label))
+    done = url_for("designer.flow", app=form.app, entity=form.name, published=1)
+    return _publish_documents(documents, parent, message, render, located, done)
+
+
+def _documents(form: Entity, nodes: flows.Nodes, own: Found, earlier: Found | None) -> dict[str, str]:
+    """The flow's document and, when its grants do not let users submit yet, the form's."""
+    path = earlier[0] if earlier else f"apps/{form.app}/flows/{form.name}_approval.yaml"
+    documents = {path: designs.dump(flows.document(form, nodes, earlier[1] if earlier else None))}
+    entity_path, entity_doc = own
+    if _with_submit(entity_doc) != entity_doc:
+        documents[entity_path] = designs.dump(_with_submit(entity_doc))
+    return documents
+
+
+def _with_submit(document: dict[str, Any]) -> dict[str, Any]:
+    """The designer's grant to every user (create, read and write their own) also lets them
+    submit their own records for approval."""
+    grants = [
+        {**g, "submit": "own"} if g.get("role") == "employee" and "submit" not in g else g
+        for g in document.get("permissions", [])
+    ]
+    return {**document, "permissions": grants}
+
+
+def _located(found: Iterable[Problem], lang: str) -> dict[str, str]:
+    shown: dict[str, list[str]] = {}
+    for problem in found:
+        shown.setdefault(flows.path_of(problem), []).append(wording.plain(problem.message(lang), lang))
+    return {key: "；".join(texts) for key, texts in shown.items()}
+
+
+def _plan(planned: Plan, form: Entity, nodes: flows.Nodes, own: tuple[str, dict[str, Any]]) -> list[str]:
+    said = [
+        _("The approval flow of %(name)s becomes:", name=label(form.label)),
+        flows.chain_words(nodes, current_lang()),
+    ]
+    if _with_submit(own[1]) != own[1]:
+        said.append(_("Everyone may submit their own %(name)s for approval.", name=label(form.label)))
+    said.append(_("Approvals already under way go on with the flow they started with."))
+    return said
+
+
+def _published(form: Entity) -> bool:
+    catalog = services().runtime.catalog
+    return any(d.entity == form.qualified_name for d in catalog.of_kind("flow"))
+
+
+def _draft_services(
+    form: Entity, nodes: flows.Nodes, own: Found | None, earlier: Found | None
+) -> Services | None:
+    """Services on the catalog the page's chain would publish, when it changes no table (the
+    form has had a flow before); None when the chain is not ready or needs publishing first."""
+    if own is None or not nodes or flows.mistakes(nodes, form):
+        return None
+    checked = pipeline.draft(_site(), services().runtime.engine, _documents(form, nodes, own, earlier))
+    if checked.problems or checked.runtime is None or checked.plan is None or checked.plan.pending:
+        return None
+    return Services.build(checked.runtime, services().files.folder, services().records.clock)
+
+
+def _try(form: Entity, draft: Services | None) -> dict[str, Any]:
+    """试算: the path and the approvers for the sample values and initiator the page posted, on
+    the chain as the page shows it when it can be (``draft``), else on the published flow."""
+    values: dict[str, Any] = {}
+    for f in form.fields:
+        raw = request.form.get(f"s-{f.name}", "").strip()
+        if f.type == "boolean":
+            values[f.name] = raw == "on"
+        elif raw and f.type in SAMPLE_TYPES:
+            values[f.name] = raw
+    people = draft or services()
+    initiator = request.form.get("s-initiator", "")
+    with people.runtime.engine.connect() as conn:
+        actor = people.identity.actor(conn, int(initiator)) if initiator.isdigit() else None
+    if actor is None:
+        return {"sample": values, "error": _("Choose who submits.")}
+    try:
+        result = preview(people, form.qualified_name, values, actor)
+    except RecordError as exc:
+        return {"sample": values, "initiator": initiator, "error": _error_words(exc)}
+    return {"sample": values, "initiator": initiator, "result": result, "draft": draft is not None}
+
+
+def _error_words(exc: RecordError) -> str:
+    lang = current_lang()
+    errors = getattr(exc, "errors", None)
+    if errors:
+        return "；".join(e.message(lang) for e in errors)
+    return exc.message(lang)
+
+
+def _users() -> list[tuple[int, str, str]]:
+    users = services().identity.users
+    with services().runtime.engine.connect() as conn:
+        rows = conn.execute(
+            select(users.c.id, users.c.login, users.c.name)
+            .where(users.c.active.is_(True))
+            .order_by(users.c.id)
+        ).all()
+    return [(row.id, row.login, row.name) for row in rows]
+
+
+def _roles() -> dict[str, str]:
+    builtin = {"admin": _("Administrators"), "employee": _("Everyone")}
+    declared = {d.name: label(d.label) for d in services().runtime.catalog.of_kind("role")}
+    return {**declared, **builtin}
+
+
+def _page(form: Entity, nodes: flows.Nodes, selected: str, **shown: Any) -> str:
+    chosen = flows.at(nodes, selected)
+    rows = shown.pop("rows", [])
+    readable = None
+    if chosen is not None and "nodes" in chosen:
+        readable = conditions.read(chosen.get("when", ""), form)
+        if readable is not None and rows:
+            readable = (rows, request.form.get("c-join", readable[1]))
+        if readable is not None and not readable[0]:
+            readable = ([conditions.Row()], readable[1])
+    return render_template(
+        "designer/flow.html",
+        form=form,
+        nodes=nodes,
+        draft=flows.dumps(nodes),
+        selected=selected if chosen is not None else "",
+        chosen=chosen,
+        readable=readable,
+        describe=partial(_describe, form=form),
+        condition_words=partial(_condition_words, form=form),
+        condition_fields=conditions.fields_of(form),
+        operators=conditions.OPERATORS,
+        family=conditions.family,
+        sample_fields=[f for f in form.fields if f.type in SAMPLE_TYPES and not f.hidden and not f.readonly],
+        user_fields=[f for f in form.fields if f.type == "user"],
+        step_fields=[f for f in form.fields if not f.hidden],
+        hours=flows.hours,
+        users=_users(),
+        roles=_roles(),
+        kind_of=flows.kind_of,
+        flows_words=flows,
+        lane_labels={n["name"]: n.get("label") or n["name"] for n in flows.walk(nodes)},
+        approver_kind=flows.approver_kind,
+        mistakes=shown.pop("mistakes", {}),
+        tried=shown.pop("tried", None),
+        default_message=_("Approval flow of %(name)s", name=label(form.label)),
+        **shown,
+    )
+
+
+def _describe(node: dict[str, Any], form: Entity) -> str:
+    """Who acts at a step, in words: 直属上级（第 1 级）, 角色：法务, 指定成员：王小明…"""
+    spec = node.get("approve", node.get("cc", {}))
+    kind = flows.approver_kind(spec)
+    if kind == "manager":
+        said = _("Manager, level %(num)d", num=spec["manager"])
+    elif kind == "role":
+        said = _("Role: %(name)s", name=_roles().get(spec["role"], spec["role"]))
+    elif kind == "users":
+        names = {login: name for _, login, name in _users()}
+        said = _("Members: %(names)s", names="、".join(names.get(u, u) for u in spec["users"] if u))
+    elif kind == "field":
+        fields = {f.name: label(f.label) for f in form.fields}
+        said = _("The person in %(name)s", name=fields.get(spec["field"], spec["field"]))
+    else:
+        said = str(flows.APPROVER_WORDS[kind])
+    if "approve" in node and kind != "manager":
+        said += " · " + str(flows.MODE_WORDS[node.get("mode", "all")])
+    return said
+
+
+def _condition_words(lane: dict[str, Any], form: Entity) -> str:
+    """A lane's condition in words (份数 大于 20), or that it is a condition written by hand."""
+    if "else" in lane:
+        return _("When no other condition holds")
+    read = conditions.read(lane.get("when", ""), form)
+    if read is None:
+        return _("A condition written by hand")
+    rows, join = read
+    if not rows:
+        return _("No condition set yet")
+    fields = {f.name: f for f in form.fields}
+    parts = []
+    for row in rows:
+        f = fields[row.field]
+        caption = conditions.OPERATORS[conditions.family(f) or "text"][row.op][1]
+        parts.append(f"{label(f.label)} {caption} {row.value}".strip())
+    return (" " + (_("and") if join == "and" else _("or")) + " ").join(parts)
