@@ -73,6 +73,8 @@ def _blank_is_none(value: Any) -> Any:
 class IdListField(StringField):
     """Ids of referenced records typed as ``3, 5, 8``."""
 
+    data: list[int] | None
+
     def _value(self) -> str:
         if self.raw_data:
             return self.raw_data[0]

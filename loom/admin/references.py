@@ -46,7 +46,7 @@ def remember_names(columns: Mapping[str, str], rows: Iterable[Mapping[str, Any]]
             query = select(departments.c.id, departments.c.name).where(
                 departments.c.id.in_(wanted["department"])
             )
-            names |= {("department", i): name for i, name in conn.execute(query)}
+            names |= {("department", row.id): row.name for row in conn.execute(query)}
     g.loom_admin_names = names
 
 

@@ -23,7 +23,7 @@ class RoleView(AdminOnly, BaseView):
         memberships = services().runtime.schema.metadata.tables["loom_memberships"]
         with services().runtime.engine.connect() as conn:
             counted = select(memberships.c.role, func.count()).group_by(memberships.c.role)
-            members = dict(conn.execute(counted).all())
+            members: dict[str, int] = {role: count for role, count in conn.execute(counted)}
         inherits = {d.name: tuple(d.spec.get("inherits", ())) for d in catalog.of_kind("role")}
         labels = role_labels(catalog)
         roles = [

@@ -17,7 +17,7 @@ class Row:
 
     __slots__ = ("_values",)
 
-    def __init__(self, values: Mapping[str, Any]) -> None:
+    def __init__(self, values: Mapping[Any, Any]) -> None:
         self._values = dict(values)
 
     def __getattr__(self, name: str) -> Any:

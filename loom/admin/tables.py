@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
+from collections.abc import Sequence
 from typing import Any
 from typing import ClassVar
 
@@ -63,6 +64,7 @@ class TableView(AdminOnly, BaseModelView):
     column_type_formatters = LIST_FORMATTERS
     column_type_formatters_detail = DETAIL_FORMATTERS
     table_name: ClassVar[str]
+    column_sortable_list: Sequence[str] | None = None
     searchable: ClassVar[tuple[str, ...]] = ()
     default_sort: ClassVar[tuple[str, bool]] = ("id", False)
 
@@ -91,7 +93,7 @@ class TableView(AdminOnly, BaseModelView):
         return list(self.query().selected_columns.keys())
 
     def scaffold_sortable_columns(self) -> dict[str, str]:
-        return {c: c for c in self.column_sortable_list}
+        return {c: c for c in self.column_sortable_list or ()}
 
     def init_search(self) -> bool:
         return bool(self.searchable)

@@ -147,7 +147,8 @@ class UserView(TableView):
             "locale": form.locale.data,
         }  # fmt: skip
         # An admin changing their own password stays signed in here; every other session ends.
-        own = session_key() if model.id == current_actor().id else None
+        me = current_actor()
+        own = session_key() if me is not None and model.id == me.id else None
         try:
             with services().runtime.engine.begin() as conn:
                 conn.execute(update(self.table).where(self.table.c.id == model.id).values(values))

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from pathlib import PurePosixPath
 
@@ -240,7 +241,7 @@ def load_overlays(path: Path | str) -> tuple[list[Document], list[Problem]]:
 
 
 def _walk(folder: Path) -> list[Path]:
-    found = []
+    found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "_")))
         found.extend(
@@ -275,7 +276,7 @@ def _zip_files(archive: Path) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
             # Read at most one byte past the limit: a zip's declared sizes can lie.
             with zf.open(member) as handle:
                 raw = handle.read(MAX_DOCUMENT_BYTES + 1)
-            yield f"{display_path(archive)}!/{member.filename}", relative, lambda raw=raw: raw
+            yield f"{display_path(archive)}!/{member.filename}", relative, partial(bytes, raw)
 
 
 def _common_folder(names: list[str]) -> str:

@@ -101,8 +101,8 @@ def _intended(candidates: list[ValidationError]) -> ValidationError:
 def _to_problem(document: Document, error: ValidationError) -> Problem | None:
     pointer = join_pointer("", *error.absolute_path)
     keyword = error.validator
-    value = error.validator_value
-    instance = error.instance
+    value: Any = error.validator_value
+    instance: Any = error.instance
     if keyword == "required":
         missing = next((key for key in value if key not in instance), value[0])
         return document.problem("schema.required", pointer, key=missing)
@@ -148,7 +148,7 @@ def _to_problem(document: Document, error: ValidationError) -> Problem | None:
 def _unknown_key(document: Document, error: ValidationError, pointer: str) -> Problem | None:
     """The first truly unknown key; None when the error only echoes a failed branch."""
     instance = error.instance if isinstance(error.instance, dict) else {}
-    known = _known_keys(error.schema, instance)
+    known = _known_keys(error.schema if isinstance(error.schema, dict) else {}, instance)
     unknown = [key for key in instance if key not in known]
     if not unknown:
         return None

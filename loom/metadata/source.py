@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from typing import cast
 
 import yaml
 from yaml.constructor import ConstructorError
@@ -119,7 +120,7 @@ class _Builder:
             return self._mapping(node, pointer)
         if isinstance(node, SequenceNode):
             return [self.build(item, f"{pointer}/{i}") for i, item in enumerate(node.value)]
-        return self._scalar(node, pointer)
+        return self._scalar(cast(ScalarNode, node), pointer)
 
     def _tag_problem(self, node: Node, pointer: str) -> Problem:
         tag = node.tag.replace("tag:yaml.org,2002:", "!!")

@@ -16,8 +16,8 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 from typing import Any
-from typing import BinaryIO
 
 from sqlalchemy import Connection
 from sqlalchemy import insert
@@ -47,7 +47,7 @@ class FileStore:
 
     def save(
         self,
-        stream: BinaryIO,
+        stream: IO[bytes],
         name: str,
         actor: Actor,
         content_type: str | None = None,
@@ -97,7 +97,7 @@ class FileStore:
         return self.folder / digest[:2] / digest[2:4] / digest
 
     @contextmanager
-    def _receive(self, stream: BinaryIO) -> Iterator[tuple[str, str, int]]:
+    def _receive(self, stream: IO[bytes]) -> Iterator[tuple[str, str, int]]:
         digest = hashlib.sha256()
         size = 0
         handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".upload-")

@@ -76,7 +76,7 @@ class Permissions:
         grants = [grant for grant in self._grants(entity) if grant.role in roles]
         reasons = tuple(Reason(grant.role, _scope_of(grant, operation)) for grant in grants)
         scope = max((r.scope for r in reasons), key=SCOPES.index, default="none")
-        also = ()
+        also: tuple[Expression, ...] = ()
         if operation == "read" and scope not in ("none", "all"):
             also = tuple(g.also_read for g in grants if g.also_read is not None and g.read != "none")
         return Decision(operation, scope, reasons, also)

@@ -150,7 +150,7 @@ def _install(conn: Connection, records: RecordService, tracked: Table, seed: _Se
     return "updated"
 
 
-def _edited_on_site(conn: Connection, records: RecordService, entity: str, row: Mapping[str, Any]) -> bool:
+def _edited_on_site(conn: Connection, records: RecordService, entity: str, row: Mapping[Any, Any]) -> bool:
     """Whether the site changed the record since the install wrote it: deleted, adopted, or
     updated by a person. A moved ``version`` alone is not enough: rollups and other derived
     values are rewritten by the system, and those are not edits (an entity without an audit

@@ -87,7 +87,7 @@ def column_type(field: Field) -> TypeEngine:
 
 
 def system_columns(has_flow: bool) -> list[Column]:
-    columns = [
+    columns: list[Column] = [
         Column("id", ID_TYPE, primary_key=True, autoincrement=True),
         Column("created_at", UTCDateTime(), nullable=False),
         Column("created_by", ID_TYPE, ForeignKey("loom_users.id", ondelete="SET NULL"), nullable=True),

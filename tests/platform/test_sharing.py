@@ -173,7 +173,7 @@ def test_an_expired_share_ends_access_and_is_purged(crm) -> None:
     with pytest.raises(NotFound):
         crm.services.records.update("crm.customer", customer["id"], {"title": "x"}, crm.users["seller_b"])
     assert shares_in_table(crm) == 1
-    assert crm.sharing.list("crm.customer", customer["id"], crm.users["seller_a"]) == []
+    assert crm.sharing.shares_of("crm.customer", customer["id"], crm.users["seller_a"]) == []
     assert shares_in_table(crm) == 0
 
 
@@ -206,7 +206,7 @@ def test_who_may_share(crm) -> None:
         crm.share("seller_b", customer, "viewer")
     crm.share("boss", customer, "seller_b", "write")
     crm.share("seller_b", customer, "viewer")  # a write share may pass the record on
-    listed = crm.sharing.list("crm.customer", customer["id"], crm.users["seller_a2"])
+    listed = crm.sharing.shares_of("crm.customer", customer["id"], crm.users["seller_a2"])
     assert [(s["user_name"], s["level"]) for s in listed] == [("seller_b", "write"), ("viewer", "read")]
 
 
@@ -238,7 +238,7 @@ def test_shares_are_replaced_given_up_and_audited(crm) -> None:
     seller_b = crm.users["seller_b"]
     crm.share("seller_a", customer, "seller_b", "read")
     crm.share("seller_a", customer, "seller_b", "write")
-    assert [s["level"] for s in crm.sharing.list("crm.customer", customer["id"], seller_b)] == ["write"]
+    assert [s["level"] for s in crm.sharing.shares_of("crm.customer", customer["id"], seller_b)] == ["write"]
     crm.sharing.unshare("crm.customer", customer["id"], seller_b.id, seller_b)  # the holder leaves
     with pytest.raises(NotFound):
         crm.sharing.unshare("crm.customer", customer["id"], seller_b.id, crm.users["seller_a"])

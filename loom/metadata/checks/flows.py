@@ -49,7 +49,7 @@ class _Walker:
         self.fields = fields_of(entity) if entity is not None else {}
         self.variables = variables
         self.seen: dict[str, str] = {}
-        self.returns: list[tuple[str, dict[str, Any], set[str]]] = []
+        self.returns: list[tuple[str, dict[str, Any], frozenset[str]]] = []
 
     def nodes(self, pointer: str, nodes: list[dict[str, Any]], before: frozenset[str]) -> Iterator[Problem]:
         """Walk a node list; ``before`` holds the nodes every record reaching it has passed."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 from flask import request
+from flask.blueprints import BlueprintSetupState
 from werkzeug.routing import BaseConverter
 
 from .. import limits
@@ -41,9 +42,13 @@ class AppSegment(BaseConverter):
     part_isolating = True
 
 
+def _register_converters(state: BlueprintSetupState) -> None:
+    state.app.url_map.converters.setdefault("app_name", AppSegment)
+
+
 def blueprint() -> Blueprint:
     api = Blueprint("api", __name__, url_prefix="/api/v1")
-    api.record_once(lambda state: state.app.url_map.converters.setdefault("app_name", AppSegment))
+    api.record_once(_register_converters)
     parts = (auth.bp, meta.bp, files.bp, openapi.bp, flows.bp, delegations.bp, automations.bp, reports.bp)
     for part in (*parts, metadata.bp, handover.bp, search.bp, sharing.bp, related.bp, records.bp):
         api.register_blueprint(part)

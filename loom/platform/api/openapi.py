@@ -9,6 +9,7 @@ once per Catalog revision.
 from __future__ import annotations
 
 from typing import Any
+from typing import cast
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
@@ -151,11 +152,17 @@ def build(catalog: Catalog, schemas: Schemas) -> dict[str, Any]:
     return _Builder(catalog, schemas).spec()
 
 
+def _inline(schema: type) -> str | None:
+    """No name for any schema: each entity's schema is written once, by hand, under its own name."""
+    return None
+
+
 class _Builder:
     def __init__(self, catalog: Catalog, schemas: Schemas) -> None:
         self.catalog = catalog
         self.schemas = schemas
-        self.plugin = MarshmallowPlugin(schema_name_resolver=lambda schema: None)
+        # apispec documents a resolver answering None (inline every schema) but types it as str
+        self.plugin = MarshmallowPlugin(schema_name_resolver=cast(Any, _inline))
         self.api = APISpec(
             title="Loom",
             version=__version__,
@@ -168,6 +175,8 @@ class _Builder:
         self._problem_component()
         self.api.components.schema("Share", SHARE)
         self.api.components.schema("TaskItem", TASK_ITEM)
+        assert self.plugin.converter is not None  # set by APISpec when it registers the plugin
+        self._converter = self.plugin.converter
 
     def spec(self) -> dict[str, Any]:
         buttons: dict[str, list[Automation]] = {}
@@ -273,7 +282,7 @@ class _Builder:
 
     def _property(self, entity: Entity, field: Field) -> dict[str, Any]:
         schema = self.schemas.of(entity.qualified_name)
-        converted = self.plugin.converter.field2property(schema.fields[field.name])
+        converted = self._converter.field2property(schema.fields[field.name])
         return fieldtypes.of(field.type).openapi(field, converted)
 
     def _problem_component(self) -> None:
@@ -972,7 +981,7 @@ def _list_parameters(entity: Entity, property_of: Any) -> list[dict[str, Any]]:
     sortable += [n for n in SYSTEM_SORTABLE if n != "flow_status" or entity.has_flow]
     keys = {"type": "string", "enum": ["", *(k for n in sortable for k in (n, f"-{n}"))]}  # "": ignored
     chosen = {"type": "string", "enum": [f.name for f in entity.fields] + list(SYSTEM_SORTABLE)}
-    parameters = [
+    parameters: list[dict[str, Any]] = [
         {
             "name": "q",
             "in": "query",

@@ -146,8 +146,8 @@ def expected_version(changes: dict[str, Any]) -> int | None:
         if "version" in changes and changes["version"] != version:
             raise Conflict(expected=version, actual=changes["version"])
         return version
-    version = changes.get("version")
-    return version if isinstance(version, int) and not isinstance(version, bool) else None
+    sent = changes.get("version")
+    return sent if isinstance(sent, int) and not isinstance(sent, bool) else None
 
 
 def list_query(entity: str) -> ListQuery:

@@ -18,7 +18,7 @@ bp = Blueprint("sharing", __name__)
 
 @bp.get("/<app_name:app>/<entity>/<int:record_id>/shares")
 def list_shares(app: str, entity: str, record_id: int) -> Response:
-    shares = services().sharing.list(entity_name(app, entity), existing_id(record_id), require_actor())
+    shares = services().sharing.shares_of(entity_name(app, entity), existing_id(record_id), require_actor())
     return jsonify({"items": jsonable(shares)})
 
 

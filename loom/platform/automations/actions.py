@@ -171,8 +171,9 @@ class Actions:
             people.update(found if isinstance(found, list) else [found])
         if "role" in spec:
             people.update(Org.load(step.c, self.records.runtime).roles.get(spec["role"], ()))
-        if spec.get("owner") and step.record is not None:
-            people.add(step.record.get("owner"))
+        owner = step.record.get("owner") if spec.get("owner") and step.record is not None else None
+        if owner is not None:
+            people.add(owner)
         title = Label.of(spec["title"]) if "title" in spec else step.automation.label
         text = Label.of(spec["message"])
         message = {
@@ -204,7 +205,9 @@ def _exists(c: Connection, schemas: Schemas, tables: RecordTables, values: Mappi
     A value that does not parse matches nothing: the create then reports it.
     """
     entity = tables.entity
-    keys = [(f.name,) for f in entity.fields if f.unique and f.type not in ("table", "many")]
+    keys: list[tuple[str, ...]] = [
+        (f.name,) for f in entity.fields if f.unique and f.type not in ("table", "many")
+    ]
     keys += [index.fields for index in entity.indexes if index.unique]
     for key in keys:
         if any(values.get(name) is None for name in key):

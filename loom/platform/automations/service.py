@@ -203,11 +203,12 @@ class AutomationService:
             if not rows:
                 return result
             last = rows[-1]["id"]
-            exact = where is None or found.exact  # type: ignore[union-attr]
             chosen = [
                 dict(r)
                 for r in rows
-                if exact or matches(where, {**variables(entity, r, SYSTEM, now), **clock})
+                if where is None
+                or (found is not None and found.exact)
+                or matches(where, {**variables(entity, r, SYSTEM, now), **clock})
             ]
             result.matched += len(chosen)
             if chosen:

@@ -31,9 +31,13 @@ TARGETS = (
     "approved", "in_approval", "draft", "approved", "rejected", "in_approval",
     "withdrawn", "approved", "returned", "in_approval",
 )  # fmt: skip
-APPROVE = ("同意。", "同意，请按流程办理。", "情况属实，同意。", "已核对，同意。")
-REJECT = ("预算不足，本次不予批准。", "理由不充分，不予批准。", "金额超出公司标准，不予批准。")
-RETURN = ("请补充相关附件后重新提交。", "请补充费用明细说明。", "日期有误，请修改后再提交。")
+APPROVE: tuple[str, ...] = ("同意。", "同意，请按流程办理。", "情况属实，同意。", "已核对，同意。")
+REJECT: tuple[str, ...] = (
+    "预算不足，本次不予批准。",
+    "理由不充分，不予批准。",
+    "金额超出公司标准，不予批准。",
+)
+RETURN: tuple[str, ...] = ("请补充相关附件后重新提交。", "请补充费用明细说明。", "日期有误，请修改后再提交。")
 MAX_STEPS = 30  # a flow longer than this is left where it is
 
 

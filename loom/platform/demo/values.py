@@ -70,6 +70,9 @@ def _iso_moment(value: Any) -> dt.datetime | None:
 class Faker:
     """Chinese names, companies, places and phrases, from one seeded random source."""
 
+    rng: random.Random
+    today: dt.date
+
     def __init__(self, rng: random.Random, today: dt.date) -> None:
         self.rng = rng
         self.today = today
@@ -239,10 +242,10 @@ def _money(field: Field, entity: Entity, fake: Faker, values: Mapping[str, Any])
         low, high = 10_000, 400_000
     else:
         low, high = 200, 20_000
-    low, high = _bounded(field, low, high)
-    amount = math.exp(fake.rng.uniform(math.log(max(low, 1)), math.log(max(high, 2))))
+    least, most = _bounded(field, low, high)
+    amount = math.exp(fake.rng.uniform(math.log(max(least, 1)), math.log(max(most, 2))))
     step = 100 if amount >= 10_000 else 1
-    return _scaled(field, max(low, round(amount / step) * step))
+    return _scaled(field, max(least, round(amount / step) * step))
 
 
 def _parent_amount(parent: Mapping[str, Any] | None, name: str) -> float | None:

@@ -41,7 +41,7 @@ class Stars(mf.Integer):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(strict=True, **kwargs)
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int | None:
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
         if isinstance(value, str) and value.strip().isdigit():
             value = int(value)
         return super()._deserialize(value, attr, data, **kwargs)

@@ -45,9 +45,9 @@ class Org:
             tables["loom_memberships"],
         )
         parent, head = {}, {}
-        for row in conn.execute(select(departments.c.id, departments.c.parent_id, departments.c.head_id)):
-            parent[row.id] = row.parent_id
-            head[row.id] = row.head_id
+        for dept in conn.execute(select(departments.c.id, departments.c.parent_id, departments.c.head_id)):
+            parent[dept.id] = dept.parent_id
+            head[dept.id] = dept.head_id
         department_of, logins, active, manager_of = {}, {}, set(), {}
         columns = (users.c.id, users.c.login, users.c.department_id, users.c.active, users.c.manager_id)
         for row in conn.execute(select(*columns)):
@@ -58,8 +58,8 @@ class Org:
             if row.active:
                 active.add(row.id)
         roles: dict[str, set[int]] = {"employee": set(active)}
-        for row in conn.execute(select(memberships.c.user_id, memberships.c.role)):
-            roles.setdefault(row.role, set()).add(row.user_id)
+        for member in conn.execute(select(memberships.c.user_id, memberships.c.role)):
+            roles.setdefault(member.role, set()).add(member.user_id)
         # A role that inherits another also holds it: finance_director counts among finance.
         inherits = {d.name: tuple(d.spec.get("inherits", ())) for d in runtime.catalog.of_kind("role")}
         for role, inherited in _closure(inherits).items():
@@ -155,7 +155,7 @@ def resolve(
                 else set()
             )
             members = frozenset(u for u in members if org.department_of.get(u) in subtree)
-        found = sorted(members)
+        found = list(sorted(members))
     elif "manager" in spec:
         found = [org.manager(initiator, spec["manager"])]
     elif "managers" in spec:

@@ -191,7 +191,7 @@ class Delegations:
             raise NotFound(id=delegation_id)
         return self._public(row)
 
-    def _public(self, row: Mapping[str, Any]) -> dict[str, Any]:
+    def _public(self, row: Mapping[Any, Any]) -> dict[str, Any]:
         return {**dict(row), "state": (state := self._state(row)), "active": state == "active"}
 
     def _state(self, row: Mapping[str, Any]) -> str:

@@ -42,7 +42,7 @@ SUBJECTS = {
 class Sender(Protocol):
     """Anything that can deliver one notification to one user (e-mail, WeCom, DingTalk…)."""
 
-    def send(self, user: Mapping[str, Any], subject: str, body: str) -> None: ...
+    def send(self, user: Mapping[Any, Any], subject: str, body: str) -> None: ...
 
 
 class SmtpSender:
@@ -54,7 +54,7 @@ class SmtpSender:
         self.password = settings.get("password")
         self.starttls = bool(settings.get("starttls", True))
 
-    def send(self, user: Mapping[str, Any], subject: str, body: str) -> None:
+    def send(self, user: Mapping[Any, Any], subject: str, body: str) -> None:
         if not user.get("email"):
             return
         message = EmailMessage()
@@ -111,7 +111,7 @@ def deliver_pending(runtime: Runtime, senders: list[Sender], limit: int = 100) -
     return sent
 
 
-def _compose(runtime: Runtime, row: Mapping[str, Any]) -> tuple[str, str]:
+def _compose(runtime: Runtime, row: Mapping[Any, Any]) -> tuple[str, str]:
     """Subject and text of one notification in the reader's language, as the inbox reads it:
     "[Loom] 待您审批：张三提交的报销单「差旅」", then the step and the other details."""
     lang = "en" if str(row.get("locale") or "").startswith("en") else "zh"

@@ -459,7 +459,7 @@ class FlowService:
         self, task_ids: list[int], actor: Actor, comment: str | None = None
     ) -> list[dict[str, Any]]:
         """Approve several tasks, each in its own transaction; report each outcome."""
-        outcomes = []
+        outcomes: list[dict[str, Any]] = []
         for task_id in task_ids:
             try:
                 instance = self._instance_of_task(task_id, actor)

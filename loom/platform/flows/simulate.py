@@ -121,6 +121,8 @@ def _walk_through(
         if summary["status"] != "running" or task is None:
             break
         assignee = services.identity.actor(conn, task["assignee_id"])
+        if assignee is None:  # the assignee left: the flow waits for a reassignment
+            break
         payload = {"task": task["id"], "comment": "simulation"}
         summary = flows.act(entity, record["id"], assignee, "approve", payload, conn=conn)
     nodes = services.runtime.catalog.definition("flow", summary["flow"]).spec["nodes"]
@@ -163,7 +165,7 @@ def _in_words(steps: list[dict[str, Any]], logins: dict[int, str]) -> list[dict[
         label = note.get("label")
         return CLI_NOTES[note["code"]].format(
             label=label.get("en") if isinstance(label, dict) else label,
-            user=logins.get(note.get("user"), "?"),
+            user=logins.get(note.get("user") or 0, "?"),
             role=note.get("role"),
         )
 

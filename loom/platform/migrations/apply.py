@@ -24,11 +24,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from typing import TypeVar
+from typing import cast
 
 from alembic.migration import MigrationContext
 from alembic.operations import BatchOperations
 from alembic.operations import Operations
 from sqlalchemy import Column
+from sqlalchemy import ColumnClause
 from sqlalchemy import Connection
 from sqlalchemy import DefaultClause
 from sqlalchemy import Engine
@@ -146,7 +148,7 @@ def applies(kind: type[OpT]) -> Callable[[Callable[[_Context, OpT], None]], Call
 @applies(ops.CreateTable)
 def _create_table(context: _Context, step: ops.CreateTable) -> None:
     new = step.definition
-    context.conn.execute(CreateTable(new, include_foreign_key_constraints=step.inline_foreign_keys))
+    context.conn.execute(CreateTable(new, include_foreign_key_constraints=list(step.inline_foreign_keys)))
     for index in new.indexes:
         context.conn.execute(CreateIndex(index))
 
@@ -177,7 +179,9 @@ def _detached(target: Column[Any]) -> Column[Any]:
         if fk.constraint is not None
     ]
     default = target.server_default.arg if isinstance(target.server_default, DefaultClause) else None
-    return Column(target.name, target.type, *keys, nullable=target.nullable, server_default=default)
+    return Column(
+        target.name, target.type, *keys, nullable=target.nullable, server_default=cast(Any, default)
+    )
 
 
 @applies(ops.RenameColumn)
@@ -195,7 +199,7 @@ def _narrow_column(context: _Context, step: ops.NarrowColumn) -> None:
     _refuse_unconvertible(context, step, cut_strings=True)
     _archive_changed_values(context, step)
     target = resolve(step.new_type, context.conn.dialect)
-    value = column(step.column or "")
+    value: ColumnClause[Any] = column(step.column or "")
     length = getattr(target, "length", None)
     if length is not None:  # cut strings ourselves: SQLite would keep them whole, PostgreSQL refuse
         cut = update(table(step.table, value)).where(func.length(value) > length)
@@ -248,7 +252,7 @@ def _drop_index(context: _Context, step: ops.DropIndex) -> None:
 @applies(ops.AddUniqueConstraint)
 def _add_unique(context: _Context, step: ops.AddUniqueConstraint) -> None:
     with context.alter(step.table) as batch:
-        batch.create_unique_constraint(step.column, [c.name for c in step.constraint.columns])
+        batch.create_unique_constraint(step.column or "", [c.name for c in step.constraint.columns])
 
 
 @applies(ops.DropUniqueConstraint)
@@ -271,16 +275,21 @@ def _add_foreign_key(context: _Context, step: ops.AddForeignKey) -> None:
         )
 
 
+def _own_name(fk: ForeignKeyConstraint) -> str | None:
+    """The name the key was given, if any (SQLAlchemy marks an unnamed one with a sentinel)."""
+    return fk.name if isinstance(fk.name, str) and fk.name else None
+
+
 def _fk_name(fk: ForeignKeyConstraint) -> str:
     """The key's own name, or one made up: a rebuild (SQLite) cannot add an unnamed key."""
     columns = [c.name for c in fk.columns]
-    return fk.name or index_name(fk.table.name, [*columns, fk.referred_table.name], "fk")
+    return _own_name(fk) or index_name(fk.table.name, [*columns, fk.referred_table.name], "fk")
 
 
 @applies(ops.DropForeignKey)
 def _drop_foreign_key(context: _Context, step: ops.DropForeignKey) -> None:
     fk = step.constraint
-    name = fk.name or f"fk_{step.table}_{next(iter(fk.columns)).name}_{fk.referred_table.name}"
+    name = _own_name(fk) or f"fk_{step.table}_{next(iter(fk.columns)).name}_{fk.referred_table.name}"
     with context.alter(step.table, naming_convention=FK_CONVENTION) as batch:
         batch.drop_constraint(name, type_="foreignkey")
 

@@ -6,6 +6,9 @@ before anything runs. Identifiers come from the compared schemas; values are nev
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import ColumnClause
 from sqlalchemy import Connection
 from sqlalchemy import column
 from sqlalchemy import func
@@ -46,7 +49,7 @@ class RowCounter:
         live = {c["name"] for c in inspect(self.conn).get_columns(name)}
         if not set(names) <= live:
             return 0
-        columns = [column(n) for n in names]
+        columns: list[ColumnClause[Any]] = [column(n) for n in names]
         groups = (
             select(*columns)
             .select_from(table(name))

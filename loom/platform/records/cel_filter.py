@@ -55,7 +55,7 @@ def sql_filter(expression: Expression, entity: Entity, table: Table, context: Ma
             exact = False
         else:
             clauses.append(clause)
-    combined = true()
+    combined: ColumnElement[bool] = true()
     for clause in clauses:
         combined = combined & clause
     return Filter(combined, exact)

@@ -69,7 +69,7 @@ class Names(MutableMapping[str, Any]):
         return len(self._raw)
 
 
-def variables(entity: Entity, record: Mapping[str, Any], actor: Actor, now: dt.datetime) -> Names:
+def variables(entity: Entity, record: Mapping[Any, Any], actor: Actor, now: dt.datetime) -> Names:
     """Every name an entity expression may read; absent fields are null, never undefined."""
     raw = {f.name: record.get(f.name) for f in entity.fields}
     for column in SYSTEM_NAMES:
@@ -110,7 +110,7 @@ def apply_computed(entity: Entity, record: dict[str, Any], actor: Actor, now: dt
         return
     names = variables(entity, record, actor, now)
     for field in computed:
-        result = evaluate(field.compute, names)
+        result = evaluate(field.compute, names) if field.compute is not None else NOT_EVALUATED
         record[field.name] = None if result is NOT_EVALUATED else stored_value(field, result)
         names[field.name] = cel_of(field, record[field.name])
 

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
+from typing import cast
 
 from marshmallow import ValidationError
 from sqlalchemy import ColumnElement
@@ -417,7 +418,7 @@ def _typed(column: Any, value: Any) -> Any:
         return None
     kind = column.type.impl if isinstance(column.type, TypeDecorator) else column.type
     try:
-        python_type = kind.python_type
+        python_type = cast(type, kind.python_type)
     except NotImplementedError:
         return value
     if isinstance(value, bool) and python_type is not bool:

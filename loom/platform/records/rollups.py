@@ -35,7 +35,13 @@ from .logic import variables
 if TYPE_CHECKING:
     from .service import RecordService
 
-_SQL = {"count": func.count, "sum": func.sum, "min": func.min, "max": func.max, "avg": func.avg}
+_SQL: dict[str, Callable[[Any], Any]] = {
+    "count": func.count,
+    "sum": func.sum,
+    "min": func.min,
+    "max": func.max,
+    "avg": func.avg,
+}
 
 
 class Rollups:
@@ -56,7 +62,7 @@ class Rollups:
         for (parent, via), fields in self._by_source.get(change.entity.qualified_name, {}).items():
             if not _relevant(change, via, fields):
                 continue
-            ids = {r.get(via) for r in (change.before, change.after) if r is not None} - {None}
+            ids = {r[via] for r in (change.before, change.after) if r is not None and r.get(via) is not None}
             for parent_id in sorted(ids):
                 self.refresh(c, parent, parent_id, fields, change.now)
 

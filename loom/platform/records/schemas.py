@@ -7,9 +7,11 @@ so the user reads "At most 120 characters" in their language, not marshmallow's 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from marshmallow import RAISE
@@ -71,7 +73,7 @@ class Schemas:
         if entity.child:
             declared["id"] = _coded(mf.Integer(strict=True, allow_none=True, validate=ID_RANGE))
         schema_class = RecordSchema.from_dict(declared, name=f"{entity.qualified_name}Schema")
-        return schema_class()
+        return cast(RecordSchema, schema_class())
 
     def filter_field(self, entity_name: str, name: str) -> mf.Field:
         """A marshmallow field that parses one filter value of a field or system column.
@@ -99,7 +101,7 @@ class Schemas:
         return _coded(fieldtypes.of(field.type).schema_field(field, self.tz))
 
 
-_SYSTEM_FILTERS = {
+_SYSTEM_FILTERS: dict[str, Callable[[], mf.Field]] = {
     **dict.fromkeys(
         ("id", "created_by", "updated_by", "owner", "version"), lambda: mf.Integer(validate=INT64)
     ),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any
+from typing import cast
 
 from sqlalchemy import Connection
 from sqlalchemy import delete
@@ -49,7 +50,7 @@ class Sharing:
         self.users = tables["loom_users"]
         self.audit = tables["loom_audit"]
 
-    def list(
+    def shares_of(
         self, entity: str, record_id: int, actor: Actor, *, conn: Connection | None = None
     ) -> list[dict[str, Any]]:
         """The record's unexpired shares, for anyone who may read the record."""
@@ -89,6 +90,7 @@ class Sharing:
             except IntegrityError:  # the same user shared by a concurrent request first
                 raise IntegrityConflict() from None
             after = self._row(c, entity, record_id, user_id)
+            assert after is not None  # written just above, in this transaction
             self._audit_entry(c, entity, record_id, "share", before, after, actor, now)
             return _public(after)
 
@@ -163,7 +165,7 @@ class Sharing:
             errors.append(FieldError("expires_at", "min", {"min": now.isoformat(timespec="seconds")}))
         if errors:
             raise ValidationFailed(errors)
-        return user_id, level, expires_at
+        return cast(int, user_id), level, expires_at  # user_id: active_user_errors found none
 
     # -- rows ------------------------------------------------------------------------------
 
@@ -214,7 +216,7 @@ class Sharing:
         )  # fmt: skip
 
 
-def _public(share: Mapping[str, Any]) -> dict[str, Any]:
+def _public(share: Mapping[Any, Any]) -> dict[str, Any]:
     keys = ("user_id", "level", "expires_at", "granted_by", "granted_at")
     return {key: share[key] for key in keys}
 

@@ -139,7 +139,7 @@ class Validator:
         try:
             return self.schemas.of(entity.qualified_name).load(given, partial=partial)
         except ValidationError as exc:
-            errors.extend(field_errors(exc.messages, entity, self.catalog, given))
+            errors.extend(field_errors(exc.messages_dict, entity, self.catalog, given))
             valid = exc.valid_data if isinstance(exc.valid_data, dict) else {}
             return valid
 
@@ -201,8 +201,7 @@ class Validator:
                 for index, row in enumerate(value):
                     errors += self._links_exist(c, child, row, actor, None, f"{prefix}{field.name}.{index}.")
                 continue
-            ids = value if isinstance(value, list) else [value]
-            ids = [i for i in ids if isinstance(i, int)]
+            ids = [i for i in (value if isinstance(value, list) else [value]) if isinstance(i, int)]
             target = self._target_table(field)
             if not ids or target is None:
                 continue
@@ -254,6 +253,9 @@ class Validator:
         prefix: str,
     ) -> list[FieldError]:
         """A link must point at a record its field's ``filter`` offers (the picker's rule, kept on save)."""
+        if field.filter is None:
+            return []
+        offered = field.filter
         linked = self.runtime.schema.of(field.entity or "")
         rows = c.execute(select(linked.table).where(linked.table.c.id.in_(ids))).mappings()
         now = self.access.clock()  # the site's clock: `today` in a filter is the site's day
@@ -261,7 +263,7 @@ class Validator:
         for row in rows:
             names = logic.variables(linked.entity, row, actor, now)
             names["record"] = {k: logic.cel_value(v) for k, v in record.items()}
-            if logic.evaluate(field.filter, names) is False:
+            if logic.evaluate(offered, names) is False:
                 errors.append(FieldError(prefix + field.name, "link_filtered", {"id": row["id"]}))
         return errors
 

@@ -123,7 +123,7 @@ def _sections(
                     field,
                     Label.of(thaw(item["label"])) if "label" in item else field.label,
                     Label.of(thaw(item["help"])) if "help" in item else field.help,
-                    item.get("span", 1),
+                    int(item.get("span", 1)),
                     *(form.expressions.get(f"{here}/fields/{i}/{k}") for k in _CONDITIONS),
                 )
             )

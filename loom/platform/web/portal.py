@@ -126,7 +126,7 @@ def _moment(value: Any) -> str:
 
 def _page_link(page: int) -> str:
     """The current page of a paged view with another page number."""
-    args = {**request.args.to_dict(), "page": max(page, 1)}
+    args: dict[str, Any] = {**request.args.to_dict(), "page": max(page, 1)}
     return url_for(request.endpoint or "web.launcher.home", **(request.view_args or {}), **args)
 
 

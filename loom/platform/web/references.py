@@ -101,7 +101,7 @@ class References:
             rows = self.services.records.list(target, query, self.actor).records
         except RecordError:  # no read permission on the target: numbers only
             return {}
-        return {r["id"]: str(r.get(shown) or f"#{r['id']}") for r in rows}
+        return {r["id"]: title_of(r, shown) for r in rows}
 
     def _fetch_platform(self, target: str, ids: set[int]) -> dict[int, str]:
         table = _platform_table(self.services, target)
@@ -161,4 +161,9 @@ def search_records(
     rows = services.records.list(entity, query, actor).records
     if offered is not None:
         rows = [r for r in rows if offered(r)][:PICK_LIMIT]
-    return [(r["id"], str(r.get(shown) or f"#{r['id']}")) for r in rows]
+    return [(r["id"], title_of(r, shown)) for r in rows]
+
+
+def title_of(row: Mapping[str, Any], shown: str | None) -> str:
+    """The record's title, or its number when it has none: a picker never shows an empty line."""
+    return str((row.get(shown) if shown else None) or f"#{row['id']}")

@@ -65,8 +65,8 @@ def want_summary_titles(catalog: Catalog, items: Iterable[Mapping[str, Any]], re
             if field is not None and is_reference(field):
                 ids = value if isinstance(value, list) else [value]
                 wanted.setdefault(target_of(field), set()).update(ids)
-    for target, ids in wanted.items():
-        refs.want(target, ids)
+    for target, wanted_ids in wanted.items():
+        refs.want(target, wanted_ids)
 
 
 def summary_text(
