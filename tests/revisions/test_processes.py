@@ -5,16 +5,6 @@ runner runs the schedule published with it."""
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
-import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-from http.cookiejar import CookieJar
 from pathlib import Path
 
 import pytest
@@ -27,6 +17,15 @@ from loom.platform.services import Services
 
 from .conftest import WECHAT
 from .conftest import LiveSite
+from .processes import GUNICORN
+from .processes import Client
+from .processes import answers
+from .processes import free_port
+from .processes import start_gunicorn
+from .processes import start_runner
+from .processes import stop
+from .processes import tracebacks
+from .processes import wait_until
 
 FILL_CITY = """\
 kind: automation
@@ -54,89 +53,11 @@ def test_a_running_job_runner_takes_up_a_published_schedule(live: LiveSite) -> N
     assert scheduler.services.runtime.revision == 1
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(check, seconds: float = 60.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("gave up waiting")
-        time.sleep(0.2)
-
-
-def answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status < 500
-    except OSError:
-        return False
-
-
-class Client:
-    """A signed-in browser-like client: its cookie, its CSRF token, a new connection per request."""
-
-    def __init__(self, base: str, login: str) -> None:
-        self.base = base
-        self.jar = CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
-        self.token = ""
-        self.token = self.post("/auth/login", {"login": login, "password": f"{login}-pw-2026"})[1][
-            "csrf_token"
-        ]
-
-    def post(self, path: str, body: dict) -> tuple[int, dict]:
-        request = urllib.request.Request(
-            self.base + path, json.dumps(body).encode(), method="POST",
-            headers={"Content-Type": "application/json", "X-CSRF-Token": self.token, "Connection": "close"},
-        )  # fmt: skip
-        try:
-            with self.opener.open(request, timeout=30) as response:
-                return response.status, json.loads(response.read())
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read())
-
-    def hold(self, path: str) -> socket.socket:
-        """Send only the request line of a POST: a sync worker accepts it and then waits, busy,
-        for the rest, so that every other request must go to the other worker."""
-        host, port = self.base.split("//")[1].split("/")[0].split(":")
-        held = socket.create_connection((host, int(port)), timeout=30)
-        held.sendall(f"POST {self.base.split(host + ':' + port)[1]}{path} HTTP/1.1\r\n".encode())
-        return held
-
-    def finish(self, held: socket.socket, body: dict) -> int:
-        """Send the rest of a held request and read its status."""
-        cookies = "; ".join(f"{c.name}={c.value}" for c in self.jar)
-        data = json.dumps(body).encode()
-        head = (
-            f"Host: 127.0.0.1\r\nCookie: {cookies}\r\nX-CSRF-Token: {self.token}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\nConnection: close\r\n\r\n"
-        )
-        held.sendall(head.encode() + data)
-        with held, held.makefile("rb") as answer:
-            return int(answer.readline().split()[1])
-
-
-@pytest.mark.skipif(not Path(sys.prefix, "bin", "gunicorn").exists(), reason="gunicorn is not installed")
+@pytest.mark.skipif(not GUNICORN.exists(), reason="gunicorn is not installed")
 def test_two_gunicorn_workers_and_a_job_runner_follow_a_publish(live: LiveSite, tmp_path: Path) -> None:
-    folder, port = live.site.folder, free_port()
-    env = {**{k: v for k, v in os.environ.items() if k != "LOOM_REDIS_URL"}, "LOOM_SITE": str(folder)}
-    log = tmp_path / "access.log"
-    web = subprocess.Popen(
-        [
-            str(Path(sys.prefix, "bin", "gunicorn")), "-w", "2", "-b", f"127.0.0.1:{port}",
-            "--access-logfile", str(log), "--access-logformat", "%(p)s %({x-loom-revision}o)s %(U)s",
-            "loom.platform.wsgi:app",
-        ],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    runner = subprocess.Popen(
-        [sys.executable, "-m", "loom.platform", "worker", "--interval", "0.5", "--site", str(folder)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    folder, port, logs = live.site.folder, free_port(), tmp_path / "logs"
+    web = start_gunicorn(folder, port, logs)
+    runner = start_runner(folder, logs)
     base = f"http://127.0.0.1:{port}/api/v1"
     try:
         wait_until(lambda: answers(f"{base}/openapi.json"))
@@ -154,7 +75,8 @@ def test_two_gunicorn_workers_and_a_job_runner_follow_a_publish(live: LiveSite, 
         assert clerk.finish(held, {"title": "客户0", "wechat": "wx0"}) == 201
 
         def served() -> list[list[str]]:
-            return [line.split() for line in log.read_text().splitlines() if "/shop/customer" in line]
+            lines = (logs / "access.log").read_text().splitlines()
+            return [line.split() for line in lines if "/shop/customer" in line]
 
         wait_until(lambda: len(served()) == 7)  # a worker logs a request after answering it
         after = served()[1:]
@@ -170,7 +92,5 @@ def test_two_gunicorn_workers_and_a_job_runner_follow_a_publish(live: LiveSite, 
 
         wait_until(filled)  # the runner, started on revision 0, ran the schedule of revision 1
     finally:
-        for process in (web, runner):
-            process.terminate()
-        errors = [process.communicate(timeout=30)[1] for process in (web, runner)]
-    assert not [e for e in errors if re.search(r"Traceback", e)], errors
+        stop(web, runner)
+    assert not tracebacks(logs)
