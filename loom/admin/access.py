@@ -31,6 +31,12 @@ def current_actor() -> Actor | None:
     return g.actor
 
 
+def current_actor_id() -> int | None:
+    """The admin making a change, for the audit log."""
+    me = current_actor()
+    return me.id if me is not None else None
+
+
 def is_admin(actor: Actor | None) -> bool:
     return actor is not None and services().records.access.permissions.is_superuser(actor)
 

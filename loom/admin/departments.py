@@ -13,10 +13,8 @@ from flask import flash
 from flask_admin.form import SecureForm
 from markupsafe import Markup
 from sqlalchemy import Select
-from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
-from sqlalchemy import update
 from wtforms import Form
 from wtforms import SelectField
 from wtforms import StringField
@@ -24,9 +22,11 @@ from wtforms.validators import InputRequired
 from wtforms.validators import Length
 
 from loom.platform.api.auth import services
-from loom.platform.identity import department_subtree
+from loom.platform.identity import DepartmentCycle
+from loom.platform.identity import DepartmentInUse
 
 from . import choices
+from .access import current_actor_id
 from .labels import PLATFORM_LABELS
 from .labels import lazy
 from .labels import text
@@ -133,29 +133,27 @@ class DepartmentView(TableView):
     def create_model(self, form: Form) -> Row | bool:
         with services().runtime.engine.begin() as conn:
             created = services().identity.create_department(
-                conn, form.name.data, form.parent_id.data, form.head_id.data
+                conn, form.name.data, form.parent_id.data, form.head_id.data, by=current_actor_id()
             )
         return self.get_one(created) or False
 
     def update_model(self, form: Form, model: Row) -> bool:
-        with services().runtime.engine.begin() as conn:
-            parent = form.parent_id.data
-            if parent is not None and parent in department_subtree(conn, self.table, model.id):
-                form.parent_id.errors = [*form.parent_id.errors, text(CYCLE)]
-                return False
-            changes = {"name": form.name.data, "parent_id": parent}
-            conn.execute(update(self.table).where(self.table.c.id == model.id).values(changes))
-            services().identity.set_head(conn, model.id, form.head_id.data)
+        changes = {"name": form.name.data, "parent_id": form.parent_id.data, "head_id": form.head_id.data}
+        try:
+            with services().runtime.engine.begin() as conn:
+                services().identity.update_department(conn, model.id, changes, by=current_actor_id())
+        except DepartmentCycle:
+            form.parent_id.errors = [*form.parent_id.errors, text(CYCLE)]
+            return False
         return True
 
     def delete_model(self, model: Row) -> bool:
-        departments = self.table
-        with services().runtime.engine.begin() as conn:
-            below = select(departments.c.id).where(departments.c.parent_id == model.id).limit(1)
-            if model.members or conn.execute(below).first():
-                flash(text(IN_USE), "error")
-                return False
-            conn.execute(delete(departments).where(departments.c.id == model.id))
+        try:
+            with services().runtime.engine.begin() as conn:
+                services().identity.delete_department(conn, model.id, by=current_actor_id())
+        except DepartmentInUse:
+            flash(text(IN_USE), "error")
+            return False
         return True
 
 

@@ -16,6 +16,8 @@ from sqlalchemy import Select
 from sqlalchemy import select
 
 from loom.platform.api.auth import services
+from loom.platform.identity import DEPARTMENTS
+from loom.platform.identity import USERS
 from loom.platform.runtime import Runtime
 
 from .cells import labelled
@@ -31,7 +33,10 @@ ACTIONS = {
     "create": {"zh": "新建", "en": "Created"},
     "update": {"zh": "修改", "en": "Updated"},
     "delete": {"zh": "删除", "en": "Deleted"},
+    "password": {"zh": "修改密码", "en": "Password changed"},
 }
+# Identity's own rows in the audit log (loom.platform.identity), beside the entities'.
+IDENTITY_ENTITIES = {USERS: PLATFORM_LABELS["user"], DEPARTMENTS: PLATFORM_LABELS["department"]}
 INSTANCE_STATUSES = (
     {"running": FLOW_STATUSES["in_approval"]}
     | {key: FLOW_STATUSES[key] for key in ("approved", "rejected", "withdrawn", "revoked")}
@@ -45,16 +50,20 @@ def _pretty_json(view: Any, context: Any, model: Row, name: str) -> Markup:
 
 
 def _entity_label(view: Any, context: Any, model: Row, name: str) -> str:
-    entity = services().runtime.catalog.entities.get(getattr(model, name))
-    return f"{text(entity.label)} ({entity.qualified_name})" if entity else getattr(model, name)
+    key = getattr(model, name)
+    entity = services().runtime.catalog.entities.get(key)
+    if entity is not None:
+        return f"{text(entity.label)} ({entity.qualified_name})"
+    return text(IDENTITY_ENTITIES[key]) if key in IDENTITY_ENTITIES else key
 
 
 def _options(labels: dict[str, Any]) -> list[tuple[str, Any]]:
     return [(key, lazy(label)) for key, label in labels.items()]
 
 
-def _entity_options(runtime: Runtime) -> list[tuple[str, Any]]:
-    return [(name, lazy(e.label)) for name, e in runtime.catalog.entities.items() if not e.child]
+def _entity_options(runtime: Runtime, identity: bool = False) -> list[tuple[str, Any]]:
+    options = [(name, lazy(e.label)) for name, e in runtime.catalog.entities.items() if not e.child]
+    return options + (_options(IDENTITY_ENTITIES) if identity else [])
 
 
 class AuditView(TableView):
@@ -77,7 +86,9 @@ class AuditView(TableView):
 
     def filters(self, runtime: Runtime) -> list[ConditionFilter]:
         return [
-            ConditionFilter("entity", "eq", PLATFORM_LABELS["entity"], _entity_options(runtime)),
+            ConditionFilter(
+                "entity", "eq", PLATFORM_LABELS["entity"], _entity_options(runtime, identity=True)
+            ),
             ConditionFilter("action", "eq", PLATFORM_LABELS["action"], _options(ACTIONS)),
             ConditionFilter("record_id", "eq", PLATFORM_LABELS["record_id"], parse=int),
         ]

@@ -15,7 +15,6 @@ from sqlalchemy import Select
 from sqlalchemy import String
 from sqlalchemy import cast
 from sqlalchemy import select
-from sqlalchemy import update
 from wtforms import BooleanField
 from wtforms import EmailField
 from wtforms import Form
@@ -35,7 +34,7 @@ from loom.platform.identity import IdentityError
 from loom.platform.identity import WeakPassword
 
 from . import choices
-from .access import current_actor
+from .access import current_actor_id
 from .labels import PLATFORM_LABELS
 from .labels import lazy
 from .labels import text
@@ -129,7 +128,7 @@ class UserView(TableView):
                     conn, form.login.data, form.name.data, password=form.password.data or None,
                     email=form.email.data or None, phone=form.phone.data or None,
                     department_id=form.department_id.data, manager_id=form.manager_id.data,
-                    roles=form.roles.data, locale=form.locale.data,
+                    roles=form.roles.data, locale=form.locale.data, by=current_actor_id(),
                 )  # fmt: skip
         except WeakPassword as error:
             form.password.errors = [*form.password.errors, text(error.message)]
@@ -147,15 +146,15 @@ class UserView(TableView):
             "locale": form.locale.data,
         }  # fmt: skip
         # An admin changing their own password stays signed in here; every other session ends.
-        me = current_actor()
-        own = session_key() if me is not None and model.id == me.id else None
+        by = current_actor_id()
+        own = session_key() if model.id == by else None
         try:
             with services().runtime.engine.begin() as conn:
-                conn.execute(update(self.table).where(self.table.c.id == model.id).values(values))
-                identity.set_active(conn, model.id, form.active.data)
-                identity.set_roles(conn, model.id, form.roles.data)
+                identity.update_user(conn, model.id, values, by=by)
+                identity.set_active(conn, model.id, form.active.data, by=by)
+                identity.set_roles(conn, model.id, form.roles.data, by=by)
                 if form.password.data:
-                    identity.set_password(conn, model.id, form.password.data, keep_session=own)
+                    identity.set_password(conn, model.id, form.password.data, keep_session=own, by=by)
         except WeakPassword as error:
             form.password.errors = [*form.password.errors, text(error.message)]
             return False
@@ -232,7 +231,7 @@ class MembershipView(TableView):
     def _change_roles(self, user_id: int, change: Any) -> None:
         with services().runtime.engine.begin() as conn:
             held = conn.execute(select(self.table.c.role).where(self.table.c.user_id == user_id)).scalars()
-            services().identity.set_roles(conn, user_id, change(list(held)))
+            services().identity.set_roles(conn, user_id, change(list(held)), by=current_actor_id())
 
 
 REVOKE = {"zh": "撤销", "en": "Revoke"}

@@ -4,6 +4,10 @@ Passwords are hashed with scrypt (Werkzeug's default); tokens are random, shown 
 stored only as a SHA-256 hash, so a leaked database holds no usable credential. The
 department tree answers "who is in my department, or below it" for data scopes and
 "who is my manager, N levels up" for approvals.
+
+Every change of a user or a department goes through this module and into the audit log (as
+``loom_users`` / ``loom_departments`` rows, ``by`` the admin who made it, none for the CLI):
+after an incident, "who gave whom which role, and when" is the first question.
 """
 
 from __future__ import annotations
@@ -11,7 +15,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,9 +36,12 @@ from loom.metadata.index import BUILTIN_ROLES
 from .actor import Actor
 from .database import reading
 from .passwords import password_problem
+from .records.audit import record_change
 from .runtime import Runtime
 from .sessions import Sessions
 
+USERS, DEPARTMENTS = "loom_users", "loom_departments"  # their entity names in the audit log
+USER_FIELDS = frozenset({"name", "email", "phone", "department_id", "manager_id", "locale"})
 TOKEN_PREFIX = "loom_"
 TOKEN_TOUCH = dt.timedelta(minutes=5)
 # Compared against when a login is unknown, so timing does not tell which logins exist.
@@ -51,6 +60,14 @@ class WeakPassword(IdentityError):
         self.message = message
 
 
+class DepartmentCycle(IdentityError):
+    """A department moved under itself or under one of its own sub-departments."""
+
+
+class DepartmentInUse(IdentityError):
+    """A department that still has people or sub-departments cannot be deleted."""
+
+
 @dataclass(frozen=True, slots=True)
 class NewToken:
     id: int
@@ -61,14 +78,31 @@ class NewToken:
 class Identity:
     """Reads and writes identity rows; every method takes an optional caller transaction."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, clock: Callable[[], dt.datetime] | None = None) -> None:
         self.runtime = runtime
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         tables = runtime.schema.metadata.tables
-        self.users = tables["loom_users"]
-        self.departments = tables["loom_departments"]
+        self.users = tables[USERS]
+        self.departments = tables[DEPARTMENTS]
         self.memberships = tables["loom_memberships"]
         self.tokens = tables["loom_tokens"]
+        self.audit = tables["loom_audit"]
         self.sessions = Sessions(runtime)
+
+    def _audit(
+        self,
+        conn: Connection,
+        entity: str,
+        row_id: int,
+        action: str,
+        changes: Mapping[str, Any],
+        by: int | None,
+    ) -> None:
+        if changes or action != "update":
+            record_change(
+                conn, self.audit, entity=entity, record_id=row_id, action=action,
+                changes=changes, user_id=by, at=self.clock(),
+            )  # fmt: skip
 
     # -- roles -----------------------------------------------------------------------------
 
@@ -87,16 +121,62 @@ class Identity:
 
     # -- departments -----------------------------------------------------------------------
 
+    def department(self, conn: Connection, department_id: int) -> dict[str, Any] | None:
+        found = conn.execute(select(self.departments).where(self.departments.c.id == department_id))
+        row = found.mappings().first()
+        return dict(row) if row else None
+
     def create_department(
-        self, conn: Connection, name: str, parent_id: int | None = None, head_id: int | None = None
+        self,
+        conn: Connection,
+        name: str,
+        parent_id: int | None = None,
+        head_id: int | None = None,
+        *,
+        by: int | None = None,
     ) -> int:
         values = {"name": name, "parent_id": parent_id, "head_id": head_id}
-        return conn.execute(insert(self.departments).returning(self.departments.c.id), values).scalar_one()
+        created = conn.execute(insert(self.departments).returning(self.departments.c.id), values).scalar_one()
+        self._audit(conn, DEPARTMENTS, created, "create", _diff({}, values), by)
+        return created
 
-    def set_head(self, conn: Connection, department_id: int, user_id: int | None) -> None:
-        conn.execute(
-            update(self.departments).where(self.departments.c.id == department_id).values(head_id=user_id)
-        )
+    def set_head(
+        self, conn: Connection, department_id: int, user_id: int | None, *, by: int | None = None
+    ) -> None:
+        self.update_department(conn, department_id, {"head_id": user_id}, by=by)
+
+    def update_department(
+        self, conn: Connection, department_id: int, changes: Mapping[str, Any], *, by: int | None = None
+    ) -> None:
+        """Rename a department, give it a head or move it under another one (never under itself)."""
+        unknown = set(changes) - {"name", "parent_id", "head_id"}
+        if unknown:
+            raise IdentityError(f"a department has no {', '.join(sorted(unknown))}")
+        before = self.department(conn, department_id)
+        if before is None:
+            raise IdentityError(f"no department {department_id}")
+        parent = changes.get("parent_id")
+        if parent is not None and parent in department_subtree(conn, self.departments, department_id):
+            raise DepartmentCycle(
+                f"department {department_id} cannot move under its own sub-department {parent}"
+            )
+        table = self.departments
+        conn.execute(update(table).where(table.c.id == department_id).values(dict(changes)))
+        self._audit(conn, DEPARTMENTS, department_id, "update", _diff(before, changes), by)
+
+    def delete_department(self, conn: Connection, department_id: int, *, by: int | None = None) -> None:
+        """Delete an empty department: people and sub-departments must be moved first."""
+        before = self.department(conn, department_id)
+        if before is None:
+            raise IdentityError(f"no department {department_id}")
+        table, users = self.departments, self.users
+        member = select(users.c.id).where(users.c.department_id == department_id).limit(1)
+        below = select(table.c.id).where(table.c.parent_id == department_id).limit(1)
+        if conn.execute(member).first() or conn.execute(below).first():
+            raise DepartmentInUse(f"department {department_id} still has people or sub-departments")
+        conn.execute(delete(table).where(table.c.id == department_id))
+        gone = dict.fromkeys(("name", "parent_id", "head_id"))
+        self._audit(conn, DEPARTMENTS, department_id, "delete", _diff(before, gone), by)
 
     # -- users -----------------------------------------------------------------------------
 
@@ -113,7 +193,11 @@ class Identity:
         manager_id: int | None = None,
         roles: Iterable[str] = (),
         locale: str = "zh_CN",
+        password_hash: str | None = None,
+        by: int | None = None,
     ) -> int:
+        """A new active user; ``password_hash`` (instead of ``password``) lets a bulk creation such
+        as the demo hash one shared password once."""
         login = login.strip()
         if not login or len(login) > 64:
             raise IdentityError("a login is 1 to 64 characters")
@@ -123,18 +207,41 @@ class Identity:
         values = {
             "login": login, "name": name or login, "email": email, "phone": phone, "active": True,
             "locale": locale, "department_id": department_id, "manager_id": manager_id,
-            "password_hash": generate_password_hash(password) if password else None,
+            "password_hash": generate_password_hash(password) if password else password_hash,
             "created_at": dt.datetime.now(dt.UTC),
         }  # fmt: skip
         user_id = conn.execute(insert(self.users).returning(self.users.c.id), values).scalar_one()
-        self.set_roles(conn, user_id, roles)
+        shown = {k: v for k, v in values.items() if k not in ("password_hash", "created_at")}
+        self._audit(conn, USERS, user_id, "create", _diff({}, shown), by)
+        self.set_roles(conn, user_id, roles, by=by)
         return user_id
 
-    def set_roles(self, conn: Connection, user_id: int, roles: Iterable[str]) -> None:
+    def update_user(
+        self, conn: Connection, user_id: int, changes: Mapping[str, Any], *, by: int | None = None
+    ) -> None:
+        """Change a user's name, contacts, department, manager or language (roles, password and
+        active have their own methods: each has consequences of its own)."""
+        unknown = set(changes) - USER_FIELDS
+        if unknown:
+            raise IdentityError(
+                f"not a field of a user that update_user changes: {', '.join(sorted(unknown))}"
+            )
+        before = self.user(conn, user_id)
+        if before is None:
+            raise IdentityError(f"no user {user_id}")
+        conn.execute(update(self.users).where(self.users.c.id == user_id).values(dict(changes)))
+        self._audit(conn, USERS, user_id, "update", _diff(before, changes), by)
+
+    def set_roles(
+        self, conn: Connection, user_id: int, roles: Iterable[str], *, by: int | None = None
+    ) -> None:
         roles = self._check_roles(roles)
+        held = conn.execute(select(self.memberships.c.role).where(self.memberships.c.user_id == user_id))
+        before = sorted(held.scalars())
         conn.execute(delete(self.memberships).where(self.memberships.c.user_id == user_id))
         if roles:
             conn.execute(insert(self.memberships), [{"user_id": user_id, "role": r} for r in roles])
+        self._audit(conn, USERS, user_id, "update", _diff({"roles": before}, {"roles": sorted(roles)}), by)
 
     @staticmethod
     def check_password(password: str, login: str) -> None:
@@ -144,7 +251,13 @@ class Identity:
             raise WeakPassword(problem)
 
     def set_password(
-        self, conn: Connection, user_id: int, password: str, keep_session: str | None = None
+        self,
+        conn: Connection,
+        user_id: int,
+        password: str,
+        keep_session: str | None = None,
+        *,
+        by: int | None = None,
     ) -> None:
         """Set a password the policy accepts and end the user's sessions but ``keep_session``
         (the one making the change, if it is theirs): whoever knew the old one is signed out."""
@@ -158,12 +271,16 @@ class Identity:
             .values(password_hash=generate_password_hash(password))
         )
         self.sessions.end_all(conn, user_id, keep=keep_session)
+        self._audit(conn, USERS, user_id, "password", {}, by)  # that it changed, never a value
 
-    def set_active(self, conn: Connection, user_id: int, active: bool) -> None:
+    def set_active(self, conn: Connection, user_id: int, active: bool, *, by: int | None = None) -> None:
         """Activate or deactivate a user; a deactivated user's sessions end at once."""
+        before = self.user(conn, user_id)
         conn.execute(update(self.users).where(self.users.c.id == user_id).values(active=active))
         if not active:
             self.sessions.end_all(conn, user_id)
+        if before is not None:
+            self._audit(conn, USERS, user_id, "update", _diff(before, {"active": active}), by)
 
     def user(self, conn: Connection, user_id: int) -> dict[str, Any] | None:
         row = conn.execute(select(self.users).where(self.users.c.id == user_id)).mappings().first()
@@ -258,6 +375,15 @@ def department_subtree(conn: Connection, departments: Table, department_id: int)
             found.append(current)
             stack.extend(children.get(current, []))
     return found
+
+
+def _diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The audit log's form of a change: each field that changed, before and after."""
+    return {
+        key: {"before": before.get(key), "after": value}
+        for key, value in after.items()
+        if before.get(key) != value
+    }
 
 
 def _digest(token: str) -> str:

@@ -47,7 +47,11 @@ class Services:
         records.hiding_rules.append(StepHiding(flows))  # an approver's step hides fields from them
         records.after_write.append(automations.record_written)  # after rollups, which come built in
         flows.engine.on_finish.append(automations.flow_finished)  # flow_finished triggers
-        identity, sharing, delegations = Identity(runtime), Sharing(records), Delegations(records)
+        identity, sharing, delegations = (
+            Identity(runtime, records.clock),
+            Sharing(records),
+            Delegations(records),
+        )
         return cls(runtime, records, identity, files, flows, automations, sharing, delegations)
 
     def at_current_revision(self) -> Services:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from markupsafe import escape
 from sqlalchemy import select
 
@@ -161,3 +163,72 @@ def test_the_home_page_says_when_no_job_runner_runs(console) -> None:
     assert page.status_code == 200 and 'id="job-runner-quiet"' in page.text and "loom worker" in page.text
     Scheduler(console.services).tick()  # a runner claims (and runs) what is due
     assert 'id="job-runner-quiet"' not in client.get("/admin/").text
+
+
+def identity_audit(console, entity: str, row_id: int) -> list[dict]:
+    found = [a for a in rows(console, "loom_audit") if a["entity"] == entity and a["record_id"] == row_id]
+    return [{"action": a["action"], "by": a["user_id"], "changes": a["changes"]} for a in found]
+
+
+def test_every_console_change_of_people_and_departments_is_audited(console) -> None:
+    """Identity writes what the console changes, and the audit log says which admin did what."""
+    client, root, emma = console.client("root"), console.users["root"], console.users["emma"]
+    assert post_form(client, console, "/admin/departments/new/", {"name": "总部"}).status_code == 302
+    assert post_form(client, console, "/admin/departments/new/", {"name": "销售部"}).status_code == 302
+    head_office, sales = rows(console, "loom_departments")
+    moved = {"name": "销售一部", "parent_id": str(head_office["id"]), "head_id": str(emma)}
+    assert post_form(client, console, f"/admin/departments/edit/?id={sales['id']}", moved).status_code == 302
+
+    edit = f"/admin/users/edit/?id={emma}"
+    changes = {
+        "name": "Emma Li", "department_id": str(sales["id"]), "roles": ["admin"], "active": "y",
+        "locale": "zh_CN", "password": "a-long-new-passphrase",
+    }  # fmt: skip
+    assert post_form(client, console, edit, changes).status_code == 302
+
+    assert identity_audit(console, "loom_departments", sales["id"]) == [
+        {"action": "create", "by": root, "changes": {"name": {"before": None, "after": "销售部"}}},
+        {
+            "action": "update",
+            "by": root,
+            "changes": {
+                "name": {"before": "销售部", "after": "销售一部"},
+                "parent_id": {"before": None, "after": head_office["id"]},
+                "head_id": {"before": None, "after": emma},
+            },
+        },
+    ]
+    assert identity_audit(console, "loom_users", emma)[1:] == [  # the first: her creation, by nobody
+        {
+            "action": "update",
+            "by": root,
+            "changes": {
+                "name": {"before": "Emma", "after": "Emma Li"},
+                "department_id": {"before": None, "after": sales["id"]},
+            },
+        },
+        {"action": "update", "by": root, "changes": {"roles": {"before": [], "after": ["admin"]}}},
+        {"action": "password", "by": root, "changes": {}},  # that it changed; never a value or hash
+    ]
+
+    token = console.csrf(client.get("/admin/departments/").text)
+    client.post("/admin/departments/delete/", data={"id": sales["id"], "csrf_token": token})
+    assert len(rows(console, "loom_departments")) == 2  # emma is in it
+    emptied = {**changes, "department_id": "", "password": ""}
+    assert post_form(client, console, edit, emptied).status_code == 302
+    client.post("/admin/departments/delete/", data={"id": sales["id"], "csrf_token": token})
+    assert [d["name"] for d in rows(console, "loom_departments")] == ["总部"]
+    assert identity_audit(console, "loom_departments", sales["id"])[-1] == {
+        "action": "delete",
+        "by": root,
+        "changes": {
+            "name": {"before": "销售一部", "after": None},
+            "parent_id": {"before": head_office["id"], "after": None},
+            "head_id": {"before": emma, "after": None},
+        },
+    }
+
+    listed = client.get("/admin/audit/?flt0_0=loom_users")
+    assert listed.status_code == 200 and "Password changed" in listed.text, listed.text
+    entities = re.findall(r'<td class="col-entity">\s*(.*?)\s*</td>', listed.text)
+    assert entities and set(entities) == {"User"}  # named, not loom_users

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import Connection
-from sqlalchemy import update
 from werkzeug.security import generate_password_hash
 
 from ..actor import Actor
@@ -119,6 +118,8 @@ def build_company(conn: Connection, identity: Identity, phone_of: dict[str, str]
     head_login["company"] = head_login["gm_office"]
     parents = {d.key: d.parent for d in DEPARTMENTS}
     ids: dict[str, int] = {}
+    # One scrypt hash for all: hashing 25 times would take seconds of the demo's budget.
+    password_hash = generate_password_hash(PASSWORD)
     for person in PEOPLE:
         ids[person.login] = identity.create_user(
             conn,
@@ -128,15 +129,12 @@ def build_company(conn: Connection, identity: Identity, phone_of: dict[str, str]
             phone=phone_of[person.login],
             department_id=department_ids[person.department],
             roles=[r for r in person.roles if r in known],
+            password_hash=password_hash,
         )
-    users = identity.users
-    # One scrypt hash for all: hashing 25 times would take seconds of the demo's budget.
-    password_hash = generate_password_hash(PASSWORD)
-    conn.execute(update(users).where(users.c.id.in_(ids.values())).values(password_hash=password_hash))
     for person in PEOPLE:
         manager = _manager_of(person, head_login, parents)
         if manager is not None:
-            conn.execute(update(users).where(users.c.id == ids[person.login]).values(manager_id=ids[manager]))
+            identity.update_user(conn, ids[person.login], {"manager_id": ids[manager]})
     for key, login in head_login.items():
         identity.set_head(conn, department_ids[key], ids[login])
     members = []
