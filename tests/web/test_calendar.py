@@ -140,6 +140,8 @@ def test_leave_takes_whole_days_and_only_the_readers_own(app) -> None:
         "?from=2026-03-10&to=2026-03-10",  # empty
         "?from=2026-03-10&to=2026-03-01",  # backwards
         "?from=2026-01-01&to=2026-12-31",  # more than 62 days
+        "?from=0001-01-01&to=0001-01-02",  # a midnight before the first moment in UTC
+        "?from=9999-12-30&to=9999-12-31",
         "?from=2026-03-01&to=2026-04-01&planned_start__gte=tomorrow",  # a filter that does not read
         "?from=2026-03-01&to=2026-04-01&nonsense=1",
     ],

@@ -58,6 +58,8 @@ bp = Blueprint("calendar", __name__)
 MAX_DAYS = 62  # a month grid asks for six weeks; two months is the most any view needs
 MAX_EVENTS = 500  # the records service's largest page
 DAY = dt.timedelta(days=1)
+# Days whose midnight is a moment in every zone (year 1's would fall before the first UTC day).
+EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(9999, 12, 1)
 
 
 class BadRange(ValueError):
@@ -144,11 +146,12 @@ def _day(raw: str | None) -> dt.date | None:
 
 def _range() -> tuple[dt.date, dt.date]:
     """``from`` and ``to`` as days (a moment's day is taken as written: FullCalendar sends its
-    range's midnights), ``to`` after ``from`` and at most MAX_DAYS later."""
+    range's midnights), ``to`` after ``from``, at most MAX_DAYS later, both in years a moment
+    can hold in any zone."""
     first, last = (_day((request.args.get(key) or "")[:10]) for key in ("from", "to"))
-    if first is None or last is None:
+    if first is None or last is None or not EARLIEST <= first < last <= LATEST:
         raise BadRange(_("The calendar asks for its days as from and to, each as YYYY-MM-DD."))
-    if not first < last <= first + MAX_DAYS * DAY:
+    if (last - first).days > MAX_DAYS:
         raise BadRange(_("The calendar shows from 1 to %(days)s days at once.", days=MAX_DAYS))
     return first, last
 
