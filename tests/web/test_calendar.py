@@ -2,10 +2,12 @@
 the builtin calendars; the events endpoint reading through the records service (a sales
 manager sees his department's visit plans, not another department's; an employee her own leave
 only), with whole days for dates and the site's wall clock for moments; a bounded, validated
-range (4xx, never 500); 列表 | 日历 keeping the view; a day's 新建 prefilled."""
+range (4xx, never 500); a dragged event moving through the records service; 列表 | 日历
+keeping the view; a day's 新建 prefilled."""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 
 import pytest
@@ -82,6 +84,7 @@ def test_a_manager_sees_his_departments_visits_in_the_sites_time(app) -> None:
         "start": "2026-03-10T09:30",  # Shanghai's wall clock, not 01:30 UTC
         "end": "2026-03-10T11:00",
         "allDay": False,
+        "version": east["version"],
         "url": f"/crm/visit_plan/{east['id']}",
         "classNames": ["loom-event", "loom-event-blue"],  # 待拜访 is blue
     }
@@ -122,6 +125,7 @@ def test_leave_takes_whole_days_and_only_the_readers_own(app) -> None:
             "start": "2026-03-09",
             "end": "2026-03-12",  # the day after the last, as FullCalendar counts
             "allDay": True,
+            "version": emma["version"],
             "url": f"/oa/leave_request/{emma['id']}",
             "classNames": ["loom-event", "loom-event-status-draft"],
         }
@@ -183,3 +187,57 @@ def test_a_new_record_from_a_day_starts_on_it(app) -> None:
     schedule = client.get("/oa/schedule/new?start_time=2026-03-10T09:00&end_time=2026-03-10T10:00").text
     assert 'name="start_time" value="2026-03-10T09:00:00"' in schedule  # the site's wall clock
     assert 'name="end_time" value="2026-03-10T10:00:00"' in schedule
+
+
+def drop(client, path: str, record: dict, start: str, end: str = "", version: int | None = None):
+    data = {"record": record["id"], "version": record["version"] if version is None else version}
+    headers = {"Accept": "application/json", "X-CSRF-Token": client.csrf}
+    return client.post(path, data={**data, "start": start, "end": end}, headers=headers)
+
+
+def test_a_dragged_event_moves_through_the_records_service(app) -> None:
+    records = app.extensions["loom"].records
+    meeting = {
+        "title": "周例会",
+        "start_time": "2026-03-10T09:30:00+08:00",
+        "end_time": "2026-03-10T11:00:00+08:00",
+    }
+    mine = records.create("oa.schedule", meeting, actor(app, "emma"))
+    client = sign_in(app, "emma", lang="zh")
+    page = client.get("/oa/schedule/calendar").text
+    assert 'data-move="/oa/schedule/calendar/move"' in page
+
+    # Two days later, an hour earlier and longer: the site's wall clock, as the calendar sends it.
+    moved = drop(client, "/oa/schedule/calendar/move", mine, "2026-03-12T08:30:00", "2026-03-12T11:30:00")
+    assert moved.status_code == 200 and moved.get_json() == {"ok": True}
+    after = records.get("oa.schedule", mine["id"], SYSTEM)
+    assert after["start_time"].astimezone(dt.UTC) == dt.datetime(2026, 3, 12, 0, 30, tzinfo=dt.UTC)
+    assert after["end_time"].astimezone(dt.UTC) == dt.datetime(2026, 3, 12, 3, 30, tzinfo=dt.UTC)
+
+    stale = drop(client, "/oa/schedule/calendar/move", mine, "2026-03-13T08:30:00", "2026-03-13T09:30:00")
+    assert stale.get_json()["ok"] is False and stale.get_json()["status"] == 409  # an older version
+    backwards = drop(client, "/oa/schedule/calendar/move", after, "2026-03-13T10:00", "2026-03-13T09:00")
+    assert backwards.get_json() == {"ok": False, "status": 422, "message": "结束时间不能早于开始时间"}
+    unread = drop(client, "/oa/schedule/calendar/move", after, "next week")
+    assert unread.get_json() == {"ok": False, "status": 400, "message": "无法识别新的日期。"}
+    other = drop(sign_in(app, "mona", lang="zh"), "/oa/schedule/calendar/move", after, "2026-03-20T09:00")
+    assert other.get_json()["ok"] is False  # mona reads and writes her own schedule only
+    assert records.get("oa.schedule", mine["id"], SYSTEM) == after
+
+
+def test_a_dragged_leave_keeps_its_days_and_its_lock(app) -> None:
+    records = app.extensions["loom"].records
+    install_seeds(records)
+    types = records.list("oa.leave_type", ListQuery(fields=("code",)), SYSTEM).records
+    personal = next(r["id"] for r in types if r["code"] == "personal")
+    values = {"leave_type": personal, "start_date": "2026-03-09", "end_date": "2026-03-11", "days": "3"}
+    leave = records.create("oa.leave_request", {**values, "reason": "回老家"}, actor(app, "emma"))
+    client = sign_in(app, "emma", lang="zh")
+    # FullCalendar's end is the day after the last: 16–18 March.
+    assert drop(client, "/oa/leave_request/calendar/move", leave, "2026-03-16", "2026-03-19").get_json()["ok"]
+    after = records.get("oa.leave_request", leave["id"], SYSTEM)
+    assert (after["start_date"], after["end_date"]) == (dt.date(2026, 3, 16), dt.date(2026, 3, 18))
+    # Two days are too few for three days of leave: the leave's own rule refuses the stretch.
+    short = drop(client, "/oa/leave_request/calendar/move", after, "2026-03-16", "2026-03-18")
+    assert short.get_json() == {"ok": False, "status": 422, "message": "请假天数不能超过起止日期之间的天数"}
+    assert records.get("oa.leave_request", leave["id"], SYSTEM) == after

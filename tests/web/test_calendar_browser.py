@@ -1,10 +1,13 @@
 """The calendar in Chromium, in Chinese, as an office worker uses it: at 1280 px her leave
 spans its three days of a month that starts its weeks on Monday, her meeting sits on its day
-at the site's time, clicking an event opens the record and clicking a day opens a new leave
-starting on it; at 375 px the month is a list of days that never scrolls the page sideways.
-No console errors. Screenshots: ``calendar-<width>-*.png``."""
+at the site's time, clicking an event opens the record, clicking a day opens a new leave
+starting on it, and a call dragged to another day moves there; at 375 px the month is a list
+of days that never scrolls the page sideways. No console errors. Screenshots:
+``calendar-<width>-*.png``."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import pytest
 from playwright.sync_api import Page
@@ -22,11 +25,12 @@ from .test_phone_lists_browser import SIDEWAYS
 pytestmark = pytest.mark.browser
 PHONE = VIEWPORTS["phone"]
 MEETING = "季度销售复盘会"
+CALL = "客户回访电话"
 
 
 class Diary:
-    """emma's personal leave from 9 to 11 March 2026 and her meeting on the 10th, 09:30–11:00
-    in Shanghai; mona's leave on the same days, which emma may not read."""
+    """emma's personal leave from 9 to 11 March 2026, her meeting on the 10th, 09:30–11:00 in
+    Shanghai, and a call on the 17th; mona's leave on the same days, which emma may not read."""
 
     def __init__(self, portal) -> None:
         self.portal = portal
@@ -48,6 +52,13 @@ class Diary:
             "location": "3楼大会议室",
         }
         self.meeting = records.create("oa.schedule", meeting, emma)["id"]
+        call = {
+            "title": CALL,
+            "start_time": "2026-03-17T14:00:00+08:00",
+            "end_time": "2026-03-17T14:30:00+08:00",
+        }
+        self.call = records.create("oa.schedule", call, emma)["id"]
+        self.records = records
 
     def open(self, sign_in, viewport: dict, path: str) -> tuple[Page, list[str]]:
         """emma's calendar at ``path`` in March 2026, in Chinese, and the console errors it logs."""
@@ -101,8 +112,28 @@ def test_leave_and_a_meeting_on_their_days_at_1280(diary, sign_in, shoot) -> Non
     expect(meeting).to_have_text(f"09:30{MEETING}")  # Shanghai's time, not 01:30 UTC
     assert "loom-event-red" in meeting.get_attribute("class")  # 重要
     shoot(page, "calendar-1280-02-schedule")
+
+    # The call, dragged from Tuesday the 17th to Thursday the 19th, keeps its hour.
+    call = page.locator(".fc-event", has_text=CALL)
+    drag(page, call, page.locator('td.fc-daygrid-day[data-date="2026-03-19"]'))
+    expect(page.locator('td.fc-daygrid-day[data-date="2026-03-19"] .fc-event')).to_have_text(f"14:00{CALL}")
+    expect(page.locator('td.fc-daygrid-day[data-date="2026-03-17"] .fc-event')).to_have_count(0)
+    moved = diary.records.get("oa.schedule", diary.call, SYSTEM)
+    assert moved["start_time"].astimezone(dt.UTC) == dt.datetime(2026, 3, 19, 6, 0, tzinfo=dt.UTC)
+    assert moved["end_time"].astimezone(dt.UTC) == dt.datetime(2026, 3, 19, 6, 30, tzinfo=dt.UTC)
+    shoot(page, "calendar-1280-03-moved")
     assert page.evaluate(SIDEWAYS) <= 0
     assert errors == []
+
+
+def drag(page: Page, source, target) -> None:
+    """Hold the event, carry it to the middle of the target day in small steps, let go."""
+    start, end = source.bounding_box(), target.bounding_box()
+    page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(start["x"] + start["width"] / 2 + 10, start["y"] + start["height"] / 2 + 5, steps=5)
+    page.mouse.move(end["x"] + end["width"] / 2, end["y"] + end["height"] / 2, steps=15)
+    page.mouse.up()
 
 
 def test_the_month_as_a_list_of_days_at_375(diary, sign_in, shoot) -> None:
@@ -111,8 +142,8 @@ def test_the_month_as_a_list_of_days_at_375(diary, sign_in, shoot) -> None:
     day = page.locator('.fc-list-day[data-date="2026-03-10"]')
     expect(day).to_contain_text("2026年3月10日")
     expect(day).to_contain_text("星期二")
-    row = page.locator(".fc-list-event")
-    expect(row).to_have_count(1)
+    row = page.locator(".fc-list-event", has_text=MEETING)
+    expect(page.locator('.fc-list-day[data-date="2026-03-10"] + .fc-list-event')).to_contain_text(MEETING)
     expect(row.locator(".fc-list-event-time")).to_have_text("09:30 - 11:00")
     expect(row.locator(".fc-list-event-title")).to_have_text(MEETING)
     heights = page.locator("#display-as .btn, .fc-button").evaluate_all(

@@ -7,7 +7,11 @@ The events are the list's records the user may read, read through the records se
 list's view, search and filters, so 列表 and 日历 show the same records: those starting before
 the range ends and ending (or, without an end, starting) on or after it starts. The range is
 whole days of the site's zone, at most MAX_DAYS of them; a moment is sent as the site's wall
-clock (``2026-03-10T09:00:00``), which the calendar shows as it is, wherever the browser is.
+clock (``2026-03-10T09:00``), which the calendar shows as it is, wherever the browser is.
+
+Dragging an event to other days (or stretching it) is an update of its start and end through
+the records service with the event's version, as a board's move: permissions, locks, rules and
+automations hold as on the form, and a refused move changes nothing and says why.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ from ..fieldtypes.moments import local_time
 from ..records.errors import RecordError
 from ..records.query import Condition
 from .auth import actor
+from .board import REFUSED
+from .board import refusal
 from .cards import CHIP_COLORS
 from .cards import card_of
 from .i18n import current_lang
@@ -47,6 +53,7 @@ from .lists import shown_field
 from .lists import view_tabs
 from .portal import entity_or_404
 from .portal import may
+from .portal import record_id_or_404
 from .portal import services
 from .portal import site_zone
 from .references import References
@@ -81,6 +88,7 @@ def index(app: str, entity: str) -> str:
         kind=found.field(calendar.start).type,
         has_end=calendar.end is not None,
         max_events=MAX_EVENTS,
+        may_move=_movable(found, calendar),
         events=url_for("web.calendar.events", app=app, entity=entity, **kept),
         initial=_day(request.args.get("on")),
         now=_wall_clock(),
@@ -95,6 +103,28 @@ def index(app: str, entity: str) -> str:
         tabs=view_tabs(found, views, active),
         view=active,
     )
+
+
+@bp.post("/<app>/<entity>/calendar/move")
+def move(app: str, entity: str) -> Response:
+    """Set one record's start (and end) to where its event was dragged: ``start`` and ``end``
+    as FullCalendar has them (days, ``end`` the day after the last; or the site's wall clock).
+    JSON ``{ok}``, or ``{ok: false, status, message}`` with 200 for a refusal, as the board's."""
+    found = entity_or_404(app, entity)
+    calendar = _calendar_or_404(found)
+    record_id = record_id_or_404(_number(request.form.get("record")) or 0)
+    try:
+        values = _moved(found, calendar, request.form.get("start", ""), request.form.get("end", ""))
+    except BadRange as bad:
+        return jsonify({"ok": False, "status": 400, "message": str(bad)})
+    try:
+        services().records.update(
+            found.qualified_name, record_id, values, actor(), version=_number(request.form.get("version"))
+        )
+    except RecordError as error:
+        status = next((code for kind, code in REFUSED.items() if isinstance(error, kind)), 409)
+        return jsonify({"ok": False, "status": status, "message": refusal(error)})
+    return jsonify({"ok": True})
 
 
 @bp.get("/<app>/<entity>/calendar/events")
@@ -125,10 +155,39 @@ def events(app: str, entity: str) -> Response | tuple[Response, int]:
     return jsonify({"events": shown, "more": more})
 
 
+def _moved(entity: Entity, calendar: ListCalendar, start: str, end: str) -> dict[str, str]:
+    """The start and end fields' new values: days (the last one the day before FullCalendar's
+    end), or moments of the site's zone; an event without an end keeps none."""
+    kind = entity.field(calendar.start).type
+    try:
+        if kind == "date":
+            first = dt.date.fromisoformat(start[:10])
+            last = dt.date.fromisoformat(end[:10]) - DAY if end else first
+            moved = {calendar.start: first.isoformat(), calendar.end or "": last.isoformat()}
+        else:
+            zone = site_zone()
+            begins = dt.datetime.fromisoformat(start[:16]).replace(tzinfo=zone)
+            ends = dt.datetime.fromisoformat(end[:16]).replace(tzinfo=zone) if end else None
+            moved = {calendar.start: begins.isoformat(), calendar.end or "": ends.isoformat() if ends else ""}
+    except ValueError:
+        raise BadRange(_("The new days could not be read.")) from None
+    return {name: value for name, value in moved.items() if name and value}
+
+
+def _number(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() else None
+
+
 def _wall_clock() -> str:
     """The site's current time as its clocks show it, for the calendar's today."""
     now = local_time(services().records.clock(), site_zone())
     return now.replace(tzinfo=None).isoformat("T", "minutes")
+
+
+def _movable(entity: Entity, calendar: ListCalendar) -> bool:
+    """Whether the user's events may be dragged: they may write, and see the start and end."""
+    hidden = services().records.access.hidden(actor(), entity)
+    return may(entity, "write") and not {calendar.start, calendar.end} & hidden
 
 
 def _calendar_or_404(entity: Entity) -> ListCalendar:
@@ -181,6 +240,7 @@ def _records(
         *((entity.title_field,) if entity.title_field else ()),
         *(c.name for c in list_columns(entity)[:1]),
         "id",
+        "version",
     )
     names = tuple(n for n in dict.fromkeys(names) if n not in hidden)
     base = replace(list_query(entity, names, MAX_EVENTS), page=1, sort=(calendar.start, "id"))
@@ -240,6 +300,7 @@ def _event(
         "id": str(row["id"]),
         "title": text or entity.label.get(reader.lang),
         **timing,
+        "version": row.get("version"),
         "url": url_for("web.records.show", app=entity.app, entity=entity.name, record_id=row["id"]),
         "classNames": ["loom-event", _tint(entity, color, row.get(color or ""))],
     }

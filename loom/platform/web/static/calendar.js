@@ -2,7 +2,8 @@
    desktop, a list of the month's days on a phone (below 768 px), weeks from Monday, in the
    page's language. The server sends moments as the site's wall clock; the calendar runs in
    UTC so it shows them as they are, wherever the browser is, and "now" is the site's too.
-   An event is a link to its record; a click on a day opens a new record starting on it. */
+   An event is a link to its record; a click on a day opens a new record starting on it; for
+   those who may write, an event dragged to other days (or stretched) moves there. */
 (function () {
   "use strict";
 
@@ -11,6 +12,8 @@
     desk: { left: "prev,next today", center: "title", right: "dayGridMonth,timeGridWeek,listMonth" },
     phone: { left: "prev,next", center: "title", right: "today" },
   };
+
+  const csrf = () => document.querySelector('meta[name="csrf-token"]').content;
 
   function say(text) {
     const box = document.getElementById("calendar-message");
@@ -49,6 +52,36 @@
     return address.toString();
   }
 
+  /* Post a dragged (or stretched) event's new start and end with its version; the server
+     decides. Moved: the events are read again (new versions, the server's colours).
+     Refused: the event goes back and the reason shows. */
+  async function move(holder, calendar, info) {
+    const event = info.event;
+    const body = new FormData();
+    body.append("record", event.id);
+    body.append("version", event.extendedProps.version);
+    body.append("start", event.startStr.replace("Z", ""));
+    body.append("end", event.endStr.replace("Z", ""));
+    let result = {};
+    try {
+      const answer = await fetch(holder.dataset.move, {
+        method: "POST",
+        body,
+        headers: { Accept: "application/json", "X-CSRF-Token": csrf() },
+      });
+      result = await answer.json();
+    } catch (e) {
+      result = { message: holder.dataset.failed };
+    }
+    if (result.ok) {
+      say("");
+      calendar.refetchEvents();
+      return;
+    }
+    info.revert();
+    say(result.message || holder.dataset.failed);
+  }
+
   function start() {
     const holder = document.getElementById("calendar");
     if (!holder || typeof FullCalendar === "undefined") return;
@@ -71,6 +104,10 @@
         failed(error);
       }),
       dateClick: data.new ? (info) => window.location.assign(creation(holder, info)) : undefined,
+      editable: Boolean(data.move),
+      eventDurationEditable: Boolean(data.move && data.end),
+      eventDrop: (info) => move(holder, calendar, info),
+      eventResize: (info) => move(holder, calendar, info),
     });
     PHONE.addEventListener("change", (change) => {
       calendar.setOption("headerToolbar", change.matches ? BARS.phone : BARS.desk);
