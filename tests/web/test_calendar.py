@@ -218,8 +218,9 @@ def test_a_dragged_event_moves_through_the_records_service(app) -> None:
     assert stale.get_json()["ok"] is False and stale.get_json()["status"] == 409  # an older version
     backwards = drop(client, "/oa/schedule/calendar/move", after, "2026-03-13T10:00", "2026-03-13T09:00")
     assert backwards.get_json() == {"ok": False, "status": 422, "message": "结束时间不能早于开始时间"}
-    unread = drop(client, "/oa/schedule/calendar/move", after, "next week")
-    assert unread.get_json() == {"ok": False, "status": 400, "message": "无法识别新的日期。"}
+    for start in ("next week", "0001-01-01T00:00"):
+        unread = drop(client, "/oa/schedule/calendar/move", after, start)
+        assert unread.get_json() == {"ok": False, "status": 400, "message": "无法识别新的日期。"}
     other = drop(sign_in(app, "mona", lang="zh"), "/oa/schedule/calendar/move", after, "2026-03-20T09:00")
     assert other.get_json()["ok"] is False  # mona reads and writes her own schedule only
     assert records.get("oa.schedule", mine["id"], SYSTEM) == after

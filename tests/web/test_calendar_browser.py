@@ -115,7 +115,9 @@ def test_leave_and_a_meeting_on_their_days_at_1280(diary, sign_in, shoot) -> Non
 
     # The call, dragged from Tuesday the 17th to Thursday the 19th, keeps its hour.
     call = page.locator(".fc-event", has_text=CALL)
-    drag(page, call, page.locator('td.fc-daygrid-day[data-date="2026-03-19"]'))
+    with page.expect_response(lambda r: r.url.endswith("/oa/schedule/calendar/move")) as answer:
+        drag(page, call, page.locator('td.fc-daygrid-day[data-date="2026-03-19"]'))
+    assert answer.value.json() == {"ok": True}  # the calendar shows the drop before the server answers
     expect(page.locator('td.fc-daygrid-day[data-date="2026-03-19"] .fc-event')).to_have_text(f"14:00{CALL}")
     expect(page.locator('td.fc-daygrid-day[data-date="2026-03-17"] .fc-event')).to_have_count(0)
     moved = diary.records.get("oa.schedule", diary.call, SYSTEM)

@@ -171,6 +171,8 @@ def _moved(entity: Entity, calendar: ListCalendar, start: str, end: str) -> dict
             moved = {calendar.start: begins.isoformat(), calendar.end or "": ends.isoformat() if ends else ""}
     except ValueError:
         raise BadRange(_("The new days could not be read.")) from None
+    if not all(EARLIEST.isoformat() <= value[:10] <= LATEST.isoformat() for value in moved.values() if value):
+        raise BadRange(_("The new days could not be read."))
     return {name: value for name, value in moved.items() if name and value}
 
 
