@@ -160,6 +160,26 @@ class ListBoard:
 
 
 @dataclass(frozen=True, slots=True)
+class ListCalendar:
+    """The list as a calendar (``list.calendar``): an event per record from ``start`` to
+    ``end`` (a date or datetime field each), tinted by the options of ``color``, reading as
+    ``title`` (a template like ``summary``, else the record's title)."""
+
+    start: str
+    end: str | None = None
+    color: str | None = None
+    title: Label | None = None
+
+    @property
+    def title_fields(self) -> frozenset[str]:
+        """The fields the title template shows, in either language."""
+        if self.title is None:
+            return frozenset()
+        texts = (self.title.zh, self.title.en)
+        return frozenset(name for text in texts for name in SUMMARY_PLACEHOLDER.findall(text))
+
+
+@dataclass(frozen=True, slots=True)
 class ListSettings:
     columns: tuple[str, ...] = ()
     filters: tuple[str, ...] = ()
@@ -168,6 +188,7 @@ class ListSettings:
     views: tuple[ListView, ...] = ()
     card: ListCard = ListCard()
     board: ListBoard | None = None
+    calendar: ListCalendar | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,6 +395,13 @@ def _board(data: dict[str, Any] | None) -> ListBoard | None:
     return ListBoard(data["field"], data.get("group_by"), _sort(data.get("order_by", ())), data.get("sum"))
 
 
+def _calendar(data: dict[str, Any] | None) -> ListCalendar | None:
+    if data is None:
+        return None
+    title = Label.of(data["title"]) if "title" in data else None
+    return ListCalendar(data["start"], data.get("end"), data.get("color"), title)
+
+
 def _entity(index: Index, doc: Document, flow_entities: set[str]) -> Entity:
     data = doc.data
     app = doc.app or ""
@@ -422,6 +450,7 @@ def _entity(index: Index, doc: Document, flow_entities: set[str]) -> Entity:
             ),
             card=_card(settings.get("card", {})),
             board=_board(settings.get("board")),
+            calendar=_calendar(settings.get("calendar")),
         ),
         permissions=tuple(
             Permission(

@@ -289,6 +289,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "the board's group '{field}' must be a link that entity '{target}' has too, to the same entity",
         "zh": "看板的分组字段“{field}”须是关联字段，且实体“{target}”也有同名、关联同一实体的字段",
     },
+    "entity.calendar_start": {
+        "en": "a calendar's events start on a date or datetime field: '{field}' is a {type}",
+        "zh": "日历的事件须从日期或日期时间字段开始：字段“{field}”是 {type}",
+    },
+    "entity.calendar_end": {
+        "en": "a calendar's end must be of the start's type ({start}): '{field}' is a {type}",
+        "zh": "日历的结束字段须与开始字段同类型（{start}）：字段“{field}”是 {type}",
+    },
+    "entity.calendar_color": {
+        "en": "a calendar's colours are options': '{field}' ({type}) is not a select nor flow_status",
+        "zh": "日历的颜色取自下拉选择字段的选项：字段“{field}”（{type}）不是下拉选择字段或 flow_status",
+    },
     # overlays
     "overlay.missing_target": {
         "en": "the overlay's target {target_kind} '{target}' does not exist",

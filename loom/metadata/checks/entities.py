@@ -26,6 +26,7 @@ OPTION = {"en": "option", "zh": "选项"}
 _TOKEN = re.compile(r"\{([^{}]*)\}")
 _DATE_TOKENS = ("YYYY", "YY", "MM", "DD")
 UNSUMMABLE = frozenset({"table", "json", "rich_text", "file", "image", "many"})
+MOMENTS = frozenset({"date", "datetime"})  # the field types a calendar event runs between
 
 
 def check_entity(doc: Document, index: Index) -> Iterator[Problem]:
@@ -41,7 +42,7 @@ def check_entity(doc: Document, index: Index) -> Iterator[Problem]:
     if "title_field" in data:
         yield from common.field_ref(doc, "/title_field", data["title_field"], doc, fields)
     if "summary" in data:
-        yield from _check_summary(doc, data["summary"], fields)
+        yield from _check_template(doc, "/summary", data["summary"], fields)
     yield from common.duplicates(doc, "/rules", data.get("rules", []), RULE)
     for i, rule in enumerate(data.get("rules", [])):
         for key in ("check", "when"):
@@ -56,11 +57,12 @@ def check_entity(doc: Document, index: Index) -> Iterator[Problem]:
     yield from _check_permissions(doc, index, data.get("permissions", []), variables)
 
 
-def _check_summary(doc: Document, summary: Any, fields: dict[str, Any]) -> Iterator[Problem]:
-    """Every placeholder of every language names a field whose value reads as one short text."""
-    texts = summary.items() if isinstance(summary, dict) else [("", summary)]
+def _check_template(doc: Document, base: str, template: Any, fields: dict[str, Any]) -> Iterator[Problem]:
+    """Every placeholder of every language of a summary (or a calendar event's title) names a
+    field whose value reads as one short text."""
+    texts = template.items() if isinstance(template, dict) else [("", template)]
     for lang, text in texts:
-        pointer = f"/summary/{lang}" if lang else "/summary"
+        pointer = f"{base}/{lang}" if lang else base
         if not isinstance(text, str):
             continue
         if text.count("{{") != text.count("}}") or len(SUMMARY_PLACEHOLDER.findall(text)) != text.count("{{"):
@@ -203,6 +205,34 @@ def _check_list(
     yield from _check_card(doc, settings.get("card", {}))
     if "board" in settings:
         yield from _check_board(doc, index, settings["board"])
+    if "calendar" in settings:
+        yield from _check_calendar(doc, settings["calendar"])
+
+
+def _check_calendar(doc: Document, calendar: dict[str, Any]) -> Iterator[Problem]:
+    """An event runs from a date to a date or from a moment to a moment (never a mix), is
+    tinted by a select's options and reads as a summary-like template."""
+    fields = fields_of(doc)
+    start = calendar["start"]
+    yield from common.field_ref(doc, "/list/calendar/start", start, doc, fields)
+    kind = fields[start].get("type") if start in fields else None
+    if kind is not None and kind not in MOMENTS:
+        yield doc.problem("entity.calendar_start", "/list/calendar/start", field=start, type=kind)
+    end = calendar.get("end")
+    if end is not None:
+        yield from common.field_ref(doc, "/list/calendar/end", end, doc, fields)
+        other = fields[end].get("type") if end in fields else None
+        if other is not None and kind in MOMENTS and other != kind:
+            yield doc.problem("entity.calendar_end", "/list/calendar/end", field=end, type=other, start=kind)
+    color = calendar.get("color")
+    if color is not None and color != "flow_status":
+        yield from common.field_ref(doc, "/list/calendar/color", color, doc, fields)
+        if color in fields and fields[color].get("type") != "select":
+            yield doc.problem(
+                "entity.calendar_color", "/list/calendar/color", field=color, type=fields[color]["type"]
+            )
+    if "title" in calendar:
+        yield from _check_template(doc, "/list/calendar/title", calendar["title"], fields)
 
 
 def _check_board(doc: Document, index: Index, board: dict[str, Any]) -> Iterator[Problem]:

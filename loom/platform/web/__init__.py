@@ -13,6 +13,7 @@ from flask import Flask
 
 from . import auth
 from . import board
+from . import calendar
 from . import chain
 from . import delegations
 from . import errors
@@ -34,7 +35,7 @@ def init_app(app: Flask) -> None:
         "web", __name__, template_folder="templates", static_folder="static", static_url_path="/assets"
     )
     parts = (auth.bp, launcher.bp, inbox.bp, delegations.bp, search.bp, reports.bp, forms.bp, chain.bp)
-    for part in (*parts, me.bp, board.bp, lists.bp, records.bp):
+    for part in (*parts, me.bp, board.bp, calendar.bp, lists.bp, records.bp):
         web.register_blueprint(part)
     web.before_request(auth.guard)
     errors.install(web)

@@ -113,7 +113,7 @@ def index(app: str, entity: str) -> str:
         names = (*(c.name for c in columns), *card.names, board.field, "version")
         lanes = _columns(found, board, chosen, names, refs, hidden)
     except RecordError as failed:
-        error = _refusal(failed)
+        error = refusal(failed)
     refs.load(found, [r for lane in lanes for r in lane.rows])
     return render_template(
         "board.html",
@@ -156,7 +156,7 @@ def move(app: str, entity: str) -> Response:
             found.qualified_name, record_id, {board.field: to}, actor(), version=version
         )
     except RecordError as error:
-        message = _refusal(error)
+        message = refusal(error)
         if wants_json:
             # A refusal is an answer, not a failure of the request: 200, so the browser logs no
             # error for a move the person simply may not make; ``status`` says which refusal.
@@ -272,7 +272,7 @@ def _chip_class(color: str | None) -> str:
     return f"loom-chip-{color if color in CHIP_COLORS else 'plain'}"
 
 
-def _refusal(error: RecordError) -> str:
+def refusal(error: RecordError) -> str:
     """Why the move was refused, as the person reads it: the broken rules' own messages
     (also when a rule broke inside the automation the move set off), else the error's."""
     lang = current_lang()

@@ -8,6 +8,7 @@ error under its input, so nothing typed is lost.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from collections.abc import Mapping
@@ -352,13 +353,26 @@ def _defaults(entity: Entity) -> dict[str, Any]:
 
 
 def _prefilled(entity: Entity) -> dict[str, Any]:
-    """References given in the address (新建 from a customer's page: ``?customer=7``); saving
-    checks them like any typed value."""
-    return {
-        f.name: int(raw)
-        for f in entity.fields
-        if f.type in ("link", "user", "department") and (raw := request.args.get(f.name, "")).isdigit()
-    }
+    """References, days and moments given in the address (新建 from a customer's page:
+    ``?customer=7``; from a calendar's day: ``?start_date=2026-03-10``, a moment in the site's
+    zone); saving checks them like any typed value, and one that does not read is left out."""
+    values: dict[str, Any] = {}
+    for f in entity.fields:
+        raw = request.args.get(f.name, "")
+        if f.type in ("link", "user", "department") and raw.isdigit():
+            values[f.name] = int(raw)
+        elif f.type in ("date", "datetime") and raw and (moment := _moment(f.type, raw)) is not None:
+            values[f.name] = moment
+    return values
+
+
+def _moment(kind: str, raw: str) -> dt.date | dt.datetime | None:
+    try:
+        if kind == "date":
+            return dt.date.fromisoformat(raw)
+        return dt.datetime.fromisoformat(raw).replace(tzinfo=site_zone())
+    except ValueError:
+        return None
 
 
 def _page(

@@ -61,8 +61,9 @@ EXPORT_LIMIT = 10_000
 DEFAULT_COLUMNS = 6
 # The request parameters of each kind of filter control (the REST API's operators).
 FILTER_SUFFIXES = {"eq": ("",), "contains": ("__contains",), "range": ("__gte", "__lte")}
-# ``group``: the board's chosen group (board.py), kept when switching between list and board.
-LIST_PARAMETERS = frozenset({"q", "sort", "page", "view", "lang", "cursor", "group"})
+# ``group``: the board's chosen group (board.py), kept when switching between list and board;
+# ``on``, ``from``, ``to``: the calendar's day and range (calendar.py), SQL words no field is named.
+LIST_PARAMETERS = frozenset({"q", "sort", "page", "view", "lang", "cursor", "group", "on", "from", "to"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +177,7 @@ def view_tabs(entity: Entity, views: list[ListView], active: ListView | None) ->
 
 def display_args() -> dict[str, str]:
     """The address parameters that 列表 | 看板 keep: view, search, filters, sort and group."""
-    return {k: v for k, v in request.args.to_dict().items() if k not in ("page", "cursor")}
+    return {k: v for k, v in request.args.to_dict().items() if k not in ("page", "cursor", "on")}
 
 
 def list_columns(entity: Entity, view: ListView | None = None) -> list[Field]:

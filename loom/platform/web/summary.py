@@ -24,6 +24,7 @@ from loom.metadata.catalog import SUMMARY_PLACEHOLDER
 from loom.metadata.catalog import Catalog
 from loom.metadata.catalog import Entity
 from loom.metadata.catalog import Field
+from loom.metadata.catalog import Label
 
 from ..services import Services
 from .moments import short_date
@@ -75,6 +76,14 @@ def summary_text(
     """The summary line, or "" when the entity declares none."""
     if entity is None or entity.summary is None or values is None:
         return ""
+    return template_text(entity, entity.summary, values, refs, reader)
+
+
+def template_text(
+    entity: Entity, template: Label, values: Mapping[str, Any], refs: References, reader: Reader
+) -> str:
+    """A template with ``{{ field }}`` placeholders (a summary, a calendar event's title) filled
+    with ``values``; a part between `` · `` whose placeholders all came out empty is left out."""
 
     def fill(name: str) -> str:
         if not entity.has_field(name) or name not in values:
@@ -82,7 +91,7 @@ def summary_text(
         return value_text(entity.field(name), values[name], refs, reader)
 
     parts = []
-    for part in PART.split(entity.summary.get(reader.lang)):
+    for part in PART.split(template.get(reader.lang)):
         names = SUMMARY_PLACEHOLDER.findall(part)
         filled = {name: fill(name) for name in names}
         if names and not any(filled.values()):
