@@ -16,13 +16,13 @@ from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint
-from flask import Response
 from flask import flash
 from flask import jsonify
 from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.exceptions import NotFound
 
@@ -140,7 +140,7 @@ def index(app: str, entity: str) -> str:
 
 
 @bp.post("/<app>/<entity>/board/move")
-def move(app: str, entity: str) -> Response:
+def move(app: str, entity: str) -> ResponseReturnValue:
     """Set the board's field of one record to the column it was moved to; JSON for the
     board's script, else back to the board with a message."""
     found = entity_or_404(app, entity)
@@ -216,7 +216,7 @@ def _columns(
     grouped = (Condition(board.group_by, "eq", group),) if board.group_by and group is not None else ()
     sums = (board.sum,) if board.sum and board.sum not in hidden else ()
     base = replace(base, page=1, filters=(*base.filters, *grouped), sums=sums)
-    total_field = entity.field(board.sum) if sums else None
+    total_field = entity.field(board.sum) if board.sum and sums else None
     columns = []
     for key, heading, css, tint in _keys(entity, field, board, group, refs):
         query = replace(base, filters=(*base.filters, Condition(field.name, "eq", key)))

@@ -248,7 +248,7 @@ def _records(
     base = replace(list_query(entity, names, MAX_EVENTS), page=1, sort=(calendar.start, "id"))
     before = Condition(calendar.start, "lt", _bound(kind, last))
     since = Condition(calendar.start, "gte", _bound(kind, first))
-    queries = [(before, since)]
+    queries: list[tuple[Condition, ...]] = [(before, since)]
     if end:
         ending = Condition(end, "gte", _bound(kind, first))
         queries = [(before, ending), (before, since, Condition(end, "is_null", True))]

@@ -140,7 +140,7 @@ def export(app: str, entity: str, fmt: str) -> Response:
 
 def _sort_link(entity: Entity, name: str, ascending: bool) -> str:
     """The list sorted by ``name``: ascending first, descending on a second click; back to page 1."""
-    args = {**request.args.to_dict(), "sort": f"-{name}" if ascending else name, "page": 1}
+    args: dict[str, Any] = {**request.args.to_dict(), "sort": f"-{name}" if ascending else name, "page": 1}
     return url_for("web.lists.index", app=entity.app, entity=entity.name, **args)
 
 
@@ -165,7 +165,9 @@ def view_tabs(entity: Entity, views: list[ListView], active: ListView | None) ->
     in the view's own sort."""
     if not views:
         return []
-    kept = {k: v for k, v in request.args.to_dict().items() if k not in ("view", "page", "sort")}
+    kept: dict[str, Any] = {
+        k: v for k, v in request.args.to_dict().items() if k not in ("view", "page", "sort")
+    }
 
     def href(name: str | None) -> str:
         chosen = {**kept, "view": name} if name else kept
@@ -175,7 +177,7 @@ def view_tabs(entity: Entity, views: list[ListView], active: ListView | None) ->
     return [whole, *(Tab(v.name, label(v.label), href(v.name), v is active) for v in views)]
 
 
-def display_args() -> dict[str, str]:
+def display_args() -> dict[str, Any]:
     """The address parameters that 列表 | 看板 keep: view, search, filters, sort and group."""
     return {k: v for k, v in request.args.to_dict().items() if k not in ("page", "cursor", "on")}
 
@@ -203,7 +205,7 @@ def _more_links(entity: Entity, cursor: str | None) -> tuple[str, str] | None:
     filters and sort), and the next page as the link's plain address."""
     if cursor is None:
         return None
-    args = {**request.args.to_dict(), "page": page_number() + 1}
+    args: dict[str, Any] = {**request.args.to_dict(), "page": page_number() + 1}
     args.pop("cursor", None)
     plain = url_for("web.lists.index", app=entity.app, entity=entity.name, **args)
     return url_for("web.lists.index", app=entity.app, entity=entity.name, **args, cursor=cursor), plain
