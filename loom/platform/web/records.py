@@ -32,6 +32,7 @@ from ..records.errors import RecordError
 from ..records.errors import ValidationFailed
 from .auth import actor
 from .forms import SUBMITTABLE
+from .forms import column_totals
 from .forms import form_layout
 from .history import history
 from .i18n import current_lang
@@ -96,6 +97,7 @@ def show(app: str, entity: str, record_id: int) -> str:
             for item in layout.items()
             if item.field.type == "table"
         },
+        totals=column_totals(found, state.record),
         may_edit=bool(lock.editable) if lock is not None else may(found, "write"),
         may_delete=lock is None and may(found, "delete"),
     )

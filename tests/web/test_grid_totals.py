@@ -1,0 +1,66 @@
+"""Totals under grids, through the HTTP client: only the columns that declare one (``total:
+sum``), computed columns by the values saving gives each row, live in the form's state and on
+the record page."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+
+from .test_pages import actor
+from .test_pages import sign_in
+
+STATE = re.compile(r"data-state='([^']*)'")
+TWO_LINES = {
+    "lines-0-day": "2026-11-02",
+    "lines-0-amount": "100",
+    "lines-3-day": "2026-11-03",  # rows keep the numbers the page gave them (row 1 and 2 removed)
+    "lines-3-amount": "200.50",
+}
+
+
+def state_of(page: str) -> dict:
+    return json.loads(html.unescape(STATE.search(page).group(1)))
+
+
+def test_a_computed_column_totals_its_rows_computed_values_as_the_user_types(app) -> None:
+    emma = sign_in(app, "emma")
+    empty = state_of(emma.get("/webtest/expense/new").text)
+    assert empty["totals"] == {"lines-amount": "", "lines-with_tax": ""}  # nothing typed, nothing added up
+    typed = state_of(
+        emma.post("/webtest/expense/form-state", data={"csrf_token": emma.csrf, **TWO_LINES}).text
+    )
+    assert typed["computed"]["lines-3-with_tax"] == "¥212.53"
+    assert typed["totals"] == {"lines-amount": "¥300.50", "lines-with_tax": "¥318.53"}
+
+
+def test_only_the_columns_that_declare_a_total_have_one(app) -> None:
+    emma = sign_in(app, "emma")
+    items = {
+        "items-0-item_name": "显示器",
+        "items-0-quantity": "2",
+        "items-0-est_unit_price": "1200",
+        "items-1-item_name": "签字笔",
+        "items-1-quantity": "3",
+        "items-1-est_unit_price": "15.50",
+    }
+    state = state_of(
+        emma.post("/oa/purchase_request/form-state", data={"csrf_token": emma.csrf, **items}).text
+    )
+    # The subtotal (quantity × unit price, computed) adds up; quantities and unit prices do not.
+    assert state["totals"] == {"items-subtotal": "¥2,446.50"}
+    assert state["computed"]["total_amount"] == "¥2,446.50"
+    page = emma.get("/oa/purchase_request/new").text
+    assert 'data-total="items-subtotal"' in page and 'data-total="items-quantity"' not in page
+
+
+def test_the_record_page_shows_the_declared_totals_under_the_rows(app) -> None:
+    lines = [{"day": "2026-11-02", "amount": "100"}, {"day": "2026-11-03", "amount": "200.50", "note": "7"}]
+    saved = app.extensions["loom"].records.create(
+        "webtest.expense", {"title": "出差", "lines": lines}, actor(app, "emma")
+    )
+    page = sign_in(app, "emma").get(f"/webtest/expense/{saved['id']}").text
+    assert re.search(r'data-total="lines-amount">¥300\.50<', page)
+    assert re.search(r'data-total="lines-with_tax">¥318\.53<', page)
+    assert 'data-total="lines-note"' not in page
