@@ -64,3 +64,31 @@ def test_the_record_page_shows_the_declared_totals_under_the_rows(app) -> None:
     assert re.search(r'data-total="lines-amount">¥300\.50<', page)
     assert re.search(r'data-total="lines-with_tax">¥318\.53<', page)
     assert 'data-total="lines-note"' not in page
+
+
+def test_the_claimant_sees_the_approved_amount_column_read_only_and_cannot_post_one(app) -> None:
+    services = app.extensions["loom"]
+    meals = services.records.create(
+        "oa.expense_category", {"name": "餐费", "code": "meals"}, actor(app, "root")
+    )
+    emma = sign_in(app, "emma", "zh")
+    form = emma.get("/oa/expense_claim/new").text
+    approved = re.search(r'<input[^>]*id="f-lines-0-approved_amount"[^>]*>', form).group(0)
+    assert "readonly" in approved
+    posted = {
+        "csrf_token": emma.csrf,
+        "title": "客户午餐",
+        "claimant": str(app.users["emma"]),
+        "category": "daily",
+        "lines-0-expense_date": "2026-11-20",
+        "lines-0-category": str(meals["id"]),
+        "lines-0-amount": "300",
+    }
+    refused = emma.post("/oa/expense_claim/new", data={**posted, "lines-0-approved_amount": "300"})
+    assert refused.status_code == 422 and "此项不可修改。" in refused.text
+    assert 'id="err-lines-0-approved_amount"' in refused.text
+    saved = emma.post("/oa/expense_claim/new", data=posted)
+    assert saved.status_code == 302
+    claim = emma.get(saved.headers["Location"]).text
+    assert re.search(r'data-total="lines-amount">¥300\.00<', claim)
+    assert re.search(r'data-total="lines-approved_amount"></span>', claim)  # not reviewed yet
