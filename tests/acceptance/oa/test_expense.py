@@ -154,3 +154,16 @@ def test_the_approved_amounts_are_the_finance_steps_to_fill_and_add_up_to_the_ap
     seen = zhang.get(f"expense_claim/{claim['id']}")
     assert [r["approved_amount"] for r in seen["lines"]] == ["300.00", "150.00"]
     assert (seen["total"], seen["approved_total"], seen["payable"]) == ("500.00", "450.00", "450.00")
+
+    # Returned by the cashier, the claimant corrects a line: the approved amounts stay finance's.
+    company.login("sun").flow("expense_claim", claim["id"], "return", comment="请补充说明")
+    returned = zhang.get(f"expense_claim/{claim['id']}")
+    kept = [{k: v for k, v in r.items() if k != "approved_amount"} for r in returned["lines"]]
+    kept[1]["description"] = "机场往返"
+    response = zhang.client.patch(
+        f"/api/v1/oa/expense_claim/{claim['id']}", json={"version": returned["version"], "lines": kept}
+    )
+    assert response.status_code == 200, response.get_json()
+    corrected = response.get_json()
+    assert [r["approved_amount"] for r in corrected["lines"]] == ["300.00", "150.00"]
+    assert corrected["lines"][1]["description"] == "机场往返" and corrected["approved_total"] == "450.00"
