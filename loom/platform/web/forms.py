@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from collections.abc import Iterable
 from collections.abc import Mapping
 from typing import Any
 
@@ -168,10 +169,16 @@ def posted_values(
     entity: Entity, layout: Layout, form: MultiDict[str, str]
 ) -> tuple[dict[str, Any], list[FieldError]]:
     """The layout's input values as posted (child rows renumbered from 0), and parse errors."""
+    return posted_fields([item.field for item in layout.items()], form)
+
+
+def posted_fields(
+    fields: Iterable[Field], form: MultiDict[str, str]
+) -> tuple[dict[str, Any], list[FieldError]]:
+    """The posted values of these fields (a grid's rows renumbered from 0), and parse errors."""
     values: dict[str, Any] = {}
     errors: list[FieldError] = []
-    for item in layout.items():
-        field = item.field
+    for field in fields:
         if is_computed(field):
             continue
         if field.type == "table":
