@@ -92,3 +92,11 @@ def test_the_claimant_sees_the_approved_amount_column_read_only_and_cannot_post_
     claim = emma.get(saved.headers["Location"]).text
     assert re.search(r'data-total="lines-amount">¥300\.00<', claim)
     assert re.search(r'data-total="lines-approved_amount"></span>', claim)  # not reviewed yet
+
+
+def test_the_api_meta_tells_clients_which_columns_are_totalled_and_read_only(app) -> None:
+    meta = sign_in(app, "emma").get("/api/v1/meta").get_json()
+    line = next(e for e in meta["entities"] if e["name"] == "oa.expense_line")
+    fields = {f["name"]: f for f in line["fields"]}
+    assert {n for n, f in fields.items() if f.get("total") == "sum"} == {"amount", "approved_amount"}
+    assert fields["approved_amount"]["readonly"] and not fields["amount"]["readonly"]
