@@ -106,6 +106,7 @@ class Field:
     rollup: Rollup | None = None
     levels: str | None = None
     grouping: bool = True  # integers: thousands separators when shown (false: a year, 2026)
+    total: str | None = None  # a child's column totalled under its grid ("sum")
 
     def option(self, key: str) -> Option | None:
         return next((o for o in self.options if o.key == key), None)
@@ -507,6 +508,7 @@ _FIELD_KEYS = (
     "reset",
     "levels",
     "grouping",
+    "total",
 )
 _TYPE_DEFAULTS: dict[str, dict[str, Any]] = {
     "money": {"precision": 18, "scale": 2, "currency": "CNY"},

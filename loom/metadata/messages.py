@@ -277,6 +277,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "a card's status chip shows an option: '{field}' ({type}) is neither a select nor flow_status",
         "zh": "卡片的状态标签显示选项值：字段“{field}”（{type}）不是下拉选择字段，也不是 flow_status",
     },
+    "entity.total_type": {
+        "en": "a column total adds numbers up: '{field}' ({type}) is not an integer, decimal or money field",
+        "zh": "列合计只能累加数值：字段“{field}”（{type}）不是整数、小数或金额字段",
+    },
+    "entity.total_not_child": {
+        "en": "totals show under a table's grid: '{field}' is not a column of a child entity (child: true)",
+        "zh": "合计显示在明细表格下方：字段“{field}”不属于明细实体（child: true）",
+    },
     "entity.board_field": {
         "en": "a board's columns are a select's options or a link's records: '{field}' ({type}) is neither",
         "zh": "看板的列取自下拉选择字段的选项或关联字段的记录：字段“{field}”（{type}）两者都不是",

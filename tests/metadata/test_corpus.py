@@ -251,6 +251,7 @@ def test_references_are_qualified(catalog: Callable[[str], Catalog]) -> None:
     assert order.field("lines").entity == "store.order_line"
     line = store.entity("store.order_line")
     assert line.child and line.field("parts").entity == "store.line_part"
+    assert [f.name for f in line.fields if f.total == "sum"] == ["quantity", "amount"]
     assert store.entity("store.supplier").field("open_amount").rollup.of == "store.purchase_order"
     assert store.definition("report", "store.spend_by_supplier").entity == "store.purchase_order"
     visits = catalog("overlays_across_packages")

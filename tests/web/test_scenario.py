@@ -38,9 +38,12 @@ def fill_claim(page: Page, portal, shot: str, shoot) -> None:
         page.fill(f"#f-lines-{index}-day", day)
         page.fill(f"#f-lines-{index}-amount", amount)
         page.fill(f"#f-lines-{index}-note", f"line {index + 1}")
-    # Computed values come from the server as the user types: each row's, the column's, the total.
+    # Computed values come from the server as the user types: each row's, the columns' that
+    # declare a total (the computed 含税 column's too), the claim's total.
     expect(page.locator('[data-computed="lines-2-with_tax"]')).to_have_text("¥530.00")
     expect(page.locator('[data-total="lines-amount"]')).to_have_text("¥1,200.50")
+    expect(page.locator('[data-total="lines-with_tax"]')).to_have_text("¥1,272.53")
+    expect(page.locator('[data-total="lines-note"]')).to_have_count(0)
     expect(page.locator('[data-computed="total"]')).to_have_text("¥1,200.50")
     # Over 1000 the details become required (a form condition, evaluated on the server).
     expect(page.locator("[data-field=reason]")).to_have_class(re.compile(r"\bis-required\b"))
@@ -82,6 +85,7 @@ def test_expense_claim_from_draft_to_approved(sign_in, shoot, portal, viewport: 
 
     expect(emma.locator("#flow-status")).to_have_attribute("data-status", "draft")
     expect(emma.locator("table[data-child=lines] tbody tr")).to_have_count(3)
+    expect(emma.locator('table[data-child=lines] [data-total="lines-with_tax"]')).to_have_text("¥1,272.53")
     record_url = emma.url
     shoot(emma, f"{shot}-04-record")
     fits(emma)

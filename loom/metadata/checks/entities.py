@@ -26,7 +26,11 @@ OPTION = {"en": "option", "zh": "选项"}
 _TOKEN = re.compile(r"\{([^{}]*)\}")
 _DATE_TOKENS = ("YYYY", "YY", "MM", "DD")
 UNSUMMABLE = frozenset({"table", "json", "rich_text", "file", "image", "many"})
+<<<<<<< HEAD
 MOMENTS = frozenset({"date", "datetime"})  # the field types a calendar event runs between
+=======
+TOTALLED = frozenset({"integer", "decimal", "money"})  # a column total; computed: by its result
+>>>>>>> totals
 
 
 def check_entity(doc: Document, index: Index) -> Iterator[Problem]:
@@ -113,6 +117,20 @@ def _check_field(
         yield from _check_options(doc, pointer, item)
     if kind == "rollup":
         yield from _check_rollup(doc, index, f"{pointer}/rollup", item["rollup"])
+    if "total" in item:
+        yield from _check_total(doc, f"{pointer}/total", item)
+
+
+def _check_total(doc: Document, pointer: str, item: dict[str, Any]) -> Iterator[Problem]:
+    """A total adds up a child's number column under its grid; percentages and ratings do not
+    add up, and a parent's fields have no grid to show one under."""
+    kind = item["type"]
+    summed = item.get("result", "string") if kind == "computed" else kind
+    if summed not in TOTALLED:
+        shown = f"computed {summed}" if kind == "computed" else kind
+        yield doc.problem("entity.total_type", pointer, field=item["name"], type=shown)
+    elif not doc.data.get("child"):
+        yield doc.problem("entity.total_not_child", pointer, field=item["name"])
 
 
 def _option_keys(item: dict[str, Any]) -> list[str]:

@@ -64,7 +64,12 @@ def label(value: Label | None) -> dict[str, str] | None:
 def entity_meta(entity: Entity, actor: Actor, conn: Connection) -> dict[str, Any]:
     access = services().records.access
     hidden = access.hidden(actor, entity) if not entity.child else frozenset()
-    locked = access.locked(actor, entity) if not entity.child else frozenset()
+    # A child's readonly columns (OA's 核定金额) are the system's and approval steps' to write.
+    locked = (
+        access.locked(actor, entity)
+        if not entity.child
+        else frozenset(f.name for f in entity.fields if f.readonly)
+    )
     records = services().records
     views = [] if entity.child else records.offered_views(entity.qualified_name, actor, conn=conn)
     body: dict[str, Any] = {
@@ -102,7 +107,18 @@ def field_meta(field: Field, locked: bool) -> dict[str, Any]:
         "required": field.required,
         "readonly": locked or field.type in ("computed", "autonumber", "rollup"),
     }
-    for key in ("entity", "max_length", "min", "max", "precision", "scale", "currency", "widget", "multiple"):
+    for key in (
+        "entity",
+        "max_length",
+        "min",
+        "max",
+        "precision",
+        "scale",
+        "currency",
+        "widget",
+        "multiple",
+        "total",
+    ):
         value = getattr(field, key)
         if value not in (None, False):
             body[key] = value

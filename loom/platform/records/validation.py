@@ -67,6 +67,8 @@ class Validator:
                     given[field.name] = []  # so min_rows holds for a record created without rows
             _fill_defaults(entity, given, actor, now)
         loaded = self._load(entity, given, errors, partial=existing is not None)
+        if not actor.is_system:
+            errors += self._readonly_cells(entity, loaded, existing)
         record = {**(existing or {}), **loaded}
         if existing is None:
             record.update(empty_rollups(entity))
@@ -133,6 +135,31 @@ class Validator:
         child = self.catalog.entity(field.entity or "")
         owned = {f.name for f in child.fields if f.type in SERVER_OWNED}
         return {k: v for k, v in row.items() if k not in owned}
+
+    def _readonly_cells(
+        self, entity: Entity, loaded: Mapping[str, Any], existing: Mapping[str, Any] | None
+    ) -> list[FieldError]:
+        """A table's readonly columns (OA's 核定金额, which the finance step fills) are not a
+        person's to write: a new row leaves them empty, a kept row keeps its stored value (left
+        out, it is carried over, as the rows replace the stored ones). The system, and so an
+        approval step that may edit the table, writes them."""
+        errors = []
+        for field in entity.fields:
+            rows = loaded.get(field.name)
+            if field.type != "table" or not isinstance(rows, list):
+                continue
+            child = self.catalog.entity(field.entity or "")
+            fixed = [f.name for f in child.fields if f.readonly and not _derived(f)]
+            kept = (existing or {}).get(field.name) or []
+            stored = {r.get("id"): r for r in kept if isinstance(r, Mapping)}
+            for index, row in enumerate(rows):
+                if not isinstance(row, dict):
+                    continue
+                before = stored.get(row["id"], {}) if row.get("id") is not None else {}
+                for name in fixed:
+                    if row.setdefault(name, before.get(name)) != before.get(name):
+                        errors.append(FieldError(f"{field.name}.{index}.{name}", "readonly"))
+        return errors
 
     def _load(self, entity: Entity, given: dict[str, Any], errors: list[FieldError], partial: bool) -> dict:
         given = {k: (None if v == "" else v) for k, v in given.items()}
@@ -348,6 +375,11 @@ def _accepted(field: Field, name: str, content_type: str) -> bool:
 
 def _unique_fields(entity: Entity) -> list[Field]:
     return [f for f in entity.fields if f.unique and f.type not in ("table", "many")]
+
+
+def _derived(field: Field) -> bool:
+    """Values the server sets on every save, whatever is sent."""
+    return field.compute is not None or field.type in SERVER_OWNED
 
 
 def _first_per_field(errors: list[FieldError]) -> list[FieldError]:

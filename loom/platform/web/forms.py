@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from collections.abc import Iterable
 from collections.abc import Mapping
 from typing import Any
 
@@ -58,7 +59,6 @@ from .widgets import BadJson
 from .widgets import as_text
 from .widgets import bare_title
 from .widgets import is_computed
-from .widgets import is_number
 from .widgets import parse_field
 
 bp = Blueprint("forms", __name__)
@@ -170,10 +170,16 @@ def posted_values(
     entity: Entity, layout: Layout, form: MultiDict[str, str]
 ) -> tuple[dict[str, Any], list[FieldError]]:
     """The layout's input values as posted (child rows renumbered from 0), and parse errors."""
+    return posted_fields([item.field for item in layout.items()], form)
+
+
+def posted_fields(
+    fields: Iterable[Field], form: MultiDict[str, str]
+) -> tuple[dict[str, Any], list[FieldError]]:
+    """The posted values of these fields (a grid's rows renumbered from 0), and parse errors."""
     values: dict[str, Any] = {}
     errors: list[FieldError] = []
-    for item in layout.items():
-        field = item.field
+    for field in fields:
         if is_computed(field):
             continue
         if field.type == "table":
@@ -335,12 +341,27 @@ def form_layout(entity: Entity) -> Layout:
 def _state(
     entity: Entity, layout: Layout, values: Mapping[str, Any], existing: Mapping[str, Any] | None
 ) -> FormState:
-    record = {**(existing or {}), **typed_record(entity, values)}
+    record = with_row_values(entity, {**(existing or {}), **typed_record(entity, values)})
     locked = services().records.access.locked(actor(), entity)
     lock = services().records.lock(entity.qualified_name, existing, actor()) if existing else None
     if lock is not None:  # of a locked record, only what its flow leaves editable
         locked |= frozenset(f.name for f in entity.fields) - lock.editable
     return evaluate_state(layout, entity, record, actor(), services().records.clock(), locked)
+
+
+def with_row_values(entity: Entity, record: dict[str, Any]) -> dict[str, Any]:
+    """The record with its child rows' computed values, as saving gives them: a subtotal
+    column's total, and a parent's total over the subtotals, read them."""
+    now = services().records.clock()
+    for field in entity.fields:
+        rows = record.get(field.name)
+        if field.type != "table" or not isinstance(rows, list):
+            continue
+        child = services().runtime.catalog.entity(field.entity or "")
+        record[field.name] = [dict(r) for r in rows if isinstance(r, Mapping)]
+        for row in record[field.name]:
+            logic.apply_computed(child, row, actor(), now)
+    return record
 
 
 def _defaults(entity: Entity) -> dict[str, Any]:
@@ -440,7 +461,10 @@ def state_json(entity: Entity, current: FormState, cells: Mapping[str, str]) -> 
 
 
 def column_totals(entity: Entity, record: Mapping[str, Any]) -> dict[str, str]:
-    """Sums of the numeric columns of each child table, as shown under the grid."""
+    """The totals under each grid, of the columns that declare one (``total: sum``; a unit
+    price or an instalment number adds up to nothing), computed columns included: the rows
+    carry their computed values (``with_row_values``, or as stored). A column with no value in
+    any row has an empty total."""
     totals = {}
     zone = site_zone()
     for field in entity.fields:
@@ -449,7 +473,8 @@ def column_totals(entity: Entity, record: Mapping[str, Any]) -> dict[str, str]:
         child = services().runtime.catalog.entity(field.entity or "")
         rows = [r for r in record.get(field.name) or [] if isinstance(r, Mapping)]
         for column in child.fields:
-            if is_number(column) and column.type != "percent":
-                total = sum((r[column.name] for r in rows if r.get(column.name) is not None), 0)
+            if column.total == "sum":
+                values = [r[column.name] for r in rows if r.get(column.name) is not None]
+                total = sum(values) if values else None
                 totals[f"{field.name}-{column.name}"] = as_text(column, total, bare_title, zone)
     return totals

@@ -21,6 +21,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
 from loom.metadata.catalog import Entity
+from loom.metadata.catalog import Field
 from loom.metadata.catalog import Label
 from loom.metadata.catalog import thaw
 
@@ -32,7 +33,9 @@ from ..records.errors import RecordError
 from ..records.errors import ValidationFailed
 from .auth import actor
 from .forms import SUBMITTABLE
+from .forms import column_totals
 from .forms import form_layout
+from .forms import posted_fields
 from .history import history
 from .i18n import current_lang
 from .i18n import label
@@ -48,6 +51,7 @@ from .summary import headline
 from .summary import summary_text
 from .timeline import people_timeline
 from .timeline import users_of
+from .widgets import is_computed
 
 bp = Blueprint("records", __name__)
 TASK_OPERATIONS = ("approve", "reject", "return", "transfer")
@@ -73,6 +77,8 @@ def show(app: str, entity: str, record_id: int) -> str:
     if summary:
         refs.want("user", [summary["initiator"], *users_of(summary)])
     shown = {k: v for k, v in record.items() if k not in state.fields or state.fields[k].visible}
+    actions = flow_actions(found, record, summary, actor())
+    filling = step_fields(found, summary, actor()) if "approve" in actions else []
     return render_template(
         "record.html",
         entity=found,
@@ -85,17 +91,19 @@ def show(app: str, entity: str, record_id: int) -> str:
         line=summary_text(found, shown, refs, reader),
         asked=headline(found, refs.name("user", summary["initiator"]), reader) if summary else "",
         steps=people_timeline(summary, nodes, refs, reader) if summary else [],
-        actions=flow_actions(found, record, summary, actor()),
+        actions=actions,
+        step_fields=filling,
         needs_comment=comment_required(summary, actor()),
         return_targets=return_targets(summary, actor()),
         revoking=summary is not None and summary["status"] == "revoking",
         buttons=_buttons(found, record_id),
         related=related_tabs(found, record_id),
         children={
-            item.field.name: services().runtime.catalog.entity(item.field.entity or "")
-            for item in layout.items()
-            if item.field.type == "table"
+            f.name: services().runtime.catalog.entity(f.entity or "")
+            for f in [*(item.field for item in layout.items()), *filling]
+            if f.type == "table"
         },
+        totals=column_totals(found, state.record),
         may_edit=bool(lock.editable) if lock is not None else may(found, "write"),
         may_delete=lock is None and may(found, "delete"),
     )
@@ -150,14 +158,31 @@ def return_targets(summary: dict[str, Any] | None, who: Actor) -> list[tuple[str
 def comment_required(summary: dict[str, Any] | None, who: Actor) -> frozenset[str]:
     """The operations whose comment the user's open step requires (``comment_required``), so
     the page asks for it before posting rather than after."""
+    return frozenset(op for n in _my_nodes(summary, who) for op in n.get("comment_required", []))
+
+
+def step_fields(entity: Entity, summary: dict[str, Any] | None, who: Actor) -> list[Field]:
+    """The fields the user's open step lets them fill as they approve (its ``editable``: the
+    cashier's payment date, finance's approved amounts on the lines), offered in the approval
+    panel; the flow service refuses any other."""
+    hidden = services().records.access.hidden(who, entity)
+    names = dict.fromkeys(name for n in _my_nodes(summary, who) for name in n.get("editable", []))
+    return [
+        entity.field(name)
+        for name in names
+        if entity.has_field(name) and name not in hidden and not is_computed(entity.field(name))
+    ]
+
+
+def _my_nodes(summary: dict[str, Any] | None, who: Actor) -> list[dict[str, Any]]:
+    """The flow nodes of the user's open tasks in a running approval."""
     if summary is None or summary["status"] != "running":
-        return frozenset()
+        return []
     mine = {t["node"] for t in summary["tasks"] if t["assignee_id"] == who.id and t["status"] == "pending"}
     flow = services().runtime.catalog.definitions.get(("flow", summary["flow"]))
     if not mine or flow is None:
-        return frozenset()
-    nodes = [n for n in walk(thaw(flow.spec)["nodes"]) if n["name"] in mine]
-    return frozenset(op for n in nodes for op in n.get("comment_required", []))
+        return []
+    return [n for n in walk(thaw(flow.spec)["nodes"]) if n["name"] in mine]
 
 
 def node_labels(flow_name: str | None) -> dict[str, Label]:
@@ -186,6 +211,8 @@ def operate(app: str, entity: str, record_id: int, operation: str) -> Response:
         else:
             payload: dict[str, Any] = {"comment": comment}
             payload.update(_parameters(operation))
+            if operation == "approve":
+                payload.update(_step_values(found, record_id))
             flows.act(found.qualified_name, record_id, actor(), operation, payload)
     except RecordError as error:
         _flash_error(error)
@@ -216,6 +243,18 @@ def _parameters(operation: str) -> dict[str, Any]:
     if operation == "cc":
         return {"users": [int(u) for u in form.getlist("cc_users") if u.isdigit()]}
     return {}
+
+
+def _step_values(entity: Entity, record_id: int) -> dict[str, Any]:
+    """What the approver filled in of their step's fields in the approval panel (which says so
+    with ``_step``), as the approval's ``values``."""
+    if request.form.get("_step") != "1":
+        return {}
+    summary = services().flows.latest_summary(entity.qualified_name, record_id)
+    values, errors = posted_fields(step_fields(entity, summary, actor()), request.form)
+    if errors:
+        raise ValidationFailed(errors)
+    return {"values": values} if values else {}
 
 
 def _next_task() -> dict[str, Any] | None:

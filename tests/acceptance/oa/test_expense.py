@@ -124,3 +124,46 @@ def test_a_claim_over_1000_needs_its_invoices_attached_on_every_path(company) ->
         "expense_claim", {"title": "会议", "lines": [line(kinds["meeting"], "1500", "INV-0501")]}
     )
     assert [(e["field"], e["code"]) for e in refused["errors"]] == [("attachments", "required")]
+
+
+def test_the_approved_amounts_are_the_finance_steps_to_fill_and_add_up_to_the_approved_total(company) -> None:
+    zhang = company.login("zhang")
+    kinds = categories(zhang)
+    lines = [line(kinds["meals"], "300", "INV-0601"), line(kinds["transport"], "200", "INV-0602")]
+    refused = zhang.refused(
+        "expense_claim", {"title": "客户午餐", "lines": [{**lines[0], "approved_amount": "300"}]}
+    )
+    assert [(e["field"], e["code"]) for e in refused["errors"]] == [("lines.0.approved_amount", "readonly")]
+    claim = zhang.create("expense_claim", {"title": "客户午餐", "lines": lines})
+    assert (claim["total"], claim["approved_total"], claim["payable"]) == ("500.00", None, "500.00")
+    rows = claim["lines"]
+    changed = zhang.client.patch(
+        f"/api/v1/oa/expense_claim/{claim['id']}",
+        json={"version": claim["version"], "lines": [rows[0], {**rows[1], "approved_amount": "150"}]},
+    )
+    assert changed.status_code == 422, changed.get_json()
+    assert [(e["field"], e["code"]) for e in changed.get_json()["errors"]] == [
+        ("lines.1.approved_amount", "readonly")
+    ]
+
+    zhang.flow("expense_claim", claim["id"], "submit")
+    for login in ("lead", "sales_head"):
+        company.login(login).flow("expense_claim", claim["id"], "approve")
+    reviewed = [{**rows[0], "approved_amount": "300"}, {**rows[1], "approved_amount": "150"}]
+    company.login("li").flow("expense_claim", claim["id"], "approve", values={"lines": reviewed})
+    seen = zhang.get(f"expense_claim/{claim['id']}")
+    assert [r["approved_amount"] for r in seen["lines"]] == ["300.00", "150.00"]
+    assert (seen["total"], seen["approved_total"], seen["payable"]) == ("500.00", "450.00", "450.00")
+
+    # Returned by the cashier, the claimant corrects a line: the approved amounts stay finance's.
+    company.login("sun").flow("expense_claim", claim["id"], "return", comment="请补充说明")
+    returned = zhang.get(f"expense_claim/{claim['id']}")
+    kept = [{k: v for k, v in r.items() if k != "approved_amount"} for r in returned["lines"]]
+    kept[1]["description"] = "机场往返"
+    response = zhang.client.patch(
+        f"/api/v1/oa/expense_claim/{claim['id']}", json={"version": returned["version"], "lines": kept}
+    )
+    assert response.status_code == 200, response.get_json()
+    corrected = response.get_json()
+    assert [r["approved_amount"] for r in corrected["lines"]] == ["300.00", "150.00"]
+    assert corrected["lines"][1]["description"] == "机场往返" and corrected["approved_total"] == "450.00"
