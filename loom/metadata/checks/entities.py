@@ -26,11 +26,8 @@ OPTION = {"en": "option", "zh": "选项"}
 _TOKEN = re.compile(r"\{([^{}]*)\}")
 _DATE_TOKENS = ("YYYY", "YY", "MM", "DD")
 UNSUMMABLE = frozenset({"table", "json", "rich_text", "file", "image", "many"})
-<<<<<<< HEAD
 MOMENTS = frozenset({"date", "datetime"})  # the field types a calendar event runs between
-=======
 TOTALLED = frozenset({"integer", "decimal", "money"})  # a column total; computed: by its result
->>>>>>> totals
 
 
 def check_entity(doc: Document, index: Index) -> Iterator[Problem]:
