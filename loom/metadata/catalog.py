@@ -324,8 +324,8 @@ def build_catalog(index: Index, app_order: list[str]) -> Catalog:
 def revision(index: Index) -> str:
     """A stable hash of the resolved documents (not of their files or positions)."""
     digest = hashlib.sha256()
-    for key in sorted(index.manifests):
-        digest.update(_canonical(index.manifests[key].data))
+    for name in sorted(index.manifests):
+        digest.update(_canonical(index.manifests[name].data))
     for key in sorted(index.documents):
         if key[0] != "overlay":
             digest.update(_canonical([list(key), index.documents[key].data]))

@@ -21,11 +21,11 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import NotFound
-from werkzeug.wrappers import Response
 
 from loom.metadata.catalog import Entity
 from loom.metadata.catalog import Field
@@ -71,7 +71,7 @@ ROW = re.compile(r"^([a-z][a-z0-9_]*)-(\d{1,4})-")
 
 
 @bp.route("/<app>/<entity>/new", methods=["GET", "POST"])
-def create(app: str, entity: str) -> Response | str:
+def create(app: str, entity: str) -> ResponseReturnValue:
     found = entity_or_404(app, entity)
     services().records.access.require(actor(), found, "create")
     if request.method == "GET":
@@ -80,7 +80,7 @@ def create(app: str, entity: str) -> Response | str:
 
 
 @bp.route("/<app>/<entity>/<int:record_id>/edit", methods=["GET", "POST"])
-def edit(app: str, entity: str, record_id: int) -> Response | str:
+def edit(app: str, entity: str, record_id: int) -> ResponseReturnValue:
     found = entity_or_404(app, entity)
     existing = services().records.get(found.qualified_name, record_id_or_404(record_id), actor())
     lock = services().records.lock(found.qualified_name, existing, actor())
@@ -150,11 +150,14 @@ def _link_filter(entity: Entity, reference: Field) -> Callable[[Mapping[str, Any
     record = {k: logic.cel_value(v) for k, v in typed_record(entity, values).items()}
     linked = services().runtime.catalog.entity(reference.entity or "")
     now = services().records.clock()
+    rule = reference.filter
+    if rule is None:
+        return lambda _row: True
 
     def offered(row: Mapping[str, Any]) -> bool:
         names = logic.variables(linked, row, actor(), now)
         names["record"] = record
-        return logic.evaluate(reference.filter, names) is not False
+        return logic.evaluate(rule, names) is not False
 
     return offered
 
@@ -191,7 +194,7 @@ def posted_fields(
 
 def _rows(field: Field, form: MultiDict[str, str], errors: list[FieldError]) -> list[dict[str, Any]]:
     child = services().runtime.catalog.entity(field.entity or "")
-    rows = []
+    rows: list[dict[str, Any]] = []
     for index in _row_indexes(field, form):
         prefix = f"{field.name}-{index}-"
         path = f"{field.name}.{len(rows)}."
@@ -280,7 +283,7 @@ def read_post(
     return values, errors, current, data
 
 
-def _save(entity: Entity, existing: dict[str, Any] | None) -> Response | str:
+def _save(entity: Entity, existing: dict[str, Any] | None) -> ResponseReturnValue:
     values, errors, current, data = read_post(entity, existing)
     submit = request.form.get("_intent") == "submit" and entity.has_flow
     try:
