@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from loom.platform.files import FileStore
+from loom.platform.flows.senders import deliver_pending
 from loom.platform.limits import COMMENT_FILES
 from loom.platform.records.errors import ValidationFailed
 
@@ -86,6 +87,21 @@ def test_mentions_are_people_of_the_chain_and_are_notified(co) -> None:
         ).all()
     assert sorted(user for user, _ in rows) == sorted([staff, hr])  # not the writer
     assert {m["comment"] for _, m in rows} == {asked} and {m["by"] for _, m in rows} == {lead}
+    mails = Recorder()
+    deliver_pending(co.services.runtime, [mails], limit=1000)
+    subject = "[Loom] 有人@了您：staff提交的报销「出差」"
+    body = f"有人@了您：staff提交的报销「出差」\n来自：lead\ncomment: {asked}\n"  # who asked, by name
+    assert [m for m in mails.sent if "@" in m[1]] == [("staff", subject, body), ("hr", subject, body)]
+
+
+class Recorder:
+    """A sender that keeps what it was given."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, str]] = []
+
+    def send(self, user, subject: str, body: str) -> None:
+        self.sent.append((user["name"], subject, body))
 
 
 def test_approving_a_signed_step_takes_the_approvers_png(co) -> None:
@@ -105,6 +121,15 @@ def test_approving_a_signed_step_takes_the_approvers_png(co) -> None:
     summary = co.act(record, "gm", comment="同意", signature=signature)
     assert summary["status"] == "approved"
     assert summary["timeline"][-2]["signature"] == signature
+
+
+def test_batch_approval_cannot_sign(make_company) -> None:
+    co = make_company(
+        flow("{name: manager, approve: {manager: 1}, signature: required}", batch_approve="true")
+    )
+    task = co.submit(co.expense())["tasks"][0]["id"]
+    [outcome] = co.services.flows.batch_approve([task], co.users["lead"], comment="同意")
+    assert outcome == {"task": task, "ok": False, "code": "invalid_record"}
 
 
 def test_a_signature_is_refused_where_approving_does_not_happen(co) -> None:

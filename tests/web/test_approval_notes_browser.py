@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import struct
 import zlib
+from collections.abc import Callable
+from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page
@@ -20,6 +22,8 @@ from sqlalchemy import select
 from loom.platform.actor import SYSTEM
 
 from .conftest import VIEWPORTS
+from .test_accessibility import LOW_CONTRAST
+from .test_accessibility import UNLABELLED
 from .test_scenario import fits
 
 pytestmark = pytest.mark.browser
@@ -69,28 +73,74 @@ def waiting_for_the_general_manager(portal) -> int:
     return request["id"]
 
 
-def sign(page: Page, strokes: int = 2) -> None:
-    """Write on the pad with the mouse: a few strokes across it."""
-    box = page.locator("#signature-pad").bounding_box()
+def strokes(page: Page, count: int) -> Iterator[list[tuple[float, float]]]:
+    """Points of ``count`` zigzag strokes across the pad, in the page's viewport."""
+    pad = page.locator("#signature-pad")
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
     assert box
-    for stroke in range(strokes):
+    for stroke in range(count):
         y = box["y"] + box["height"] * (0.35 + 0.3 * stroke)
-        page.mouse.move(box["x"] + 30, y)
+        yield [
+            (box["x"] + 30 + step * (box["width"] - 60) / 11, y + (12 if step % 2 else -12))
+            for step in range(12)
+        ]
+
+
+def sign_with_the_mouse(page: Page) -> None:
+    for points in strokes(page, 1):
+        page.mouse.move(*points[0])
         page.mouse.down()
-        for step in range(1, 12):
-            page.mouse.move(box["x"] + 30 + step * (box["width"] - 60) / 11, y + (12 if step % 2 else -12))
+        for point in points[1:]:
+            page.mouse.move(*point)
         page.mouse.up()
 
 
-def test_approve_with_a_mention_files_and_a_signature(sign_in, portal, shoot) -> None:
+def sign_with_a_finger(page: Page) -> None:
+    """Touch events as a phone's screen sends them (Chromium turns them into pointer events)."""
+    touch = page.context.new_cdp_session(page)
+    for points in strokes(page, 2):
+        for kind, point in [("touchStart", points[0]), *(("touchMove", p) for p in points[1:])]:
+            touch.send(
+                "Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": point[0], "y": point[1]}]}
+            )
+        touch.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+@pytest.fixture
+def phone(browser, portal) -> Iterator[Callable[[str], Page]]:
+    """A phone's browser in Chinese: a touch screen with two device pixels to a CSS pixel."""
+    contexts = []
+
+    def open_page(login: str) -> Page:
+        context = browser.new_context(
+            viewport=PHONE, locale="zh-CN", has_touch=True, is_mobile=True, device_scale_factor=2
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.goto(f"{portal.url}/login")
+        page.fill("#login", login)
+        page.fill("#password", f"{login}-pw")
+        page.click("#sign-in")
+        page.wait_for_url(f"{portal.url}/")
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def test_approve_with_a_mention_files_and_a_signature(phone, portal, shoot) -> None:
     record_id = waiting_for_the_general_manager(portal)
-    page = sign_in("fin", PHONE, lang="zh")
+    page = phone("fin")
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.goto(f"{portal.url}/oa/seal_request/{record_id}")
     expect(page.locator("#signature-pad")).to_be_visible()
     expect(page.locator("label[for=signature-pad]")).to_contain_text("手写签名")
     fits(page)
+    assert page.evaluate(UNLABELLED) == []  # the pad, the @ button and the file input are named
     shoot(page, "notes-375-01-task")
 
     page.locator("#flow-approve").click()  # nothing signed: stopped on the page
@@ -119,11 +169,11 @@ def test_approve_with_a_mention_files_and_a_signature(sign_in, portal, shoot) ->
     )
     expect(page.locator("#record-actions [data-files] li")).to_have_count(2)
 
-    sign(page, 1)
+    sign_with_the_mouse(page)
     page.locator("#signature-clear").click()  # 清除 starts again: an empty pad is still refused
     page.locator("#flow-approve").click()
     expect(page.locator("#signature-box")).to_have_class(re.compile(r"\bis-invalid\b"))
-    sign(page)
+    sign_with_a_finger(page)
     expect(page.locator("#signature-box")).not_to_have_class(re.compile(r"\bis-invalid\b"))
     fits(page)
     shoot(page, "notes-375-04-signed")
@@ -145,6 +195,7 @@ def test_approve_with_a_mention_files_and_a_signature(sign_in, portal, shoot) ->
         assert image.evaluate("img => img.complete && img.naturalWidth > 0")
     approval.scroll_into_view_if_needed()
     fits(page)
+    assert page.evaluate(LOW_CONTRAST) == []  # the marked @name too
     shoot(page, "notes-375-05-timeline")
     assert problems == []
 
