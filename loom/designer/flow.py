@@ -221,6 +221,10 @@ def apply_properties(nodes: Nodes, path: str, form: Mapping[str, Any], entity: E
             chosen["comment_required"] = ["reject"]
         else:
             chosen.pop("comment_required", None)
+        if form.get("p-signature") == "on":
+            chosen["signature"] = "required"
+        else:
+            chosen.pop("signature", None)
         names = {f.name for f in entity.fields if not f.hidden}
         for key in ("editable", "hidden"):
             picked = [name for name in getlist(form, f"p-{key}") if name in names]

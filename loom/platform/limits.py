@@ -23,6 +23,7 @@ VALUE_LENGTH = 2_000  # characters of one filter value
 PARAMETER_LENGTH = 10_000  # characters of any query or form parameter (a cursor, a list of ids)
 BATCH_TASKS = 200  # tasks approved by one ``POST /tasks/approve``
 FILE_NAME_LENGTH = 255  # characters of an uploaded file's name (longer ones are cut)
+COMMENT_FILES = 9  # files one approval comment carries (DingTalk's nine pictures)
 
 # Text no database column can hold (PostgreSQL refuses NUL) and that is no Unicode (a lone
 # surrogate cannot be encoded as UTF-8): refused wherever text enters, on every database alike.

@@ -204,6 +204,20 @@ def define_flow_tables(metadata: MetaData) -> None:
         Column("detail", JSON_TYPE, nullable=False),
         Index("ix_loom_flow_events__instance", "instance_id"),
     )
+    # Files carried by an approval's comments and signatures: whoever may read the record may
+    # download them (api/files.py), without searching every event's detail.
+    Table(
+        "loom_flow_files",
+        metadata,
+        Column(
+            "instance_id",
+            ID_TYPE,
+            ForeignKey("loom_flow_instances.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        Column("file_id", ID_TYPE, ForeignKey("loom_files.id", ondelete="CASCADE"), primary_key=True),
+        Index("ix_loom_flow_files__file", "file_id"),
+    )
     _table(
         "loom_notifications",
         metadata,

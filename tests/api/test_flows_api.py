@@ -498,3 +498,31 @@ def test_revoke_an_approved_claim_with_the_last_approvers_agreement(write_packag
     assert emp.patch(base, json={"total": "7000"}).status_code == 200  # editable again
     again = emp.post(f"{base}/flow/submit", json={})
     assert again.status_code == 200 and again.get_json()["status"] == "running"
+
+
+def test_an_approval_comment_carries_files_and_mentions(clients) -> None:
+    """The approver attaches a photo and @s the initiator: she is notified and downloads the
+    photo, which stays hidden from those who may not read the claim."""
+    emp, boss, fin = clients("emp"), clients("boss"), clients("fin")
+    claim = emp.post("/api/v1/oa2/claim", json={"title": "差旅", "total": "100"}).get_json()
+    base = f"/api/v1/oa2/claim/{claim['id']}"
+    emp.post(f"{base}/flow/submit", json={})
+    sent = boss.post("/api/v1/files", data={"file": (io.BytesIO(b"jpeg"), "发票照片.jpg")}).get_json()["id"]
+    others = emp.post("/api/v1/files", data={"file": (io.BytesIO(b"pdf"), "合同.pdf")}).get_json()["id"]
+    assert emp.get(f"/api/v1/files/{sent}").status_code == 404  # not on the approval yet
+    refused = boss.post(f"{base}/flow/approve", json={"attachments": [others], "mentions": [999]})
+    assert refused.status_code == 422
+    assert [(e["field"], e["code"]) for e in refused.get_json()["errors"]] == [
+        ("attachments", "not_your_file"),
+        ("mentions", "not_in_chain"),
+    ]
+    emp_id = claim["created_by"]
+    body = {"comment": "@张三 发票已核对", "attachments": [sent], "mentions": [emp_id]}
+    approved = boss.post(f"{base}/flow/approve", json=body)
+    assert approved.status_code == 200, approved.get_json()
+    [event] = [e for e in approved.get_json()["timeline"] if e["kind"] == "approve"]
+    assert (event["attachments"], event["mentions"]) == ([sent], [emp_id])
+    assert emp.get(f"/api/v1/files/{sent}").status_code == 200  # she reads the claim: its files too
+    assert fin.get(f"/api/v1/files/{sent}").status_code == 404
+    mentioned = [n for n in emp.get("/api/v1/notifications").get_json()["items"] if n["kind"] == "mention"]
+    assert [n["message"]["comment"] for n in mentioned] == ["@张三 发票已核对"]

@@ -5,6 +5,7 @@ PostgreSQL); the condition builder reads back what it writes."""
 from __future__ import annotations
 
 import html
+import json
 import re
 
 import yaml
@@ -63,6 +64,19 @@ def build_seal_flow(live: LiveSite) -> str:
         "p-then": "reject",
     }
     return press(root, page, "check", **legal, **settings)
+
+
+def test_a_step_may_ask_for_a_handwritten_signature(live: LiveSite) -> None:
+    """同意时需手写签名 ticked writes ``signature: required``; unticked takes it away."""
+    seal_form(live)
+    root = zh(live, "root")
+    page = press(root, root.get(PAGE).get_data(as_text=True), "add::0:approve")
+    step = {"p-label": "总经理审批", "p-kind": "manager", "p-level": "1"}
+    signed = press(root, page, "check", **step, **{"p-signature": "on"})
+    assert json.loads(carried(signed)["draft"])[0]["signature"] == "required"
+    assert 'id="d-p-signature" name="p-signature" checked' in signed
+    unsigned = press(root, signed, "check", **step)
+    assert "signature" not in json.loads(carried(unsigned)["draft"])[0]
 
 
 def test_an_admin_builds_publishes_and_the_flow_picks_the_right_approvers(live: LiveSite) -> None:

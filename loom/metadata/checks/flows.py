@@ -80,6 +80,10 @@ class _Walker:
                 yield from self.approvers(f"{pointer}/{kind}", node[kind])
         for key in ("editable", "hidden"):
             yield from common.field_refs(doc, f"{pointer}/{key}", node.get(key, []), self.entity)
+        if node.get("signature") == "required" and node.get("timeout", {}).get("then") == "approve":
+            # Nobody signs when the clock approves: the step would pass unsigned.
+            detail = "a node that requires a signature cannot be approved by its timeout (then: reject)"
+            yield doc.problem("schema.invalid", f"{pointer}/timeout/then", detail=detail)
         inside = before | {name}
         if "branch" in node:
             yield from self.branches(f"{pointer}/branch", node["branch"], inside)

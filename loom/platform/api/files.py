@@ -1,6 +1,6 @@
 """Uploads and downloads. A file may be downloaded by its uploader, an admin, or anyone
-who can read a record that holds it (in a field they may see, or in one of its child rows);
-everyone else gets 404, as if it did not exist."""
+who can read a record that holds it (in a field they may see, in one of its child rows, or
+in its approval's comments and signatures); everyone else gets 404, as if it did not exist."""
 
 from __future__ import annotations
 
@@ -69,7 +69,22 @@ def may_download(actor: Actor, row: dict) -> bool:
         for field, holders in _holders(tables, row["id"]):
             if any(field in _seen(name, record_id, actor) for record_id in holders):
                 return True
-    return False
+    return any(_seen(name, record_id, actor) for name, record_id in _approvals_holding(row["id"]))
+
+
+def _approvals_holding(file_id: int) -> list[tuple[str, int]]:
+    """The records whose approvals carry the file (a comment's attachment, a signature): it
+    downloads for whoever may read the record, as the timeline shows it to them."""
+    tables = services().runtime.schema.metadata.tables
+    links, instances = tables["loom_flow_files"], tables["loom_flow_instances"]
+    query = (
+        select(instances.c.entity, instances.c.record_id)
+        .join(links, links.c.instance_id == instances.c.id)
+        .where(links.c.file_id == file_id)
+        .limit(MAX_HOLDERS)
+    )
+    with services().runtime.engine.connect() as conn:
+        return [(entity, record_id) for entity, record_id in conn.execute(query)]
 
 
 def _holders(tables: RecordTables, file_id: int) -> Iterator[tuple[str, list[int]]]:

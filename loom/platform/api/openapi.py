@@ -32,6 +32,7 @@ from ..flows.payloads import MODES
 from ..flows.payloads import POSITIONS
 from ..flows.service import OPERATIONS as FLOW_OPERATIONS
 from ..limits import BATCH_TASKS
+from ..limits import COMMENT_FILES
 from ..limits import PARAMETER_LENGTH
 from ..limits import SEARCH_LENGTH
 from ..limits import SORT_KEYS
@@ -529,7 +530,10 @@ class _Builder:
         payload = {
             "type": "object",
             "description": "Each operation reads the keys it needs: approve and reject take comment "
-            "(and values at a step that edits fields); return takes to (a node name); transfer "
+            "(and values at a step that edits fields); approve, reject, return and comment take "
+            "attachments (ids of files the caller uploaded) and mentions (ids of the approval's "
+            "people, who are notified); approve takes signature (a PNG the caller uploaded), "
+            "required at a step declaring signature: required; return takes to (a node name); transfer "
             "takes to (a user id); add_approver takes users and position; cc takes users; "
             "submit takes chosen (node name to user ids) where the submitter picks approvers; "
             "revoke (an approved record, by its initiator, where the flow allows it) takes the "
@@ -538,7 +542,9 @@ class _Builder:
                 "comment": {"type": "string", "nullable": True},
                 "to": {"oneOf": [{"type": "string"}, {"type": "integer", "minimum": 1, "maximum": MAX_ID}]},
                 "users": {"type": "array", "items": ID},
-                "attachments": {"type": "array", "items": ID},
+                "attachments": {"type": "array", "items": ID, "maxItems": COMMENT_FILES},
+                "mentions": {"type": "array", "items": ID},
+                "signature": {**ID, "nullable": True},
                 "position": {"type": "string", "enum": list(POSITIONS)},
                 "mode": {
                     "type": "string",

@@ -16,6 +16,8 @@ _PAYLOAD_TYPES: dict[str, tuple[type, ...]] = {
     "values": (dict,),
     "users": (list,),
     "attachments": (list,),
+    "mentions": (list,),
+    "signature": (int, type(None)),
     "to": (str, int),
     "position": (str,),
     "mode": (str,),
@@ -28,14 +30,14 @@ _PAYLOAD_TYPES: dict[str, tuple[type, ...]] = {
 def checked_payload(payload: dict[str, Any]) -> dict[str, Any]:
     """Operation bodies of the wrong shape are field errors, never crashes."""
     errors = [
-        FieldError(key, "invalid", {"kind": "text" if key == "comment" else "object"})
+        FieldError(key, "invalid", {"kind": {"comment": "text", "signature": "id"}.get(key, "object")})
         for key, kinds in _PAYLOAD_TYPES.items()
         if key in payload and (not isinstance(payload[key], kinds) or isinstance(payload[key], bool))
     ]
-    for key in ("users", "attachments"):
+    for key in ("users", "attachments", "mentions"):
         if isinstance(payload.get(key), list) and not all(_is_id(i) for i in payload[key]):
             errors.append(FieldError(key, "invalid", {"kind": "id"}))
-    for key in ("task", "to"):  # `to` is a user's id, or the name of a node to return to
+    for key in ("task", "to", "signature"):  # `to` is a user's id, or the name of a node to return to
         if isinstance(payload.get(key), int) and not _is_id(payload[key]):
             errors.append(FieldError(key, "invalid", {"kind": "id"}))
     for key, allowed in (("position", POSITIONS), ("mode", MODES)):

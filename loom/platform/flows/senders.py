@@ -36,6 +36,7 @@ SUBJECTS = {
     "urge": {"zh": "催办提醒", "en": "Reminder from the requester"},
     "remind": {"zh": "审批提醒", "en": "Approval reminder"},
     "returned": {"zh": "已退回", "en": "Returned to you"},
+    "mention": {"zh": "有人@了您", "en": "You were mentioned"},
 }
 
 
@@ -130,6 +131,12 @@ def _compose(runtime: Runtime, row: Mapping[Any, Any]) -> tuple[str, str]:
     if step:
         lines.append(("环节：" if lang == "zh" else "Step: ") + step)
     message.pop("task", None)
+    by = message.pop("by", None)  # who @mentioned the reader, by name
+    if by is not None:
+        users = runtime.schema.metadata.tables["loom_users"]
+        with runtime.engine.connect() as conn:
+            name = conn.execute(select(users.c.name).where(users.c.id == by)).scalar()
+        lines.append(("来自：" if lang == "zh" else "From: ") + str(name or by))
     lines += [f"{k}: {v}" for k, v in message.items() if v is not None]
     separator = "：" if lang == "zh" else ": "
     return f"[Loom] {title}{separator}{what}", "\n".join(lines) + "\n"

@@ -42,6 +42,8 @@ from .engine import walk
 from .errors import FlowError
 from .errors import NoFlow
 from .errors import NotYourTask
+from .notes import KEYS
+from .notes import Notes
 from .payloads import checked_payload
 from .revocation import DECISIONS
 from .revocation import Revocations
@@ -57,6 +59,7 @@ class FlowService:
         self.records = records
         self.engine = Engine(runtime, records)
         self.revocations = Revocations(self.engine, runtime.catalog)
+        self.notes = Notes(self.engine)
         self.clock = records.clock
 
     # -- starting --------------------------------------------------------------------------
@@ -225,6 +228,8 @@ class FlowService:
                 raise FlowError(state=status)
             record = self.records.get(entity, record_id, SYSTEM, conn=c)
             run = self._run(c, found, record, instance, actor)
+            notes = self.notes.checked(run, "decide" if deciding else operation, payload)
+            payload = {**{k: v for k, v in payload.items() if k not in KEYS}, **notes}
             if deciding:
                 self.revocations.decide(run, payload, operation)
             else:
@@ -234,6 +239,8 @@ class FlowService:
     def _approve(self, run: Run, payload: dict[str, Any]) -> None:
         task, node = self._my_task(run, payload)
         self._require_comment(node, "approve", payload)
+        if node.get("signature") == "required" and "signature" not in payload:
+            raise ValidationFailed([FieldError("signature", "signature_required")])
         values = payload.get("values") or {}
         if values:
             editable = set(node.get("editable", []))
@@ -246,29 +253,14 @@ class FlowService:
                 run.entity.qualified_name, run.record["id"], values, as_step, conn=run.conn
             )
         self.engine.close_task(run, task, "approved", payload.get("comment"))
-        self.engine.event(
-            run,
-            "approve",
-            task["node"],
-            run.actor.id,
-            comment=payload.get("comment"),
-            attachments=payload.get("attachments", []),
-            on_behalf_of=task["on_behalf_of"],
-        )
+        self._noted_event(run, "approve", task["node"], payload, on_behalf_of=task["on_behalf_of"])
         self.engine.advance(run)
 
     def _reject(self, run: Run, payload: dict[str, Any]) -> None:
         task, node = self._my_task(run, payload)
         self._require_comment(node, "reject", payload)
         self.engine.close_task(run, task, "rejected", payload.get("comment"))
-        self.engine.event(
-            run,
-            "reject",
-            task["node"],
-            run.actor.id,
-            comment=payload.get("comment"),
-            attachments=payload.get("attachments", []),
-        )
+        self._noted_event(run, "reject", task["node"], payload)
         self.engine.finish(run, "rejected")
 
     def _return(self, run: Run, payload: dict[str, Any]) -> None:
@@ -279,9 +271,7 @@ class FlowService:
         if target not in allowed or (target != "initiator" and target not in run.state.get("done", [])):
             raise ValidationFailed([FieldError("to", "bad_target", {"allowed": ", ".join(allowed)})])
         self.engine.close_task(run, task, "returned", payload.get("comment"))
-        self.engine.event(
-            run, "return", task["node"], run.actor.id, to=target, comment=payload.get("comment")
-        )
+        self._noted_event(run, "return", task["node"], payload, to=target)
         if target == "initiator":
             run.state["returned_from"] = task["node"]
             self.engine.finish(run, "returned")
@@ -392,14 +382,7 @@ class FlowService:
         self._participant(run)
         if not payload.get("comment"):
             raise ValidationFailed([FieldError("comment", "required")])
-        self.engine.event(
-            run,
-            "comment",
-            None,
-            run.actor.id,
-            comment=payload["comment"],
-            attachments=payload.get("attachments", []),
-        )
+        self._noted_event(run, "comment", None, payload)
 
     def _urge(self, run: Run, payload: dict[str, Any]) -> None:
         if run.actor.id != run.initiator:
@@ -497,6 +480,16 @@ class FlowService:
             raise NotYourTask()
         task = mine[0]
         return task, _node(run.definition["nodes"], task["node"])
+
+    def _noted_event(
+        self, run: Run, kind: str, node: str | None, payload: dict[str, Any], **detail: Any
+    ) -> None:
+        """The actor's event with its comment and notes; then the notes' files are linked and
+        the people mentioned notified."""
+        notes = {key: payload[key] for key in KEYS if key in payload}
+        comment = payload.get("comment")
+        self.engine.event(run, kind, node, run.actor.id, comment=comment, **notes, **detail)
+        self.notes.keep(run, node, notes, comment)
 
     def _pending(self, run: Run) -> list[dict[str, Any]]:
         rows = run.conn.execute(self.engine.sql.pending, {"b_instance": run.instance["id"]})

@@ -103,6 +103,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "This approval cannot be revoked: its flow does not allow it.",
         "zh": "该审批流程不允许撤销已通过的审批。",
     },
+    "not_your_file": {
+        "en": "File {id} was not uploaded by you: upload it yourself to attach it.",
+        "zh": "文件 {id} 不是您上传的，请自行上传后再附上。",
+    },
+    "files_max": {"en": "At most {max} files.", "zh": "最多 {max} 个文件。"},
+    "not_in_chain": {
+        "en": "User {id} takes no part in this approval: mention its initiator, approvers or copied people.",
+        "zh": "用户 {id} 不在此审批中：只能@发起人、审批人和抄送人。",
+    },
+    "signature_required": {
+        "en": "This step requires your handwritten signature.",
+        "zh": "此环节需要您手写签名。",
+    },
     "bad_chosen": {"en": "Choose the approvers for this step.", "zh": "请为此环节选择审批人。"},
     "bad_target": {"en": "Return only to: {allowed}.", "zh": "只能退回到：{allowed}。"},
     "forbidden": {"en": "You may not do this.", "zh": "您没有此操作的权限。"},

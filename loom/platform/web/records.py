@@ -28,6 +28,7 @@ from loom.metadata.catalog import thaw
 from ..actor import Actor
 from ..flows.engine import walk
 from ..flows.inbox import Inbox
+from ..flows.notes import NOTED
 from ..flows.revocation import DECISIONS
 from ..records.errors import RecordError
 from ..records.errors import ValidationFailed
@@ -49,6 +50,7 @@ from .related import related_tabs
 from .summary import Reader
 from .summary import headline
 from .summary import summary_text
+from .timeline import files_of
 from .timeline import people_timeline
 from .timeline import users_of
 from .widgets import is_computed
@@ -76,6 +78,7 @@ def show(app: str, entity: str, record_id: int) -> str:
     nodes = node_labels(summary["flow"] if summary else None)
     if summary:
         refs.want("user", [summary["initiator"], *users_of(summary)])
+        refs.want("file", files_of(summary))
     shown = {k: v for k, v in record.items() if k not in state.fields or state.fields[k].visible}
     actions = flow_actions(found, record, summary, actor())
     filling = step_fields(found, summary, actor()) if "approve" in actions else []
@@ -94,6 +97,8 @@ def show(app: str, entity: str, record_id: int) -> str:
         actions=actions,
         step_fields=filling,
         needs_comment=comment_required(summary, actor()),
+        signing=signature_required(summary, actor()),
+        chain=chain_people(summary, refs, actor()),
         return_targets=return_targets(summary, actor()),
         revoking=summary is not None and summary["status"] == "revoking",
         buttons=_buttons(found, record_id),
@@ -185,6 +190,25 @@ def _my_nodes(summary: dict[str, Any] | None, who: Actor) -> list[dict[str, Any]
     return [n for n in walk(thaw(flow.spec)["nodes"]) if n["name"] in mine]
 
 
+def signature_required(summary: dict[str, Any] | None, who: Actor) -> bool:
+    """Whether the user's open step asks for a handwritten signature, so the page shows the pad."""
+    if summary is None or summary["status"] != "running":
+        return False
+    mine = {t["node"] for t in summary["tasks"] if t["assignee_id"] == who.id and t["status"] == "pending"}
+    flow = services().runtime.catalog.definitions.get(("flow", summary["flow"]))
+    if not mine or flow is None:
+        return False
+    return any(n.get("signature") == "required" for n in walk(thaw(flow.spec)["nodes"]) if n["name"] in mine)
+
+
+def chain_people(summary: dict[str, Any] | None, refs: References, who: Actor) -> list[tuple[int, str]]:
+    """Whom a comment may @: the approval's initiator, approvers and copied people, not oneself."""
+    if summary is None:
+        return []
+    people = [summary["initiator"], *(t["assignee_id"] for t in summary["tasks"])]
+    return [(u, refs.name("user", u)) for u in dict.fromkeys(people) if u is not None and u != who.id]
+
+
 def node_labels(flow_name: str | None) -> dict[str, Label]:
     """Each node's label from the flow definition, for the timeline and the inbox."""
     if flow_name is None:
@@ -213,6 +237,7 @@ def operate(app: str, entity: str, record_id: int, operation: str) -> Response:
             payload.update(_parameters(operation))
             if operation == "approve":
                 payload.update(_step_values(found, record_id))
+            payload.update(_notes(operation))
             flows.act(found.qualified_name, record_id, actor(), operation, payload)
     except RecordError as error:
         _flash_error(error)
@@ -255,6 +280,18 @@ def _step_values(entity: Entity, record_id: int) -> dict[str, Any]:
     if errors:
         raise ValidationFailed(errors)
     return {"values": values} if values else {}
+def _notes(operation: str) -> dict[str, Any]:
+    """The comment's files and @mentions, and approving's signature (uploaded by the page)."""
+    form = request.form
+    if operation not in NOTED:
+        return {}
+    notes: dict[str, Any] = {
+        "attachments": [int(f) for f in form.getlist("attachments") if f.isdigit()],
+        "mentions": [int(u) for u in form.getlist("mentions") if u.isdigit()],
+    }
+    if operation == "approve" and form.get("signature", "").isdigit():
+        notes["signature"] = int(form["signature"])
+    return notes
 
 
 def _next_task() -> dict[str, Any] | None:

@@ -11,9 +11,11 @@ asked for it themselves, timed out) — and the API's timeline and the audit log
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 
 from babel.dates import format_timedelta
@@ -67,6 +69,12 @@ class Step:
     stamp: str
     note: str = ""
     comment: str | None = None
+    # The comment in pieces, each ``(text, mentioned)``: an @name of a mentioned person is
+    # marked; mentioned people the text does not name follow as ``mentioned``.
+    parts: tuple[tuple[str, bool], ...] = ()
+    mentioned: tuple[str, ...] = ()
+    files: tuple[dict[str, Any], ...] = ()  # attached files as loom_files describes them
+    signature: dict[str, Any] | None = None
 
 
 def initials(name: str) -> str:
@@ -111,7 +119,7 @@ def people_timeline(
 def _step(event: Mapping[str, Any], nodes: Mapping[str, Label], refs: References, reader: Reader) -> Step:
     kind = event["kind"]
     people = event.get("users") if kind == "cc" else [event.get("actor") or event.get("user")]
-    return _line(
+    line = _line(
         kind,
         people or [],
         event.get("node"),
@@ -122,6 +130,29 @@ def _step(event: Mapping[str, Any], nodes: Mapping[str, Label], refs: References
         note=_note(event, nodes, refs, reader.lang),
         comment=event.get("comment"),
     )
+    names = [refs.name("user", u) for u in event.get("mentions") or []]
+    parts = _pieces(line.comment or "", names)
+    named = {text for text, mentioned in parts if mentioned}
+    files = [refs.file(f) for f in event.get("attachments") or []]
+    return replace(
+        line,
+        parts=parts,
+        mentioned=tuple(n for n in names if f"@{n}" not in named),
+        files=tuple(f for f in files if f is not None),
+        signature=refs.file(event.get("signature")),
+    )
+
+
+def _pieces(comment: str, names: list[str]) -> tuple[tuple[str, bool], ...]:
+    """The comment cut around each ``@name`` of a mentioned person (longest names first, so
+    @王小明 is not taken for @王小)."""
+    if not comment:
+        return ()
+    if not names:
+        return ((comment, False),)
+    pattern = "|".join(re.escape(f"@{n}") for n in sorted(set(names), key=len, reverse=True))
+    cut = re.split(f"({pattern})", comment)
+    return tuple((piece, index % 2 == 1) for index, piece in enumerate(cut) if piece)
 
 
 def _line(
@@ -186,6 +217,16 @@ def _waited(since: dt.datetime, reader: Reader) -> str:
     return format_timedelta(waited, locale=BABEL_LOCALES[reader.lang])
 
 
+def files_of(summary: Mapping[str, Any]) -> set[int]:
+    """Every file the timeline's comments carry (attachments, signatures), fetched in one query."""
+    found: set[int] = set()
+    for event in summary["timeline"]:
+        found.update(event.get("attachments") or [])
+        if event.get("signature"):
+            found.add(event["signature"])
+    return found
+
+
 def users_of(summary: Mapping[str, Any]) -> set[int]:
     """Everyone a timeline names, fetched in one query."""
     found: set[int] = set()
@@ -194,5 +235,6 @@ def users_of(summary: Mapping[str, Any]) -> set[int]:
         if event["kind"] == "transfer" and isinstance(event.get("to"), int):
             found.add(event["to"])
         found.update(event.get("users") or [])
+        found.update(event.get("mentions") or [])
     found.update(t["assignee_id"] for t in summary["tasks"] if t["assignee_id"])
     return found

@@ -22,8 +22,17 @@ def test_an_external_contract_seal_request_is_approved_stamped_and_logged(compan
         },
     )
     zhang.flow("seal_request", request["id"], "submit")
-    for login in ("lead", "legal", "gm"):
-        summary = company.login(login).flow("seal_request", request["id"], "approve")
+    for login in ("lead", "legal"):
+        company.login(login).flow("seal_request", request["id"], "approve")
+    gm = company.login("gm")
+    unsigned = gm.client.post(f"/api/v1/oa/seal_request/{request['id']}/flow/approve", json={})
+    assert unsigned.status_code == 422  # the general manager signs for an external key seal
+    [problem] = unsigned.get_json()["errors"]
+    assert (problem["field"], problem["code"]) == ("signature", "signature_required")
+    signature = gm.upload("签名.png", b"\x89PNG\r\n\x1a\n signed")
+    summary = gm.flow("seal_request", request["id"], "approve", signature=signature)
+    [signed] = [e for e in summary["timeline"] if e["kind"] == "approve" and e["node"] == "general_manager"]
+    assert signed["signature"] == signature
     assert company.pending(summary) == ["keeper"]
     keeper = company.login("keeper")
     assert keeper.get("seal_use")["items"] == []  # nothing is logged before the stamping
