@@ -280,6 +280,8 @@ def _step_values(entity: Entity, record_id: int) -> dict[str, Any]:
     if errors:
         raise ValidationFailed(errors)
     return {"values": values} if values else {}
+
+
 def _notes(operation: str) -> dict[str, Any]:
     """The comment's files and @mentions, and approving's signature (uploaded by the page)."""
     form = request.form
