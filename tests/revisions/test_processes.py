@@ -1,6 +1,7 @@
 """Every process of a site follows a publish with no restart: after a publish through the API of
 one gunicorn worker, both workers serve the new field from their next request, and a running job
-runner runs the schedule published with it."""
+runner runs the schedule published with it and applies the approval timeout published with it to
+approvals started after it (an approval started before keeps the timeout it started with)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy import update
 
 from loom.platform.jobs.runner import Scheduler
 from loom.platform.revisions import publish
@@ -36,11 +38,23 @@ run_as: system
 do:
   - set: {city: '"未知"'}
 """
+JOBS_APP, JOBS_FILL = "apps/shop_jobs/app.yaml", "apps/shop_jobs/fill.yaml"
 JOBS = {
-    "apps/shop_jobs/app.yaml": "kind: app\nname: shop_jobs\nlabel: {zh: 任务, en: Jobs}\n"
-    "version: 1.0.0\ndepends: [shop]\n",
-    "apps/shop_jobs/fill.yaml": FILL_CITY,
+    JOBS_APP: "kind: app\nname: shop_jobs\nlabel: {zh: 任务, en: Jobs}\nversion: 1.0.0\ndepends: [shop]\n",
+    JOBS_FILL: FILL_CITY,
 }
+
+
+def approval(after: str) -> str:
+    """A one-step approval of customers whose unanswered task the job runner approves after ``after``."""
+    return (
+        "kind: flow\nname: customer_approval\nlabel: {zh: 客户审批, en: Customer approval}\n"
+        "entity: shop.customer\nnodes:\n"
+        f"  - {{name: boss, approve: {{users: [clerk]}}, timeout: {{after: {after}}}}}\n"
+    )
+
+
+APPROVAL = "apps/shop_jobs/approval.yaml"
 MORNING = dt.datetime(2026, 12, 3, 1, 30, tzinfo=dt.UTC)
 
 
@@ -61,12 +75,21 @@ def test_two_gunicorn_workers_and_a_job_runner_follow_a_publish(live: LiveSite, 
     base = f"http://127.0.0.1:{port}/api/v1"
     try:
         wait_until(lambda: answers(f"{base}/openapi.json"))
-        clerk = Client(base, "clerk")
+        root, clerk = Client(base, "root"), Client(base, "clerk")
+        first = {
+            "changes": {JOBS_APP: JOBS[JOBS_APP], APPROVAL: approval("3d")},
+            "parent": 0,
+            "message": "审批",
+        }
+        assert root.post("/metadata/publish", first)[0] == 201
         assert clerk.post("/shop/customer", {"title": "甲"})[0] == 201
+        status, before = clerk.post("/shop/customer", {"title": "审批前", "city": "上海"})
+        assert status == 201, before
+        assert root.post(f"/shop/customer/{before['id']}/flow/submit", {})[0] == 200
         engine = live.app.extensions["loom"].runtime.engine
-        changes = {"overlays/acme.yaml": WECHAT, **JOBS}
-        body = {"changes": changes, "parent": 0, "message": "微信号与补全城市"}
-        status, landed = Client(base, "root").post("/metadata/publish", body)  # through one of the workers
+        changes = {"overlays/acme.yaml": WECHAT, JOBS_FILL: FILL_CITY, APPROVAL: approval("1h")}
+        body = {"changes": changes, "parent": 1, "message": "微信号、补全城市与审批超时"}
+        status, landed = root.post("/metadata/publish", body)  # through one of the workers
         assert status == 201, landed
         held = clerk.hold("/shop/customer")  # keeps one worker busy
         for n in range(1, 6):  # so these go to the other one
@@ -76,13 +99,13 @@ def test_two_gunicorn_workers_and_a_job_runner_follow_a_publish(live: LiveSite, 
 
         def served() -> list[list[str]]:
             lines = (logs / "access.log").read_text().splitlines()
-            return [line.split() for line in lines if "/shop/customer" in line]
+            return [line.split() for line in lines if line.endswith("/shop/customer")]
 
-        wait_until(lambda: len(served()) == 7)  # a worker logs a request after answering it
-        after = served()[1:]
-        assert {revision for _, revision, _ in after} == {"1"}, (
+        wait_until(lambda: len(served()) == 8)  # a worker logs a request after answering it
+        after = served()[2:]
+        assert {revision for _, revision, _ in after} == {"2"}, (
             after
-        )  # each on revision 1 from its next request
+        )  # each on revision 2 from its next request
         assert len({pid for pid, _, _ in after}) == 2, after  # both workers
         table = Runtime.for_site(live.site, engine).schema.of("shop.customer").table
 
@@ -90,7 +113,23 @@ def test_two_gunicorn_workers_and_a_job_runner_follow_a_publish(live: LiveSite, 
             with engine.connect() as conn:
                 return conn.execute(select(table.c.city).where(table.c.title == "甲")).scalar_one() == "未知"
 
-        wait_until(filled)  # the runner, started on revision 0, ran the schedule of revision 1
+        wait_until(filled)  # the runner, started on revision 0, ran the schedule of revision 2
+        status, later = clerk.post("/shop/customer", {"title": "审批后", "city": "上海"})
+        assert status == 201, later
+        assert root.post(f"/shop/customer/{later['id']}/flow/submit", {})[0] == 200
+        tasks = live.app.extensions["loom"].flows.engine.tasks
+        with engine.begin() as conn:  # both approvals have waited two hours, longer than 1h, not 3d
+            for task, created in conn.execute(select(tasks.c.id, tasks.c.created_at)).all():
+                conn.execute(
+                    update(tasks).where(tasks.c.id == task).values(created_at=created - dt.timedelta(hours=2))
+                )
+
+        def flow_of(record: dict) -> dict:
+            return clerk.get(f"/shop/customer/{record['id']}/flow")[1]
+
+        wait_until(lambda: flow_of(later)["status"] == "approved", seconds=150)  # the next minute's pass
+        assert [t["comment"] for t in flow_of(later)["tasks"]] == ["timeout"]
+        assert flow_of(before)["status"] == "running"  # the same pass left the 3d approval waiting
     finally:
         stop(web, runner)
     assert not tracebacks(logs)
