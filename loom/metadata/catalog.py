@@ -21,6 +21,7 @@ from .expressions import Expression
 from .expressions import compile_expression
 from .index import Index
 from .source import Document
+from .versions import dependencies
 
 SYSTEM_COLUMNS = ("id", "created_at", "created_by", "updated_at", "updated_by", "owner", "version")
 EMPTY: Mapping[str, Any] = MappingProxyType({})
@@ -373,7 +374,7 @@ def _app(doc: Document) -> App:
         doc.name,
         _label(data, fallback=doc.name),
         data["version"],
-        tuple(data.get("depends", ())),
+        tuple(dependencies(data)),
         description,
     )
 

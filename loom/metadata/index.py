@@ -15,6 +15,7 @@ from dataclasses import field as dc_field
 from typing import Any
 
 from .source import Document
+from .versions import dependencies
 
 BUILTIN_ROLES = ("admin", "employee")
 KIND_NAMES = {
@@ -62,8 +63,7 @@ class Index:
 
     def depends(self, app: str) -> tuple[str, ...]:
         manifest = self.manifests.get(app)
-        depends = manifest.data.get("depends", []) if manifest else []
-        return tuple(depends)
+        return tuple(dependencies(manifest.data)) if manifest else ()
 
     def split(self, ref: str, app: str) -> tuple[str, str]:
         """``name`` → (app, name) in the referring app; ``other.name`` → (other, name)."""

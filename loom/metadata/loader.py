@@ -23,6 +23,7 @@ from .problems import Problem
 from .source import MAX_DOCUMENT_BYTES
 from .source import Document
 from .source import parse_documents
+from .versions import dependencies
 
 MANIFEST = "app.yaml"
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -42,10 +43,7 @@ class Package:
 
     @property
     def depends(self) -> tuple[str, ...]:
-        depends = self.manifest.data.get("depends")
-        if not isinstance(depends, list):
-            return ()
-        return tuple(d for d in depends if isinstance(d, str))
+        return tuple(dependencies(self.manifest.data))
 
 
 @dataclass(frozen=True, slots=True)

@@ -222,6 +222,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "apps depend on each other in a cycle: {cycle}",
         "zh": "应用之间存在循环依赖：{cycle}",
     },
+    "app.bad_range": {
+        "en": '\'{range}\' is not a version range (write e.g. ">=1.2,<2" or "^1.2")',
+        "zh": '“{range}”不是版本范围（例如 ">=1.2,<2" 或 "^1.2"）',
+    },
+    "app.unmet_range": {
+        "en": "app '{app}' is installed at version {version}, outside the range '{range}' this app needs",
+        "zh": "应用“{app}”安装的版本是 {version}，不在本应用要求的范围“{range}”内",
+    },
     # expressions
     "cel.syntax": {
         "en": "the expression does not compile: {detail}",

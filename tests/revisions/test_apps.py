@@ -144,3 +144,22 @@ def test_install_upgrade_and_uninstall_an_app_as_revisions(live: LiveSite, tmp_p
     assert back.exit_code == 0, back.output
     kept = clerk.get(f"/api/v1/notes/note/{made.get_json()['id']}").get_json()
     assert kept["title"] == "回访杭州客户"  # uninstalling retired the table with its rows
+
+
+def test_a_depends_range_refuses_an_install_and_an_upgrade_outside_it(live: LiveSite, tmp_path: Path) -> None:
+    where = ["--site", str(live.site.folder)]
+    ranged = {**NOTES, "app.yaml": NOTES["app.yaml"].replace("depends: [shop]", 'depends: {shop: ">=1.5"}')}
+    refused = loom("apps", "install", str(write(tmp_path / "notes-new", ranged)), *where)
+    assert refused.exit_code == 1
+    assert "apps/notes/app.yaml:5" in refused.stderr and "/depends/shop" in refused.stderr
+    assert "installed at version 1.0.0, outside the range '>=1.5'" in refused.stderr
+    fitting = {**NOTES, "app.yaml": NOTES["app.yaml"].replace("depends: [shop]", 'depends: {shop: "^1.0"}')}
+    installed = loom("apps", "install", str(write(tmp_path / "notes", fitting)), *where)
+    assert installed.exit_code == 0, installed.output
+    customer = textwrap.dedent(SHOP["entities/customer.yaml"])
+    checked = loom("apps", "upgrade", str(package(tmp_path / "shop-2", "2.0.0", customer)), *where)
+    assert checked.exit_code == 1
+    assert "installed at version 2.0.0, outside the range '^1.0'" in checked.stderr
+    assert json.loads(loom("apps", "list", "--format", "json", *where).stdout)[0]["version"] == "1.0.0"
+    minor = loom("apps", "upgrade", str(package(tmp_path / "shop-1.3", "1.3.0", customer)), *where)
+    assert minor.exit_code == 0, minor.output

@@ -3,22 +3,42 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from collections.abc import Mapping
 
 from ..index import KIND_NAMES
 from ..index import Index
 from ..index import did_you_mean
 from ..problems import Problem
 from ..source import Document
+from ..versions import dependencies
+from ..versions import satisfies
+from ..versions import version_range
 from .names import check_identifier
 
 
 def check_app(doc: Document, index: Index) -> Iterator[Problem]:
     yield from check_identifier(doc, "/name", doc.name)
-    for i, dep in enumerate(doc.data.get("depends", [])):
+    ranged = isinstance(doc.data.get("depends"), Mapping)
+    for i, (dep, wanted) in enumerate(dependencies(doc.data).items()):
+        pointer = f"/depends/{dep}" if ranged else f"/depends/{i}"
         if dep not in index.manifests:
-            yield doc.problem(
-                "ref.unknown_app", f"/depends/{i}", app=dep, hint=did_you_mean(dep, index.manifests)
-            )
+            yield doc.problem("ref.unknown_app", pointer, app=dep, hint=did_you_mean(dep, index.manifests))
+        elif wanted is not None:
+            yield from _check_range(doc, pointer, dep, wanted, index)
+
+
+def _check_range(doc: Document, pointer: str, dep: str, wanted: str, index: Index) -> Iterator[Problem]:
+    """An app installed at a version outside the range its dependent names is refused, so that
+    installing or upgrading either one cannot leave an app running against a version it does
+    not know."""
+    try:
+        version_range(wanted)
+    except ValueError:
+        yield doc.problem("app.bad_range", pointer, range=wanted)
+        return
+    installed = str(index.manifests[dep].data.get("version", ""))
+    if not satisfies(installed, wanted):
+        yield doc.problem("app.unmet_range", pointer, app=dep, range=wanted, version=installed)
 
 
 def dependency_cycles(index: Index) -> Iterator[Problem]:
