@@ -39,6 +39,7 @@ from .labels import PEOPLE
 from .labels import lang
 from .labels import lazy
 from .labels import text
+from .provenance import ProvenanceView
 from .records import RecordView
 from .roles import RoleView
 from .signin import SIGN_IN
@@ -125,6 +126,12 @@ def _add_platform_views(admin: Admin, runtime: Runtime) -> None:
     admin.add_view(FlowInstanceView(runtime, {"zh": "审批流程", "en": "Approval flows"}, HISTORY, "flows"))
     admin.add_view(
         RevisionView(runtime, {"zh": "设计变更记录", "en": "Design changes"}, HISTORY, "revisions")
+    )
+    provenance = lazy({"zh": "来源", "en": "Provenance"})
+    admin.add_view(
+        ProvenanceView(
+            name=provenance, category=lazy(HISTORY), endpoint="platform_provenance", url="provenance"
+        )
     )
 
 

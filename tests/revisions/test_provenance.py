@@ -4,6 +4,7 @@ overlay file, or revision with author), in the CLI and the API."""
 from __future__ import annotations
 
 import json
+import re
 
 from click.testing import CliRunner
 
@@ -60,3 +61,26 @@ def test_each_property_names_its_layer(live: LiveSite) -> None:
         .stdout
     )
     assert {r["property"] for r in rows} >= {"/fields/title", "/fields/city", "/label/zh"}
+
+
+def test_the_console_shows_the_layer_of_each_field_property(live: LiveSite) -> None:
+    (live.site.overlays_dir).mkdir()
+    (live.site.overlays_dir / "required.yaml").write_text(REQUIRED_CITY, encoding="utf-8")
+    root = live.client("root")
+    body = {"changes": {"overlays/label.yaml": RELABEL}, "parent": 0, "message": "城市改名"}
+    assert root.post("/api/v1/metadata/publish", json=body).status_code == 201
+    page = root.get("/admin/provenance/?entity=shop.customer")
+    assert page.status_code == 200, page.text
+    city = page.text[page.text.index("<code>city</code>") :]
+    rows = [re.sub(r"\s+", " ", r) for r in re.findall(r"<tr>(.*?)</tr>", city, re.S)]
+    label = next(r for r in rows if "<code>/label/zh</code>" in r)
+    assert "所在城市" in label and re.search(r"Revision #1 · 管理员 · \d{4}-\d\d-\d\dT\d\d:\d\d", label)
+    assert "revision 1: overlays/label.yaml:6:32" in label
+    assert "Package shop 1.0.0" in next(r for r in rows if "<code>/label/en</code>" in r)
+    assert "Site overlay" in next(r for r in rows if "<code>/required</code>" in r)
+    title = page.text[page.text.index("<code>title</code>") : page.text.index("<code>city</code>")]
+    assert "Revision" not in title  # the overlays changed the city only
+    chinese = root.get("/admin/provenance/?entity=shop.customer&lang=zh")
+    assert "发布版本 #1 · 管理员" in chinese.text and "站点覆盖文件" in chinese.text
+    assert root.get("/admin/provenance/", headers={"Accept-Language": "en"}).status_code == 200
+    assert live.client("clerk").get("/admin/provenance/").status_code in (302, 403)
