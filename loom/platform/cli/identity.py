@@ -16,6 +16,7 @@ from .base import SITE_OPTION
 from .base import cli
 from .base import fail
 from .base import fail_record
+from .base import open_identity
 from .base import open_services
 
 
@@ -37,22 +38,15 @@ def user() -> None:
 @click.option("--role", "roles", multiple=True, help="A role to hold; may be repeated (e.g. --role admin).")
 def create_user(site_dir, login, name, password, email, phone, department, manager, head, roles) -> None:
     """Create a user who can sign in with LOGIN and a password."""
-    from sqlalchemy import select
-
     from loom.platform.identity import IdentityError
 
-    services = open_services(site_dir)
+    identity = open_identity(site_dir)
     if password is None:
         password = click.prompt("password", hide_input=True, confirmation_prompt=True)
-    identity = services.identity
     try:
         identity.check_password(password, login)
-        with services.runtime.engine.begin() as conn:
-            department_id = None
-            if department:
-                table = identity.departments
-                department_id = conn.execute(select(table.c.id).where(table.c.name == department)).scalar()
-                department_id = department_id or identity.create_department(conn, department)
+        with identity.engine.begin() as conn:
+            department_id = identity.department_named(conn, department) if department else None
             manager_id = None
             if manager:
                 found = identity.user_by_login(conn, manager)
@@ -77,8 +71,8 @@ def create_user(site_dir, login, name, password, email, phone, department, manag
     click.echo(click.style("✓ ", fg="green") + f"user {login} created (id {user_id})")
 
 
-def _user_id(services, conn, login: str) -> int:
-    found = services.identity.user_by_login(conn, login)
+def _user_id(identity, conn, login: str) -> int:
+    found = identity.user_by_login(conn, login)
     if found is None:
         fail(f"no user {login!r}")
     return found["id"]
@@ -92,12 +86,12 @@ def set_password(site_dir, login, password) -> None:
     """Set LOGIN's password; every session of LOGIN ends."""
     from loom.platform.identity import IdentityError
 
-    services = open_services(site_dir)
+    identity = open_identity(site_dir)
     if password is None:
         password = click.prompt("new password", hide_input=True, confirmation_prompt=True)
     try:
-        with services.runtime.engine.begin() as conn:
-            services.identity.set_password(conn, _user_id(services, conn, login), password)
+        with identity.engine.begin() as conn:
+            identity.set_password(conn, _user_id(identity, conn, login), password)
     except IdentityError as exc:
         fail(str(exc))
     click.echo(click.style("✓ ", fg="green") + f"password of {login} set; their sessions have ended")
@@ -110,10 +104,10 @@ def reset_password(site_dir, login) -> None:
     """Give LOGIN a new random password, printed once; every session of LOGIN ends."""
     from loom.platform.passwords import random_password
 
-    services = open_services(site_dir)
+    identity = open_identity(site_dir)
     password = random_password()
-    with services.runtime.engine.begin() as conn:
-        services.identity.set_password(conn, _user_id(services, conn, login), password)
+    with identity.engine.begin() as conn:
+        identity.set_password(conn, _user_id(identity, conn, login), password)
     click.echo(password)
     click.echo(f"new password of {login}, shown once; their sessions have ended", err=True)
 
@@ -123,9 +117,9 @@ def reset_password(site_dir, login) -> None:
 @click.argument("login")
 def deactivate(site_dir, login) -> None:
     """Stop LOGIN from signing in or using tokens; their sessions end. Records keep their name."""
-    services = open_services(site_dir)
-    with services.runtime.engine.begin() as conn:
-        services.identity.set_active(conn, _user_id(services, conn, login), False)
+    identity = open_identity(site_dir)
+    with identity.engine.begin() as conn:
+        identity.set_active(conn, _user_id(identity, conn, login), False)
     click.echo(click.style("✓ ", fg="green") + f"user {login} deactivated; their sessions have ended")
 
 
@@ -134,9 +128,9 @@ def deactivate(site_dir, login) -> None:
 @click.argument("login")
 def sign_out(site_dir, login) -> None:
     """End every session of LOGIN (in every browser); tokens are revoked with 'loom token revoke'."""
-    services = open_services(site_dir)
-    with services.runtime.engine.begin() as conn:
-        ended = services.identity.sessions.end_all(conn, _user_id(services, conn, login))
+    identity = open_identity(site_dir)
+    with identity.engine.begin() as conn:
+        ended = identity.sessions.end_all(conn, _user_id(identity, conn, login))
     click.echo(click.style("✓ ", fg="green") + f"{ended} session(s) of {login} ended")
 
 
@@ -153,8 +147,9 @@ def handover(site_dir, login, successor, reason, and_deactivate) -> None:
     from loom.platform.records.errors import RecordError
 
     services = open_services(site_dir)
+    identity = services.identity
     with services.runtime.engine.connect() as conn:
-        source, target = _user_id(services, conn, login), _user_id(services, conn, successor)
+        source, target = _user_id(identity, conn, login), _user_id(identity, conn, successor)
     try:
         report = hand_over(services, source, target, SYSTEM, reason)
     except RecordError as exc:
@@ -179,12 +174,9 @@ def token() -> None:
 @click.option("--format", "output", type=FORMAT, default="text", show_default=True)
 def create_token(site_dir, login, name, days, output) -> None:
     """Create a bearer token for LOGIN; it is shown once and stored only as a hash."""
-    services = open_services(site_dir)
-    with services.runtime.engine.begin() as conn:
-        found = services.identity.user_by_login(conn, login)
-        if found is None:
-            fail(f"no user {login!r}")
-        created = services.identity.create_token(conn, found["id"], name, days or None)
+    identity = open_identity(site_dir)
+    with identity.engine.begin() as conn:
+        created = identity.create_token(conn, _user_id(identity, conn, login), name, days or None)
     expires = created.expires_at.isoformat() if created.expires_at else None
     if output == "json":
         click.echo(json.dumps({"id": created.id, "token": created.token, "expires_at": expires}))
@@ -198,9 +190,9 @@ def create_token(site_dir, login, name, days, output) -> None:
 @click.argument("token_id", type=int)
 def revoke_token(site_dir, token_id) -> None:
     """Revoke a token by its id."""
-    services = open_services(site_dir)
-    with services.runtime.engine.begin() as conn:
-        if not services.identity.revoke_token(conn, token_id):
+    identity = open_identity(site_dir)
+    with identity.engine.begin() as conn:
+        if not identity.revoke_token(conn, token_id):
             fail(f"no active token {token_id}")
     click.echo(click.style("✓ ", fg="green") + f"token {token_id} revoked")
 
