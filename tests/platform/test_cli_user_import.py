@@ -179,3 +179,29 @@ def test_unknown_columns_are_refused_before_the_site_is_opened(tmp_path) -> None
     assert done.returncode == 1
     assert "row 1, nickname: unknown column" in done.stderr
     assert "row 1, 登录名: a second login column" in done.stderr
+
+
+def test_a_role_only_a_published_revision_declares_is_known(site, tmp_path) -> None:
+    folder, url = site
+    app = tmp_path / "changes" / "apps" / "acme"
+    (app / "roles").mkdir(parents=True)
+    (app / "app.yaml").write_text(
+        "kind: app\nname: acme\nlabel: {zh: 采购, en: Purchasing}\nversion: 1.0.0\n"
+    )
+    (app / "roles" / "buyer.yaml").write_text(
+        "kind: role\nname: acme_buyer\nlabel: {zh: 采购员, en: Buyer}\n"
+    )
+    people = tmp_path / "buyers.csv"
+    people.write_text("login,roles,password\np_two,acme_buyer,buyer-pass-2026\n", encoding="utf-8")
+    create = ("user", "create", "p_one", "--password", "buyer-pass-2026", "--role", "acme_buyer")
+    refused = run(*create, site=folder, url=url)
+    assert refused.returncode == 1 and "unknown role(s): acme_buyer" in refused.stderr
+    assert run("user", "import", str(people), site=folder, url=url).returncode == 1
+
+    published = run("metadata", "publish", str(tmp_path / "changes"), "-m", "采购", site=folder, url=url)
+    assert published.returncode == 0, published.stderr
+    assert run(*create, site=folder, url=url).returncode == 0
+    imported = run("user", "import", str(people), site=folder, url=url)
+    assert imported.returncode == 0, imported.stderr
+    found = users(url, "p_one", "p_two")
+    assert found["p_one"]["roles"] == found["p_two"]["roles"] == ["acme_buyer"]
