@@ -126,6 +126,16 @@ def workflow_rows(database: list[str], name: str, scale: argparse.Namespace) -> 
     return [Row(f"approve operations, one process, {name}", "≥ 300/s", f"{rate:,}/s", rate >= 300)]
 
 
+def cli_rows(database: list[str], name: str, scale: argparse.Namespace) -> list[Row]:
+    report = run("cli.py", *database, "--runs", "5")
+    rows = []
+    for command in report["commands"]:
+        cpu = command["cpu_s"]
+        measured = f"{cpu['median']:.2f} s CPU ({command['ratio']:.2f}× a hand-written click program)"
+        rows.append(Row(f"{command['command']}, {name}", "< 1 s CPU", measured, command["met"]))
+    return rows
+
+
 def api_rows(scale: argparse.Namespace) -> list[Row]:
     report = run("api.py", "--requests", str(scale.creates // 2))
     return [
@@ -164,6 +174,7 @@ def main() -> int:
         record_rows,
         automation_rows,
         workflow_rows,
+        cli_rows,
     ]
     for measure in measures:
         for database, name in databases:

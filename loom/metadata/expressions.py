@@ -17,10 +17,15 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from functools import cache
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 from typing import Any
 
-import cel
-from cel import stdlib
+if TYPE_CHECKING:
+    import cel
+    from cel import stdlib
+else:  # the library without its command line's imports
+    from .cel_library import cel
+    from .cel_library import stdlib
 
 # The CEL library logs every failing function call; Loom expects those (a sum over half-filled
 # rows, a date not entered yet) and decides per use what a failed evaluation means.

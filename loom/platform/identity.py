@@ -19,9 +19,12 @@ from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy import Engine
 from sqlalchemy import Table
 from sqlalchemy import delete
 from sqlalchemy import insert
@@ -37,15 +40,23 @@ from .actor import Actor
 from .database import reading
 from .passwords import password_problem
 from .records.audit import record_change
-from .runtime import Runtime
 from .sessions import Sessions
+
+if TYPE_CHECKING:  # a runtime imports the whole metadata language, which identity rarely needs
+    from .runtime import Runtime
+    from .site import Site
 
 USERS, DEPARTMENTS = "loom_users", "loom_departments"  # their entity names in the audit log
 USER_FIELDS = frozenset({"name", "email", "phone", "department_id", "manager_id", "locale"})
 TOKEN_PREFIX = "loom_"
 TOKEN_TOUCH = dt.timedelta(minutes=5)
-# Compared against when a login is unknown, so timing does not tell which logins exist.
-_DUMMY_HASH = generate_password_hash("not a password")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Compared against when a login is unknown, so timing does not tell which logins exist
+    (made on first use: hashing costs as much as a command's start-up)."""
+    return generate_password_hash("not a password")
 
 
 class IdentityError(LoomError):
@@ -75,19 +86,46 @@ class NewToken:
     expires_at: dt.datetime | None
 
 
+@dataclass(frozen=True)
+class IdentitySite:
+    """What identity needs of a site: its engine, the platform tables and, only to check a role
+    that is not builtin, the names of the roles its metadata declares.
+
+    A runtime provides all of it; the CLI's user and token commands build one without a Catalog,
+    so they start in a fraction of the time and load the metadata only if a role needs it.
+    """
+
+    engine: Engine
+    tables: Mapping[str, Table]
+    declared_roles: Callable[[], Iterable[str]]
+    site: Site | None = None
+
+    @classmethod
+    def of(cls, runtime: Runtime) -> IdentitySite:
+        def declared() -> Iterable[str]:
+            return (d.name for d in runtime.catalog.of_kind("role"))
+
+        return cls(runtime.engine, runtime.schema.metadata.tables, declared, runtime.site)
+
+
 class Identity:
     """Reads and writes identity rows; every method takes an optional caller transaction."""
 
-    def __init__(self, runtime: Runtime, clock: Callable[[], dt.datetime] | None = None) -> None:
-        self.runtime = runtime
+    def __init__(
+        self, runtime: Runtime | IdentitySite, clock: Callable[[], dt.datetime] | None = None
+    ) -> None:
+        base = runtime if isinstance(runtime, IdentitySite) else IdentitySite.of(runtime)
+        self.engine = base.engine
+        self.declared_roles = base.declared_roles
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
-        tables = runtime.schema.metadata.tables
+        tables = base.tables
         self.users = tables[USERS]
         self.departments = tables[DEPARTMENTS]
         self.memberships = tables["loom_memberships"]
         self.tokens = tables["loom_tokens"]
         self.audit = tables["loom_audit"]
-        self.sessions = Sessions(runtime)
+        limits = base.site.settings.session_limits if base.site else None
+        self.sessions = Sessions(base.engine, tables, limits)
 
     def _audit(
         self,
@@ -107,12 +145,17 @@ class Identity:
     # -- roles -----------------------------------------------------------------------------
 
     def known_roles(self) -> set[str]:
-        declared = {d.name for d in self.runtime.catalog.of_kind("role")}
-        return declared | set(BUILTIN_ROLES)
+        return set(self.declared_roles()) | set(BUILTIN_ROLES)
+
+    def unknown_roles(self, roles: Iterable[str]) -> list[str]:
+        """Which of ``roles`` neither Loom nor the site's metadata declares; the metadata is asked
+        only when a role is not builtin."""
+        unknown = set(roles) - set(BUILTIN_ROLES)
+        return sorted(unknown - self.known_roles()) if unknown else []
 
     def _check_roles(self, roles: Iterable[str]) -> list[str]:
         roles = list(dict.fromkeys(roles))
-        unknown = sorted(set(roles) - self.known_roles())
+        unknown = self.unknown_roles(roles)
         if unknown:
             raise IdentityError(
                 f"unknown role(s): {', '.join(unknown)}; known: {', '.join(sorted(self.known_roles()))}"
@@ -139,6 +182,13 @@ class Identity:
         created = conn.execute(insert(self.departments).returning(self.departments.c.id), values).scalar_one()
         self._audit(conn, DEPARTMENTS, created, "create", _diff({}, values), by)
         return created
+
+    def department_named(self, conn: Connection, name: str, *, by: int | None = None) -> int:
+        """The id of the (first) department called ``name``, created at the top level if none is:
+        how the CLI names departments."""
+        table = self.departments
+        found = conn.execute(select(table.c.id).where(table.c.name == name).order_by(table.c.id)).scalar()
+        return found or self.create_department(conn, name, by=by)
 
     def set_head(
         self, conn: Connection, department_id: int, user_id: int | None, *, by: int | None = None
@@ -307,9 +357,9 @@ class Identity:
         return Actor(user["id"], user["login"], frozenset(roles), user["department_id"], name=user["name"])
 
     def authenticate(self, login: str, password: str) -> Actor | None:
-        with reading(self.runtime.engine) as conn:
+        with reading(self.engine) as conn:
             user = self.user_by_login(conn, login)
-            stored = user["password_hash"] if user and user["password_hash"] else _DUMMY_HASH
+            stored = user["password_hash"] if user and user["password_hash"] else _dummy_hash()
             if not check_password_hash(stored, password) or user is None or not user["active"]:
                 return None
             return self.actor(conn, user["id"])
@@ -340,7 +390,7 @@ class Identity:
         most every few minutes, not on each call.
         """
         now = dt.datetime.now(dt.UTC)
-        with reading(self.runtime.engine) as conn:
+        with reading(self.engine) as conn:
             row = (
                 conn.execute(select(self.tokens).where(self.tokens.c.token_hash == _digest(token)))
                 .mappings()
@@ -354,7 +404,7 @@ class Identity:
                 return None
             actor = self.actor(conn, row["user_id"])
         if actor is not None and (row["last_used_at"] is None or now - row["last_used_at"] > TOKEN_TOUCH):
-            with self.runtime.engine.begin() as conn:
+            with self.engine.begin() as conn:
                 conn.execute(
                     update(self.tokens).where(self.tokens.c.id == row["id"]).values(last_used_at=now)
                 )

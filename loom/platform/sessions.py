@@ -17,18 +17,17 @@ import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy import Engine
+from sqlalchemy import Table
 from sqlalchemy import delete
 from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import update
-
-if TYPE_CHECKING:  # the site's settings hold Limits, and the runtime holds the site
-    from .runtime import Runtime
 
 TOUCH = dt.timedelta(minutes=1)
 DEFAULT_IDLE_MINUTES = 8 * 60
@@ -46,12 +45,17 @@ class Limits:
 class Sessions:
     """Starts, finds and ends sessions; ``clock`` is replaceable so tests need no waiting."""
 
-    def __init__(self, runtime: Runtime, clock: Callable[[], dt.datetime] | None = None) -> None:
-        self.runtime = runtime
-        self.table = runtime.schema.metadata.tables["loom_sessions"]
-        self.users = runtime.schema.metadata.tables["loom_users"]
-        settings = runtime.site.settings if runtime.site else None
-        self.limits = settings.session_limits if settings else Limits()
+    def __init__(
+        self,
+        engine: Engine,
+        tables: Mapping[str, Table],
+        limits: Limits | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.table = tables["loom_sessions"]
+        self.users = tables["loom_users"]
+        self.limits = limits or Limits()
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
 
     def start(self, conn: Connection, user_id: int) -> str:
@@ -94,7 +98,7 @@ class Sessions:
         """Note the session of ``user`` (a row from :meth:`user`) as used now, at most once a minute."""
         now = self.clock()
         if now - user["session_seen_at"] > TOUCH:
-            with self.runtime.engine.begin() as conn:
+            with self.engine.begin() as conn:
                 conn.execute(
                     update(self.table).where(self.table.c.id == user["session_id"]).values(seen_at=now)
                 )

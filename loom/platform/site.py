@@ -16,20 +16,22 @@ from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 from typing import Any
 
 import yaml
 
 from loom.errors import LoomError
-from loom.metadata import Layer
-from loom.metadata import validate_paths
 from loom.metadata.loader import BUILTIN_APPS
-from loom.metadata.validator import Result
 
 from .database import create_private
 from .sessions import DEFAULT_IDLE_MINUTES
 from .sessions import DEFAULT_LIFETIME_HOURS
 from .sessions import Limits
+
+if TYPE_CHECKING:  # validating imports the whole metadata language: only when metadata is loaded
+    from loom.metadata import Layer
+    from loom.metadata.validator import Result
 
 SITE_FILE = "site.yaml"
 DEFAULT_APPS = ("oa", "crm")
@@ -97,6 +99,8 @@ class Site:
 
     def load_metadata(self, layer: Layer | None = None) -> Result:
         """The site's apps and overlay files, then ``layer`` (a revision's documents) on top."""
+        from loom.metadata import validate_paths
+
         overlays = [self.overlays_dir] if self.overlays_dir.is_dir() else []
         return validate_paths(self.app_paths(), overlays, layer=layer)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 
 import pytest
 
@@ -28,3 +30,13 @@ def test_years_between_counts_whole_years_as_an_age_is(start, end, years) -> Non
 
 def test_this_year_as_a_number_comes_from_today() -> None:
     assert compile_expression("int(today.substring(0, 4))").evaluate({"today": "2026-12-03"}) == 2026
+
+
+def test_cel_loads_without_its_command_line_which_stays_importable() -> None:
+    script = (
+        "import sys; from loom.metadata.expressions import compile_expression; "
+        "assert 'prompt_toolkit' not in sys.modules and 'cel.cli' not in sys.modules; "
+        "import cel.cli; assert callable(cel.cli.app), cel.cli"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr

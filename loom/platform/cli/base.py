@@ -69,7 +69,6 @@ def open_services(site_dir: str, lang: str | None = None, *, create: bool = Fals
     """The site's services; a missing site, invalid metadata, an unreachable or unmigrated
     database exits 1 with the reason instead of a traceback."""
     # Imported here so that `loom validate` starts without database drivers.
-    from sqlalchemy import inspect
     from sqlalchemy.exc import SQLAlchemyError
 
     from loom.errors import LoomError
@@ -78,20 +77,89 @@ def open_services(site_dir: str, lang: str | None = None, *, create: bool = Fals
     from loom.platform.services import Services
     from loom.platform.site import open_site
 
-    lang = lang or default_lang()
     try:
         site = open_site(site_dir, create=create)
         click.echo(f"database: {site.settings.database_description()}", err=True)
         services = Services.build(Runtime.for_site(site))
-        if migrated and not inspect(services.runtime.engine).has_table("loom_users"):
-            fail(f"the database of the site in {site_dir} is not set up: run 'loom migrate --apply' first")
+        if migrated:
+            _require_migrated(services.runtime.engine, site_dir)
         return services
     except MetadataError as exc:
-        for problem in exc.problems:
-            click.echo(f"{problem.location}: {problem.pointer or '/'}: {problem.message(lang)}", err=True)
-        sys.exit(1)
+        _fail_metadata(exc, lang)
     except (LoomError, SQLAlchemyError) as exc:
         fail(str(exc))
+
+
+def open_identity(site_dir: str):
+    """The site's Identity without its Catalog, for the user and token commands.
+
+    They need the engine and the platform tables; the site's metadata (apps, overlays and the
+    current revision, validated as every command loads it) is loaded only if a role that is
+    not builtin has to be checked, and then once. Failures exit 1 as in :func:`open_services`.
+    """
+    from sqlalchemy import MetaData
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from loom.errors import LoomError
+    from loom.platform import platform_tables
+    from loom.platform.database import make_engine
+    from loom.platform.identity import Identity
+    from loom.platform.identity import IdentitySite
+    from loom.platform.site import open_site
+
+    try:
+        site = open_site(site_dir, create=False)
+        click.echo(f"database: {site.settings.database_description()}", err=True)
+        engine = make_engine(site.settings.database_url)
+        _require_migrated(engine, site_dir)
+    except (LoomError, SQLAlchemyError) as exc:
+        fail(str(exc))
+    metadata = MetaData()
+    platform_tables.define(metadata)
+    roles: list[str] = []
+
+    def declared_roles() -> list[str]:
+        if not roles:
+            roles.extend(_declared_roles(site, engine))
+        return roles
+
+    # The site's local time, as Services gives identity, so audit times read the same.
+    clock = _site_clock(site.settings.time_zone)
+    return Identity(IdentitySite(engine, metadata.tables, declared_roles, site), clock)
+
+
+def _declared_roles(site, engine) -> list[str]:
+    """The roles the site's metadata declares at its current revision (what Runtime.for_site loads)."""
+    from loom.errors import MetadataError
+    from loom.platform.revisions import store
+
+    revision = store.current(engine)
+    result = site.load_metadata(revision.layer if revision.id else None)
+    if result.catalog is None:
+        _fail_metadata(MetadataError(list(result.problems)), None)
+    return [d.name for d in result.catalog.of_kind("role")]
+
+
+def _site_clock(zone_name: str):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(zone_name)
+    return lambda: dt.datetime.now(zone)
+
+
+def _require_migrated(engine, site_dir: str) -> None:
+    from sqlalchemy import inspect
+
+    if not inspect(engine).has_table("loom_users"):
+        fail(f"the database of the site in {site_dir} is not set up: run 'loom migrate --apply' first")
+
+
+def _fail_metadata(exc, lang: str | None) -> NoReturn:
+    lang = lang or default_lang()
+    for problem in exc.problems:
+        click.echo(f"{problem.location}: {problem.pointer or '/'}: {problem.message(lang)}", err=True)
+    sys.exit(1)
 
 
 def install_seed_data(records, lang: str, *, summary: bool = True):

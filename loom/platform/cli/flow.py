@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import click
-import yaml
 
 from .base import FORMAT
 from .base import SITE_OPTION
@@ -36,6 +35,8 @@ def flow() -> None:
 @click.option("--format", "output", type=FORMAT, default="text", show_default=True)
 def simulate_command(site_dir, entity, record_file, login, choose, output) -> None:
     """Show the path and approvers ENTITY's flow would give the record, approving every step."""
+    import yaml
+
     from loom.platform.flows.simulate import SimulationError
     from loom.platform.flows.simulate import simulate
     from loom.platform.records.errors import RecordError

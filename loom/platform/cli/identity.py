@@ -7,15 +7,21 @@ on the server may set a password, so no e-mail round trip is needed.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
+from pathlib import Path
+from typing import NoReturn
 
 import click
 
 from .base import FORMAT
 from .base import SITE_OPTION
+from .base import aligned_table
 from .base import cli
 from .base import fail
 from .base import fail_record
+from .base import open_identity
 from .base import open_services
 
 
@@ -37,22 +43,15 @@ def user() -> None:
 @click.option("--role", "roles", multiple=True, help="A role to hold; may be repeated (e.g. --role admin).")
 def create_user(site_dir, login, name, password, email, phone, department, manager, head, roles) -> None:
     """Create a user who can sign in with LOGIN and a password."""
-    from sqlalchemy import select
-
     from loom.platform.identity import IdentityError
 
-    services = open_services(site_dir)
+    identity = open_identity(site_dir)
     if password is None:
         password = click.prompt("password", hide_input=True, confirmation_prompt=True)
-    identity = services.identity
     try:
         identity.check_password(password, login)
-        with services.runtime.engine.begin() as conn:
-            department_id = None
-            if department:
-                table = identity.departments
-                department_id = conn.execute(select(table.c.id).where(table.c.name == department)).scalar()
-                department_id = department_id or identity.create_department(conn, department)
+        with identity.engine.begin() as conn:
+            department_id = identity.department_named(conn, department) if department else None
             manager_id = None
             if manager:
                 found = identity.user_by_login(conn, manager)
@@ -77,8 +76,70 @@ def create_user(site_dir, login, name, password, email, phone, department, manag
     click.echo(click.style("✓ ", fg="green") + f"user {login} created (id {user_id})")
 
 
-def _user_id(services, conn, login: str) -> int:
-    found = services.identity.user_by_login(conn, login)
+@user.command("import")
+@SITE_OPTION
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "output", type=FORMAT, default="text", show_default=True)
+def import_users(site_dir, file, output) -> None:
+    """Create the users of FILE (.csv in UTF-8, or .xlsx) in one transaction: any bad row creates none.
+
+    Columns, headed in English or Chinese: login/登录名 (required), name/姓名, email/邮箱,
+    phone/手机, department/部门 (created if missing), manager/上级 (a login, of the site or of
+    an earlier row), roles/角色 (separated by ; or ,), password/密码 (when empty, one is generated
+    and shown once). Every problem is listed with its row and column.
+    """
+    from loom.platform.identity import IdentityError
+    from loom.platform.user_import import ImportRefused
+    from loom.platform.user_import import import_users as create_all
+    from loom.platform.user_import import read_table
+
+    try:
+        table = read_table(file)
+        identity = open_identity(site_dir)
+        with identity.engine.begin() as conn, _progress(len(table.rows)) as bar:
+            created = create_all(identity, conn, table, on_row=lambda: bar.update(1))
+    except ImportRefused as exc:
+        _refused(exc, output)
+    except IdentityError as exc:
+        fail(str(exc))
+    generated = [(c.login, c.password) for c in created if c.password]
+    if output == "json":
+        rows = [{"row": c.row, "login": c.login, "id": c.id, "password": c.password} for c in created]
+        click.echo(json.dumps({"ok": True, "created": rows}, ensure_ascii=False, indent=2))
+        return
+    click.echo(click.style("✓ ", fg="green") + f"{len(created)} user(s) created from {file.name}")
+    if generated:
+        click.echo(aligned_table(("login", "password"), generated))
+        click.echo(f"{len(generated)} generated password(s), shown once: hand them over safely", err=True)
+
+
+# Files longer than this show a progress bar: each user costs a password hash.
+PROGRESS_FROM = 20
+
+
+def _progress(rows: int):
+    if rows < PROGRESS_FROM:
+        return contextlib.nullcontext(_NoBar())
+    return click.progressbar(length=rows, label="users", file=sys.stderr)
+
+
+class _NoBar:
+    def update(self, steps: int) -> None:
+        """Nothing to show for a short file."""
+
+
+def _refused(exc, output: str) -> NoReturn:
+    if output == "json":
+        problems = [{"row": p.row, "column": p.column, "message": p.message} for p in exc.problems]
+        click.echo(json.dumps({"ok": False, "problems": problems}, ensure_ascii=False, indent=2))
+    else:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+    fail(str(exc))
+
+
+def _user_id(identity, conn, login: str) -> int:
+    found = identity.user_by_login(conn, login)
     if found is None:
         fail(f"no user {login!r}")
     return found["id"]
@@ -92,12 +153,12 @@ def set_password(site_dir, login, password) -> None:
     """Set LOGIN's password; every session of LOGIN ends."""
     from loom.platform.identity import IdentityError
 
-    services = open_services(site_dir)
+    identity = open_identity(site_dir)
     if password is None:
         password = click.prompt("new password", hide_input=True, confirmation_prompt=True)
     try:
-        with services.runtime.engine.begin() as conn:
-            services.identity.set_password(conn, _user_id(services, conn, login), password)
+        with identity.engine.begin() as conn:
+            identity.set_password(conn, _user_id(identity, conn, login), password)
     except IdentityError as exc:
         fail(str(exc))
     click.echo(click.style("✓ ", fg="green") + f"password of {login} set; their sessions have ended")
@@ -110,10 +171,10 @@ def reset_password(site_dir, login) -> None:
     """Give LOGIN a new random password, printed once; every session of LOGIN ends."""
     from loom.platform.passwords import random_password
 
-    services = open_services(site_dir)
+    identity = open_identity(site_dir)
     password = random_password()
-    with services.runtime.engine.begin() as conn:
-        services.identity.set_password(conn, _user_id(services, conn, login), password)
+    with identity.engine.begin() as conn:
+        identity.set_password(conn, _user_id(identity, conn, login), password)
     click.echo(password)
     click.echo(f"new password of {login}, shown once; their sessions have ended", err=True)
 
@@ -123,9 +184,9 @@ def reset_password(site_dir, login) -> None:
 @click.argument("login")
 def deactivate(site_dir, login) -> None:
     """Stop LOGIN from signing in or using tokens; their sessions end. Records keep their name."""
-    services = open_services(site_dir)
-    with services.runtime.engine.begin() as conn:
-        services.identity.set_active(conn, _user_id(services, conn, login), False)
+    identity = open_identity(site_dir)
+    with identity.engine.begin() as conn:
+        identity.set_active(conn, _user_id(identity, conn, login), False)
     click.echo(click.style("✓ ", fg="green") + f"user {login} deactivated; their sessions have ended")
 
 
@@ -134,9 +195,9 @@ def deactivate(site_dir, login) -> None:
 @click.argument("login")
 def sign_out(site_dir, login) -> None:
     """End every session of LOGIN (in every browser); tokens are revoked with 'loom token revoke'."""
-    services = open_services(site_dir)
-    with services.runtime.engine.begin() as conn:
-        ended = services.identity.sessions.end_all(conn, _user_id(services, conn, login))
+    identity = open_identity(site_dir)
+    with identity.engine.begin() as conn:
+        ended = identity.sessions.end_all(conn, _user_id(identity, conn, login))
     click.echo(click.style("✓ ", fg="green") + f"{ended} session(s) of {login} ended")
 
 
@@ -153,8 +214,9 @@ def handover(site_dir, login, successor, reason, and_deactivate) -> None:
     from loom.platform.records.errors import RecordError
 
     services = open_services(site_dir)
+    identity = services.identity
     with services.runtime.engine.connect() as conn:
-        source, target = _user_id(services, conn, login), _user_id(services, conn, successor)
+        source, target = _user_id(identity, conn, login), _user_id(identity, conn, successor)
     try:
         report = hand_over(services, source, target, SYSTEM, reason)
     except RecordError as exc:
@@ -179,12 +241,9 @@ def token() -> None:
 @click.option("--format", "output", type=FORMAT, default="text", show_default=True)
 def create_token(site_dir, login, name, days, output) -> None:
     """Create a bearer token for LOGIN; it is shown once and stored only as a hash."""
-    services = open_services(site_dir)
-    with services.runtime.engine.begin() as conn:
-        found = services.identity.user_by_login(conn, login)
-        if found is None:
-            fail(f"no user {login!r}")
-        created = services.identity.create_token(conn, found["id"], name, days or None)
+    identity = open_identity(site_dir)
+    with identity.engine.begin() as conn:
+        created = identity.create_token(conn, _user_id(identity, conn, login), name, days or None)
     expires = created.expires_at.isoformat() if created.expires_at else None
     if output == "json":
         click.echo(json.dumps({"id": created.id, "token": created.token, "expires_at": expires}))
@@ -198,9 +257,9 @@ def create_token(site_dir, login, name, days, output) -> None:
 @click.argument("token_id", type=int)
 def revoke_token(site_dir, token_id) -> None:
     """Revoke a token by its id."""
-    services = open_services(site_dir)
-    with services.runtime.engine.begin() as conn:
-        if not services.identity.revoke_token(conn, token_id):
+    identity = open_identity(site_dir)
+    with identity.engine.begin() as conn:
+        if not identity.revoke_token(conn, token_id):
             fail(f"no active token {token_id}")
     click.echo(click.style("✓ ", fg="green") + f"token {token_id} revoked")
 

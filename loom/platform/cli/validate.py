@@ -7,8 +7,6 @@ import sys
 
 import click
 
-from loom.metadata import validate_paths
-from loom.metadata.loader import BUILTIN_APPS
 from loom.metadata.problems import default_lang
 
 from .base import FORMAT
@@ -27,6 +25,9 @@ def validate(paths: tuple[str, ...], overlays: tuple[str, ...], lang: str | None
 
     Exits 0 when everything is valid and 1 with every problem found otherwise.
     """
+    from loom.metadata import validate_paths
+    from loom.metadata.loader import BUILTIN_APPS
+
     lang = lang or default_lang()
     result = validate_paths(paths or [BUILTIN_APPS], overlays)
     if output == "json":
