@@ -16,6 +16,7 @@ from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -161,9 +162,10 @@ def sign_in(browser, portal: Portal) -> Iterator[Callable[..., Page]]:
     """Open a browser context signed in through the login page; contexts close after the test."""
     contexts = []
 
-    def open_page(login: str, viewport: dict | None = None, lang: str = "en") -> Page:
+    def open_page(login: str, viewport: dict | None = None, lang: str = "en", **device: Any) -> Page:
+        """``device``: more of Playwright's context options (a touch screen, its pixel density)."""
         context = browser.new_context(
-            viewport=viewport or DESKTOP, locale="zh-CN" if lang == "zh" else "en-US"
+            viewport=viewport or DESKTOP, locale="zh-CN" if lang == "zh" else "en-US", **device
         )
         contexts.append(context)
         page = context.new_page()

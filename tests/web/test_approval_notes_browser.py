@@ -108,27 +108,9 @@ def sign_with_a_finger(page: Page) -> None:
 
 
 @pytest.fixture
-def phone(browser, portal) -> Iterator[Callable[[str], Page]]:
+def phone(sign_in) -> Callable[[str], Page]:
     """A phone's browser in Chinese: a touch screen with two device pixels to a CSS pixel."""
-    contexts = []
-
-    def open_page(login: str) -> Page:
-        context = browser.new_context(
-            viewport=PHONE, locale="zh-CN", has_touch=True, is_mobile=True, device_scale_factor=2
-        )
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        page.goto(f"{portal.url}/login")
-        page.fill("#login", login)
-        page.fill("#password", f"{login}-pw")
-        page.click("#sign-in")
-        page.wait_for_url(f"{portal.url}/")
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
+    return lambda login: sign_in(login, PHONE, "zh", has_touch=True, is_mobile=True, device_scale_factor=2)
 
 
 def test_approve_with_a_mention_files_and_a_signature(phone, portal, shoot) -> None:

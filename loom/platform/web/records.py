@@ -144,15 +144,13 @@ def flow_actions(
 def return_targets(summary: dict[str, Any] | None, who: Actor) -> list[tuple[str, str]]:
     """Where the user's open step may send the approval back (退回): the initiator, and the
     earlier steps its ``return_to`` names that have been approved."""
-    if summary is None or summary["status"] != "running":
+    mine = _my_nodes(summary, who)
+    if not mine or summary is None:
         return []
-    mine = {t["node"] for t in summary["tasks"] if t["assignee_id"] == who.id and t["status"] == "pending"}
-    flow = services().runtime.catalog.definitions.get(("flow", summary["flow"]))
-    if not mine or flow is None:
-        return []
+    flow = services().runtime.catalog.definition("flow", summary["flow"])
     nodes = {n["name"]: n for n in walk(thaw(flow.spec)["nodes"])}
     approved = {t["node"] for t in summary["tasks"] if t["status"] == "approved"}
-    allowed = [name for node in mine for name in nodes[node].get("return_to", ["initiator"])]
+    allowed = [name for node in mine for name in node.get("return_to", ["initiator"])]
     return [
         (name, _("Initiator") if name == "initiator" else label(Label.of(nodes[name].get("label"), name)))
         for name in dict.fromkeys(allowed)
