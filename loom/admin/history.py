@@ -37,11 +37,9 @@ ACTIONS = {
 }
 # Identity's own rows in the audit log (loom.platform.identity), beside the entities'.
 IDENTITY_ENTITIES = {USERS: PLATFORM_LABELS["user"], DEPARTMENTS: PLATFORM_LABELS["department"]}
-INSTANCE_STATUSES = (
-    {"running": FLOW_STATUSES["in_approval"]}
-    | {key: FLOW_STATUSES[key] for key in ("approved", "rejected", "withdrawn", "revoked")}
-    | {"revoking": {"zh": "撤销中", "en": "Revoking"}}
-)
+INSTANCE_STATUSES = {
+    key: FLOW_STATUSES[key] for key in ("running", "approved", "rejected", "withdrawn", "revoked", "revoking")
+}
 
 
 def _pretty_json(view: Any, context: Any, model: Row, name: str) -> Markup:
