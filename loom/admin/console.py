@@ -53,6 +53,7 @@ HOME = {"zh": "首页", "en": "Home"}
 # Flask-Admin ships its Chinese catalogue as zh_Hans_CN.
 LOCALES = {"zh": "zh_Hans_CN", "en": "en"}
 LANG_SWITCH = "web.auth.switch_lang"
+PORTAL_HOME = "web.launcher.home"
 FLASK_ADMIN_TRANSLATIONS = Path(flask_admin.__file__).parent / "translations"
 DELETE_QUESTION = "Are you sure you want to delete this record?"
 
@@ -143,6 +144,11 @@ def _lang_switch() -> str | None:
     return url_for(LANG_SWITCH) if LANG_SWITCH in current_app.view_functions else None
 
 
+def _portal() -> str | None:
+    """The portal's home page, which the console links back to, when the portal is mounted."""
+    return url_for(PORTAL_HOME) if PORTAL_HOME in current_app.view_functions else None
+
+
 def _templates() -> Blueprint:
     """A blueprint holding no routes: the console's templates and their helpers."""
     blueprint = Blueprint("loom_admin", __name__, template_folder="templates")
@@ -155,6 +161,7 @@ def _templates() -> Blueprint:
             "loom_admin_text": text,
             "loom_admin_lang": lang,
             "loom_admin_lang_switch": _lang_switch,
+            "loom_admin_portal": _portal,
             "loom_admin_csrf_token": csrf_token,
         }
 
