@@ -30,10 +30,13 @@ from loom.platform.services import Services
 
 from .access import AdminOnly
 from .access import current_actor
+from .access import signed_in_admin
 from .departments import DepartmentView
 from .history import AuditView
 from .history import FlowInstanceView
 from .history import RevisionView
+from .home import counts
+from .home import recent_changes
 from .labels import HISTORY
 from .labels import PEOPLE
 from .labels import lang
@@ -59,8 +62,9 @@ DELETE_QUESTION = "Are you sure you want to delete this record?"
 
 
 class ConsoleHome(AdminOnly, AdminIndexView):
-    """The console's front page; admins only, like every other view. It says when no job runner
-    claims runs (a site served by gunicorn alone runs no schedule) and lists stuck or failed runs."""
+    """The console's front page; admins only, like every other view. It counts each app's
+    records, lists the latest changes, says when no job runner claims runs (a site served by
+    gunicorn alone runs no schedule) and lists stuck or failed runs."""
 
     @expose("/")
     def index(self) -> str:
@@ -74,6 +78,8 @@ class ConsoleHome(AdminOnly, AdminIndexView):
             self._template,
             runners=report,
             last_claim=last.astimezone(zone).strftime("%Y-%m-%d %H:%M") if last else None,
+            counts=counts(services),
+            changes=recent_changes(services, signed_in_admin()),
         )
 
 
