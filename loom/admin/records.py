@@ -61,6 +61,7 @@ from .labels import SYSTEM_LABELS
 from .labels import lang
 from .labels import lazy
 from .labels import text
+from .pickers import loaders
 from .references import USER_COLUMNS
 from .references import remember_titles
 from .references import titled
@@ -113,6 +114,7 @@ class RecordView(AdminOnly, BaseModelView):
         self.column_formatters = self.column_formatters | {
             f.name: type_cell(f) for f in entity.fields if not fieldtypes.of(f.type).console_shows_stored
         }
+        self.form_ajax_refs = loaders(entity)  # the link pickers' lookups (…/ajax/lookup/)
         self.page_size = entity.list.page_size
         self.page_size_options = tuple(sorted({self.page_size, 20, 50, 100}))
         super().__init__(

@@ -65,3 +65,22 @@ def test_references_by_title_and_child_rows_as_a_table(console, lang: str, label
 
     listed = cells(client.get("/admin/memo/sample/").text)
     assert escaped in listed and SCRIPT not in listed
+
+
+def test_a_link_is_a_searchable_picker_showing_the_title(console) -> None:
+    services = console.services
+    _, root = actors(console)
+    target = services.records.create("memo.sample", {"s": SCRIPT}, root)
+    services.records.create("memo.sample", {"s": "unrelated"}, root)
+    record = services.records.create("memo.sample", {"s": "referring", "other": target["id"]}, root)
+    client = console.client("root", lang="zh")
+
+    form = client.get(f"/admin/memo/sample/edit/?id={record['id']}").text
+    picker = re.search(r'<input[^>]*name="other"[^>]*>', form).group(0)
+    assert 'data-role="select2-ajax"' in picker and f'value="{target["id"]}"' in picker
+    assert "&lt;script&gt;" in picker and SCRIPT not in form  # the title, escaped
+    assert 'data-placeholder="输入以搜索"' in picker
+
+    found = client.get("/admin/memo/sample/ajax/lookup/?name=other&query=script").json
+    assert found == [[target["id"], SCRIPT]]
+    assert console.client("emma").get("/admin/memo/sample/ajax/lookup/?name=other&query=").status_code == 403
