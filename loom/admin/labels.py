@@ -10,6 +10,7 @@ console in the language they picked anywhere on the site.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TypeAlias
 
 from flask import has_request_context
 from flask_babel import LazyString
@@ -20,7 +21,7 @@ from loom.metadata.catalog import Label
 from loom.platform.web import wording
 from loom.platform.web.i18n import current_lang
 
-Text = Label | Mapping[str, str] | str | LazyString
+Text: TypeAlias = Label | Mapping[str, str] | str | LazyString
 
 
 def lang() -> str:
