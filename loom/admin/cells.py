@@ -16,9 +16,12 @@ from loom.metadata.catalog import Field
 from loom.platform import fieldtypes
 from loom.platform.api.auth import services
 from loom.platform.fieldtypes import Show
+from loom.platform.web.widgets import as_text
 from loom.platform.web.widgets import money_text
 
+from .labels import Text
 from .labels import text
+from .references import references
 from .rows import Row
 
 
@@ -58,7 +61,7 @@ def type_cell(field: Field) -> Any:
     return format_cell
 
 
-def labelled(labels: Mapping[str, Mapping[str, str]]) -> Any:
+def labelled(labels: Mapping[str, Text]) -> Any:
     """A column formatter showing a fixed vocabulary (approval statuses…) in the reader's language."""
 
     def format_cell(view: Any, context: Any, model: Row, name: str) -> str:
@@ -69,30 +72,24 @@ def labelled(labels: Mapping[str, Mapping[str, str]]) -> Any:
 
 
 def child_rows(child: Entity) -> Any:
-    """A details formatter for a ``table`` field: its rows as a small table, values escaped."""
-    shown = [f for f in child.fields if f.type not in ("table", "many", "json", "region", "geo")]
+    """A details formatter for a ``table`` field: its rows as a small table with the child's
+    column labels, each value as the portal's record page writes it (options by label,
+    references by title), escaped."""
+    shown = [f for f in child.fields if f.type not in ("table", "json")]
 
     def format_cell(view: Any, context: Any, model: Row, name: str) -> Markup:
+        zone, titles = services().records.schemas.tz, references().title
         head = Markup("").join(Markup("<th>{}</th>").format(text(f.label)) for f in shown)
+        cell = Markup("<td>{}</td>")
         body = Markup("").join(
             Markup("<tr>{}</tr>").format(
-                Markup("").join(Markup("<td>{}</td>").format(_plain(f, row.get(f.name))) for f in shown)
+                Markup("").join(cell.format(as_text(f, row.get(f.name), titles, zone)) for f in shown)
             )
             for row in getattr(model, name) or ()
         )
         return Markup('<table class="table table-sm mb-0"><tr>{}</tr>{}</table>').format(head, body)
 
     return format_cell
-
-
-def _plain(field: Field, value: Any) -> str:
-    if value is None:
-        return ""
-    if field.options:
-        return ", ".join(text(o.label) if (o := field.option(k)) else str(k) for k in _keys(value))
-    if isinstance(value, dt.datetime):
-        return local_time(None, value, field.name)
-    return str(value)
 
 
 def _keys(value: Any) -> list[Any]:

@@ -30,10 +30,13 @@ from loom.platform.services import Services
 
 from .access import AdminOnly
 from .access import current_actor
+from .access import signed_in_admin
 from .departments import DepartmentView
 from .history import AuditView
 from .history import FlowInstanceView
 from .history import RevisionView
+from .home import counts
+from .home import recent_changes
 from .labels import HISTORY
 from .labels import PEOPLE
 from .labels import lang
@@ -54,13 +57,15 @@ HOME = {"zh": "首页", "en": "Home"}
 # Flask-Admin ships its Chinese catalogue as zh_Hans_CN.
 LOCALES = {"zh": "zh_Hans_CN", "en": "en"}
 LANG_SWITCH = "web.auth.switch_lang"
+PORTAL_HOME = "web.launcher.home"
 FLASK_ADMIN_TRANSLATIONS = Path(flask_admin.__file__).parent / "translations"
 DELETE_QUESTION = "Are you sure you want to delete this record?"
 
 
 class ConsoleHome(AdminOnly, AdminIndexView):
-    """The console's front page; admins only, like every other view. It says when no job runner
-    claims runs (a site served by gunicorn alone runs no schedule) and lists stuck or failed runs."""
+    """The console's front page; admins only, like every other view. It counts each app's
+    records, lists the latest changes, says when no job runner claims runs (a site served by
+    gunicorn alone runs no schedule) and lists stuck or failed runs."""
 
     @expose("/")
     def index(self) -> str:
@@ -74,6 +79,8 @@ class ConsoleHome(AdminOnly, AdminIndexView):
             self._template,
             runners=report,
             last_claim=last.astimezone(zone).strftime("%Y-%m-%d %H:%M") if last else None,
+            counts=counts(services),
+            changes=recent_changes(services, signed_in_admin()),
         )
 
 
@@ -150,6 +157,11 @@ def _lang_switch() -> str | None:
     return url_for(LANG_SWITCH) if LANG_SWITCH in current_app.view_functions else None
 
 
+def _portal() -> str | None:
+    """The portal's home page, which the console links back to, when the portal is mounted."""
+    return url_for(PORTAL_HOME) if PORTAL_HOME in current_app.view_functions else None
+
+
 def _templates() -> Blueprint:
     """A blueprint holding no routes: the console's templates and their helpers."""
     blueprint = Blueprint("loom_admin", __name__, template_folder="templates")
@@ -162,6 +174,7 @@ def _templates() -> Blueprint:
             "loom_admin_text": text,
             "loom_admin_lang": lang,
             "loom_admin_lang_switch": _lang_switch,
+            "loom_admin_portal": _portal,
             "loom_admin_csrf_token": csrf_token,
         }
 

@@ -47,6 +47,8 @@ from loom.platform.records.schemas import SERVER_OWNED
 from .labels import lazy
 from .labels import lazy_markup
 from .labels import text
+from .pickers import is_picked
+from .pickers import picker
 
 NOT_EDITED = frozenset({"table"}) | SERVER_OWNED  # child rows and server-computed values
 VERSION = "version"
@@ -152,9 +154,14 @@ WIDGETS: dict[str, Widget] = {
     "json": Widget(lambda f, kw: JsonField(**kw)),
 }
 
+PICKER = Widget(picker)
+
 
 def widget(field: Field) -> Widget:
-    """The widget of a field; multi-valued references are edited as lists of ids."""
+    """The widget of a field; a link to one record is a searchable picker, multi-valued
+    references are edited as lists of ids."""
+    if is_picked(field):
+        return PICKER
     return WIDGETS["ids"] if field.multiple else WIDGETS[fieldtypes.of(field.type).console]
 
 

@@ -17,6 +17,7 @@ from flask_admin.model.filters import BaseFilter
 from loom.metadata.catalog import Entity
 from loom.metadata.catalog import Field
 from loom.metadata.catalog import Label
+from loom.platform.web.lists import STATUS_KEYS
 
 from .labels import FLOW_STATUSES
 from .labels import SYSTEM_LABELS
@@ -77,7 +78,7 @@ def _of_name(entity: Entity, name: str) -> Iterator[ConditionFilter]:
     if entity.has_field(name):
         yield from _of_field(entity.field(name))
     elif name == "flow_status":
-        options = [(key, lazy(label)) for key, label in FLOW_STATUSES.items()]
+        options = [(key, lazy(FLOW_STATUSES[key])) for key in STATUS_KEYS]
         yield ConditionFilter(name, "eq", SYSTEM_LABELS[name], options)
     elif name in SYSTEM_LABELS:
         kind = "datetime" if name.endswith("_at") else "integer"

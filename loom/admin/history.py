@@ -19,29 +19,25 @@ from loom.platform.api.auth import services
 from loom.platform.identity import DEPARTMENTS
 from loom.platform.identity import USERS
 from loom.platform.runtime import Runtime
+from loom.platform.web.wording import AUDIT_ACTIONS
 
 from .cells import labelled
 from .filters import ConditionFilter
 from .labels import FLOW_STATUSES
 from .labels import PLATFORM_LABELS
+from .labels import Text
 from .labels import lazy
 from .labels import text
 from .rows import Row
 from .tables import TableView
 
-ACTIONS = {
-    "create": {"zh": "新建", "en": "Created"},
-    "update": {"zh": "修改", "en": "Updated"},
-    "delete": {"zh": "删除", "en": "Deleted"},
-    "password": {"zh": "修改密码", "en": "Password changed"},
-}
+# The portal's words for the audit log's actions (its record histories), and identity's own.
+ACTIONS: dict[str, Text] = {**AUDIT_ACTIONS, "password": {"zh": "修改密码", "en": "Password changed"}}
 # Identity's own rows in the audit log (loom.platform.identity), beside the entities'.
 IDENTITY_ENTITIES = {USERS: PLATFORM_LABELS["user"], DEPARTMENTS: PLATFORM_LABELS["department"]}
-INSTANCE_STATUSES = (
-    {"running": FLOW_STATUSES["in_approval"]}
-    | {key: FLOW_STATUSES[key] for key in ("approved", "rejected", "withdrawn", "revoked")}
-    | {"revoking": {"zh": "撤销中", "en": "Revoking"}}
-)
+INSTANCE_STATUSES = {
+    key: FLOW_STATUSES[key] for key in ("running", "approved", "rejected", "withdrawn", "revoked", "revoking")
+}
 
 
 def _pretty_json(view: Any, context: Any, model: Row, name: str) -> Markup:

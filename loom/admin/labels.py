@@ -10,6 +10,7 @@ console in the language they picked anywhere on the site.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TypeAlias
 
 from flask import has_request_context
 from flask_babel import LazyString
@@ -17,9 +18,10 @@ from markupsafe import Markup
 from markupsafe import escape
 
 from loom.metadata.catalog import Label
+from loom.platform.web import wording
 from loom.platform.web.i18n import current_lang
 
-Text = Label | Mapping[str, str] | str
+Text: TypeAlias = Label | Mapping[str, str] | str | LazyString
 
 
 def lang() -> str:
@@ -31,8 +33,8 @@ def text(value: Text) -> str:
     """``value`` in the request's language, falling back to the other one."""
     if isinstance(value, Label):
         return value.get(lang())
-    if isinstance(value, str):
-        return value
+    if isinstance(value, str | LazyString):  # a str, or the portal's words (its Babel catalogue)
+        return str(value)
     return value.get(lang()) or next(iter(value.values()), "")
 
 
@@ -61,15 +63,8 @@ SYSTEM_LABELS: dict[str, Mapping[str, str]] = {
     "flow_status": {"zh": "审批状态", "en": "Approval status"},
 }
 
-FLOW_STATUSES: dict[str, Mapping[str, str]] = {
-    "draft": {"zh": "草稿", "en": "Draft"},
-    "in_approval": {"zh": "审批中", "en": "In approval"},
-    "approved": {"zh": "已通过", "en": "Approved"},
-    "rejected": {"zh": "已拒绝", "en": "Rejected"},
-    "withdrawn": {"zh": "已撤回", "en": "Withdrawn"},
-    "returned": {"zh": "已退回", "en": "Returned"},
-    "revoked": {"zh": "已撤销", "en": "Revoked"},
-}
+# The portal's words for approval statuses (审批中, 已驳回…), so the console says what the portal says.
+FLOW_STATUSES = wording.FLOW_STATUSES
 
 PEOPLE = {"zh": "组织与权限", "en": "People and access"}
 HISTORY = {"zh": "日志", "en": "History"}

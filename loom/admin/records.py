@@ -43,6 +43,7 @@ from loom.platform.records.query import Condition
 from loom.platform.records.query import ListQuery
 from loom.platform.records.query import searchable
 from loom.platform.tables import has_column
+from loom.platform.web.widgets import is_reference
 
 from . import fields
 from .access import AdminOnly
@@ -60,9 +61,11 @@ from .labels import SYSTEM_LABELS
 from .labels import lang
 from .labels import lazy
 from .labels import text
-from .references import by_name
-from .references import referring
-from .references import remember_names
+from .pickers import loaders
+from .references import USER_COLUMNS
+from .references import remember_titles
+from .references import titled
+from .references import user_name
 from .rows import Row
 from .rows import as_id
 
@@ -98,19 +101,20 @@ class RecordView(AdminOnly, BaseModelView):
         sortable = [f.name for f in in_row if fieldtypes.of(f.type).sortable]
         self.column_sortable_list = [c for c in self.column_list if c in sortable or c in system]
         self.column_filters = field_filters(entity)
-        self.references = referring(entity)
-        self.column_formatters = {f.name: option_labels(f) for f in entity.fields if f.options} | {
-            column: by_name(kind) for column, kind in self.references.items()
-        }
+        self.column_formatters = (
+            {f.name: option_labels(f) for f in entity.fields if f.options}
+            | {f.name: titled(f) for f in entity.fields if is_reference(f)}
+            | dict.fromkeys(USER_COLUMNS, user_name)
+            | {f.name: child_rows(catalog.entity(f.entity or "")) for f in entity.fields if f.type == "table"}
+        )
         if entity.has_flow:
             self.column_formatters["flow_status"] = labelled(FLOW_STATUSES)
-        self.column_formatters_detail = self.column_formatters | {
-            f.name: child_rows(catalog.entity(f.entity or "")) for f in entity.fields if f.type == "table"
-        }
+        self.column_formatters_detail = dict(self.column_formatters)
         # Lists show what the type shows in lists (an identity number masked); details show it whole.
         self.column_formatters = self.column_formatters | {
             f.name: type_cell(f) for f in entity.fields if not fieldtypes.of(f.type).console_shows_stored
         }
+        self.form_ajax_refs = loaders(entity)  # the link pickers' lookups (…/ajax/lookup/)
         self.page_size = entity.list.page_size
         self.page_size_options = tuple(sorted({self.page_size, 20, 50, 100}))
         super().__init__(
@@ -188,7 +192,7 @@ class RecordView(AdminOnly, BaseModelView):
         except RecordError as error:
             flash(error.message(lang()), "error")
             return 0, []
-        remember_names(self.references, found.records)
+        remember_titles(self.entity, found.records)
         return found.total or 0, [Row(r) for r in found.records]
 
     def _conditions(self, filters: Any) -> list[Condition]:
@@ -206,7 +210,7 @@ class RecordView(AdminOnly, BaseModelView):
             record = services().records.get(self.entity.qualified_name, record_id, signed_in_admin())
         except NotFound:
             return None
-        remember_names(self.references, [record])
+        remember_titles(self.entity, [record])
         return Row(record)
 
     # -- writing ---------------------------------------------------------------------------

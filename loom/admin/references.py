@@ -1,7 +1,10 @@
-"""Users and departments shown by name, not id, in lists and details.
+"""References shown by title, not id, in lists and details: linked records by their title,
+users and departments by name, as the portal shows them.
 
-The names of one page's references are read in one query per kind when the page's rows
-are read, and kept for the request in ``g``; the cell formatters only look them up.
+The titles of one page's references (and of its child rows') are fetched with the portal's
+:class:`~loom.platform.web.references.References` when the page's rows are read: one query
+per target, linked records read through the records service as the signed-in admin. They
+are kept for the request in ``g``; the cell formatters only look them up.
 """
 
 from __future__ import annotations
@@ -11,53 +14,46 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import g
-from sqlalchemy import select
 
 from loom.metadata.catalog import Entity
+from loom.metadata.catalog import Field
 from loom.platform.api.auth import services
+from loom.platform.web.references import References
+from loom.platform.web.widgets import as_text
 
+from .access import signed_in_admin
 from .rows import Row
 
-KINDS = ("user", "department")
 USER_COLUMNS = ("created_by", "updated_by", "owner")
 
 
-def referring(entity: Entity) -> dict[str, str]:
-    """Column → kind (user or department) of every reference shown by name."""
-    found = {f.name: f.type for f in entity.fields if f.type in KINDS}
-    return found | dict.fromkeys(USER_COLUMNS, "user")
+def remember_titles(entity: Entity, records: Iterable[Mapping[str, Any]]) -> None:
+    """Fetch the titles of everything ``records`` refer to, for this request's cells."""
+    records = list(records)
+    found = References(services(), signed_in_admin()).load(entity, records)
+    found.want("user", [r.get(column) for r in records for column in USER_COLUMNS])
+    g.loom_admin_references = found
 
 
-def remember_names(columns: Mapping[str, str], rows: Iterable[Mapping[str, Any]]) -> None:
-    """Read the names of the users and departments ``rows`` refer to through ``columns``."""
-    wanted: dict[str, set[int]] = {kind: set() for kind in KINDS}
-    for row in rows:
-        for column, kind in columns.items():
-            value = row.get(column)
-            wanted[kind].update(value if isinstance(value, list) else [value] if value is not None else [])
-    tables = services().runtime.schema.metadata.tables
-    users, departments = tables["loom_users"], tables["loom_departments"]
-    names: dict[tuple[str, int], str] = {}
-    with services().runtime.engine.connect() as conn:
-        if wanted["user"]:
-            query = select(users.c.id, users.c.name, users.c.login).where(users.c.id.in_(wanted["user"]))
-            names |= {("user", i): f"{name} ({login})" for i, name, login in conn.execute(query)}
-        if wanted["department"]:
-            query = select(departments.c.id, departments.c.name).where(
-                departments.c.id.in_(wanted["department"])
-            )
-            names |= {("department", row.id): row.name for row in conn.execute(query)}
-    g.loom_admin_names = names
+def references() -> References:
+    """The titles fetched for this request (none outside a list or details page)."""
+    found = g.get("loom_admin_references")
+    if found is None:
+        found = g.loom_admin_references = References(services(), signed_in_admin())
+    return found
 
 
-def by_name(kind: str) -> Any:
-    """A cell formatter showing a user's or department's name (its id if it is gone)."""
+def titled(field: Field) -> Any:
+    """A cell formatter showing a reference field's value by title (a record's title field, a
+    person's name), as the record page of the portal shows it."""
 
-    def format_cell(view: Any, context: Any, model: Row, name: str) -> Any:
-        value = getattr(model, name)
-        names = g.get("loom_admin_names", {})
-        if isinstance(value, list):
-            return ", ".join(names.get((kind, v), str(v)) for v in value)
-        return names.get((kind, value), value) if value is not None else ""
+    def format_cell(view: Any, context: Any, model: Row, name: str) -> str:
+        return as_text(field, getattr(model, name), references().title, services().records.schemas.tz)
 
     return format_cell
+
+
+def user_name(view: Any, context: Any, model: Row, name: str) -> str:
+    """A cell formatter for the creator, last editor and owner of a record: their names."""
+    value = getattr(model, name)
+    return references().name("user", value) if value is not None else ""

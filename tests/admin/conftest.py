@@ -26,6 +26,7 @@ MEMO = {
         title_field: title
         fields:
           - {name: title, type: string, required: true, max_length: 40}
+        list: {columns: [title, flow_status, created_by], filters: [flow_status]}
         permissions:
           - {role: employee, create: true, read: own, write: own, submit: own}
         """,
@@ -72,6 +73,7 @@ MEMO = {
         fields:
           - {name: item, type: string}
           - {name: kind, type: select, options: [{key: big, label: {zh: 大, en: Big}}, small]}
+          - {name: ref, type: link, entity: sample}
         """,
     "flows/memo_review.yaml": """\
         kind: flow
