@@ -147,6 +147,7 @@ def define(metadata: MetaData) -> None:
     define_share_table(metadata)
     define_jobs(metadata)
     define_revisions(metadata)
+    define_drafts(metadata)
 
 
 def define_flow_tables(metadata: MetaData) -> None:
@@ -308,6 +309,23 @@ def define_revisions(metadata: MetaData) -> None:
         Column("changes", JSON_TYPE, nullable=False),  # [{path, action}] against the parent
         Column("digest", String(64), nullable=False),
         Column("rollback_of", ID_TYPE),
+    )
+
+
+def define_drafts(metadata: MetaData) -> None:
+    """Metadata drafts: changes kept on the server until they are published, each made on the
+    revision that was current when it was started (its parent); ``version`` refuses a stale save."""
+    _table(
+        "loom_metadata_drafts",
+        metadata,
+        Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+        Column("name", String(200), nullable=False),
+        Column("author_id", ID_TYPE, ForeignKey("loom_users.id", ondelete="SET NULL")),
+        Column("parent_id", ID_TYPE, nullable=False),
+        Column("changes", JSON_TYPE, nullable=False),  # path -> YAML text or null, as publish takes them
+        Column("created_at", UTCDateTime(), nullable=False),
+        Column("updated_at", UTCDateTime(), nullable=False),
+        Column("version", Integer, nullable=False),
     )
 
 

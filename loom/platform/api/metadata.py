@@ -8,6 +8,7 @@ the changes were made on (``parent``) and is refused as a conflict if another pu
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 from collections.abc import Mapping
 from typing import Any
@@ -18,6 +19,7 @@ from flask import jsonify
 from flask import request
 from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import PreconditionRequired
 from werkzeug.exceptions import UnprocessableEntity
 
 from loom.metadata.provenance import UnknownTarget
@@ -26,6 +28,7 @@ from ..actor import Actor
 from ..records.audit import jsonable
 from ..records.errors import PermissionDenied
 from ..revisions import customizations
+from ..revisions import drafts
 from ..revisions import publish as pipeline
 from ..revisions import store
 from ..revisions.provenance import explain_on_site
@@ -35,6 +38,7 @@ from .auth import services
 from .i18n import lang
 from .i18n import text
 from .problems import problem
+from .records import expected_version
 from .records import json_body
 
 bp = Blueprint("metadata", __name__)
@@ -155,9 +159,7 @@ def import_() -> tuple[Response, int] | Response:
 def validate() -> Response:
     """The problems the changes would have, located in their documents; nothing is stored."""
     _admin()
-    body = _body({"changes"}, {"changes"})
-    checked = _draft(body)
-    return jsonify({"ok": not checked.problems, "problems": _problems(checked.problems)})
+    return _validated(_body({"changes"}, {"changes"}))
 
 
 @bp.post("/metadata/plan")
@@ -165,15 +167,7 @@ def plan() -> Response:
     """The migration publishing the changes would run, destructive steps marked; nothing applied."""
     _admin()
     body = _body({"changes", "allow_destructive"}, {"changes"})
-    checked = _draft(body, allow_destructive=_flag(body, "allow_destructive"))
-    return jsonify(
-        {
-            "ok": checked.ok,
-            "revision": checked.base.id,
-            "problems": _problems(checked.problems),
-            "plan": checked.plan.as_dict() if checked.plan else None,
-        }
-    )
+    return _planned(body, _flag(body, "allow_destructive"))
 
 
 @bp.post("/metadata/publish")
@@ -190,6 +184,123 @@ def publish() -> tuple[Response, int] | Response:
             message=_message(body),
             allow_destructive=_flag(body, "allow_destructive"),
         )
+    )
+
+
+@bp.get("/metadata/drafts")
+def list_drafts() -> Response:
+    _admin()
+    with services().runtime.engine.connect() as conn:
+        found = drafts.listed(conn)
+    return jsonify({"items": [jsonable(d.summary()) for d in found]})
+
+
+@bp.post("/metadata/drafts")
+def create_draft() -> Response:
+    """Keep changes on the server, made on the current revision (the draft's parent)."""
+    actor = _admin()
+    body = _body({"name", "changes"}, {"name", "changes"})
+    name, changes = _name(body), _checked_changes(body)
+    engine = services().runtime.engine
+    with engine.begin() as conn:
+        saved = drafts.create(
+            conn, name=name, changes=changes, parent=store.head(engine), author_id=actor.id, now=_now()
+        )
+    response = _draft_response(saved, 201)
+    response.headers["Location"] = f"{request.path.rstrip('/')}/{saved.id}"
+    return response
+
+
+@bp.get("/metadata/drafts/<int:draft_id>")
+def get_draft(draft_id: int) -> Response:
+    _admin()
+    return _draft_response(_saved(draft_id))
+
+
+@bp.put("/metadata/drafts/<int:draft_id>")
+def replace_draft(draft_id: int) -> Response:
+    """Save a new name and changes over the version the client read (If-Match, or ``version``)."""
+    actor = _admin()
+    body = _body({"name", "changes", "version"}, {"name", "changes"})
+    name, changes = _name(body), _checked_changes(body)
+    _saved(draft_id)
+    version = _version(body, required=True)
+    assert version is not None
+    with services().runtime.engine.begin() as conn:
+        saved = drafts.replace(
+            conn, draft_id, version=version, name=name, changes=changes, author_id=actor.id, now=_now()
+        )
+    return _draft_response(saved)
+
+
+@bp.delete("/metadata/drafts/<int:draft_id>")
+def delete_draft(draft_id: int) -> Response:
+    actor = _admin()
+    _saved(draft_id)
+    version = _version({}, required=False)
+    with services().runtime.engine.begin() as conn:
+        drafts.remove(conn, draft_id, version=version, author_id=actor.id, now=_now())
+    return Response(status=204)
+
+
+@bp.post("/metadata/drafts/<int:draft_id>/validate")
+def validate_draft(draft_id: int) -> Response:
+    """The problems the draft's changes have on the current revision."""
+    _admin()
+    return _validated({"changes": _saved(draft_id).changes})
+
+
+@bp.post("/metadata/drafts/<int:draft_id>/plan")
+def plan_draft(draft_id: int) -> Response:
+    _admin()
+    body = _body({"allow_destructive"}, set())
+    return _planned({"changes": _saved(draft_id).changes}, _flag(body, "allow_destructive"))
+
+
+@bp.post("/metadata/drafts/<int:draft_id>/publish")
+def publish_draft(draft_id: int) -> tuple[Response, int] | Response:
+    """Publish the draft on its parent (a conflict if another revision landed since, and the
+    draft stays); the revision and the draft's deletion are one transaction."""
+    actor = _admin()
+    body = _body({"message", "allow_destructive", "version"}, set())
+    saved = _saved(draft_id)
+    message = _message(body) if "message" in body else saved.name
+    version = _version(body, required=False) or saved.version
+
+    def finish(conn: Any, landed: store.Revision) -> None:
+        note = {"revision": landed.id}
+        drafts.remove(
+            conn, draft_id, version=version, author_id=actor.id, now=_now(), action="publish", note=note
+        )
+
+    return _published(
+        lambda site, engine: pipeline.publish(
+            site,
+            engine,
+            saved.changes,
+            parent=saved.parent,
+            author_id=actor.id,
+            message=message,
+            allow_destructive=_flag(body, "allow_destructive"),
+            finish=finish,
+        )
+    )
+
+
+def _validated(body: Mapping[str, Any]) -> Response:
+    checked = _draft(body)
+    return jsonify({"ok": not checked.problems, "problems": _problems(checked.problems)})
+
+
+def _planned(body: Mapping[str, Any], allow_destructive: bool) -> Response:
+    checked = _draft(body, allow_destructive=allow_destructive)
+    return jsonify(
+        {
+            "ok": checked.ok,
+            "revision": checked.base.id,
+            "problems": _problems(checked.problems),
+            "plan": checked.plan.as_dict() if checked.plan else None,
+        }
     )
 
 
@@ -273,6 +384,52 @@ def _draft(body: Mapping[str, Any], allow_destructive: bool = False) -> pipeline
         raise UnprocessableEntity(str(exc)) from None
 
 
+def _saved(draft_id: int) -> drafts.Saved:
+    with services().runtime.engine.connect() as conn:
+        found = drafts.get(conn, draft_id) if draft_id < 2**53 else None
+    if found is None:
+        raise NotFound(f"There is no draft {draft_id}.")
+    return found
+
+
+def _draft_response(saved: drafts.Saved, status: int = 200) -> Response:
+    response = jsonify(jsonable({**saved.summary(), "changes": dict(saved.changes)}))
+    response.status_code = status
+    response.set_etag(str(saved.version))
+    return response
+
+
+def _checked_changes(body: Mapping[str, Any]) -> dict[str, str | None]:
+    """``changes`` as a draft keeps them: well-formed, and every path one a layer may hold."""
+    changes = _changes(body)
+    try:
+        pipeline.apply_changes({}, changes)
+    except pipeline.BadChanges as exc:
+        raise UnprocessableEntity(str(exc)) from None
+    return changes
+
+
+def _name(body: Mapping[str, Any]) -> str:
+    name = body.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name) > drafts.MAX_NAME:
+        raise BadRequest(f"name says what the draft is for (1 to {drafts.MAX_NAME} characters).")
+    return name.strip()
+
+
+def _version(body: dict[str, Any], *, required: bool) -> int | None:
+    """The draft version the client read: If-Match, else ``version``, as records take it."""
+    if "version" in body and (type(body["version"]) is not int or not 0 < body["version"] < 2**31):
+        raise BadRequest("version is the draft's version as read (its ETag).")
+    version = expected_version(body)
+    if version is None and required:
+        raise PreconditionRequired("Send the version of the draft as read: If-Match or version.")
+    return version
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
 def _body(allowed: set[str], required: set[str]) -> dict[str, Any]:
     body = json_body()
     unknown = sorted(set(body) - allowed)
@@ -354,12 +511,9 @@ def openapi_paths(api: Any, errors: Any) -> None:
     flag = {"type": "boolean", "description": "Allow steps that convert or drop data (archived first)"}
 
     def body(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
-        schema = {
-            "type": "object",
-            "properties": properties,
-            "required": required,
-            "additionalProperties": False,
-        }
+        schema = {"type": "object", "properties": properties, "additionalProperties": False}
+        if required:  # OpenAPI 3.0 wants a non-empty list, or none
+            schema["required"] = required
         return {"required": True, "content": {"application/json": {"schema": schema}}}
 
     message = {"type": "string", "minLength": 1, "maxLength": MAX_MESSAGE, "pattern": r"\S"}
@@ -468,8 +622,83 @@ def openapi_paths(api: Any, errors: Any) -> None:
             }
         },
     }
+    draft_summary = {
+        "id": {"type": "integer"},
+        "name": {"type": "string"},
+        "author_id": {"type": "integer", "nullable": True},
+        "author_name": {"type": "string", "nullable": True},
+        "parent": {"type": "integer"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "updated_at": {"type": "string", "format": "date-time"},
+        "version": {"type": "integer"},
+    }
+    draft = {"type": "object", "properties": {**draft_summary, "changes": {"type": "object"}}}
+    name = {"type": "string", "minLength": 1, "maxLength": drafts.MAX_NAME, "pattern": r"\S"}
+    version = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+    paths["/metadata/drafts"] = {
+        "get": {
+            "summary": "Metadata drafts kept on the server, the latest saved first",
+            "responses": {
+                **ok({"type": "object", "properties": {"items": {"type": "array", "items": {
+                    "type": "object", "properties": draft_summary}}}}),
+                **errors("401", "403"),
+            },
+        },
+        "post": {
+            "summary": "Keep changes as a draft made on the current revision",
+            "requestBody": body({"name": name, "changes": changes}, ["name", "changes"]),
+            "responses": {**ok(draft, "201"), **errors("401", "403", "422")},
+        },
+    }  # fmt: skip
     for path, operations in paths.items():
         api.path(path=path, operations=operations)
+    draft_id = {"name": "id", "in": "path", "required": True, "schema": number}
+    if_match = {"name": "If-Match", "in": "header", "schema": {"type": "string"}}
+    api.path(
+        path="/metadata/drafts/{id}",
+        parameters=[draft_id],
+        operations={
+            "get": {
+                "summary": "A draft with its changes",
+                "responses": {**ok(draft), **errors("401", "403", "404")},
+            },
+            "put": {
+                "summary": "Save a draft's name and changes over the version read (If-Match or version)",
+                "parameters": [if_match],
+                "requestBody": body(
+                    {"name": name, "changes": changes, "version": version}, ["name", "changes"]
+                ),
+                "responses": {**ok(draft), **errors("401", "403", "404", "409", "412", "422", "428")},
+            },
+            "delete": {
+                "summary": "Delete a draft (at the version in If-Match, when sent)",
+                "parameters": [if_match],
+                "responses": {"204": {"description": "Deleted"}, **errors("401", "403", "404", "409", "412")},
+            },
+        },
+    )
+    checked = {"type": "object", "properties": {"ok": {"type": "boolean"}, "problems": problems}}
+    draft_paths = {
+        "validate": {
+            "summary": "Check a draft's changes on the current revision",
+            "responses": {**ok(checked), **errors("401", "403", "404", "422")},
+        },
+        "plan": {
+            "summary": "The migration plan that publishing a draft would run",
+            "requestBody": body({"allow_destructive": flag}, []),
+            "responses": {**ok({"type": "object"}), **errors("401", "403", "404", "422")},
+        },
+        "publish": {
+            "summary": "Publish a draft on its parent revision, then delete it (a conflict keeps it)",
+            "parameters": [if_match],
+            "requestBody": body({"message": message, "allow_destructive": flag, "version": version}, []),
+            "responses": {**ok(revision, "201"), **publishing, **errors("404", "412")},
+        },
+    }
+    for action, operation in draft_paths.items():
+        api.path(
+            path=f"/metadata/drafts/{{id}}/{action}", parameters=[draft_id], operations={"post": operation}
+        )
     revision_id = {"name": "id", "in": "path", "required": True, "schema": number}
     api.path(
         path="/metadata/revisions/{id}",

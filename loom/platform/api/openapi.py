@@ -135,6 +135,7 @@ ERRORS = {
     "412": "If-Match does not name one version",
     "413": "Too large",
     "422": "Invalid record",
+    "428": "A version (If-Match or version) is required",
 }
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zlib
+from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Mapping
 from contextlib import contextmanager
@@ -130,9 +131,11 @@ def publish(
     message: str,
     allow_destructive: bool = False,
     rollback_of: int | None = None,
+    finish: Callable[[Connection, Revision], None] | None = None,
 ) -> Revision:
     """Publish ``changes`` made on revision ``parent``; raises a PublishError and changes nothing
-    when they conflict, are invalid, or need a destructive step not allowed."""
+    when they conflict, are invalid, or need a destructive step not allowed. ``finish`` writes
+    in the revision's transaction (a published draft is deleted there), and may refuse it."""
     with _exclusive(engine):
         base = store.current(engine)
         if base.id != parent:
@@ -157,6 +160,8 @@ def publish(
                     rollback_of=rollback_of,
                 )
             )
+            if finish is not None:
+                finish(conn, landed[0])
 
         try:
             migrations.apply(checked.plan, engine, finish=record)
