@@ -26,9 +26,13 @@ def test_admins_have_links_between_portal_and_console(
 ) -> None:
     root = sign_in(app, "root", lang)
     assert f'<a class="nav-link" id="nav-console" href="/admin/">{to_console}</a>' in root.get("/").text
+    me = root.get("/me").text  # on a phone the navigation folds: 我的 has the link too
+    assert re.search(rf'id="me-console" href="/admin/">{to_console}</a>', me)
     console = root.get("/admin/").text
     assert f'<a class="nav-link" id="console-to-portal" href="/">{to_portal}</a>' in console
 
 
 def test_the_console_link_is_for_admins_only(app) -> None:
-    assert 'id="nav-console"' not in sign_in(app, "emma", "zh").get("/").text
+    emma = sign_in(app, "emma", "zh")
+    assert 'id="nav-console"' not in emma.get("/").text
+    assert 'id="me-console"' not in emma.get("/me").text
