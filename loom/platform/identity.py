@@ -39,6 +39,7 @@ from loom.metadata.index import BUILTIN_ROLES
 from .actor import Actor
 from .database import reading
 from .passwords import password_problem
+from .records.audit import diff
 from .records.audit import record_change
 from .sessions import Sessions
 
@@ -428,12 +429,9 @@ def department_subtree(conn: Connection, departments: Table, department_id: int)
 
 
 def _diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """The audit log's form of a change: each field that changed, before and after."""
-    return {
-        key: {"before": before.get(key), "after": value}
-        for key, value in after.items()
-        if before.get(key) != value
-    }
+    """The records' audit diff over the fields the change names: a user row holds more columns
+    (its password hash among them) than any change should put in the log."""
+    return diff({key: before.get(key) for key in after}, after)
 
 
 def _digest(token: str) -> str:

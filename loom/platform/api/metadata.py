@@ -652,11 +652,11 @@ def openapi_paths(api: Any, errors: Any) -> None:
     }  # fmt: skip
     for path, operations in paths.items():
         api.path(path=path, operations=operations)
-    draft_id = {"name": "id", "in": "path", "required": True, "schema": number}
+    path_id = {"name": "id", "in": "path", "required": True, "schema": number}
     if_match = {"name": "If-Match", "in": "header", "schema": {"type": "string"}}
     api.path(
         path="/metadata/drafts/{id}",
-        parameters=[draft_id],
+        parameters=[path_id],
         operations={
             "get": {
                 "summary": "A draft with its changes",
@@ -697,12 +697,11 @@ def openapi_paths(api: Any, errors: Any) -> None:
     }
     for action, operation in draft_paths.items():
         api.path(
-            path=f"/metadata/drafts/{{id}}/{action}", parameters=[draft_id], operations={"post": operation}
+            path=f"/metadata/drafts/{{id}}/{action}", parameters=[path_id], operations={"post": operation}
         )
-    revision_id = {"name": "id", "in": "path", "required": True, "schema": number}
     api.path(
         path="/metadata/revisions/{id}",
-        parameters=[revision_id],
+        parameters=[path_id],
         operations={
             "get": {
                 "summary": "A revision with its documents",
@@ -712,7 +711,7 @@ def openapi_paths(api: Any, errors: Any) -> None:
     )
     api.path(
         path="/metadata/revisions/{id}/rollback",
-        parameters=[revision_id],
+        parameters=[path_id],
         operations={
             "post": {
                 "summary": "Publish again the documents of an earlier revision",
