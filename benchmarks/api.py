@@ -1,10 +1,11 @@
 """Requests/s through the full HTTP stack: Loom's API vs a hand-written Flask + SQLAlchemy app.
 
-    python benchmarks/api.py [--requests N] [--format json]
+    python benchmarks/api.py [--database URL] [--requests N] [--format json]
 
 Both apps run as separate processes behind the same WSGI server (Werkzeug, threaded) on
-loopback, over their own SQLite file opened with Loom's engine settings, and do the same
-work per request: check a bearer token (its hash, the user, their roles), then create a
+loopback, over their own SQLite file (or, with ``--database``, one scratch schema of a
+PostgreSQL database, their tables named apart) opened with Loom's engine settings, and do
+the same work per request: check a bearer token (its hash, the user, their roles), then create a
 record from JSON, get it by id, or list a filtered page of 50 with a capped count, over a
 table with the same columns and indexes. A keep-alive Python client sends the requests
 one after another, to one app then the other, round after round, and reports requests
@@ -27,6 +28,8 @@ import textwrap
 import time
 from pathlib import Path
 from typing import Any
+
+from scratch import scratch_database
 
 PACKAGE = {
     "app.yaml": "kind: app\nname: bench\nlabel: Bench\nversion: 1.0.0\n",
@@ -55,7 +58,11 @@ def free_port() -> int:
 # -- the two servers (run in child processes) --------------------------------------------------
 
 
-def serve_loom(folder: Path, port: int) -> None:
+def sqlite_url(folder: Path, name: str) -> str:
+    return f"sqlite:///{folder}/{name}.db"
+
+
+def serve_loom(folder: Path, port: int, url: str) -> None:
     from werkzeug.serving import run_simple
 
     from loom.metadata import validate_paths
@@ -68,7 +75,7 @@ def serve_loom(folder: Path, port: int) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(body), encoding="utf-8")
     runtime = Runtime.for_catalog(
-        validate_paths([folder / "bench"]).catalog, make_engine(f"sqlite:///{folder}/loom.db")
+        validate_paths([folder / "bench"]).catalog, make_engine(url or sqlite_url(folder, "loom"))
     )
     runtime.schema.metadata.create_all(runtime.engine)
     app = create_app(runtime=runtime, config={"SECRET_KEY": "bench"})
@@ -80,7 +87,7 @@ def serve_loom(folder: Path, port: int) -> None:
     run_simple("127.0.0.1", port, app, threaded=True)
 
 
-def serve_baseline(folder: Path, port: int) -> None:
+def serve_baseline(folder: Path, port: int, url: str) -> None:
     """What a developer would write by hand for the same three endpoints, with the same checks."""
     import datetime as dt
     import hashlib
@@ -95,6 +102,7 @@ def serve_baseline(folder: Path, port: int) -> None:
     from sqlalchemy import Column
     from sqlalchemy import DateTime
     from sqlalchemy import ForeignKey
+    from sqlalchemy import Index
     from sqlalchemy import Integer
     from sqlalchemy import MetaData
     from sqlalchemy import Numeric
@@ -133,10 +141,14 @@ def serve_baseline(folder: Path, port: int) -> None:
         Column("updated_by", ForeignKey("users.id")),
         Column("owner", ForeignKey("users.id"), index=True),
         Column("version", Integer, nullable=False),
-        Column("title", String(120)), Column("stage", String(64), index=True),
+        Column("title", String(120)), Column("stage", String(64)),
         Column("amount", Numeric(18, 2)),
     )  # fmt: skip
-    engine = make_engine(f"sqlite:///{folder}/baseline.db")
+    engine = make_engine(url or sqlite_url(folder, "baseline"))
+    # The index a developer would add for the list (the one Loom builds for its sort and filter).
+    by_amount = [deals.c.amount.desc().nulls_last(), deals.c.id.desc()]
+    plain = engine.dialect.name != "postgresql"
+    Index("ix_deals_stage_amount", deals.c.stage, *([deals.c.amount, deals.c.id] if plain else by_amount))
     metadata.create_all(engine)
     token = (folder / "token").read_text()
     with engine.begin() as conn:
@@ -223,7 +235,7 @@ class Client:
 
 
 def wait_for(port: int) -> None:
-    for _ in range(200):
+    for _ in range(1200):  # a minute: a busy machine boots Loom slowly
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
             return
@@ -277,24 +289,28 @@ def compare(loom: Client, baseline: Client, count: int, rounds: int) -> dict[str
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", help="a PostgreSQL URL (default: SQLite files in a temp folder)")
     parser.add_argument("--requests", type=int, default=1000, help="per operation")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--format", choices=["text", "json"], default="text")
     parser.add_argument("--serve", choices=["loom", "baseline"], help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--url", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        (serve_loom if args.serve == "loom" else serve_baseline)(Path(args.folder), args.port)
+        (serve_loom if args.serve == "loom" else serve_baseline)(Path(args.folder), args.port, args.url)
         return
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, scratch_database(args.database, folder) as url:
+        url = url if args.database else ""
         ports = {"loom": free_port(), "baseline": free_port()}
         servers = []
         try:
             for kind, port in ports.items():  # Loom first: it writes the token both accept
+                command = [sys.executable, __file__, "--serve", kind, "--folder", folder, "--port", str(port)]
                 servers.append(
                     subprocess.Popen(
-                        [sys.executable, __file__, "--serve", kind, "--folder", folder, "--port", str(port)],
+                        [*command, "--url", url],
                         stderr=subprocess.DEVNULL,
                         stdout=subprocess.DEVNULL,
                         env={**os.environ, "PYTHONUNBUFFERED": "1"},
@@ -312,9 +328,8 @@ def main() -> None:
     if args.format == "json":
         print(json.dumps(report))
         return
-    print(
-        f"API benchmark: {args.requests} sequential requests per operation, Werkzeug threaded server, SQLite"
-    )
+    database = "PostgreSQL" if args.database else "SQLite"
+    print(f"API benchmark: {args.requests} sequential requests per operation, Werkzeug threaded, {database}")
     print(f"  {'operation':12}{'loom req/s':>12}{'baseline':>12}{'ratio':>8}{'min-max':>12}")
     for op, row in report.items():
         spread = f"{row['spread'][0]:.2f}-{row['spread'][1]:.2f}"

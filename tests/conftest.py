@@ -15,6 +15,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+try:
+    from playwright.sync_api import expect
+except ImportError:  # browser tests skip themselves without Playwright
+    pass
+else:
+    # A busy CI machine (every core running a test) may take seconds to answer a click; an
+    # assertion that never holds still fails, only later.
+    expect.set_options(timeout=20_000)
+
 MANIFEST = """\
 kind: app
 name: {name}

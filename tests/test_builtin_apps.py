@@ -6,6 +6,8 @@ from pathlib import Path
 
 import loom
 from loom.metadata import validate_paths
+from loom.metadata.catalog import thaw
+from loom.platform.flows.nodes import walk
 
 BUILTIN = Path(loom.__file__).parent / "builtin_apps"
 
@@ -22,13 +24,7 @@ def test_builtin_apps_hold_no_python() -> None:
 
 def _approve_nodes(nodes: list) -> list[dict]:
     """Every approve node of a flow, inside branches and parallel lanes too."""
-    found = []
-    for node in nodes:
-        if "approve" in node:
-            found.append(node)
-        for lane in (*node.get("branch", ()), *node.get("parallel", ())):
-            found += _approve_nodes(lane.get("nodes", ()))
-    return found
+    return [node for node in walk(thaw(nodes)) if "approve" in node]
 
 
 def test_every_manager_node_says_what_happens_when_the_initiator_approves() -> None:

@@ -47,6 +47,7 @@ from loom.platform.records.schemas import SERVER_OWNED
 from .labels import lazy
 from .labels import lazy_markup
 from .labels import text
+from .pickers import is_multiple
 from .pickers import is_picked
 from .pickers import picker
 
@@ -157,11 +158,18 @@ WIDGETS: dict[str, Widget] = {
 PICKER = Widget(picker)
 
 
+def _ids(value: Any) -> list[int]:
+    return list(value or [])
+
+
+PICKS = Widget(picker, stored=_ids)
+
+
 def widget(field: Field) -> Widget:
-    """The widget of a field; a link to one record is a searchable picker, multi-valued
-    references are edited as lists of ids."""
+    """The widget of a field; references to records, people and departments are searchable
+    pickers (of one or several); other multi-valued fields (images) are lists of ids."""
     if is_picked(field):
-        return PICKER
+        return PICKS if is_multiple(field) else PICKER
     return WIDGETS["ids"] if field.multiple else WIDGETS[fieldtypes.of(field.type).console]
 
 

@@ -9,8 +9,10 @@ change them.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
+from flask import url_for
 from markupsafe import Markup
 from sqlalchemy import Select
 from sqlalchemy import select
@@ -19,6 +21,7 @@ from loom.platform.api.auth import services
 from loom.platform.identity import DEPARTMENTS
 from loom.platform.identity import USERS
 from loom.platform.runtime import Runtime
+from loom.platform.web.references import References
 from loom.platform.web.wording import AUDIT_ACTIONS
 
 from .cells import labelled
@@ -28,6 +31,7 @@ from .labels import PLATFORM_LABELS
 from .labels import Text
 from .labels import lazy
 from .labels import text
+from .references import references
 from .rows import Row
 from .tables import TableView
 
@@ -35,6 +39,7 @@ from .tables import TableView
 ACTIONS: dict[str, Text] = {**AUDIT_ACTIONS, "password": {"zh": "修改密码", "en": "Password changed"}}
 # Identity's own rows in the audit log (loom.platform.identity), beside the entities'.
 IDENTITY_ENTITIES = {USERS: PLATFORM_LABELS["user"], DEPARTMENTS: PLATFORM_LABELS["department"]}
+PEOPLE = {USERS: "user", DEPARTMENTS: "department"}  # where identity's audited rows get their names
 INSTANCE_STATUSES = {
     key: FLOW_STATUSES[key] for key in ("running", "approved", "rejected", "withdrawn", "revoked", "revoking")
 }
@@ -62,23 +67,68 @@ def _entity_options(runtime: Runtime, identity: bool = False) -> list[tuple[str,
     return options + (_options(IDENTITY_ENTITIES) if identity else [])
 
 
+def want_titles(titles: References, runtime: Runtime, entries: Iterable[tuple[str, int]]) -> References:
+    """Fetch the titles of audited records (``(entity, record_id)`` pairs): one query per
+    entity, records through the records service as ``titles``' actor, people by name."""
+    wanted: dict[str, list[int]] = {}
+    for entity, record_id in entries:
+        if entity in PEOPLE or entity in runtime.catalog.entities:
+            wanted.setdefault(PEOPLE.get(entity, entity), []).append(record_id)
+    for target, ids in wanted.items():
+        titles.want(target, ids)
+    return titles
+
+
+def details_url(runtime: Runtime, entity: str, record_id: int) -> str | None:
+    """The console's details page of an audited record (none for child rows and people)."""
+    found = runtime.catalog.entities.get(entity)
+    if found is None or found.child:
+        return None
+    return url_for(f"records_{found.app}_{found.name}.details_view", id=record_id)
+
+
+def _record_title(view: Any, context: Any, model: Row, name: str) -> Markup | str:
+    """The audited record by its title (a person or department by name), linked to its
+    details while it exists; ``#id`` when it has no title any more (deleted, or unreadable)."""
+    entity, record_id = model.entity, getattr(model, name)
+    title = references().name(PEOPLE.get(entity, entity), record_id)
+    url = details_url(services().runtime, entity, record_id) if model.action != "delete" else None
+    return Markup('<a href="{}">{}</a>').format(url, title) if url else title
+
+
 class AuditView(TableView):
-    """Who changed which record, when, and what changed (before and after)."""
+    """Who changed which record, when, and what changed (before and after): people by name,
+    records by title."""
 
     table_name = "loom_audit"
     column_list = ("at", "user", "entity", "record_id", "action")
-    column_details_list = (*column_list, "changes", "note")
-    column_formatters = {"entity": _entity_label, "action": labelled(ACTIONS)}  # noqa: RUF012
+    column_details_list = (*column_list, "login", "changes", "note")
+    column_formatters = {  # noqa: RUF012
+        "entity": _entity_label,
+        "action": labelled(ACTIONS),
+        "record_id": _record_title,
+    }
     column_formatters_detail = {**column_formatters, "changes": _pretty_json}  # noqa: RUF012
-    searchable = ("user",)
+    searchable = ("user", "login")
     default_sort = ("at", True)
 
     def query(self) -> Select:
         audit, users = self.table, self.tables["loom_users"]
         return select(
-            audit.c.id, audit.c.at, users.c.login.label("user"), audit.c.entity, audit.c.record_id,
-            audit.c.action, audit.c.changes, audit.c.note,
+            audit.c.id, audit.c.at, users.c.name.label("user"), users.c.login, audit.c.entity,
+            audit.c.record_id, audit.c.action, audit.c.changes, audit.c.note,
         ).select_from(audit.outerjoin(users, audit.c.user_id == users.c.id))  # fmt: skip
+
+    def get_list(self, *args: Any, **kwargs: Any) -> tuple[int, list[Row]]:
+        total, rows = super().get_list(*args, **kwargs)
+        want_titles(references(), services().runtime, ((r.entity, r.record_id) for r in rows))
+        return total, rows
+
+    def get_one(self, id: Any) -> Row | None:
+        row = super().get_one(id)
+        if row is not None:
+            want_titles(references(), services().runtime, [(row.entity, row.record_id)])
+        return row
 
     def filters(self, runtime: Runtime) -> list[ConditionFilter]:
         return [

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Flask
 
 from . import flow_views  # noqa: F401  (its routes are on the designer's blueprint)
+from . import history  # noqa: F401  (its routes are on the designer's blueprint)
 from .views import bp
 
 

@@ -84,7 +84,8 @@ def rows_of(form: Mapping[str, str]) -> list[Row]:
     return found
 
 
-def _literal(f: Field, value: str) -> str | None:
+def literal(f: Field, value: str) -> str | None:
+    """``value`` as a CEL literal of the field's type (numbers as the field compares), or None."""
     if f.type in NUMBERS:
         try:
             number = Decimal(value.replace(",", ""))
@@ -111,12 +112,12 @@ def clause(row: Row, entity: Entity) -> str | None:
     if row.op == "in":
         keys = [v.strip() for v in re.split(r"[,，、]", row.value) if v.strip()]
         return f"{f.name} in [{', '.join(json.dumps(k, ensure_ascii=False) for k in keys)}]" if keys else None
-    literal = _literal(f, row.value) if row.value else None
-    if literal is None:
+    written = literal(f, row.value) if row.value else None
+    if written is None:
         return None
     if row.op == "contains":
-        return f"{f.name}.contains({literal})"
-    return f"{f.name} {cel} {literal}"
+        return f"{f.name}.contains({written})"
+    return f"{f.name} {cel} {written}"
 
 
 def to_cel(rows: list[Row], join: str, entity: Entity) -> str:

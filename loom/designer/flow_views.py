@@ -4,6 +4,10 @@ Every post carries the draft chain (a hidden input, flow.py) and the properties 
 selected step; the page answers with the chain changed. 检查 and 发布 go through the same
 helpers as the form pages (views.py). 试算 runs the flow engine on sample values in a
 rolled-back transaction (loom/platform/flows/simulate.py) for the flow as published.
+
+A flow of a form made on the site is written in its own document; the flow of an installed
+app's form (OA, CRM) becomes the designer's overlay on it (flow.overlay), so that the package
+itself is never edited and its upgrades keep the chain.
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from loom.metadata import Problem
+from loom.metadata.catalog import Definition
 from loom.metadata.catalog import Entity
+from loom.metadata.catalog import thaw
 from loom.platform.flows.simulate import preview
 from loom.platform.migrations import Plan
 from loom.platform.records.errors import RecordError
@@ -53,15 +59,22 @@ def flow(app: str, entity: str) -> Response | str | tuple[str, int]:
     layer = store.current(services().runtime.engine).documents
     own = layer_document(layer, app, "entity", lambda d: d.get("name") == entity)
     earlier = layer_document(layer, app, "flow", lambda d: d.get("entity") in (entity, f"{app}.{entity}"))
-    shown: dict[str, Any] = {"own": own is not None, "published": _published(form)}
+    installed = None if own else _installed_flow(form)
+    target = own or installed  # what a publish writes: the form's own document, or an overlay
+    shown: dict[str, Any] = {
+        "own": own is not None or installed is not None,
+        "installed": installed,
+        "published": _published(form),
+    }
     if request.method == "GET":
-        nodes = flows.loads(flows.dumps(earlier[1].get("nodes", []))) if earlier else []
+        spec = earlier[1] if earlier else thaw(installed.spec) if installed else {}
+        nodes = flows.loads(flows.dumps(spec.get("nodes", [])))
         parent = str(store.current(services().runtime.engine).id)
         return _page(form, nodes, "", parent=parent, just_published="published" in request.args, **shown)
     nodes = flows.loads(request.form.get("draft", ""))
     selected = request.form.get("selected", "")
     parent = request.form.get("parent", "")
-    flows.apply_properties(nodes, selected, request.form, form)
+    flows.apply_properties(nodes, selected, request.form, form, current_lang())
     rows = conditions.rows_of(request.form)
     action = request.form.get("action", "refresh")
     if action.startswith("select:"):
@@ -74,11 +87,15 @@ def flow(app: str, entity: str) -> Response | str | tuple[str, int]:
         lane = flows.at(nodes, selected)
         if lane is not None and "nodes" in lane:
             lane["when"] = conditions.to_cel(rows, request.form.get("c-join", "and"), form)
+    elif action.startswith("set-remove:"):
+        step = flows.at(nodes, selected)
+        if step is not None and "action" in step:
+            step["action"].get("set", {}).pop(action.removeprefix("set-remove:"), None)
     elif action == "simulate":
-        tried = _try(form, _draft_services(form, nodes, own, earlier))
+        tried = _try(form, _draft_services(form, nodes, target, earlier))
         return _page(form, nodes, selected, parent=parent, rows=rows, tried=tried, **shown)
-    elif action in ("check", "publish") and own is not None:
-        return _checked(form, nodes, selected, parent, own, earlier, action, shown)
+    elif action in ("check", "publish") and target is not None:
+        return _checked(form, nodes, selected, parent, target, earlier, action, shown)
     elif action not in ("refresh", "check", "publish"):
         nodes, moved = flows.edit(nodes, action)
         if moved is not None:
@@ -91,7 +108,7 @@ def _checked(
     nodes: flows.Nodes,
     selected: str,
     parent: str,
-    own: tuple[str, dict[str, Any]],
+    own: Found | Definition,
     earlier: tuple[str, dict[str, Any]] | None,
     action: str,
     shown: dict[str, Any],
@@ -109,8 +126,18 @@ def _checked(
     return _publish_documents(documents, parent, message, render, located, done)
 
 
-def _documents(form: Entity, nodes: flows.Nodes, own: Found, earlier: Found | None) -> dict[str, str]:
-    """The flow's document and, when its grants do not let users submit yet, the form's."""
+def _installed_flow(form: Entity) -> Definition | None:
+    """The flow of an installed app's form, as published (the designer's overlay included)."""
+    return next(iter(services().runtime.catalog.flows_of(form.qualified_name)), None)
+
+
+def _documents(
+    form: Entity, nodes: flows.Nodes, own: Found | Definition, earlier: Found | None
+) -> dict[str, str]:
+    """The flow's document and, when its grants do not let users submit yet, the form's; for an
+    installed app's flow (``own`` is its definition), the designer's overlay on it."""
+    if isinstance(own, Definition):
+        return {flows.overlay_path(own): designs.dump(flows.overlay(own, nodes))}
     path = earlier[0] if earlier else f"apps/{form.app}/flows/{form.name}_approval.yaml"
     documents = {path: designs.dump(flows.document(form, nodes, earlier[1] if earlier else None))}
     entity_path, entity_doc = own
@@ -136,12 +163,14 @@ def _located(found: Iterable[Problem], lang: str) -> dict[str, str]:
     return {key: "；".join(texts) for key, texts in shown.items()}
 
 
-def _plan(planned: Plan, form: Entity, nodes: flows.Nodes, own: tuple[str, dict[str, Any]]) -> list[str]:
+def _plan(planned: Plan, form: Entity, nodes: flows.Nodes, own: Found | Definition) -> list[str]:
     said = [
         _("The approval flow of %(name)s becomes:", name=label(form.label)),
         flows.chain_words(nodes, current_lang()),
     ]
-    if _with_submit(own[1]) != own[1]:
+    if isinstance(own, Definition):
+        said.append(_("The app's own flow is kept unchanged beside it: updates of the app keep these steps."))
+    elif _with_submit(own[1]) != own[1]:
         said.append(_("Everyone may submit their own %(name)s for approval.", name=label(form.label)))
     said.append(_("Approvals already under way go on with the flow they started with."))
     return said
@@ -153,7 +182,7 @@ def _published(form: Entity) -> bool:
 
 
 def _draft_services(
-    form: Entity, nodes: flows.Nodes, own: Found | None, earlier: Found | None
+    form: Entity, nodes: flows.Nodes, own: Found | Definition | None, earlier: Found | None
 ) -> Services | None:
     """Services on the catalog the page's chain would publish, when it changes no table (the
     form has had a flow before); None when the chain is not ready or needs publishing first."""
@@ -216,6 +245,7 @@ def _roles() -> dict[str, str]:
 def _page(form: Entity, nodes: flows.Nodes, selected: str, **shown: Any) -> str:
     chosen = flows.at(nodes, selected)
     rows = shown.pop("rows", [])
+    lang = current_lang()
     readable = None
     if chosen is not None and "nodes" in chosen:
         readable = conditions.read(chosen.get("when", ""), form)
@@ -244,7 +274,11 @@ def _page(form: Entity, nodes: flows.Nodes, selected: str, **shown: Any) -> str:
         roles=_roles(),
         kind_of=flows.kind_of,
         flows_words=flows,
-        lane_labels={n["name"]: n.get("label") or n["name"] for n in flows.walk(nodes)},
+        lane_labels={n["name"]: flows.caption(n.get("label"), lang, n["name"]) for n in flows.walk(nodes)},
+        caption=lambda value, fallback="": flows.caption(value, lang, fallback),
+        settable=flows.settable(form),
+        set_rows=_set_rows(chosen, form),
+        branch_kind=partial(flows.branch_kind, nodes),
         approver_kind=flows.approver_kind,
         mistakes=shown.pop("mistakes", {}),
         tried=shown.pop("tried", None),
@@ -253,8 +287,22 @@ def _page(form: Entity, nodes: flows.Nodes, selected: str, **shown: Any) -> str:
     )
 
 
+def _set_rows(chosen: dict[str, Any] | None, form: Entity) -> list[tuple[str, str]] | None:
+    """The action panel's rows for the selected action step (one empty row to start with), or
+    None when its values were written by hand (shown as they are and kept)."""
+    if chosen is None or "action" not in chosen:
+        return []
+    rows = flows.read_assignments(chosen["action"].get("set", {}), form)
+    if rows is not None and request.form.get("action") == "set-add":
+        rows.append(("", ""))
+    return rows if rows else ([("", "")] if rows is not None else None)
+
+
 def _describe(node: dict[str, Any], form: Entity) -> str:
-    """Who acts at a step, in words: 直属上级（第 1 级）, 角色：法务, 指定成员：王小明…"""
+    """Who acts at a step, in words: 直属上级（第 1 级）, 角色：法务, 指定成员：王小明…; what an
+    action step sets: 设置 状态 为 已盖章."""
+    if "action" in node:
+        return _action_words(node["action"], form)
     spec = node.get("approve", node.get("cc", {}))
     kind = flows.approver_kind(spec)
     if kind == "manager":
@@ -272,6 +320,30 @@ def _describe(node: dict[str, Any], form: Entity) -> str:
     if "approve" in node and kind != "manager":
         said += " · " + str(flows.MODE_WORDS[node.get("mode", "all")])
     return said
+
+
+def _action_words(action: dict[str, Any], form: Entity) -> str:
+    fields = {f.name: label(f.label) for f in form.fields}
+    said = [
+        _("Set %(field)s to %(value)s", field=fields.get(name, name), value=_value_words(name, cel, form))
+        for name, cel in action.get("set", {}).items()
+    ]
+    if "create" in action:
+        said.append(_("Create a record"))
+    return "；".join(said) or _("Nothing set yet")
+
+
+def _value_words(name: str, cel: str, form: Entity) -> str:
+    rows = flows.read_assignments({name: cel}, form)
+    if rows is None:
+        return cel
+    value = rows[0][1]
+    f = form.field(name)
+    if f.type == "boolean":
+        return _("Yes") if value == "true" else _("No")
+    if f.type == "select":
+        return next((label(o.label) for o in f.options if o.key == value), value)
+    return value or _("Empty")
 
 
 def _condition_words(lane: dict[str, Any], form: Entity) -> str:

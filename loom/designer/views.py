@@ -19,6 +19,8 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from flask_babel import gettext as _
+from sqlalchemy import func
+from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
@@ -31,6 +33,7 @@ from loom.platform.revisions import store
 from loom.platform.site import Site
 from loom.platform.web import auth
 from loom.platform.web import errors
+from loom.platform.web.i18n import current_lang
 from loom.platform.web.i18n import label
 from loom.platform.web.portal import entity_or_404
 from loom.platform.web.portal import services
@@ -85,7 +88,7 @@ def new() -> Response | str | tuple[str, int]:
     if action not in ("check", "publish"):
         return _editor(designs.edit(design, action), site_apps, parent=parent)
     catalog = services().runtime.catalog
-    found = designs.mistakes(design, site_apps, set(catalog.apps), set(catalog.entities))
+    found = designs.mistakes(design, site_apps, set(catalog.apps), set(catalog.entities), _link_targets())
     if found:
         return _editor(design, site_apps, parent=parent, mistakes=found), 422
     if action == "check":
@@ -100,7 +103,7 @@ def published(app: str, entity: str) -> str:
 
 def _checked(design: designs.FormDesign, site_apps: dict[str, Any]) -> tuple[str, int] | str:
     return _check(
-        designs.documents(design),
+        designs.documents(design, store.current(services().runtime.engine).documents),
         partial(_editor, design, site_apps),
         partial(wording.problems, design=design),
         partial(wording.plan, design=design),
@@ -111,7 +114,7 @@ def _publish(
     design: designs.FormDesign, site_apps: dict[str, Any], parent: str
 ) -> Response | tuple[str, int]:
     return _publish_documents(
-        designs.documents(design),
+        designs.documents(design, store.current(services().runtime.engine).documents),
         parent,
         _("New form %(name)s", name=design.label_zh),
         partial(_editor, design, site_apps),
@@ -137,9 +140,17 @@ def change_form(app: str, entity: str) -> Response | str | tuple[str, int]:
     if found:
         return _changer(change, form, parent=parent, mistakes=found), 422
     documents = changes.documents(change, form, store.current(services().runtime.engine).documents)
-    render = partial(_changer, change, form)
+    held = _held(form, [f.name for f in change.removed()])
+    render = partial(_changer, change, form, held=held)
+    planned = partial(wording.change_plan, change=change, held=held)
     if action == "check":
-        return _check(documents, render, wording.problems, partial(wording.change_plan, change=change))
+        return _check(documents, render, wording.problems, planned)
+    if change.removed() and request.form.get("confirm-remove") != "on":
+        said = _("Tick the confirmation to remove fields: their values are archived.")
+        page = _check(
+            documents, partial(render, mistakes={"confirm-remove": said, "": said}), wording.problems, planned
+        )
+        return (page, 422) if isinstance(page, str) else page
     message = _("Changed form %(name)s", name=label(form.label))
     done = url_for("designer.published", app=app, entity=entity)
     return _publish_documents(documents, parent, message, render, wording.problems, done)
@@ -190,12 +201,25 @@ def _publish_documents(
     return redirect(done)
 
 
+def _held(form: Entity, names: list[str]) -> dict[str, int]:
+    """How many records hold a value in each of the fields named (those being removed)."""
+    if not names:
+        return {}
+    table = services().runtime.schema.of(form.qualified_name).table
+    with services().runtime.engine.connect() as conn:
+        return {
+            name: conn.execute(select(func.count()).where(table.c[name].isnot(None))).scalar_one()
+            for name in names
+            if name in table.c
+        }
+
+
 def _changer(change: changes.FormChange, form: Entity, **shown: Any) -> str:
     return render_template(
         "designer/change.html",
         change=change,
         form=form,
-        palette=designs.PALETTE,
+        palette={kind: designs.PALETTE[kind] for kind in changes.KINDS},
         type_names=designs.TYPE_NAMES,
         mistakes=shown.pop("mistakes", {}),
         default_message=_("Changed form %(name)s", name=label(form.label)),
@@ -209,10 +233,41 @@ def _editor(design: designs.FormDesign, site_apps: dict[str, Any], **shown: Any)
         design=design,
         site_apps=site_apps,
         palette=designs.PALETTE,
+        column_types={kind: designs.PALETTE[kind][0] for kind in designs.COLUMN_TYPES},
+        targets=_link_targets(),
+        ticks=_ticks(design),
         mistakes=shown.pop("mistakes", {}),
         default_message=_("New form %(name)s", name=design.label_zh) if design.label_zh else "",
         **shown,
     )
+
+
+def _link_targets() -> dict[str, str]:
+    """The forms a link may point to, qualified name → what the picker says (印章（用印管理）):
+    every form of every app but the detail tables' rows, the site's own apps first."""
+    catalog = services().runtime.catalog
+    made_here = set(_site_apps())
+    forms = sorted(
+        (e for e in catalog.entities.values() if not e.child),
+        key=lambda e: (e.app not in made_here, e.app, e.name),
+    )
+    return {
+        e.qualified_name: _("%(form)s (%(app)s)", form=label(e.label), app=label(catalog.apps[e.app].label))
+        if e.app in catalog.apps
+        else label(e.label)
+        for e in forms
+    }
+
+
+def _ticks(design: designs.FormDesign) -> list[tuple[str, str]]:
+    """The display conditions a field may have: (yes/no field's name, "only when 对外 is ticked")."""
+    names = design.names_by_row()
+    english = current_lang() == "en"
+    return [
+        (names[n], _("Only when %(name)s is ticked", name=(english and r.label_en) or r.label_zh or names[n]))
+        for n, r in enumerate(design.fields)
+        if r.type == "boolean"
+    ]
 
 
 def _site_apps() -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from collections.abc import Mapping
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -41,12 +42,21 @@ def problems(found: Iterable[Problem], design: FormDesign | None = None) -> dict
 
 
 def _input_of(problem: Problem, design: FormDesign) -> str:
-    matched = FIELD_POINTER.match(problem.pointer)
-    if matched and int(matched.group(1)) < len(design.fields):
-        return f"fields-{matched.group(1)}"
-    if problem.location.file.endswith("/app.yaml"):
+    """The input a problem is about: a field's row (of the entity's fields, or the detail table
+    whose child entity it is in), the new app's name, the form's names, or the page."""
+    file = problem.location.file
+    rows = list(design.names_by_row().items())
+    if file.endswith("/app.yaml"):
         return "new_app_name"
-    return PLACES.get(problem.pointer, "")
+    if file.endswith(f"/entities/{design.entity_name}.yaml"):
+        matched = FIELD_POINTER.match(problem.pointer)
+        if matched and int(matched.group(1)) < len(rows):
+            return f"fields-{rows[int(matched.group(1))][0]}"
+        return PLACES.get(problem.pointer, "")
+    for number, name in rows:
+        if file.endswith(f"/entities/{design.child_name(name)}.yaml"):
+            return f"fields-{number}"
+    return ""
 
 
 def plain(message: str, lang: str) -> str:
@@ -57,17 +67,24 @@ def plain(message: str, lang: str) -> str:
 
 def plan(planned: Plan, design: FormDesign) -> list[str]:
     """What publishing does, one sentence a step that matters to the admin."""
-    table = f"{design.app_name}_{design.entity_name}"
+    names = [design.entity_name] + [
+        design.child_name(name) for name, row in zip(design.field_names(), design.field_rows, strict=True)
+        if row.type == "table"
+    ]  # fmt: skip
+    tables = [f"{design.app_name}_{name}" for name in names]
     said: list[str] = []
     if not design.app:
         said.append(_("A new app %(name)s is added to the site.", name=design.new_app_label))
-    ours = [step for step in planned.pending if step.table == table or step.table.startswith(f"{table}__")]
+    ours = [
+        step for step in planned.pending
+        if step.table in tables or any(step.table.startswith(f"{table}__") for table in tables)
+    ]  # fmt: skip
     if ours:
         said.append(
             ngettext(
                 "The form %(name)s is created, with %(num)d field.",
                 "The form %(name)s is created, with %(num)d fields.",
-                len(design.fields),
+                len(design.field_rows),
                 name=design.label_zh,
             )
         )
@@ -79,9 +96,26 @@ def plan(planned: Plan, design: FormDesign) -> list[str]:
     return said
 
 
-def change_plan(planned: Plan, change: FormChange) -> list[str]:
-    """What publishing a changed form does: its new fields by name, how many fields change."""
+def change_plan(planned: Plan, change: FormChange, held: Mapping[str, int] | None = None) -> list[str]:
+    """What publishing a changed form does: its new fields by name, the removed ones with how
+    many records hold a value in them (archived, restored by a rollback), how many fields change."""
     said: list[str] = []
+    lang = current_lang()
+    for removed in change.removed():
+        name = removed.label_zh if lang == "zh" else removed.label_en or removed.label_zh
+        count = (held or {}).get(removed.name, 0)
+        if count:
+            said.append(
+                ngettext(
+                    "The field %(name)s is removed: %(num)d record holds a value in it. The values are "
+                    "archived, not deleted; rolling this publish back restores the field and its values.",
+                    "The field %(name)s is removed: %(num)d records hold a value in it. The values are "
+                    "archived, not deleted; rolling this publish back restores the field and its values.",
+                    count, name=name,
+                )
+            )  # fmt: skip
+        else:
+            said.append(_("The field %(name)s is removed; no record holds a value in it.", name=name))
     if change.added:
         names = (
             "、".join(row.label_zh for row in change.added)
@@ -95,7 +129,10 @@ def change_plan(planned: Plan, change: FormChange) -> list[str]:
             )
         )  # fmt: skip
     edited = len(planned.pending) - len(change.added)
-    said.append(_("The records the form holds are kept; new fields are empty on them."))
+    if change.added:
+        said.append(_("The records the form holds are kept; new fields are empty on them."))
+    elif not change.removed():
+        said.append(_("The records the form holds are kept."))
     if edited > 0:
         said.append(ngettext("%(num)d other step is done.", "%(num)d other steps are done.", edited))
     return said

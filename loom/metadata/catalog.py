@@ -171,14 +171,13 @@ class ListCalendar:
     end: str | None = None
     color: str | None = None
     title: Label | None = None
+    event_color: str | None = None  # a record's own colour (#rrggbb), over its option's
+    all_day: str | None = None  # a boolean: the record's datetime event covers whole days
 
     @property
     def title_fields(self) -> frozenset[str]:
         """The fields the title template shows, in either language."""
-        if self.title is None:
-            return frozenset()
-        texts = (self.title.zh, self.title.en)
-        return frozenset(name for text in texts for name in SUMMARY_PLACEHOLDER.findall(text))
+        return template_fields(self.title)
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +225,8 @@ class Entity:
     permissions: tuple[Permission, ...] = ()
     audit: bool = True
     has_flow: bool = False
+    icon: str | None = None  # a Lucide icon's name, on the launcher's tile
+    category: str = "everyday"  # or "setup": folded under 设置 on the launcher
     _by_name: Mapping[str, Field] = dc_field(default_factory=lambda: EMPTY, repr=False, compare=False)
 
     @property
@@ -242,10 +243,7 @@ class Entity:
     @property
     def summary_fields(self) -> frozenset[str]:
         """The fields the summary shows, in either language."""
-        if self.summary is None:
-            return frozenset()
-        texts = (self.summary.zh, self.summary.en)
-        return frozenset(name for text in texts for name in SUMMARY_PLACEHOLDER.findall(text))
+        return template_fields(self.summary)
 
     def has_field(self, name: str) -> bool:
         return name in self._by_name
@@ -280,6 +278,7 @@ class App:
     version: str
     depends: tuple[str, ...] = ()
     description: Label | None = None
+    icon: str | None = None  # a Lucide icon's name (the portal's vendored set)
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,6 +299,24 @@ class Catalog:
 
     def flows_of(self, entity: str) -> tuple[Definition, ...]:
         return tuple(d for d in self.of_kind("flow") if d.entity == entity)
+
+    def summary_of(self, entity: Entity, flow: str | None = None) -> Label | None:
+        """The one-line summary of a record in the approval ``flow``: the flow's own ``summary``
+        where it declares one (a leave's 事假 1天 · 12月4日–12月5日, a cancellation's 销假 …),
+        else the entity's."""
+        found = self.definitions.get(("flow", flow)) if flow else None
+        if found is not None and found.entity == entity.qualified_name and "summary" in found.spec:
+            return Label.of(thaw(found.spec["summary"]))
+        return entity.summary
+
+
+def template_fields(template: Label | None) -> frozenset[str]:
+    """The fields a one-line template (a summary, a calendar title) shows, in either language."""
+    if template is None:
+        return frozenset()
+    return frozenset(
+        name for text in (template.zh, template.en) for name in SUMMARY_PLACEHOLDER.findall(text)
+    )
 
 
 def build_catalog(index: Index, app_order: list[str]) -> Catalog:
@@ -376,6 +393,7 @@ def _app(doc: Document) -> App:
         data["version"],
         tuple(dependencies(data)),
         description,
+        data.get("icon"),
     )
 
 
@@ -401,7 +419,9 @@ def _calendar(data: dict[str, Any] | None) -> ListCalendar | None:
     if data is None:
         return None
     title = Label.of(data["title"]) if "title" in data else None
-    return ListCalendar(data["start"], data.get("end"), data.get("color"), title)
+    return ListCalendar(
+        data["start"], data.get("end"), data.get("color"), title, data.get("event_color"), data.get("all_day")
+    )
 
 
 def _entity(index: Index, doc: Document, flow_entities: set[str]) -> Entity:
@@ -418,6 +438,8 @@ def _entity(index: Index, doc: Document, flow_entities: set[str]) -> Entity:
         title_field=data.get("title_field"),
         summary=Label.of(data["summary"]) if "summary" in data else None,
         description=Label.of(data["description"]) if "description" in data else None,
+        icon=data.get("icon"),
+        category=data.get("category", "everyday"),
         rules=tuple(
             Rule(
                 compile_expression(r["check"]),

@@ -214,6 +214,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "a report names either an entity or a platform source (approvals, approval_tasks): {detail}",
         "zh": "报表须指定实体或平台数据源（approvals、approval_tasks）之一：{detail}",
     },
+    "report.scope": {
+        "en": "a report's 'scope' narrows the roles of approval statistics: {detail}",
+        "zh": "报表的 scope 用于限定审批统计中各角色可见的范围：{detail}",
+    },
+    "report.series": {
+        "en": "in a report over several entities, {detail}",
+        "zh": "多实体报表中，{detail}",
+    },
     "report.ratio": {
         "en": "a ratio names two other measures of this report in 'of' and no 'field'; {detail}{hint}",
         "zh": "比率指标须在 of 中列出本报表的另外两个指标，且不设 field；{detail}{hint}",
@@ -229,6 +237,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "app.unmet_range": {
         "en": "app '{app}' is installed at version {version}, outside the range '{range}' this app needs",
         "zh": "应用“{app}”安装的版本是 {version}，不在本应用要求的范围“{range}”内",
+    },
+    "icon.unknown": {
+        "en": "'{icon}' is not an icon of the Lucide set the portal draws (see lucide.dev/icons){hint}",
+        "zh": "“{icon}”不是门户所用 Lucide 图标集中的图标（见 lucide.dev/icons）{hint}",
     },
     # expressions
     "cel.syntax": {
@@ -317,6 +329,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "a calendar's colours are options': '{field}' ({type}) is not a select nor flow_status",
         "zh": "日历的颜色取自下拉选择字段的选项：字段“{field}”（{type}）不是下拉选择字段或 flow_status",
     },
+    "entity.calendar_event_color": {
+        "en": "an event's own colour is a colour field (a string with widget: color): '{field}' is not one",
+        "zh": "事件自身的颜色须取自颜色字段（widget: color 的文本字段）：字段“{field}”不是",
+    },
+    "entity.calendar_all_day": {
+        "en": "a calendar's all_day is a boolean field: '{field}' is a {type}",
+        "zh": "日历的 all_day 须是是/否字段：字段“{field}”是 {type}",
+    },
     # overlays
     "overlay.missing_target": {
         "en": "the overlay's target {target_kind} '{target}' does not exist",
@@ -358,6 +378,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "flow.return_target": {
         "en": "returns may only go to nodes before '{node}'; '{target}' is not one",
         "zh": "只能退回到“{node}”之前的节点；“{target}”不是",
+    },
+    "flow.revoke_within": {
+        "en": "'within' limits how long revoking stays possible: it needs 'allowed: true' and a time above 0",
+        "zh": "within 限定审批通过后多久内可以撤销：需要 allowed: true，且时长大于 0",
     },
     # automations
     "automation.cycle": {

@@ -3,6 +3,8 @@
 Lists of named items merge by name (``name``; ``field`` for form items, ``key`` for options,
 ``role`` for permissions; or the string itself); ``remove: true`` drops an item;
 ``before``/``after`` place an item; mappings merge key by key; anything else is replaced.
+A key of the patch the overlay lists in ``replace`` replaces the target's value whole (the
+designer's chain of a flow's steps replaces the package's ``nodes``).
 The merged document keeps, for every value, the location it came from, so a problem in a
 patched field points into the overlay file.
 """
@@ -44,7 +46,8 @@ def apply_overlay(base: Document, overlay: Document) -> tuple[Document, list[Pro
     merger = _Merger(overlay)
     src = _Source(base, "")
     patch = _Source(overlay, "/patch")
-    data = merger.mapping(base.data, src, overlay.data["patch"], patch, "")
+    whole = frozenset(overlay.data.get("replace", ()))
+    data = merger.mapping(base.data, src, overlay.data["patch"], patch, "", whole)
     return Document(data, merger.positions, base.file, base.app), merger.problems
 
 
@@ -81,12 +84,23 @@ class _Merger:
             return self.named_list(base, src, patch, psrc, out, key)
         return self.copy(patch, psrc, out)
 
-    def mapping(self, base: dict, src: _Source, patch: dict, psrc: _Source, out: str) -> dict:
+    def mapping(
+        self,
+        base: dict,
+        src: _Source,
+        patch: dict,
+        psrc: _Source,
+        out: str,
+        whole: frozenset[str] = frozenset(),
+    ) -> dict:
+        """``base`` with ``patch`` merged in; the keys in ``whole`` are taken from the patch as they are."""
         self.positions[out] = src.location()
         result: dict[str, Any] = {}
         for key, value in base.items():
             here = join_pointer(out, key)
-            if key in patch:
+            if key in patch and key in whole:
+                result[key] = self.copy(patch[key], psrc.child(key), here)
+            elif key in patch:
                 result[key] = self.merge(value, src.child(key), patch[key], psrc.child(key), here, key)
             else:
                 result[key] = self.copy(value, src.child(key), here)

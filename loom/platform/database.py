@@ -33,6 +33,22 @@ def reading(engine: Engine) -> Iterator[Connection]:
 
 
 @contextmanager
+def single_read(engine: Engine) -> Iterator[Connection]:
+    """A connection for one reading statement, which needs no transaction around it.
+
+    On PostgreSQL it runs in autocommit, saving the BEGIN and COMMIT round trips (the token
+    check of every API call is one such read); on SQLite, where they cost nothing and Loom
+    emits BEGIN itself, it is an ordinary read transaction.
+    """
+    if engine.dialect.name != "postgresql":
+        with reading(engine) as conn:
+            yield conn
+        return
+    with engine.connect() as conn:
+        yield conn.execution_options(isolation_level="AUTOCOMMIT")
+
+
+@contextmanager
 def transaction(
     engine: Engine, conn: Connection | None = None, *, read: bool = False
 ) -> Iterator[Connection]:

@@ -25,9 +25,12 @@ from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy import Engine
+from sqlalchemy import Select
 from sqlalchemy import Table
+from sqlalchemy import bindparam
 from sqlalchemy import delete
 from sqlalchemy import insert
+from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
 from werkzeug.security import check_password_hash
@@ -38,6 +41,7 @@ from loom.metadata.index import BUILTIN_ROLES
 
 from .actor import Actor
 from .database import reading
+from .database import single_read
 from .passwords import password_problem
 from .records.audit import diff
 from .records.audit import record_change
@@ -127,6 +131,35 @@ class Identity:
         self.audit = tables["loom_audit"]
         limits = base.site.settings.session_limits if base.site else None
         self.sessions = Sessions(base.engine, tables, limits)
+        self.token_actor = self._token_actor_statement()
+
+    def _token_actor_statement(self) -> Select[Any]:
+        """A live token, its active user and their roles (a row per role), in one statement
+        built once: every API call runs it."""
+        tokens, users, roles = self.tokens, self.users, self.memberships
+        now = bindparam("now", type_=tokens.c.expires_at.type)
+        return (
+            select(
+                tokens.c.id.label("token_id"),
+                tokens.c.last_used_at,
+                users.c.id,
+                users.c.login,
+                users.c.name,
+                users.c.department_id,
+                roles.c.role,
+            )
+            .select_from(
+                tokens.join(users, users.c.id == tokens.c.user_id).outerjoin(
+                    roles, roles.c.user_id == users.c.id
+                )
+            )
+            .where(
+                tokens.c.token_hash == bindparam("token_hash"),
+                tokens.c.revoked_at.is_(None),
+                or_(tokens.c.expires_at.is_(None), tokens.c.expires_at > now),
+                users.c.active.is_(True),
+            )
+        )
 
     def _audit(
         self,
@@ -387,27 +420,22 @@ class Identity:
     def actor_for_token(self, token: str) -> Actor | None:
         """The actor a bearer token stands for, or None when unknown, revoked or expired.
 
-        Called on every API request, so it only reads; ``last_used_at`` is refreshed at
-        most every few minutes, not on each call.
+        Called on every API request, so it is one read (:attr:`token_actor`, without a
+        transaction on PostgreSQL); ``last_used_at`` is refreshed at most every few minutes,
+        not on each call.
         """
         now = dt.datetime.now(dt.UTC)
-        with reading(self.engine) as conn:
-            row = (
-                conn.execute(select(self.tokens).where(self.tokens.c.token_hash == _digest(token)))
-                .mappings()
-                .first()
-            )
-            if (
-                row is None
-                or row["revoked_at"] is not None
-                or (row["expires_at"] and row["expires_at"] <= now)
-            ):
-                return None
-            actor = self.actor(conn, row["user_id"])
-        if actor is not None and (row["last_used_at"] is None or now - row["last_used_at"] > TOKEN_TOUCH):
+        with single_read(self.engine) as conn:
+            rows = conn.execute(self.token_actor, {"token_hash": _digest(token), "now": now}).all()
+        if not rows:
+            return None
+        first = rows[0]
+        roles = {row.role for row in rows if row.role is not None} | {"employee"}
+        actor = Actor(first.id, first.login, frozenset(roles), first.department_id, name=first.name)
+        if first.last_used_at is None or now - first.last_used_at > TOKEN_TOUCH:
             with self.engine.begin() as conn:
                 conn.execute(
-                    update(self.tokens).where(self.tokens.c.id == row["id"]).values(last_used_at=now)
+                    update(self.tokens).where(self.tokens.c.id == first.token_id).values(last_used_at=now)
                 )
         return actor
 

@@ -148,6 +148,25 @@ def define(metadata: MetaData) -> None:
     define_jobs(metadata)
     define_revisions(metadata)
     define_drafts(metadata)
+    define_personal_views(metadata)
+
+
+def define_personal_views(metadata: MetaData) -> None:
+    """A user's own saved views of a list (我的视图): its filters, search, sort and columns."""
+    _table(
+        "loom_personal_views",
+        metadata,
+        Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+        Column(
+            "user_id", ID_TYPE, ForeignKey("loom_users.id", ondelete="CASCADE"), nullable=False, index=True
+        ),
+        Column("entity", String(127), nullable=False),
+        Column("label", String(40), nullable=False),
+        Column("params", JSON_TYPE, nullable=False),  # list address parameters: filters, q, sort, view
+        Column("columns", JSON_TYPE, nullable=False),  # field names; empty: the list's own
+        Column("created_at", UTCDateTime(), nullable=False),
+        UniqueConstraint("user_id", "entity", "label", name="uq_loom_personal_views"),
+    )
 
 
 def define_flow_tables(metadata: MetaData) -> None:

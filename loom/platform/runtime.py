@@ -44,4 +44,4 @@ class Runtime:
     def for_catalog(
         cls, catalog: Catalog, engine: Engine, site: Site | None = None, revision: int = 0
     ) -> Runtime:
-        return cls(catalog, engine, build_schema(catalog), site, revision)
+        return cls(catalog, engine, build_schema(catalog, engine.dialect.name), site, revision)

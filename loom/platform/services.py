@@ -13,6 +13,7 @@ from .flows.delegations import Delegations
 from .flows.service import FlowService
 from .flows.visibility import StepHiding
 from .identity import Identity
+from .personal_views import PersonalViews
 from .records.service import RecordService
 from .records.sharing import Sharing
 from .revisions import store
@@ -30,6 +31,7 @@ class Services:
     automations: AutomationService
     sharing: Sharing
     delegations: Delegations
+    personal_views: PersonalViews
 
     @classmethod
     def build(
@@ -41,7 +43,7 @@ class Services:
         limit = site.settings.max_upload_bytes if site else DEFAULT_MAX_UPLOAD
         records = RecordService(runtime, clock)
         files = FileStore(runtime, folder, limit)
-        flows = FlowService(runtime, records)
+        flows = FlowService(runtime, records, files)
         automations = AutomationService(runtime, records, flows)
         # How the services call each other, in the order each list runs its entries:
         records.hiding_rules.append(StepHiding(flows))  # an approver's step hides fields from them
@@ -52,7 +54,8 @@ class Services:
             Sharing(records),
             Delegations(records),
         )
-        return cls(runtime, records, identity, files, flows, automations, sharing, delegations)
+        views = PersonalViews(records)
+        return cls(runtime, records, identity, files, flows, automations, sharing, delegations, views)
 
     def at_current_revision(self) -> Services:
         """These services, or new ones if the site has published a newer metadata revision since

@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field as dc_field
+from typing import Any
 
 from sqlalchemy import Column
 from sqlalchemy import ForeignKey
@@ -28,6 +29,7 @@ from loom.metadata.catalog import Field
 
 from . import fieldtypes
 from . import platform_tables
+from .ordering import sort_indexes
 from .types import ID_TYPE
 from .types import UTCDateTime
 
@@ -62,10 +64,12 @@ class Schema:
         return self.records[entity]
 
 
-def build_schema(catalog: Catalog) -> Schema:
+def build_schema(catalog: Catalog, dialect: str) -> Schema:
+    """The tables of a Catalog on a database of ``dialect`` (``sqlite``, ``postgresql``), whose
+    sort indexes differ (loom.platform.ordering)."""
     metadata = MetaData()
     platform_tables.define(metadata)
-    builder = _Builder(catalog, metadata)
+    builder = _Builder(catalog, metadata, dialect)
     records = {
         name: builder.record_tables(entity) for name, entity in catalog.entities.items() if not entity.child
     }
@@ -102,22 +106,32 @@ def system_columns(has_flow: bool) -> list[Column]:
 
 
 class _Builder:
-    def __init__(self, catalog: Catalog, metadata: MetaData) -> None:
+    def __init__(self, catalog: Catalog, metadata: MetaData, dialect: str) -> None:
         self.catalog = catalog
         self.metadata = metadata
+        self.dialect = dialect
 
     def record_tables(self, entity: Entity) -> RecordTables:
         name = entity.table_name
         columns = system_columns(entity.has_flow)
-        tables = self._tables(entity, name, columns, is_child=False)
-        filters = [f for f in entity.list.filters if entity.has_field(f) and has_column(entity.field(f))]
-        for column in filters:
-            self._index(tables.table, [column])
-        if "created_at" in entity.list.sort or "-created_at" in entity.list.sort:
-            self._index(tables.table, ["created_at"])
+        names = {c.name for c in columns} | {f.name for f in entity.fields if has_column(f)}
+        sorts = sort_indexes(entity, names)
+        # A lone index on a column that a sort index starts with serves nothing the longer
+        # one does not, and would only slow writes down.
+        leading = {spec.first for spec in sorts}
+        tables = self._tables(entity, name, columns, is_child=False, leading=leading)
+        for spec in sorts:
+            self._index(tables.table, spec.elements(tables.table, self.dialect), spec.name_parts())
         return tables
 
-    def _tables(self, entity: Entity, name: str, columns: list[Column], is_child: bool) -> RecordTables:
+    def _tables(
+        self,
+        entity: Entity,
+        name: str,
+        columns: list[Column],
+        is_child: bool,
+        leading: set[str] | None = None,
+    ) -> RecordTables:
         for field in entity.fields:
             if has_column(field):
                 columns.append(self._column(field))
@@ -133,8 +147,12 @@ class _Builder:
                 table.append_constraint(
                     UniqueConstraint(field.name, name=index_name(name, [field.name], "uq"))
                 )
-            elif (field.index or field.type in ("link", "user", "department")) and has_column(field):
-                self._index(table, [field.name])
+            elif (
+                (field.index or field.type in ("link", "user", "department"))
+                and has_column(field)
+                and field.name not in (leading or ())
+            ):
+                self._index(table, [table.c[field.name]])
         for spec in entity.indexes:
             columns_ = list(spec.fields)
             if spec.unique:
@@ -142,7 +160,7 @@ class _Builder:
                     UniqueConstraint(*columns_, name=spec.name or index_name(name, columns_, "uq"))
                 )
             else:
-                self._index(table, columns_, spec.name)
+                self._index(table, [table.c[c] for c in columns_], columns_, spec.name)
         return tables
 
     def _column(self, field: Field) -> Column:
@@ -167,7 +185,7 @@ class _Builder:
             Column("position", Integer, nullable=False),
         ]
         tables = self._tables(entity, name, columns, is_child=True)
-        self._index(tables.table, ["parent_id", "position"])
+        self._index(tables.table, [tables.table.c.parent_id, tables.table.c.position])
         return tables
 
     def _link(self, field: Field, parent: str) -> Table:
@@ -184,14 +202,19 @@ class _Builder:
             Column("target_id", ID_TYPE, ForeignKey(f"{target}.id", ondelete="CASCADE"), primary_key=True),
             Column("position", Integer, nullable=False, server_default="0"),
         )
-        self._index(table, ["target_id"])
+        self._index(table, [table.c.target_id])
         return table
 
-    def _index(self, table: Table, columns: list[str], name: str | None = None) -> None:
-        """Index ``columns`` unless an index on exactly those columns exists already."""
-        if any([c.name for c in ix.columns] == columns for ix in table.indexes):
+    def _index(
+        self, table: Table, elements: list[Any], parts: list[str] | None = None, name: str | None = None
+    ) -> None:
+        """Index ``elements`` (columns, or ordered columns) unless an index on exactly those exists
+        already; named after ``parts`` (the columns' names by default)."""
+        wanted = [str(e) for e in elements]
+        name = name or index_name(table.name, parts or [e.name for e in elements])
+        if any([str(e) for e in ix.expressions] == wanted or ix.name == name for ix in table.indexes):
             return
-        Index(name or index_name(table.name, columns), *(table.c[c] for c in columns))
+        Index(name, *elements)
 
 
 def has_column(field: Field) -> bool:

@@ -7,6 +7,7 @@ import datetime as dt
 import re
 
 import pytest
+from sqlalchemy import event
 
 SCRIPT = "<script>alert('x')</script>"
 AT = dt.datetime(2026, 3, 1, 1, 30, tzinfo=dt.UTC)  # 09:30 in Asia/Shanghai
@@ -51,3 +52,40 @@ def test_home_counts_records_and_lists_the_latest_changes(console, lang: str, wo
     escaped = "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"
     assert f'<a href="/admin/memo/sample/details/?id={kept["id"]}">{escaped}</a>' in changes
     assert f"· #{gone['id']}" in changes or "· gone" in changes  # a deleted record has no link
+
+
+def test_home_counts_every_entity_in_one_statement(console) -> None:
+    services = console.services
+    services.records.create("memo.sample", {"s": "one"}, root(console))
+    client = console.client("root", lang="zh")
+    counting: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany) -> None:
+        if "count(*)" in statement.lower():
+            counting.append(statement)
+
+    event.listen(services.runtime.engine, "before_cursor_execute", seen)
+    try:
+        page = client.get("/admin/").text
+    finally:
+        event.remove(services.runtime.engine, "before_cursor_execute", seen)
+    assert len(counting) == 1 and "UNION ALL" in counting[0]
+    counts = page.split('id="home-counts"')[1].split("</section>")[0]
+    assert re.search(r'<a href="/admin/memo/sample/">样例</a></td><td class="text-right">1</td>', counts)
+    assert re.search(r'<a href="/admin/memo/memo/">[^<]+</a></td><td class="text-right">0</td>', counts)
+
+
+def test_the_audit_log_names_people_and_records(console) -> None:
+    services = console.services
+    kept = services.records.create("memo.sample", {"s": SCRIPT}, root(console))
+    gone = services.records.create("memo.sample", {"s": "已删"}, root(console))
+    services.records.delete("memo.sample", gone["id"], root(console))
+    client = console.client("root", lang="zh")
+
+    page = client.get("/admin/audit/?flt0_0=memo.sample").text
+    escaped = "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"
+    assert f'<a href="/admin/memo/sample/details/?id={kept["id"]}">{escaped}</a>' in page
+    assert SCRIPT not in page
+    assert "Root" in page and ">root<" not in page  # the person's name, not the login
+    assert f"#{gone['id']}" in page  # a deleted record has no title left, nor a link
+    assert client.get("/admin/audit/?search=Roo").text.count("Root") >= 2  # searched by name

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 from openapi_spec_validator import validate
+from sqlalchemy import event
+from sqlalchemy import update
 
 from loom.platform.api import throttle
 
@@ -47,6 +50,36 @@ def test_anonymous_and_bearer_tokens(site) -> None:
     assert anonymous.get("/api/v1/me", headers={"Authorization": "Bearer nonsense"}).status_code == 401
 
 
+def test_a_token_is_checked_with_its_user_and_roles_in_one_statement(site) -> None:
+    services = site.app.extensions["loom"]
+    identity, engine = services.identity, services.runtime.engine
+    users = services.runtime.schema.metadata.tables["loom_users"]
+    with engine.begin() as conn:
+        created = identity.create_token(conn, site.users["lead"], "test", 1)
+        expected = identity.actor(conn, site.users["lead"])
+    assert identity.actor_for_token(created.token) == expected  # and last_used_at is written now
+    statements: list[str] = []
+
+    def keep(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        assert identity.actor_for_token(created.token) == expected
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    assert [s for s in statements if s.startswith("SELECT")] == statements[-1:]  # SQLite's BEGIN aside
+    with engine.begin() as conn:
+        conn.execute(update(users).where(users.c.id == site.users["lead"]).values(active=False))
+    assert identity.actor_for_token(created.token) is None
+    with engine.begin() as conn:
+        conn.execute(update(users).where(users.c.id == site.users["lead"]).values(active=True))
+        tokens = services.runtime.schema.metadata.tables["loom_tokens"]
+        past = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+        conn.execute(update(tokens).where(tokens.c.id == created.id).values(expires_at=past))
+    assert identity.actor_for_token(created.token) is None
+
+
 def test_crud_with_etags(site) -> None:
     client = site.client("anna")
     created = client.post("/api/v1/sales/customer", json={"title": "华为", "industry": "it"})
@@ -79,6 +112,33 @@ def test_validation_errors_in_the_callers_language(site) -> None:
         errors = {e["field"]: e for e in problem["errors"]}
         assert errors["title"]["message"] == expected
         assert errors["industry"]["code"] == "not_option"
+
+
+def test_bad_requests_and_preconditions_are_explained_in_the_callers_language(site) -> None:
+    for lang, body, etag in (
+        ("zh", "请求体须为 JSON 对象。", "ETag"),
+        ("en", "The body must be a JSON object.", "ETag"),
+    ):
+        client = site.client("anna", lang=lang)
+        refused = client.post("/api/v1/sales/customer", json=[1, 2])
+        assert refused.status_code == 400 and refused.get_json()["detail"] == body
+        created = client.post("/api/v1/sales/customer", json={"title": "Acme", "industry": "it"}).get_json()
+        url = f"/api/v1/sales/customer/{created['id']}"
+        precondition = client.patch(url, json={"industry": "it"}, headers={"If-Match": '"1", "2"'})
+        assert precondition.status_code == 412 and etag in precondition.get_json()["detail"]
+        assert precondition.headers["Content-Language"] == ("zh-CN" if lang == "zh" else "en")
+        assert ("只能" in precondition.get_json()["detail"]) == (lang == "zh")
+
+
+def test_the_api_speaks_the_language_the_user_picked_in_the_portal(site) -> None:
+    client = site.client("anna", lang="en")  # the browser asks for English…
+    with client.session_transaction() as session:
+        session["lang"] = "zh"  # …but the person chose Chinese with the portal's switch
+    refused = client.post("/api/v1/sales/customer", json=[1, 2])
+    assert refused.get_json()["detail"] == "请求体须为 JSON 对象。"
+    assert (
+        client.post("/api/v1/sales/customer?lang=en", json=[1, 2]).get_json()["detail"].startswith("The body")
+    )
 
 
 def test_malformed_requests_are_problems_not_crashes(site) -> None:

@@ -294,6 +294,11 @@ def test_batch_approve_names_what_is_wrong_with_the_ids(clients) -> None:
     many = boss.post("/api/v1/tasks/approve", json={"tasks": list(range(1, 202))})
     assert many.status_code == 400 and many.get_json()["errors"][0]["code"] == "rows_max"
     assert boss.post("/api/v1/tasks/approve", json={"tasks": list(range(1, 201))}).status_code == 200
+    for signature in ("1", 0, True, [1]):
+        refused = boss.post("/api/v1/tasks/approve", json={"tasks": [1], "signature": signature})
+        assert refused.status_code == 422 and refused.get_json()["errors"][0]["field"] == "signature"
+    unknown = boss.post("/api/v1/tasks/approve", json={"tasks": [1], "signature": 99})
+    assert unknown.status_code == 200 and unknown.get_json()["results"][0]["ok"] is False
 
 
 def test_marking_notifications_read_takes_ids_or_nothing(clients) -> None:
@@ -460,6 +465,8 @@ def test_a_task_id_past_64_bits_is_refused_by_every_operation(clients) -> None:
     mode = emp.post(f"/api/v1/oa2/claim/{claim['id']}/flow/submit", json={"mode": "AAA"})
     assert mode.status_code == 422 and mode.get_json()["errors"][0]["field"] == "mode"
     assert "all, any" in mode.get_json()["errors"][0]["message"]
+    files = emp.post(f"/api/v1/oa2/claim/{claim['id']}/flow/submit", json={"attachments": [1] * 10})
+    assert files.status_code == 422 and files.get_json()["errors"][0]["field"] == "attachments"
     assert emp.get(f"/api/v1/oa2/claim/{claim['id']}/flow").get_json() is None  # nothing started
 
 

@@ -62,6 +62,14 @@ def signed_in(browser, url: str, login: str, password: str, errors: list[str]) -
     return page
 
 
+def posted(page: Page, button) -> None:
+    """Click a button that posts the page, and wait for the page answered, scripts included
+    (a choice that asks the server for a part of the page needs them)."""
+    with page.expect_navigation():
+        button.click()
+    page.wait_for_load_state()
+
+
 def shoot(page: Page, folder: Path, name: str) -> None:
     """The page at each width, checked for a layout wider than the screen, controls without a
     label and text without enough contrast (once its style sheets have loaded: a page reached
@@ -171,3 +179,35 @@ def test_an_admin_adds_a_field_to_an_installed_form_and_it_shows_at_once(
     expect(page.get_by_label("微信号")).to_be_visible()
     shoot(page, shots, "3-customer-form")
     assert errors == []
+
+
+def test_an_admin_removes_a_field_that_holds_data_after_confirming(
+    browser, served: str, live: LiveSite, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    shots = tmp_path_factory.mktemp("screenshots-designer-remove")
+    print(f"\nscreenshots of a removed field: {shots}")
+    assert (
+        live.client("root").post("/api/v1/shop/customer", json={"title": "甲", "city": "杭州"}).status_code
+        == 201
+    )
+    errors: list[str] = []
+    page = signed_in(browser, served, "root", "root-pw-2026", errors)
+    page.goto(f"{served}/designer/forms/shop/customer")
+    page.check("#d-existing-1-remove")
+    page.click("#designer-check")
+    expect(page.locator("#designer-plan")).to_contain_text("将移除字段「城市」：有 1 条记录填写了它")
+    expect(page.locator("#designer-remove-warning")).to_be_visible()
+    shoot(page, shots, "1-remove-checked")
+    page.click("#designer-publish-button")
+    expect(page.locator("#designer-problem")).to_contain_text("请先勾选确认")
+    page.check("#d-confirm-remove")
+    page.click("#designer-publish-button")
+    expect(page.locator("h1")).to_have_text("表单「客户」已发布")
+    page.goto(f"{served}/designer")
+    page.click("#designer-history-link")
+    page.click("[data-rollback='0']")
+    expect(page.locator("#designer-rolled")).to_contain_text("已回滚")
+    expect(page.locator("[data-changed='1']")).to_have_text("表单「客户」：移除字段「城市」。")
+    expect(page.locator("[data-changed='2']")).to_have_text("表单「客户」：恢复字段「城市」。")
+    shoot(page, shots, "2-rolled-back")
+    assert [e for e in errors if "status of 422" not in e] == []

@@ -4,6 +4,7 @@ document; records are kept and the change is live at once (SQLite and PostgreSQL
 
 from __future__ import annotations
 
+import sqlalchemy as sql
 import yaml
 
 from loom.platform.revisions import store
@@ -118,3 +119,69 @@ def test_nothing_changed_or_a_nameless_field_is_refused_with_what_to_do(live: Li
     assert refused.status_code == 422 and page.count("请填写字段的中文名") == 2
     assert live.client("wang").get("/designer/forms/shop/customer").status_code == 403
     assert root.get("/designer/forms/shop/nothing").status_code == 404
+
+
+def test_removing_a_field_with_data_warns_needs_confirming_archives_and_a_rollback_restores(
+    live: LiveSite,
+) -> None:
+    """城市 of the shop's customer holds a value: the check says how many records hold one, the
+    publish needs the confirmation, the values are archived, and rolling back restores them."""
+    root, api = zh(live, "root"), live.client("root")
+    made = api.post("/api/v1/shop/customer", json={"title": "甲", "city": "杭州"}).get_json()
+    api.post("/api/v1/shop/customer", json={"title": "乙"})
+    path = "/designer/forms/shop/customer"
+    shown = root.get(path).get_data(as_text=True)
+    assert 'name="existing-1-remove"' in shown
+    assert 'name="existing-0-remove"' not in shown  # 名称 names the records: it stays
+    inputs = {**RENAMED, "existing-1-required": "", "existing-1-remove": "on"}
+    checked = root.post(path, data={**inputs, "action": "check", "parent": "0"})
+    page = checked.get_data(as_text=True)
+    assert checked.status_code == 200, page
+    assert "将移除字段「城市」：有 1 条记录填写了它" in page and "回滚这次发布即可恢复字段和数据" in page
+    assert 'id="designer-remove-warning"' in page
+    unconfirmed = root.post(path, data={**inputs, "action": "publish", "parent": parent_of(page)})
+    assert unconfirmed.status_code == 422 and "请先勾选确认" in unconfirmed.get_data(as_text=True)
+    engine = live.app.extensions["loom"].runtime.engine
+    assert store.head(engine) == 0
+    landed = root.post(
+        path, data={**inputs, "action": "publish", "parent": parent_of(page), "confirm-remove": "on"}
+    )
+    assert landed.status_code == 302, landed.get_data(as_text=True)
+    root.get(landed.location)
+    with engine.connect() as conn:
+        overlay = yaml.safe_load(store.get(conn, 1).documents["overlays/designer/shop.customer.yaml"])
+    assert {"name": "city", "remove": True} in overlay["patch"]["fields"]
+    assert "city" not in api.get(f"/api/v1/shop/customer/{made['id']}").get_json()
+    table = live.app.extensions["loom"].runtime.schema.of("shop.customer").table
+    with engine.connect() as conn:  # archived: the retired column keeps the value
+        kept = conn.execute(
+            sql.select(sql.column("city"))
+            .select_from(sql.table(table.name))
+            .where(sql.column("id") == made["id"])
+        )
+        assert kept.scalar_one() == "杭州"
+
+    history = root.get("/designer/history").get_data(as_text=True)  # 修改记录, then 回滚到此
+    assert "修改记录" in history and 'data-rollback="0"' in history and 'data-rollback="1"' not in history
+    assert root.post("/designer/history/0/rollback", data={"parent": "0"}).status_code == 409
+    back = root.post("/designer/history/0/rollback", data={"parent": "1"})
+    assert back.status_code == 302, back.get_data(as_text=True)
+    assert "已回滚" in root.get(back.location).get_data(as_text=True)
+    assert api.get(f"/api/v1/shop/customer/{made['id']}").get_json()["city"] == "杭州"
+    assert live.app.extensions["loom"].runtime.catalog.entities["shop.customer"].has_field("city")
+    assert 'value="城市"' in root.get(path).get_data(as_text=True)  # back on the designer's page
+
+
+def test_removing_a_field_the_designer_added_takes_it_out_of_its_overlay(live: LiveSite) -> None:
+    root = zh(live, "root")
+    publish(root, "/designer/forms/shop/customer", {**RENAMED, **WECHAT_ROW})
+    wechat = {"existing-2-name": "wechat", "existing-2-label_zh": "微信号", "existing-2-label_en": "WeChat"}
+    publish(
+        root,
+        "/designer/forms/shop/customer",
+        {**RENAMED, **wechat, "existing-2-remove": "on", "confirm-remove": "on"},
+    )
+    with live.app.extensions["loom"].runtime.engine.connect() as conn:
+        overlay = yaml.safe_load(store.get(conn, 2).documents["overlays/designer/shop.customer.yaml"])
+    assert [item["name"] for item in overlay["patch"]["fields"]] == ["title", "city"]
+    assert not live.app.extensions["loom"].runtime.catalog.entities["shop.customer"].has_field("wechat")

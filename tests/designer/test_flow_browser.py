@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from ..revisions.conftest import LiveSite
 from .test_browser import CHROMIUM
 from .test_browser import browser  # noqa: F401  (a fixture)
+from .test_browser import posted
 from .test_browser import served  # noqa: F401  (a fixture)
 from .test_browser import shoot
 from .test_browser import signed_in
@@ -27,7 +28,7 @@ def add(page: Page, where: str, kind: str) -> None:
     """Open the + between two steps and pick what to add there."""
     plus = page.locator(f"[data-add='{where}']")
     plus.locator("summary").click()
-    plus.get_by_role("button", name=kind, exact=True).click()
+    posted(page, plus.get_by_role("button", name=kind, exact=True))
 
 
 def test_an_admin_designs_the_seal_flow_and_a_submission_reaches_legal(
@@ -54,7 +55,7 @@ def test_an_admin_designs_the_seal_flow_and_a_submission_reaches_legal(
     shoot(page, shots, "2-manager")
 
     add(page, ":1", "条件分支")
-    page.locator("[data-lane='1.0'] button[value='select:1.0']").click()
+    posted(page, page.locator("[data-lane='1.0'] button[value='select:1.0']"))
     page.fill("#d-p-label", "超过20份")
     page.select_option("#d-c-0-field", "copies")  # the page comes back with the number comparisons
     expect(page.locator("#d-c-0-op option")).to_have_count(5)

@@ -68,7 +68,10 @@ class Company:
         return [by_id[t["assignee_id"]] for t in summary["tasks"] if t["status"] == "pending"]
 
 
-def company_for(flow_yaml: str, write_package, database_url: str, extra: dict | None = None) -> Company:
+def company_for(
+    flow_yaml: str, write_package, database_url: str, extra: dict | None = None, clock=None
+) -> Company:
+    """The company over ``flow_yaml``; ``clock`` (the ``site_clock`` fixture) fixes "now"."""
     files = {
         **ROLES,
         "entities/expense.yaml": EXPENSE,
@@ -80,7 +83,7 @@ def company_for(flow_yaml: str, write_package, database_url: str, extra: dict | 
     assert result.problems == (), [p.render() for p in result.problems]
     runtime = Runtime.for_catalog(result.catalog, make_engine(database_url))
     runtime.schema.metadata.create_all(runtime.engine)
-    services = Services.build(runtime)
+    services = Services.build(runtime, clock=clock)
     identity = services.identity
     # 总经办 (head: gm) > 销售部 (head: sales_head) > 一组 (head: lead); 财务部 (head: fin_head)
     people = {
@@ -120,7 +123,7 @@ def company_for(flow_yaml: str, write_package, database_url: str, extra: dict | 
 
 @pytest.fixture
 def make_company(write_package, database_url):
-    def make(flow_yaml: str, extra: dict | None = None) -> Company:
-        return company_for(flow_yaml, write_package, database_url, extra)
+    def make(flow_yaml: str, extra: dict | None = None, clock=None) -> Company:
+        return company_for(flow_yaml, write_package, database_url, extra, clock)
 
     return make

@@ -7,6 +7,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import insert
 
+from loom.metadata.schema_check import load_schema
+from loom.platform.flows.nodes import KINDS
+from loom.platform.flows.nodes import walk
 from loom.platform.records.errors import ValidationFailed
 
 
@@ -307,3 +310,25 @@ def test_running_approvals_keep_the_flow_they_started_with(make_company, databas
     assert co.pending(summary) == ["gm"]  # the running approval keeps its definition
     fresh = services.records.create("shop.expense", {"title": "新", "total": "1"}, co.users["staff"])
     assert co.pending(services.flows.submit("shop.expense", fresh["id"], co.users["staff"])) == ["hr"]
+
+
+def test_every_node_kind_of_the_language_has_its_class() -> None:
+    """The schema's node kinds and the engine's registry name the same kinds, in one order."""
+    declared = [k for k in load_schema("flow")["$defs"]["node"]["properties"] if k not in ("name", "label")]
+    assert list(KINDS) == declared
+    assert {kind.key for kind in KINDS.values()} == set(declared)
+
+
+def test_walk_meets_nodes_in_the_order_a_record_does() -> None:
+    nodes = [
+        {"name": "a", "approve": {"manager": 1}},
+        {
+            "name": "b",
+            "branch": [
+                {"when": "true", "nodes": [{"name": "c", "cc": {"initiator": True}}]},
+                {"else": [{"name": "d", "parallel": [{"nodes": [{"name": "e", "action": {"set": {}}}]}]}]},
+            ],
+        },
+        {"name": "f", "approve": {"role": "finance"}},
+    ]
+    assert [n["name"] for n in walk(nodes)] == ["a", "b", "c", "d", "e", "f"]

@@ -4,12 +4,13 @@ handwritten signature (a PNG the approver uploaded)."""
 
 from __future__ import annotations
 
+import struct
+import zlib
 from io import BytesIO
 
 import pytest
 from sqlalchemy import select
 
-from loom.platform.files import FileStore
 from loom.platform.flows.senders import deliver_pending
 from loom.platform.limits import COMMENT_FILES
 from loom.platform.records.errors import ValidationFailed
@@ -20,13 +21,30 @@ SIGNED = (
     "{name: manager, approve: {manager: 1}}",
     "{name: gm, approve: {users: [gm]}, signature: required}",
 )
-PNG = b"\x89PNG\r\n\x1a\n a signature"
+
+
+def png(
+    width: int = 300, height: int = 120, *, depth: int = 8, colour: int = 2, data: bytes | None = None
+) -> bytes:
+    """A white PNG (``data``: other image data, compressed as given)."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, 0)
+    pixels = (b"\x00" + b"\xff" * (width * 3)) * height
+    image = zlib.compress(pixels) if data is None else data
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", image) + chunk(b"IEND", b"")
+
+
+PNG = png()
 
 
 @pytest.fixture
 def co(make_company, tmp_path):
     company = make_company(flow(*SIGNED))
-    company.store = FileStore(company.services.runtime, tmp_path / "uploads", 1 << 20)
+    company.services.files.folder = tmp_path / "uploads"  # where the flows read a signature's bytes
+    company.store = company.services.files
     return company
 
 
@@ -123,13 +141,65 @@ def test_approving_a_signed_step_takes_the_approvers_png(co) -> None:
     assert summary["timeline"][-2]["signature"] == signature
 
 
-def test_batch_approval_cannot_sign(make_company) -> None:
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\x89PNG\r\n\x1a\n a signature",  # a PNG's first bytes, then text
+        b"GIF89a" + PNG[6:],  # not a PNG at all
+        PNG[:-20],  # cut short
+        png(5000, 10),  # wider than any pad
+        png(data=zlib.compress(b"\x00" * 10)),  # less image data than the header says
+        png(data=zlib.compress(b"\x00" * 10_000_000)),  # far more: inflated in bounded steps
+        png(depth=3),  # no such bit depth for RGB
+    ],
+    ids=["text", "gif", "truncated", "too_wide", "short_data", "bomb", "bad_depth"],
+)
+def test_a_signature_must_really_be_a_png_image(co, content: bytes) -> None:
+    record = co.expense()
+    co.submit(record)
+    co.act(record, "lead")
+    signature = upload(co, "gm", "签名.png", content)
+    with pytest.raises(ValidationFailed) as refused:
+        co.act(record, "gm", signature=signature)
+    assert errors(refused) == [("signature", "signature_image")]
+    assert "PNG" in refused.value.errors[0].message("zh")
+
+
+def test_one_signature_signs_a_batch_approval(make_company, tmp_path) -> None:
     co = make_company(
         flow("{name: manager, approve: {manager: 1}, signature: required}", batch_approve="true")
     )
-    task = co.submit(co.expense())["tasks"][0]["id"]
-    [outcome] = co.services.flows.batch_approve([task], co.users["lead"], comment="同意")
-    assert outcome == {"task": task, "ok": False, "code": "invalid_record"}
+    co.services.files.folder = tmp_path / "uploads"
+    co.store = co.services.files
+    records = [co.expense(), co.expense()]
+    tasks = [co.submit(record)["tasks"][0]["id"] for record in records]
+    flows, lead = co.services.flows, co.users["lead"]
+    unsigned = flows.batch_approve(tasks, lead, comment="同意")
+    assert unsigned == [{"task": t, "ok": False, "code": "invalid_record"} for t in tasks]
+    forged = upload(co, "lead", "签名.png", b"\x89PNG\r\n\x1a\n not an image")
+    assert {o["ok"] for o in flows.batch_approve(tasks, lead, comment="同意", signature=forged)} == {False}
+    signature = upload(co, "lead", "签名.png", PNG)
+    signed = flows.batch_approve(tasks, lead, comment="同意", signature=signature)
+    assert signed == [{"task": t, "ok": True} for t in tasks]
+    for record in records:
+        summary = flows.latest_summary("shop.expense", record["id"])
+        [approved] = [e for e in summary["timeline"] if e["kind"] == "approve"]
+        assert (summary["status"], approved["signature"]) == ("approved", signature)
+
+
+def test_a_batch_signs_only_the_steps_that_ask_for_a_signature(make_company, tmp_path) -> None:
+    co = make_company(flow("{name: manager, approve: {manager: 1}}", batch_approve="true"))
+    co.services.files.folder = tmp_path / "uploads"
+    co.store = co.services.files
+    record = co.expense()
+    task = co.submit(record)["tasks"][0]["id"]
+    signature = upload(co, "lead", "签名.png", PNG)
+    assert co.services.flows.batch_approve([task], co.users["lead"], signature=signature) == [
+        {"task": task, "ok": True}
+    ]
+    summary = co.services.flows.latest_summary("shop.expense", record["id"])
+    [approved] = [e for e in summary["timeline"] if e["kind"] == "approve"]
+    assert (summary["status"], "signature" in approved) == ("approved", False)
 
 
 def test_a_signature_is_refused_where_approving_does_not_happen(co) -> None:

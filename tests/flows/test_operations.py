@@ -8,8 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import select
 
-from loom.platform.flows.service import FlowError
+from loom.platform.flows.errors import FlowError
 from loom.platform.records.errors import Conflict
+from loom.platform.records.errors import NotFound
 from loom.platform.records.errors import PermissionDenied
 from loom.platform.records.errors import RecordError
 from loom.platform.records.errors import ValidationFailed
@@ -269,3 +270,14 @@ def test_malformed_operation_bodies_are_field_errors(make_company) -> None:
     for payload in ({"values": ["paid_on"]}, {"comment": ["a", 1]}, {"users": 5}, {"users": ["x"]}):
         with pytest.raises(ValidationFailed):
             co.act(record, "lead", "approve", **payload)
+
+
+@pytest.mark.parametrize("operation", ["timeout", "send_back", "_approve", "pending", "hand_over"])
+def test_only_the_operations_table_names_operations(make_company, operation) -> None:
+    """A method's name is no operation, and a node's timeout is the platform's alone."""
+    co = make_company(flow(*THREE))
+    record = co.expense()
+    co.submit(record)
+    with pytest.raises(NotFound):
+        co.act(record, "lead", operation, task=1)
+    assert co.pending(co.act(record, "lead")) == ["fin1"]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import select
 
-from loom.platform.flows.service import FlowError
+from loom.platform.flows.errors import FlowError
 from loom.platform.records.errors import Locked
 from loom.platform.records.errors import PermissionDenied
 from loom.platform.records.errors import ValidationFailed
@@ -131,3 +133,32 @@ def test_the_administrators_decide_when_the_last_approver_has_left(make_company)
     asked = co.act(record, "staff", "revoke", comment="客户取消")
     assert co.pending(asked) == ["root"]
     assert co.act(record, "root", "approve")["status"] == "revoked"
+
+
+def test_revoking_is_possible_only_within_the_flows_time_limit(make_company, site_clock) -> None:
+    co = make_company(flow("{allowed: true, within: 3d, approval: none}"), clock=site_clock)
+    late, early = approved(co), approved(co)
+    approved_at = site_clock.now
+    revocations = co.services.flows.revocations
+    assert revocations.allows("shop.expense_approval", approved_at, approved_at + dt.timedelta(days=2))
+    site_clock.now += dt.timedelta(days=2, hours=23)
+    assert co.act(early, "staff", "revoke", comment="计划取消")["status"] == "revoked"  # still in time
+    site_clock.now += dt.timedelta(hours=2)  # more than three days after the approval
+    assert not revocations.allows("shop.expense_approval", approved_at, site_clock.now)
+    with pytest.raises(ValidationFailed) as refused:
+        co.act(late, "staff", "revoke", comment="太晚了")
+    [error] = refused.value.errors
+    assert error.code == "revoke_expired"
+    assert (
+        error.message("zh")
+        == "已超过撤销期限：该审批流程只允许在审批通过后3天内撤销（截至 2026-12-06 07:30）。"
+    )
+    assert "within 3 days of the approval (until 2026-12-06 07:30)" in error.message("en")
+    assert read(co, late)["flow_status"] == "approved"
+
+
+def test_without_a_time_limit_an_approval_stays_revocable(make_company, site_clock) -> None:
+    co = make_company(flow("{allowed: true, approval: none}"), clock=site_clock)
+    record = approved(co)
+    site_clock.now += dt.timedelta(days=400)
+    assert co.act(record, "staff", "revoke", comment="一年后")["status"] == "revoked"

@@ -21,8 +21,6 @@ from __future__ import annotations
 import functools
 import shutil
 from collections.abc import Callable
-from collections.abc import Iterator
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,10 +32,12 @@ from loom.metadata import Catalog
 from loom.metadata import Problem
 from loom.metadata import Result
 from loom.metadata import validate_paths
+from loom.metadata.catalog import thaw
 from loom.metadata.expressions import Expression
 from loom.metadata.schema_check import KINDS
 from loom.metadata.schema_check import load_schema
 from loom.metadata.source import parse_documents
+from loom.platform.flows.nodes import walk
 
 CORPUS = Path(__file__).parent / "corpus"
 INVALID = sorted(p for p in (CORPUS / "invalid").iterdir() if p.is_dir())
@@ -193,16 +193,6 @@ def schema_keys(kind: str, *path: str) -> set[str]:
     return set(node["enum"]) if "enum" in node else set(node["properties"])
 
 
-def flow_nodes(nodes: Any) -> Iterator[Mapping[str, Any]]:
-    """Every node of a flow, nested ones included."""
-    for node in nodes:
-        yield node
-        for branch in node.get("branch", ()):
-            yield from flow_nodes(branch.get("nodes", branch.get("else", ())))
-        for lane in node.get("parallel", ()):
-            yield from flow_nodes(lane["nodes"])
-
-
 def test_valid_cases_use_every_kind() -> None:
     kinds = {
         doc.kind
@@ -221,7 +211,7 @@ def test_valid_cases_use_every_field_type(catalog: Callable[[str], Catalog]) -> 
 
 def test_valid_cases_use_every_flow_construct(catalog: Callable[[str], Catalog]) -> None:
     flows = [f for c in corpus_catalogs(catalog) for f in c.of_kind("flow")]
-    nodes = [n for f in flows for n in flow_nodes(f.spec["nodes"])]
+    nodes = [n for f in flows for n in walk(thaw(f.spec["nodes"]))]
     node_kinds = schema_keys("flow", "$defs", "node") - {"name", "label"}
     assert {k for n in nodes for k in n if k in node_kinds} == node_kinds
     approvers = {k for n in nodes for k in n.get("approve", {})} - {"scope"}

@@ -38,7 +38,7 @@ FILE = re.compile(r"^# file: (([a-z_]+)/\S+\.yaml)(.*)")
 ENTITY_KEYS = {
     "fields", "rules", "list", "permissions", "indexes", "title_field", "summary", "audit", "child",
 }  # fmt: skip
-FLOW_KEYS = {"nodes", "entity", "trigger", "batch_approve", "locked", "revoke"}
+FLOW_KEYS = {"nodes", "entity", "trigger", "batch_approve", "locked", "revoke", "summary"}
 SITE_KEYS = {
     "database", "apps", "locale", "time_zone", "currency", "secret_key", "max_upload_bytes", "smtp",
     "session_idle_minutes", "session_lifetime_hours", "session_cookie_secure", "trusted_proxies",

@@ -265,3 +265,42 @@ def test_what_a_package_marks_not_customizable_no_overlay_changes(write_package,
     ]
     site.write_text(overlay("  fields:\n    - {name: industry, required: true}\n"), encoding="utf-8")
     assert validate_paths([package], [site]).problems == ()
+
+
+FLOW = {
+    "flows/approval.yaml": """\
+        kind: flow
+        name: approval
+        label: {zh: 审批, en: Approval}
+        entity: customer
+        withdraw: always
+        nodes:
+          - {name: manager, label: 主管, approve: {manager: 1}, mode: any}
+          - {name: finance, label: 财务, approve: {role: admin}}
+        """,
+}
+
+
+def test_a_replaced_key_takes_the_patch_whole(write_package, tmp_path) -> None:
+    """The designer's chain replaces a flow's steps: nothing of the package's nodes is merged in
+    (``mode: any`` of the manager goes), and the flow's other options stay."""
+    package = write_package({**BASE, **FLOW})
+    site = tmp_path / "site.yaml"
+    site.write_text(
+        overlay(
+            "  nodes:\n"
+            "    - {name: legal, label: 法务, approve: {role: admin}}\n"
+            "    - {name: manager, label: 主管, approve: {manager: 2}}\n",
+            "shop.approval",
+            "target_kind: flow\nreplace: [nodes]\n",
+        ),
+        encoding="utf-8",
+    )
+    result = validate_paths([package], [site])
+    assert result.problems == ()
+    flow = result.catalog.definition("flow", "shop.approval").spec
+    assert [dict(n) for n in flow["nodes"]] == [
+        {"name": "legal", "label": "法务", "approve": {"role": "admin"}},
+        {"name": "manager", "label": "主管", "approve": {"manager": 2}},
+    ]
+    assert flow["withdraw"] == "always"

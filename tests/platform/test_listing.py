@@ -133,6 +133,33 @@ def test_a_cursor_page_is_counted_only_when_asked(filled, monkeypatch) -> None:
     assert counted == ["none", "exact"]
 
 
+def test_the_last_page_tells_its_total_without_a_count(filled, monkeypatch) -> None:
+    """A page that ends the list holds the total already; only a page past the end, or one with
+    more after it, counts."""
+    counted: list[str] = []
+    real = query_module.Lister._count
+
+    def count(self, c, table, where, mode):
+        counted.append(mode)
+        return real(self, c, table, where, mode)
+
+    monkeypatch.setattr(query_module.Lister, "_count", count)
+    pages = [
+        filled.service.list("shop.order_doc", ListQuery(page=p, page_size=5, count=mode), filled.alice)
+        for p, mode in ((3, "auto"), (1, "exact"), (9, "auto"), (2, "auto"))
+    ]
+    assert [(p.total, p.total_is_lower_bound, len(p.records)) for p in pages] == [
+        (12, False, 2),
+        (12, False, 5),
+        (12, False, 0),
+        (12, False, 5),
+    ]
+    assert counted == ["exact", "auto", "auto"]  # page 3 ended the list; 9 is past it
+    small = ListQuery(filters=(Condition("quantity", "lt", 3),), page_size=5)
+    assert filled.service.list("shop.order_doc", small, filled.alice).total == 2
+    assert len(counted) == 3
+
+
 def test_count_is_capped_unless_exact_is_asked(filled, monkeypatch) -> None:
     monkeypatch.setattr(query_module, "COUNT_CAP", 5)
     capped = filled.service.list("shop.order_doc", ListQuery(page_size=2), filled.alice)
@@ -227,7 +254,7 @@ def test_the_declared_sort_is_read_from_an_index(shop) -> None:
     with runtime.engine.connect() as conn:
         explain = "EXPLAIN " if postgres else "EXPLAIN QUERY PLAN "
         plan = "\n".join(str(row[-1]) for row in conn.exec_driver_sql(explain + statement, parameters))
-    assert "ix_shop_order_doc__created_at" in plan, plan
+    assert "ix_shop_order_doc__created_at_desc_id_desc" in plan, plan
     if postgres:
         assert "Seq Scan" not in plan, plan
     else:

@@ -65,6 +65,69 @@ SALES = {
           - {role: boss, create: true, read: all, write: all}
           - {role: blind, read: all}
         """,
+    "entities/target.yaml": """\
+        kind: entity
+        name: target
+        label: {zh: 目标, en: Target}
+        title_field: year
+        fields:
+          - {name: person, type: user, required: true}
+          - {name: year, type: integer, required: true}
+          - {name: amount, type: money, currency: CNY}
+        permissions:
+          - {role: rep, read: own, create: true}
+          - {role: boss, read: all, create: true}
+        """,
+    "reports/target_completion.yaml": """\
+        kind: report
+        name: target_completion
+        label: {zh: 目标完成, en: Against target}
+        dimensions:
+          - {name: person, label: {zh: 员工, en: Person}}
+          - {name: year, label: {zh: 年度, en: Year}, granularity: year}
+        series:
+          - entity: deal
+            filter: 'stage == "won"'
+            date_field: signed_on
+            dimensions: {person: owner, year: signed_on}
+            measures:
+              - {name: deals, aggregate: count}
+              - {name: actual, label: {zh: 成交额, en: Won}, aggregate: sum, field: amount}
+          - entity: target
+            dimensions: {person: person, year: year}
+            measures:
+              - {name: target, label: {zh: 目标额, en: Target}, aggregate: sum, field: amount}
+        measures:
+          - {name: completion, label: {zh: 完成率, en: Completion}, aggregate: ratio, of: [actual, target]}
+        chart: bar
+        sort: -actual
+        roles: [rep, boss]
+        """,
+    "reports/target_by_person.yaml": """\
+        kind: report
+        name: target_by_person
+        label: {zh: 个人目标, en: Target by person}
+        dimensions:
+          - {name: person}
+        series:
+          - entity: deal
+            filter: 'stage == "won"'
+            date_field: signed_on
+            dimensions: {person: owner}
+            measures:
+              - {name: deals, aggregate: count}
+              - {name: actual, label: {zh: 成交额, en: Won}, aggregate: sum, field: amount}
+          - entity: target
+            date_field: year
+            dimensions: {person: person}
+            measures:
+              - {name: target, label: {zh: 目标额, en: Target}, aggregate: sum, field: amount}
+        measures:
+          - {name: completion, aggregate: ratio, of: [actual, target]}
+        chart: bar
+        sort: -actual
+        roles: [rep, boss]
+        """,
     "roles/rep.yaml": "kind: role\nname: rep\nlabel: Rep\n",
     "roles/boss.yaml": "kind: role\nname: boss\nlabel: Boss\n",
     "roles/blind.yaml": "kind: role\nname: blind\nlabel: Blind\n",
@@ -166,6 +229,18 @@ SALES = {
         measures:
           - {name: deals, aggregate: count}
         """,
+    "reports/aging.yaml": """\
+        kind: report
+        name: aging
+        label: {zh: 账龄, en: Aging}
+        entity: deal
+        dimensions:
+          - {field: signed_on, aging: [10, 30]}
+        measures:
+          - {name: deals, aggregate: count}
+          - {name: amount, aggregate: sum, field: amount}
+        sort: signed_on
+        """,
     "reports/total.yaml": """\
         kind: report
         name: total
@@ -188,6 +263,8 @@ DEALS = [
     ("f", "corp", "won", 900, 300, dt.datetime(2025, 12, 31, 23, 59), dt.date(2025, 12, 31), "boss"),
 ]
 CUSTOMERS = [("acme", "it", "A"), ("bank", "finance", "B"), ("corp", None, None)]
+# person, year, amount: yearly targets (rep2 has one and no won deal, boss's is for 2025)
+TARGETS = [("rep1", 2026, 500), ("rep2", 2026, 200), ("boss", 2025, 1000)]
 
 
 @dataclass
@@ -245,6 +322,9 @@ def site(write_package, tmp_path, database_url) -> Iterator[Site]:
             "owner": users[owner],
         }
         deals[title] = records.create("sales.deal", values, SYSTEM)["id"]
+    for person, year, amount in TARGETS:
+        target = {"person": users[person], "year": year, "amount": amount, "owner": users[person]}
+        records.create("sales.target", target, SYSTEM)
     yield Site(runtime, records, ReportService(records), actors, customers, deals)
     runtime.engine.dispose()
 

@@ -185,3 +185,22 @@ def test_approval_statistics_pages_are_drawn_in_chinese(browser, server, size) -
             assert page.evaluate("document.documentElement.scrollWidth") <= 375
         page.screenshot(path=str(shots / f"{name}-{size}-zh.png"), full_page=True)
     assert problems == []
+
+
+@pytest.mark.parametrize("size", list(VIEWPORTS))
+def test_aging_and_reports_over_several_entities_are_drawn_in_chinese(browser, server, size) -> None:
+    url, shots = server
+    page, problems = open_as(browser, url, "zhangwei", VIEWPORTS[size], "zh")
+    for name, chart, measure in (
+        ("receivables_aging", "stacked_bar", "未回款金额"),
+        ("target_completion", "bar", "完成率"),
+        ("contracts_and_receipts", "line", "回款金额"),
+    ):
+        page.goto(f"{url}/reports/crm/{name}?lang=zh&period=this_year")
+        drawn(page, chart)
+        table = page.locator(".loom-report-table").inner_text()
+        assert measure in table and "crm." not in table
+        if size == "phone":
+            assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        page.screenshot(path=str(shots / f"{name}-{size}-zh.png"), full_page=True)
+    assert problems == []

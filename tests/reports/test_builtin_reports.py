@@ -37,6 +37,32 @@ EXPECTED = {
         sum(converted_count) FROM crm_campaign GROUP BY campaign_type""",
     "crm.contract_amount_by_month": """SELECT {month:order_date}, sum(amount), sum(received_amount),
         count(*) FROM crm_contract WHERE status = 'effective' GROUP BY 1""",
+    "crm.contracts_and_receipts": """SELECT m, sum(signed), sum(received),
+        coalesce(sum(received), 0) * 1.0 / nullif(sum(signed), 0) FROM (
+            SELECT {month:order_date} AS m, amount AS signed, NULL AS received FROM crm_contract
+            WHERE status = 'effective'
+            UNION ALL
+            SELECT {month:received_date}, NULL, amount FROM crm_receivable WHERE confirmed = {true}
+        ) AS joined GROUP BY m""",
+    "crm.target_completion": """SELECT person, sum(contracts), sum(actual), sum(target),
+        coalesce(sum(actual), 0) * 1.0 / nullif(sum(target), 0) FROM (
+            SELECT owner_user AS person, 1 AS contracts, amount AS actual, NULL AS target
+            FROM crm_contract WHERE status = 'effective'
+            UNION ALL
+            SELECT target_user, 0, NULL, year_target FROM crm_sales_target
+            WHERE target_type = 'contract_amount' AND scope = 'user'
+        ) AS joined GROUP BY person""",
+    "crm.sales_ranking": """SELECT owner_user, sum(amount), count(*), count(DISTINCT customer)
+        FROM crm_contract WHERE status = 'effective' GROUP BY owner_user ORDER BY 2 DESC LIMIT 10""",
+    "crm.customer_growth": """SELECT {month_local:created_at}, source, count(*) FROM crm_customer
+        GROUP BY 1, 2""",
+    "oa.leave_by_department": """SELECT department, leave_type, sum(days), count(*) FROM oa_leave_request
+        WHERE flow_status = 'approved' GROUP BY 1, 2""",
+    "crm.receivables_aging": """SELECT CASE WHEN planned_date IS NULL THEN NULL
+            WHEN {days:planned_date} <= 0 THEN 0 WHEN {days:planned_date} <= 30 THEN 1
+            WHEN {days:planned_date} <= 60 THEN 31 WHEN {days:planned_date} <= 90 THEN 61 ELSE 91 END,
+        owner_user, sum(unreceived_amount), count(*) FROM crm_receivable_plan
+        WHERE status <> 'done' AND status <> 'voided' GROUP BY 1, 2""",
     "crm.contract_vs_receivable": """SELECT customer, sum(amount), sum(received_amount),
         sum(unreceived_amount), sum(invoiced_amount), sum(received_amount) * 1.0 / nullif(sum(amount), 0)
         FROM crm_contract WHERE status = 'effective' GROUP BY customer""",
@@ -104,18 +130,22 @@ BUCKETS = {
     "sqlite": {
         "month": "strftime('%Y-%m-01', {0})",
         "month_local": "strftime('%Y-%m-01', {0}, '+8 hours')",  # Shanghai keeps no daylight saving
+        "days": "(julianday(:today) - julianday({0}))",
         "hours": "(julianday({1}) - julianday({0})) * 24",
         "until": "CASE WHEN t.status = 'pending' THEN :now"
         " WHEN t.status <> 'cancelled' AND t.status <> 'auto' THEN t.acted_at END",
         "false": "0",
+        "true": "1",
     },
     "postgresql": {
         "month": "to_char({0}, 'YYYY-MM-01')",
         "month_local": "to_char({0} AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-01')",
+        "days": "(CAST(:today AS date) - {0})",
         "hours": "extract(epoch from {1} - {0}) / 3600",
         "until": "CASE WHEN t.status = 'pending' THEN CAST(:now AS timestamptz)"
         " WHEN t.status <> 'cancelled' AND t.status <> 'auto' THEN t.acted_at END",
         "false": "false",
+        "true": "true",
     },
 }
 
@@ -148,8 +178,9 @@ def demo(request, tmp_path_factory, postgres_schema) -> Iterator[Flask]:
 
 def hand_sql(source: str, dialect: str) -> str:
     words = BUCKETS[dialect]
-    out = source.replace("{false}", words["false"]).replace("{until}", words["until"])
-    for kind in ("month_local", "month", "hours"):
+    out = source.replace("{false}", words["false"]).replace("{true}", words["true"])
+    out = out.replace("{until}", words["until"])
+    for kind in ("month_local", "month", "days", "hours"):
         while "{" + kind + ":" in out:
             start = out.index("{" + kind + ":")
             end = out.index("}", start)
@@ -179,7 +210,9 @@ def expected_rows(app: Flask, name: str) -> dict:
         if engine.dialect.name == "sqlite":  # stored as text in this form
             now = now.replace(tzinfo=None).isoformat(" ", "microseconds")
         query = hand_sql(EXPECTED[name], engine.dialect.name)
-        rows = conn.execute(text(query), {"now": now} if ":now" in query else {}).all()
+        today = SITE_NOW.astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()
+        names = {"now": now, "today": today}
+        rows = conn.execute(text(query), {k: v for k, v in names.items() if f":{k}" in query}).all()
     found = {}
     for row in rows:
         keys = tuple(
@@ -419,15 +452,47 @@ def test_approval_statistics_take_a_period_on_the_start_and_refuse_other_filters
     assert refused.status_code == 422
 
 
-def test_only_admins_and_the_named_roles_see_approval_statistics(demo: Flask) -> None:
+def people_under(app: Flask, login: str) -> set[int]:
+    """The person and everyone they manage: in a department they head (or below) or directly."""
+    ((me,),) = rows(app, f"SELECT id FROM loom_users WHERE login = '{login}'")
+    users = rows(app, "SELECT id, department_id, manager_id FROM loom_users")
+    departments = dict(rows(app, "SELECT id, parent_id FROM loom_departments"))
+    headed = {d for (d,) in rows(app, f"SELECT id FROM loom_departments WHERE head_id = {me}")}
+
+    def below(department) -> bool:
+        while department is not None:
+            if department in headed:
+                return True
+            department = departments.get(department)
+        return False
+
+    return {me} | {uid for uid, department, manager in users if manager == me or below(department)}
+
+
+def approvals_seen(app: Flask, login: str) -> tuple[int, int]:
+    """Approvals and approval tasks the person's approval statistics count, by the API."""
+    client = signed_in(app, login)
+    stats = client.get("/api/v1/reports/oa/approval_stats").get_json()["totals"]["values"]["approvals"]
+    tasks = client.get("/api/v1/reports/oa/approval_node_times").get_json()["totals"]["values"]["tasks"]
+    return stats, tasks
+
+
+def test_approval_statistics_count_the_approvals_of_the_people_a_viewer_manages(demo: Flask) -> None:
     salesperson = signed_in(demo, "chenjing")
     names = {i["name"] for i in salesperson.get("/api/v1/reports").get_json()["items"]}
-    assert "approval_stats" not in names and "sales_funnel" in names
-    assert salesperson.get("/api/v1/reports/oa/approval_stats").status_code == 403
-    assert salesperson.get("/reports/oa/approval_node_times").status_code == 403
-    manager = signed_in(demo, "wangjianguo")
-    names = {i["name"] for i in manager.get("/api/v1/reports").get_json()["items"]}
-    assert {"approval_stats", "approval_node_times"} <= names
+    assert {"approval_stats", "sales_funnel"} <= names
+    for login in ("chenjing", "zhangwei"):  # a salesperson: her own; the sales manager: his team's
+        people = ",".join(str(p) for p in people_under(demo, login))
+        ((initiated,),) = rows(
+            demo, f"SELECT count(*) FROM loom_flow_instances WHERE initiator_id IN ({people})"
+        )
+        ((assigned,),) = rows(
+            demo, f"SELECT count(*) FROM loom_flow_tasks WHERE kind = 'approve' AND assignee_id IN ({people})"
+        )
+        assert approvals_seen(demo, login) == (initiated, assigned), login
+    ((everything,),) = rows(demo, "SELECT count(*) FROM loom_flow_instances")
+    assert approvals_seen(demo, "wangjianguo")[0] == everything  # the general manager: the whole company
+    assert approvals_seen(demo, "zhangwei")[0] > approvals_seen(demo, "chenjing")[0]
 
 
 def test_the_approval_statistics_page_shows_hours_and_no_record_links(demo: Flask) -> None:

@@ -137,12 +137,14 @@ def test_a_field_hidden_from_the_viewer_cannot_be_aggregated(site) -> None:
 
 def test_roles_decide_who_opens_a_report(site) -> None:
     every = {r.name for r in site.reports.visible(SYSTEM)}
-    assert len(every) == 9
+    assert len(every) == 12
     assert {r.name for r in site.reports.visible(site.actors["rep1"])} == every - {"margin"}  # cost is hidden
     assert {r.name for r in site.reports.visible(site.actors["blind"])} == every - {
         "by_stage",
         "margin",
         "by_rating",
+        "target_completion",  # neither their role nor an entity they may read
+        "target_by_person",
     }
     with pytest.raises(ReportForbidden):
         site.reports.run("sales.by_stage", site.actors["blind"])

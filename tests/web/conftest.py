@@ -14,6 +14,7 @@ import shutil
 import threading
 from collections.abc import Callable
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -126,6 +127,13 @@ def web_database(
 
 @pytest.fixture(scope="module")
 def portal(web_database: str, tmp_path_factory: pytest.TempPathFactory, request) -> Iterator[Portal]:
+    with served(web_database, tmp_path_factory, request) as found:
+        yield found
+
+
+@contextmanager
+def served(web_database: str, tmp_path_factory: pytest.TempPathFactory, request) -> Iterator[Portal]:
+    """The portal of the builtin apps and the test package, served on 127.0.0.1 meanwhile."""
     folder = tmp_path_factory.mktemp("site")
     app, users = build_app(folder, web_database)
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -169,7 +177,7 @@ def sign_in(browser, portal: Portal) -> Iterator[Callable[..., Page]]:
         )
         contexts.append(context)
         page = context.new_page()
-        page.set_default_timeout(10_000)
+        page.set_default_timeout(20_000)  # a loaded CI machine may take seconds to navigate
         page.goto(f"{portal.url}/login")
         page.fill("#login", login)
         page.fill("#password", f"{login}-pw")

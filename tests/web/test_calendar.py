@@ -27,7 +27,8 @@ MARCH = "/crm/visit_plan/calendar/events?from=2026-02-23&to=2026-04-06"
 
 def test_calendars_are_declared_for_schedules_bookings_leave_and_visits() -> None:
     entities = catalog().entities
-    assert entities["oa.schedule"].list.calendar == ListCalendar("start_time", "end_time", "importance")
+    schedule = ListCalendar("start_time", "end_time", "importance", event_color="color", all_day="all_day")
+    assert entities["oa.schedule"].list.calendar == schedule
     leave = entities["oa.leave_request"].list.calendar
     assert (leave.start, leave.end, leave.color) == ("start_date", "end_date", "flow_status")
     assert leave.title_fields == {"applicant", "leave_type", "days"}
@@ -242,3 +243,36 @@ def test_a_dragged_leave_keeps_its_days_and_its_lock(app) -> None:
     short = drop(client, "/oa/leave_request/calendar/move", after, "2026-03-16", "2026-03-18")
     assert short.get_json() == {"ok": False, "status": 422, "message": "请假天数不能超过起止日期之间的天数"}
     assert records.get("oa.leave_request", leave["id"], SYSTEM) == after
+
+
+def test_a_schedule_uses_its_own_colour_and_all_day_and_the_calendar_has_a_legend(app) -> None:
+    records = app.extensions["loom"].records
+    meeting = {"start_time": "2026-03-10T09:00:00+08:00", "end_time": "2026-03-10T10:00:00+08:00"}
+    painted = records.create("oa.schedule", {"title": "周会", "color": "#ffd43b", **meeting}, SYSTEM)
+    dark = records.create("oa.schedule", {"title": "评审", "color": "#1a237e", **meeting}, SYSTEM)
+    offsite = {"start_time": "2026-03-11T00:30:00+08:00", "end_time": "2026-03-12T18:00:00+08:00"}
+    whole = records.create(
+        "oa.schedule", {"title": "团建", "all_day": True, "importance": "high", **offsite}, SYSTEM
+    )
+    client = sign_in(app, "root", lang="zh")
+
+    events = client.get("/oa/schedule/calendar/events?from=2026-03-09&to=2026-03-16").get_json()["events"]
+    shown = {e["title"]: e for e in events}
+    assert shown["周会"]["backgroundColor"] == "#ffd43b" and shown["周会"]["textColor"] == "#000000"
+    assert shown["评审"]["textColor"] == "#ffffff"  # white on a dark colour
+    assert (shown["周会"]["allDay"], shown["周会"]["start"]) == (False, "2026-03-10T09:00")
+    # All day: whole days in the site's zone, the end day included (FullCalendar's end the day after).
+    assert {k: shown["团建"][k] for k in ("start", "end", "allDay")} == {
+        "start": "2026-03-11",
+        "end": "2026-03-13",
+        "allDay": True,
+    }
+    assert "backgroundColor" not in shown["团建"] and shown["团建"]["classNames"][1] == "loom-event-red"
+    assert {painted["id"], dark["id"], whole["id"]} == {int(e["id"]) for e in events}
+
+    page = client.get("/oa/schedule/calendar").text
+    legend = page.split('id="calendar-legend"')[1].split("</ul>")[0]
+    assert "图例" in legend
+    assert '<span class="loom-swatch loom-event-red" aria-hidden="true"></span>重要' in legend
+    leave = client.get("/oa/leave_request/calendar").text.split('id="calendar-legend"')[1]
+    assert "loom-event-status-approved" in leave.split("</ul>")[0] and "已通过" in leave.split("</ul>")[0]

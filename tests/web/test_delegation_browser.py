@@ -24,6 +24,7 @@ def test_a_week_of_delegation_sends_the_task_to_the_delegate(sign_in, portal, sh
     mona.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     mona.goto(f"{portal.url}/inbox")
     mona.click("#inbox-delegations")
+    mona.wait_for_load_state()  # the picker searches through htmx: typing before it ran finds nobody
     mona.fill("#delegate", "roo")
     mona.locator("#delegate-choices [data-pick-title=Root]").click()
     mona.fill("#ends_on", (today + dt.timedelta(days=6)).isoformat())

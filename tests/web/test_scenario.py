@@ -24,7 +24,9 @@ def open_menu(page: Page) -> None:
 
 
 def fits(page: Page) -> None:
-    """Nothing makes the page wider than the screen (wide tables scroll inside their own box)."""
+    """Nothing makes the page wider than the screen (wide tables scroll inside their own box),
+    once its style sheets have loaded: a page reached by a click may be in the DOM before them."""
+    page.wait_for_load_state()
     overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, page.url
 

@@ -38,6 +38,9 @@ def test_the_task_bar_and_the_next_task(app) -> None:
     ]
     assert re.search(r'id="flow-reject"[^>]*data-needs-comment', page)
     assert not re.search(r'id="flow-approve"[^>]*data-needs-comment', page)
+    bare = mona.post(f"/webtest/expense/{first}/flow/reject", data={"csrf_token": mona.csrf})
+    assert bare.headers["Location"].endswith(f"/webtest/expense/{first}")  # refused: stays
+    assert "请在审批意见中填写理由。" in mona.get(bare.headers["Location"]).text
     data = {"csrf_token": mona.csrf, "comment": "不符合规定"}
     decided = mona.post(f"/webtest/expense/{first}/flow/reject", data=data)
     assert decided.headers["Location"].endswith(f"/webtest/expense/{second}")

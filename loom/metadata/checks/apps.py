@@ -13,11 +13,13 @@ from ..source import Document
 from ..versions import dependencies
 from ..versions import satisfies
 from ..versions import version_range
+from .icons import check_icon
 from .names import check_identifier
 
 
 def check_app(doc: Document, index: Index) -> Iterator[Problem]:
     yield from check_identifier(doc, "/name", doc.name)
+    yield from check_icon(doc)
     ranged = isinstance(doc.data.get("depends"), Mapping)
     for i, (dep, wanted) in enumerate(dependencies(doc.data).items()):
         pointer = f"/depends/{dep}" if ranged else f"/depends/{i}"

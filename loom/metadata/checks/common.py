@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from collections.abc import Mapping
 from typing import Any
 
+from ..catalog import SUMMARY_PLACEHOLDER
 from ..expressions import ExpressionError
 from ..expressions import compile_expression
 from ..index import Index
@@ -18,6 +19,7 @@ from ..source import Document
 
 ENTITY_VARIABLES = ("current_user", "today", "now")
 CONTEXT_NAMES = frozenset({*ENTITY_VARIABLES, "record", "old", "params", "user", "initiator"})
+UNSUMMABLE = frozenset({"table", "json", "rich_text", "file", "image", "many"})
 
 
 def entity_ref(
@@ -89,6 +91,26 @@ def field_ref(
         field=name,
         hint=did_you_mean(name, fields),
     )
+
+
+def template(
+    doc: Document, base: str, text_or_label: Any, entity: Document | None, fields: Mapping[str, Any]
+) -> Iterator[Problem]:
+    """Every placeholder of every language of a one-line template (an entity's or a flow's
+    summary, a calendar event's title) names a field of ``entity`` whose value reads as one
+    short text."""
+    texts = text_or_label.items() if isinstance(text_or_label, dict) else [("", text_or_label)]
+    for lang, text in texts:
+        pointer = f"{base}/{lang}" if lang else base
+        if not isinstance(text, str):
+            continue
+        if text.count("{{") != text.count("}}") or len(SUMMARY_PLACEHOLDER.findall(text)) != text.count("{{"):
+            yield doc.problem("entity.summary_syntax", pointer)
+        for name in SUMMARY_PLACEHOLDER.findall(text):
+            if name in fields and fields[name].get("type") in UNSUMMABLE:
+                yield doc.problem("entity.summary_field", pointer, field=name, type=fields[name]["type"])
+            else:
+                yield from field_ref(doc, pointer, name, entity, fields, system=True)
 
 
 _SYSTEM_READABLE = ("id", "created_at", "created_by", "updated_at", "updated_by", "owner", "flow_status")

@@ -16,6 +16,7 @@ from ..index import did_you_mean
 from ..problems import Problem
 from ..source import Document
 from . import common
+from .reports import measures_of
 
 # The keys each widget type reads besides ``type``, ``label`` and ``width``.
 WIDGET_KEYS = {
@@ -65,7 +66,7 @@ def _report(doc: Document, index: Index, here: str, widget: Mapping[str, Any]) -
         return
     if found.document is None or "measure" not in widget:
         return
-    names = [m["name"] for m in found.document.data["measures"]]
+    names = [m["name"] for m in measures_of(found.document.data)]
     if widget["measure"] not in names:
         yield doc.problem(
             "ref.unknown_measure",

@@ -7,12 +7,12 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from ..catalog import SUMMARY_PLACEHOLDER
 from ..index import Index
 from ..index import fields_of
 from ..problems import Problem
 from ..source import Document
 from . import common
+from .icons import check_icon
 from .names import check_field_name
 from .names import check_identifier
 from .names import check_length
@@ -25,7 +25,6 @@ VIEW = {"en": "view", "zh": "视图"}
 OPTION = {"en": "option", "zh": "选项"}
 _TOKEN = re.compile(r"\{([^{}]*)\}")
 _DATE_TOKENS = ("YYYY", "YY", "MM", "DD")
-UNSUMMABLE = frozenset({"table", "json", "rich_text", "file", "image", "many"})
 MOMENTS = frozenset({"date", "datetime"})  # the field types a calendar event runs between
 TOTALLED = frozenset({"integer", "decimal", "money"})  # a column total; computed: by its result
 
@@ -35,6 +34,7 @@ def check_entity(doc: Document, index: Index) -> Iterator[Problem]:
     data = doc.data
     yield from check_identifier(doc, "/name", doc.name)
     yield from check_length(doc, "/name", table_name(app, doc.name))
+    yield from check_icon(doc)
     fields = fields_of(doc)
     variables = common.entity_variables(doc)
     yield from common.duplicates(doc, "/fields", data["fields"], FIELD)
@@ -43,7 +43,7 @@ def check_entity(doc: Document, index: Index) -> Iterator[Problem]:
     if "title_field" in data:
         yield from common.field_ref(doc, "/title_field", data["title_field"], doc, fields)
     if "summary" in data:
-        yield from _check_template(doc, "/summary", data["summary"], fields)
+        yield from common.template(doc, "/summary", data["summary"], doc, fields)
     yield from common.duplicates(doc, "/rules", data.get("rules", []), RULE)
     for i, rule in enumerate(data.get("rules", [])):
         for key in ("check", "when"):
@@ -56,23 +56,6 @@ def check_entity(doc: Document, index: Index) -> Iterator[Problem]:
         yield from _field_or_system(doc, pointer, names)
     yield from _check_list(doc, index, data.get("list", {}), variables)
     yield from _check_permissions(doc, index, data.get("permissions", []), variables)
-
-
-def _check_template(doc: Document, base: str, template: Any, fields: dict[str, Any]) -> Iterator[Problem]:
-    """Every placeholder of every language of a summary (or a calendar event's title) names a
-    field whose value reads as one short text."""
-    texts = template.items() if isinstance(template, dict) else [("", template)]
-    for lang, text in texts:
-        pointer = f"{base}/{lang}" if lang else base
-        if not isinstance(text, str):
-            continue
-        if text.count("{{") != text.count("}}") or len(SUMMARY_PLACEHOLDER.findall(text)) != text.count("{{"):
-            yield doc.problem("entity.summary_syntax", pointer)
-        for name in SUMMARY_PLACEHOLDER.findall(text):
-            if name in fields and fields[name].get("type") in UNSUMMABLE:
-                yield doc.problem("entity.summary_field", pointer, field=name, type=fields[name]["type"])
-            else:
-                yield from common.field_ref(doc, pointer, name, doc, fields, system=True)
 
 
 def _check_field(
@@ -246,8 +229,20 @@ def _check_calendar(doc: Document, calendar: dict[str, Any]) -> Iterator[Problem
             yield doc.problem(
                 "entity.calendar_color", "/list/calendar/color", field=color, type=fields[color]["type"]
             )
+    event_color = calendar.get("event_color")
+    if event_color is not None:
+        yield from common.field_ref(doc, "/list/calendar/event_color", event_color, doc, fields)
+        spec = fields.get(event_color, {})
+        if spec and (spec.get("type") != "string" or spec.get("widget") != "color"):
+            yield doc.problem("entity.calendar_event_color", "/list/calendar/event_color", field=event_color)
+    all_day = calendar.get("all_day")
+    if all_day is not None:
+        yield from common.field_ref(doc, "/list/calendar/all_day", all_day, doc, fields)
+        kind = fields[all_day].get("type") if all_day in fields else "boolean"
+        if kind != "boolean":
+            yield doc.problem("entity.calendar_all_day", "/list/calendar/all_day", field=all_day, type=kind)
     if "title" in calendar:
-        yield from _check_template(doc, "/list/calendar/title", calendar["title"], fields)
+        yield from common.template(doc, "/list/calendar/title", calendar["title"], doc, fields)
 
 
 def _check_board(doc: Document, index: Index, board: dict[str, Any]) -> Iterator[Problem]:

@@ -9,6 +9,7 @@ from ..index import Index
 from ..index import did_you_mean
 from ..index import fields_of
 from ..problems import Problem
+from ..schema_check import load_schema
 from ..source import Document
 from . import common
 
@@ -17,7 +18,10 @@ _ELSE_ALONE = {
     "en": "an 'else' branch takes no 'when' or 'nodes': its nodes go under 'else'",
     "zh": "else 分支不能再写 when 或 nodes：其节点直接写在 else 下",
 }
-NODE_KINDS = ("approve", "cc", "branch", "parallel", "action")
+# A node's kind is the one key it holds besides its name and label: the schema lists them.
+NODE_KINDS = tuple(
+    k for k in load_schema("flow")["$defs"]["node"]["properties"] if k not in ("name", "label")
+)
 FLOW_VARIABLES = ("initiator",)
 APPROVER_KINDS = ("users", "role", "manager", "managers", "department_head", "field", "chosen", "initiator")
 
@@ -27,6 +31,8 @@ def check_flow(doc: Document, index: Index) -> Iterator[Problem]:
     yield from problems
     variables = common.entity_variables(entity) | set(FLOW_VARIABLES)
     yield from common.expression(doc, "/when", doc.data.get("when"), variables)
+    if "summary" in doc.data and entity is not None:  # its own line in place of the entity's
+        yield from common.template(doc, "/summary", doc.data["summary"], entity, fields_of(entity))
     if "admin_role" in doc.data:
         yield from common.role_ref(index, doc, "/admin_role", doc.data["admin_role"])
     for i, grant in enumerate((doc.data.get("locked") or {}).get("editable", [])):
@@ -34,6 +40,9 @@ def check_flow(doc: Document, index: Index) -> Iterator[Problem]:
         yield from common.field_refs(doc, f"{here}/fields", grant["fields"], entity)
         for j, role in enumerate(grant["roles"]):
             yield from common.role_ref(index, doc, f"{here}/roles/{j}", role)
+    revoke = doc.data.get("revoke") or {}
+    if "within" in revoke and (not revoke.get("allowed") or int(revoke["within"][:-1]) == 0):
+        yield doc.problem("flow.revoke_within", "/revoke/within")
     walker = _Walker(doc, index, entity, variables)
     yield from walker.nodes("/nodes", doc.data["nodes"], frozenset())
     yield from walker.return_targets()

@@ -4,6 +4,9 @@ A report becomes one aggregate query over its entity, so everything it names mus
 column of that query: dimensions are fields, readable system columns, or one step through
 a link (``customer.industry``) or a user or department field (``owner.department``);
 ``sum`` and ``avg`` need numbers; a ratio divides two other measures of the report.
+A report with ``series`` runs one such query per entity, so each series is checked as a
+report of its entity, and the fields it maps to a shared dimension must hold the same kind
+of value in every series (people with people, months with dates or year numbers).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Mapping
+from itertools import pairwise
 from typing import Any
 
 from ..index import Index
@@ -76,6 +80,26 @@ SOURCES: dict[str, dict[str, str]] = {
 
 
 def check_report(doc: Document, index: Index) -> Iterator[Problem]:
+    if "series" in doc.data:
+        yield from _check_series(doc, index)
+        return
+    if "measures" not in doc.data:
+        yield doc.problem("schema.required", "", key="measures")
+        return
+    if "scope" in doc.data and "source" not in doc.data:
+        detail = {
+            "en": "'scope' is for approval statistics; an entity's permissions scope its reports",
+            "zh": "scope 仅用于审批统计；实体报表的范围由实体权限决定",
+        }
+        yield doc.problem("report.scope", "/scope", detail=detail)
+    for i, dimension in enumerate(doc.data.get("dimensions", [])):
+        if "name" in dimension:
+            detail = {
+                "en": "only reports with series name their dimensions",
+                "zh": "仅多实体报表的维度使用 name",
+            }
+            yield doc.problem("report.series", f"/dimensions/{i}/name", detail=detail)
+            return
     source = doc.data.get("source")
     if source is not None or "entity" not in doc.data:
         yield from _check_source(doc, index, source)
@@ -109,6 +133,7 @@ def _check_source(doc: Document, index: Index, source: str | None) -> Iterator[P
         if key in doc.data:
             detail = {"en": f"remove '{key}'", "zh": f"请删除 {key}"}
             yield doc.problem("report.source", f"/{key}", detail=detail)
+    yield from _scope(doc, index)
     columns = SOURCES[source]
     fields = {name: {"type": kind} for name, kind in columns.items()}
     owner = {"en": f"source '{source}'", "zh": f"数据源“{source}”"}
@@ -124,6 +149,152 @@ def _check_source(doc: Document, index: Index, source: str | None) -> Iterator[P
     yield from _date_field(doc, fields, known)
     yield from _measures(doc, fields, known)
     yield from _rest(doc, index)
+
+
+def _scope(doc: Document, index: Index) -> Iterator[Problem]:
+    """A scope narrows roles the report names; a role it does not name would see nothing."""
+    roles = doc.data.get("roles", [])
+    for role in doc.data.get("scope", {}):
+        pointer = f"/scope/{role}"
+        problems = list(common.role_ref(index, doc, pointer, role))
+        yield from problems
+        if not problems and role not in roles:
+            detail = {
+                "en": f"'{role}' is not in the report's roles",
+                "zh": f"角色“{role}”不在本报表的 roles 中",
+            }
+            yield doc.problem("report.scope", pointer, detail=detail)
+
+
+def measures_of(data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every measure of a report: its series' and its own."""
+    found = [m for part in data.get("series", []) for m in part.get("measures", []) if isinstance(m, dict)]
+    return found + [m for m in data.get("measures", []) if isinstance(m, dict)]
+
+
+def _check_series(doc: Document, index: Index) -> Iterator[Problem]:
+    """A report over several entities: each series as a report of its entity, shared dimensions
+    of one kind of value, and the report's own measures only ratios between series' measures."""
+    for key in ("entity", "source", "filter", "date_field", "others", "scope"):
+        if key in doc.data:
+            detail = {
+                "en": f"remove '{key}': each series names its own",
+                "zh": f"请删除 {key}：由各数据系列分别指定",
+            }
+            yield doc.problem("report.series", f"/{key}", detail=detail)
+    shared: dict[str, Mapping[str, Any]] = {}
+    for i, dimension in enumerate(doc.data.get("dimensions", [])):
+        if "name" in dimension:
+            shared[dimension["name"]] = dimension
+        else:
+            detail = {
+                "en": "name each dimension; each series maps it to a field",
+                "zh": "请为维度设置 name，由各数据系列对应到字段",
+            }
+            yield doc.problem("report.series", f"/dimensions/{i}/field", detail=detail)
+    seen: dict[str, tuple[tuple[str, str | None], str]] = {}  # dimension -> kind of value, entity
+    for i, part in enumerate(doc.data["series"]):
+        yield from _series(doc, index, f"/series/{i}", part, shared, seen)
+    yield from _duplicate_measures(doc)
+    for i, measure in enumerate(doc.data.get("measures", [])):
+        if measure["aggregate"] == "ratio":
+            yield from _ratio(doc, f"/measures/{i}", measure)
+        else:
+            detail = {
+                "en": "the report's own measures are ratios; put the others in a series",
+                "zh": "报表自身的指标只能是比率，其余指标请放入数据系列",
+            }
+            yield doc.problem("report.series", f"/measures/{i}/aggregate", detail=detail)
+    yield from _rest(doc, index)
+
+
+def _series(
+    doc: Document,
+    index: Index,
+    here: str,
+    part: Mapping[str, Any],
+    shared: Mapping[str, Mapping[str, Any]],
+    seen: dict[str, tuple[tuple[str, str | None], str]],
+) -> Iterator[Problem]:
+    entity, problems = common.entity_ref(index, doc, f"{here}/entity", part["entity"])
+    yield from problems
+    if entity is None:
+        return
+    fields = fields_of(entity)
+    yield from common.expression(doc, f"{here}/filter", part.get("filter"), common.entity_variables(entity))
+
+    def known(pointer: str, name: str) -> list[Problem]:
+        return list(common.field_ref(doc, pointer, name, entity, fields, system=True))
+
+    mapping = part.get("dimensions", {})
+    for name in shared:
+        if name not in mapping:
+            yield doc.problem("schema.required", f"{here}/dimensions", key=name)
+    for name, path in mapping.items():
+        pointer = f"{here}/dimensions/{name}"
+        if name not in shared:
+            hint = did_you_mean(name, list(shared))
+            yield doc.problem("ref.unknown_field", pointer, owner=REPORT, field=name, hint=hint)
+            continue
+        kind, found = _grouped(doc, index, pointer, path, fields, known)
+        yield from found
+        if kind is None:
+            continue
+        granularity = shared[name].get("granularity")
+        if granularity and kind not in DATED and not (granularity == "year" and kind == "integer"):
+            yield doc.problem("report.granularity", pointer, field=path, actual=kind)
+            continue
+        value = _value_kind(index, doc, kind, path, fields, bool(granularity))
+        first = seen.setdefault(name, (value, part["entity"]))
+        if first[0] != value:
+            detail = {
+                "en": f"'{name}' holds {value[0]} here and {first[0][0]} in the series of {first[1]}",
+                "zh": f"维度“{name}”在此为 {value[0]}，在 {first[1]} 的数据系列中为 {first[0][0]}",
+            }
+            yield doc.problem("report.series", pointer, detail=detail)
+    yield from _date_field(doc, fields, known, here, part, year=True)
+    for j, measure in enumerate(part["measures"]):
+        if measure["aggregate"] == "ratio":
+            detail = {"en": "put ratios in the report's own measures", "zh": "比率指标请放在报表自身的指标中"}
+            yield doc.problem("report.series", f"{here}/measures/{j}/aggregate", detail=detail)
+        else:
+            yield from _measure(
+                doc,
+                f"{here}/measures/{j}",
+                measure,
+                fields,
+                lambda pointer, name: list(common.field_ref(doc, pointer, name, entity, fields)),
+            )
+
+
+def _value_kind(
+    index: Index, doc: Document, kind: str, path: str, fields: Mapping[str, Any], dated: bool
+) -> tuple[str, str | None]:
+    """What a dimension's values are, to compare across series: people, a linked entity's
+    records, periods, or values of one type."""
+    if dated:
+        return "period", None
+    if kind == "link" and "." not in path:
+        target = index.resolve("entity", fields[path]["entity"], doc.app or "").document
+        return "link", f"{target.app}.{target.name}" if target is not None else None
+    return kind, None
+
+
+def _duplicate_measures(doc: Document) -> Iterator[Problem]:
+    seen: dict[str, str] = {}
+    places = [
+        (f"/series/{i}/measures/{j}/name", m)
+        for i, part in enumerate(doc.data["series"])
+        for j, m in enumerate(part.get("measures", []))
+    ] + [(f"/measures/{j}/name", m) for j, m in enumerate(doc.data.get("measures", []))]
+    for here, measure in places:
+        name = measure.get("name")
+        if name in seen:
+            yield doc.problem(
+                "name.duplicate", here, what=MEASURE, name=name, other=str(doc.locate(seen[name]))
+            )
+        elif isinstance(name, str):
+            seen[name] = here
 
 
 def _measures(doc: Document, fields: Mapping[str, Any], known: Known) -> Iterator[Problem]:
@@ -154,22 +325,45 @@ def _dimension(
     doc: Document, index: Index, here: str, dimension: Mapping[str, Any], fields: Mapping, known: Known
 ) -> Iterator[Problem]:
     path = dimension["field"]
+    kind, problems = _grouped(doc, index, f"{here}/field", path, fields, known)
+    yield from problems
+    if kind is not None and "granularity" in dimension and kind not in DATED:
+        yield doc.problem("report.granularity", f"{here}/granularity", field=path, actual=kind)
+    if kind is not None and "aging" in dimension:
+        yield from _aging(doc, f"{here}/aging", dimension, path, kind)
+
+
+def _aging(doc: Document, here: str, dimension: Mapping[str, Any], path: str, kind: str) -> Iterator[Problem]:
+    """Aging buckets count whole days back from today: a date field, rising bounds, no granularity."""
+    bounds = dimension["aging"]
+    if kind != "date":
+        reason = {"en": f"aging needs a date field, not {kind}", "zh": f"账龄分段需要日期字段，而非 {kind}"}
+        yield doc.problem("report.bad_dimension", here, field=path, reason=reason)
+    elif "granularity" in dimension:
+        reason = {"en": "give either a granularity or aging", "zh": "粒度与账龄分段只能二选一"}
+        yield doc.problem("report.bad_dimension", here, field=path, reason=reason)
+    elif any(a >= b for a, b in pairwise(bounds)):
+        reason = {"en": "aging bounds must rise", "zh": "账龄分段的天数须递增"}
+        yield doc.problem("report.bad_dimension", here, field=path, reason=reason)
+
+
+def _grouped(
+    doc: Document, index: Index, pointer: str, path: str, fields: Mapping, known: Known
+) -> tuple[str | None, list[Problem]]:
+    """The type of the values ``path`` groups by, or the problems that keep it from grouping."""
     head, _, step = path.partition(".")
-    found = known(f"{here}/field", head)
+    found = known(pointer, head)
     if found:
-        yield from found
-        return
+        return None, found
     kind = field_type(head, fields)
     if step:
-        kind, problem = _step(doc, index, f"{here}/field", path, kind, fields.get(head))
+        kind, problem = _step(doc, index, pointer, path, kind, fields.get(head))
         if problem is not None:
-            yield problem
-            return
+            return None, [problem]
     if kind in NOT_GROUPABLE:
         reason = {"en": f"a {kind} field cannot be grouped", "zh": f"{kind} 类型的字段不能分组"}
-        yield doc.problem("report.bad_dimension", f"{here}/field", field=path, reason=reason)
-    elif "granularity" in dimension and kind not in DATED:
-        yield doc.problem("report.granularity", f"{here}/granularity", field=path, actual=kind)
+        return None, [doc.problem("report.bad_dimension", pointer, field=path, reason=reason)]
+    return kind, []
 
 
 def _step(
@@ -203,18 +397,26 @@ def _step(
     return stepped, None
 
 
-def _date_field(doc: Document, fields: Mapping[str, Any], known: Known) -> Iterator[Problem]:
-    name = doc.data.get("date_field")
+def _date_field(
+    doc: Document,
+    fields: Mapping[str, Any],
+    known: Known,
+    here: str = "",
+    spec: Mapping[str, Any] | None = None,
+    *,
+    year: bool = False,
+) -> Iterator[Problem]:
+    """The field time presets filter on; in a series, a year number will do."""
+    name = (doc.data if spec is None else spec).get("date_field")
     if name is None:
         return
-    found = known("/date_field", name)
+    found = known(f"{here}/date_field", name)
+    kind = field_type(name, fields)
     if found:
         yield from found
-    elif field_type(name, fields) not in DATED:
+    elif kind not in DATED and not (year and kind == "integer"):
         expected = {"en": "a date or datetime", "zh": "日期或日期时间"}
-        yield doc.problem(
-            "ref.field_type", "/date_field", field=name, actual=field_type(name, fields), expected=expected
-        )
+        yield doc.problem("ref.field_type", f"{here}/date_field", field=name, actual=kind, expected=expected)
 
 
 def _measure(
@@ -249,7 +451,7 @@ def _measure(
 
 
 def _ratio(doc: Document, here: str, measure: Mapping[str, Any]) -> Iterator[Problem]:
-    names = {m["name"]: m for m in doc.data["measures"] if isinstance(m, dict) and "name" in m}
+    names = {m["name"]: m for m in measures_of(doc.data) if "name" in m}
     of = measure.get("of")
     if "field" in measure:
         detail = {"en": "remove 'field'", "zh": "请删除 field"}
@@ -272,7 +474,8 @@ def _sort(doc: Document) -> Iterator[Problem]:
     sort = doc.data.get("sort")
     if sort is None:
         return
-    names = {d["field"] for d in doc.data.get("dimensions", [])} | {m["name"] for m in doc.data["measures"]}
+    dimensions = {d.get("field") or d.get("name") for d in doc.data.get("dimensions", [])}
+    names = dimensions | {m["name"] for m in measures_of(doc.data)}
     if sort.lstrip("-") not in names:
         yield doc.problem(
             "ref.unknown_field",

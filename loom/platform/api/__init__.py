@@ -22,12 +22,15 @@ from . import related
 from . import reports
 from . import search
 from . import sharing
+from . import views
 
 PUBLIC_ENDPOINTS = frozenset({"api.auth.login", "api.auth.logout", "api.openapi.document"})
 
 
 # First segments of fixed routes with more than one segment; record routes never start with them.
-FIXED_SEGMENTS = ("auth", "files", "tasks", "notifications", "delegations", "reports", "metadata", "users")
+FIXED_SEGMENTS = (
+    "auth", "files", "tasks", "notifications", "delegations", "reports", "metadata", "users", "views"
+)  # fmt: skip
 
 
 class AppSegment(BaseConverter):
@@ -50,7 +53,7 @@ def blueprint() -> Blueprint:
     api = Blueprint("api", __name__, url_prefix="/api/v1")
     api.record_once(_register_converters)
     parts = (auth.bp, meta.bp, files.bp, openapi.bp, flows.bp, delegations.bp, automations.bp, reports.bp)
-    for part in (*parts, metadata.bp, handover.bp, search.bp, sharing.bp, related.bp, records.bp):
+    for part in (*parts, metadata.bp, handover.bp, search.bp, sharing.bp, views.bp, related.bp, records.bp):
         api.register_blueprint(part)
 
     @api.before_request

@@ -130,6 +130,22 @@ def sign_in(login_name: str, password: str) -> Actor:
     the cookie holds are the same at every door. Raises ``TooManyRequests`` when over a
     limit (the password is then not even checked) and ``LoginFailed`` when wrong.
     """
+    actor = verified(login_name, password)
+    user_id = actor.id
+    if user_id is None:  # verified() never returns the system; this tells the type checker so
+        raise LoginFailed()
+    end_session()  # a new session, never one an attacker may have planted (fixation)
+    with services().runtime.engine.begin() as conn:
+        services().identity.sessions.purge(conn)
+        session["sid"] = services().identity.sessions.start(conn, user_id)
+    session.permanent = True
+    return actor
+
+
+def verified(login_name: str, password: str) -> Actor:
+    """The user whose login and password these are, checked within the attempt limits (also
+    when a signed-in user confirms their password before changing it: a stolen session must
+    not guess it freely). Raises ``TooManyRequests`` or ``LoginFailed`` as ``sign_in`` does."""
     login_name = login_name.strip()
     if not login_name or not password or len(login_name) > MAX_LOGIN or "\x00" in login_name:
         raise LoginFailed()
@@ -143,16 +159,10 @@ def sign_in(login_name: str, password: str) -> Actor:
             "zh": "登录失败次数过多，请稍后再试。",
         }
         raise TooManyRequests(text(message), retry_after=int(WINDOW.total_seconds()))
-    identity = services().identity
-    actor = identity.authenticate(login_name, password)
+    actor = services().identity.authenticate(login_name, password)
     if actor is None or actor.id is None:
         raise LoginFailed()
     throttle.succeeded(attempt)
-    end_session()  # a new session, never one an attacker may have planted (fixation)
-    with services().runtime.engine.begin() as conn:
-        identity.sessions.purge(conn)
-        session["sid"] = identity.sessions.start(conn, actor.id)
-    session.permanent = True
     return actor
 
 

@@ -6,11 +6,11 @@ from flask import Blueprint
 from flask import Response
 from flask import jsonify
 from flask import request
-from werkzeug.exceptions import BadRequest
 
 from ..records.audit import jsonable
 from .auth import require_actor
 from .auth import services
+from .i18n import BadParameter
 from .records import existing_id
 from .records import json_body
 
@@ -21,10 +21,10 @@ bp = Blueprint("delegations", __name__)
 def list_delegations() -> Response:
     user = request.args.get("user")
     if user is not None and not (user.isdigit() and int(user) > 0):
-        raise BadRequest("user is a user id.")
+        raise BadParameter("user is a user id.", "user 须为用户编号。")
     current = request.args.get("current", "false")
     if current not in ("true", "false"):
-        raise BadRequest("current is true or false.")
+        raise BadParameter("current is true or false.", "current 须为 true 或 false。")
     items = services().delegations.list_for(
         require_actor(), user_id=existing_id(int(user)) if user else None, current=current == "true"
     )

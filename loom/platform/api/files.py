@@ -12,7 +12,6 @@ from flask import jsonify
 from flask import request
 from flask import send_file
 from sqlalchemy import select
-from werkzeug.exceptions import BadRequest
 
 from ..actor import Actor
 from ..records.audit import jsonable
@@ -22,6 +21,7 @@ from ..records.schemas import MAX_ID
 from ..tables import RecordTables
 from .auth import require_actor
 from .auth import services
+from .i18n import BadParameter
 
 bp = Blueprint("files", __name__)
 MAX_HOLDERS = 100  # records checked per field; a file is rarely held by more than one
@@ -32,7 +32,10 @@ def upload() -> Response:
     actor = require_actor()
     sent = request.files.get("file")
     if sent is None or not sent.filename:
-        raise BadRequest("Send the file as multipart form data in a field named 'file'.")
+        raise BadParameter(
+            "Send the file as multipart form data in a field named 'file'.",
+            "请以 multipart 表单上传文件，字段名为 file。",
+        )
     row = services().files.save(sent.stream, sent.filename, actor, sent.mimetype or None)
     response = jsonify(jsonable(row))
     response.status_code = 201

@@ -9,7 +9,6 @@ from flask import Blueprint
 from flask import Response
 from flask import jsonify
 from flask import request
-from werkzeug.exceptions import BadRequest
 
 from ..flows import simulate
 from ..flows.inbox import Inbox
@@ -29,6 +28,7 @@ from ..web.summary import summary_text
 from ..web.summary import want_summary_titles
 from .auth import require_actor
 from .auth import services
+from .i18n import BadParameter
 from .records import entity_name
 from .records import existing_id
 from .records import whole_number
@@ -47,7 +47,7 @@ def body() -> dict:
     if data is None and not request.data:
         return {}
     if not isinstance(data, dict):
-        raise BadRequest("The body must be a JSON object.")
+        raise BadParameter("The body must be a JSON object.", "请求体须为 JSON 对象。")
     return data
 
 
@@ -155,7 +155,7 @@ def add_summaries(items: list[dict]) -> None:
     for item in items:
         entity = catalog.entities.get(item["entity"])
         values = item.pop("summary_values", None)
-        item["summary"] = summary_text(entity, values, refs, reader) or None
+        item["summary"] = summary_text(entity, values, refs, reader, item.get("flow")) or None
         name = refs.name("user", item["initiator_id"]) if item.get("initiator_id") else None
         item["initiator_name"] = name
         item["headline"] = headline(entity, name, reader) if entity and name else None
@@ -174,7 +174,9 @@ def batch_approve() -> Response:
         raise BadInput([FieldError("tasks", "invalid", {"kind": "id"})])
     if len(ids) > BATCH_TASKS:
         raise BadInput([FieldError("tasks", "rows_max", {"max": BATCH_TASKS})])
-    return jsonify({"results": services().flows.batch_approve(ids, require_actor(), data.get("comment"))})
+    signature = data.get("signature")  # an id, checked_payload says
+    results = services().flows.batch_approve(ids, require_actor(), data.get("comment"), signature)
+    return jsonify({"results": results})
 
 
 @bp.get("/notifications")

@@ -7,11 +7,11 @@ from typing import Any
 from flask import Blueprint
 from flask import Response
 from flask import jsonify
-from werkzeug.exceptions import BadRequest
 
 from ..handover import hand_over
 from .auth import require_actor
 from .auth import services
+from .i18n import BadParameter
 from .records import MAX_ID
 from .records import existing_id
 from .records import json_body
@@ -24,10 +24,15 @@ def handover(user_id: int) -> Response:
     body = json_body()
     unknown = sorted(set(body) - {"to", "reason"})
     if unknown:
-        raise BadRequest(f"Unknown key(s): {', '.join(unknown)}; allowed: reason, to.")
+        raise BadParameter(
+            f"Unknown key(s): {', '.join(unknown)}; allowed: reason, to.",
+            f"未知的键：{'、'.join(unknown)}；可用：reason、to。",
+        )
     to, reason = body.get("to"), body.get("reason")
     if type(to) is not int or not 0 < to <= MAX_ID or not isinstance(reason, str):
-        raise BadRequest("to is the successor's user id; reason says why.")
+        raise BadParameter(
+            "to is the successor's user id; reason says why.", "to 为接替人的用户编号，reason 说明原因。"
+        )
     report = hand_over(services(), existing_id(user_id), to, require_actor(), reason)
     return jsonify(report.as_dict())
 

@@ -17,7 +17,6 @@ from flask import Blueprint
 from flask import Response
 from flask import jsonify
 from flask import request
-from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import NotFound
 from werkzeug.exceptions import PreconditionRequired
 from werkzeug.exceptions import UnprocessableEntity
@@ -35,6 +34,7 @@ from ..revisions.provenance import explain_on_site
 from ..site import Site
 from .auth import require_actor
 from .auth import services
+from .i18n import BadParameter
 from .i18n import lang
 from .i18n import text
 from .problems import problem
@@ -63,7 +63,7 @@ def revisions() -> Response:
     _admin()
     limit = request.args.get("limit", "50")
     if not (limit.isdigit() and 1 <= int(limit) <= 500):
-        raise BadRequest("limit is a number from 1 to 500.")
+        raise BadParameter("limit is a number from 1 to 500.", "limit 须为 1 到 500 之间的数字。")
     with services().runtime.engine.connect() as conn:
         found = store.history(conn, int(limit))
     return jsonify({"items": [jsonable(r.summary()) for r in found]})
@@ -84,7 +84,7 @@ def diff() -> Response:
     for name in ("from", "to"):
         raw = request.args.get(name, "")
         if not raw.isdigit() or len(raw) > 18:
-            raise BadRequest(f"{name} is a revision number.")
+            raise BadParameter(f"{name} is a revision number.", f"{name} 须为版本号。")
         ends.append(_revision(int(raw)))
     before, after = ends
     documents = []
@@ -106,7 +106,10 @@ def explain() -> Response:
     _admin()
     target = request.args.get("target", "")
     if not 3 <= len(target) <= 200:
-        raise BadRequest("target names a document (app.name) or a field (app.entity.field).")
+        raise BadParameter(
+            "target names a document (app.name) or a field (app.entity.field).",
+            "target 须为文档（应用.名称）或字段（应用.实体.字段）。",
+        )
     try:
         rows = explain_on_site(_site(), services().runtime.engine, target)
     except UnknownTarget as exc:
@@ -130,10 +133,16 @@ def import_() -> tuple[Response, int] | Response:
     """Publish an exported zip (the body, application/zip) as one revision on revision ``parent``."""
     actor = _admin()
     if request.mimetype not in ZIP_TYPES:
-        raise BadRequest("Send the exported zip as the body, with Content-Type: application/zip.")
+        raise BadParameter(
+            "Send the exported zip as the body, with Content-Type: application/zip.",
+            "请以导出的 zip 作为请求体，Content-Type 为 application/zip。",
+        )
     args = {"parent": request.args.get("parent", ""), "force": request.args.get("force", "false")}
     if not args["parent"].isdigit() or len(args["parent"]) > 15 or args["force"] not in ("true", "false"):
-        raise BadRequest("parent is the current revision's number; force is true or false.")
+        raise BadParameter(
+            "parent is the current revision's number; force is true or false.",
+            "parent 须为当前版本号；force 须为 true 或 false。",
+        )
     try:
         found = customizations.read(request.get_data(cache=False))
     except pipeline.BadChanges as exc:  # well-formed, but names no document a site may hold
@@ -364,7 +373,10 @@ def _admin() -> Actor:
 def _site() -> Site:
     site = services().runtime.site
     if site is None:
-        raise BadRequest("This server runs without a site folder: it has no metadata revisions.")
+        raise BadParameter(
+            "This server runs without a site folder: it has no metadata revisions.",
+            "此服务器没有站点目录，因此没有元数据版本。",
+        )
     return site
 
 
@@ -412,14 +424,19 @@ def _checked_changes(body: Mapping[str, Any]) -> dict[str, str | None]:
 def _name(body: Mapping[str, Any]) -> str:
     name = body.get("name")
     if not isinstance(name, str) or not name.strip() or len(name) > drafts.MAX_NAME:
-        raise BadRequest(f"name says what the draft is for (1 to {drafts.MAX_NAME} characters).")
+        raise BadParameter(
+            f"name says what the draft is for (1 to {drafts.MAX_NAME} characters).",
+            f"name 说明草稿的用途（1 到 {drafts.MAX_NAME} 个字符）。",
+        )
     return name.strip()
 
 
 def _version(body: dict[str, Any], *, required: bool) -> int | None:
     """The draft version the client read: If-Match, else ``version``, as records take it."""
     if "version" in body and (type(body["version"]) is not int or not 0 < body["version"] < 2**31):
-        raise BadRequest("version is the draft's version as read (its ETag).")
+        raise BadParameter(
+            "version is the draft's version as read (its ETag).", "version 须为读取时草稿的版本（其 ETag）。"
+        )
     version = expected_version(body)
     if version is None and required:
         raise PreconditionRequired("Send the version of the draft as read: If-Match or version.")
@@ -434,43 +451,61 @@ def _body(allowed: set[str], required: set[str]) -> dict[str, Any]:
     body = json_body()
     unknown = sorted(set(body) - allowed)
     if unknown:
-        raise BadRequest(f"Unknown key(s): {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}.")
+        raise BadParameter(
+            f"Unknown key(s): {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}.",
+            f"未知的键：{'、'.join(unknown)}；可用：{'、'.join(sorted(allowed))}。",
+        )
     missing = sorted(required - set(body))
     if missing:
-        raise BadRequest(f"Missing: {', '.join(missing)}.")
+        raise BadParameter(f"Missing: {', '.join(missing)}.", f"缺少：{'、'.join(missing)}。")
     return body
 
 
 def _changes(body: Mapping[str, Any]) -> dict[str, str | None]:
     changes = body.get("changes")
     if not isinstance(changes, dict) or not changes:
-        raise BadRequest("changes maps document paths to their text (or null to remove one).")
+        raise BadParameter(
+            "changes maps document paths to their text (or null to remove one).",
+            "changes 须将文档路径对应到其文本（null 表示删除）。",
+        )
     for path, content in changes.items():
         if content is not None and not isinstance(content, str):
-            raise BadRequest(f"changes[{path!r}] is the document's text, or null to remove it.")
+            raise BadParameter(
+                f"changes[{path!r}] is the document's text, or null to remove it.",
+                f"changes[{path!r}] 须为文档文本，或 null 表示删除。",
+            )
         if content is not None and len(content) > MAX_DOCUMENT:
-            raise BadRequest(f"changes[{path!r}] is larger than {MAX_DOCUMENT} characters.")
+            raise BadParameter(
+                f"changes[{path!r}] is larger than {MAX_DOCUMENT} characters.",
+                f"changes[{path!r}] 超过 {MAX_DOCUMENT} 个字符。",
+            )
     return changes
 
 
 def _parent(body: Mapping[str, Any]) -> int:
     parent = body.get("parent")
     if type(parent) is not int or not 0 <= parent < 2**53:
-        raise BadRequest("parent is the number of the revision the changes were made on.")
+        raise BadParameter(
+            "parent is the number of the revision the changes were made on.",
+            "parent 须为这些修改所基于的版本号。",
+        )
     return parent
 
 
 def _message(body: Mapping[str, Any]) -> str:
     message = body.get("message")
     if not isinstance(message, str) or not message.strip() or len(message) > MAX_MESSAGE:
-        raise BadRequest(f"message says what the change is for (1 to {MAX_MESSAGE} characters).")
+        raise BadParameter(
+            f"message says what the change is for (1 to {MAX_MESSAGE} characters).",
+            f"message 说明修改的目的（1 到 {MAX_MESSAGE} 个字符）。",
+        )
     return message.strip()
 
 
 def _flag(body: Mapping[str, Any], name: str) -> bool:
     value = body.get(name, False)
     if not isinstance(value, bool):
-        raise BadRequest(f"{name} is true or false.")
+        raise BadParameter(f"{name} is true or false.", f"{name} 须为 true 或 false。")
     return value
 
 

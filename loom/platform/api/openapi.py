@@ -28,9 +28,9 @@ from ..automations.definitions import Automation
 from ..automations.definitions import automation
 from ..fieldtypes.numbers import DECIMAL
 from ..fieldtypes.references import ID
+from ..flows.operations import OPERATIONS as FLOW_OPERATIONS
 from ..flows.payloads import MODES
 from ..flows.payloads import POSITIONS
-from ..flows.service import OPERATIONS as FLOW_OPERATIONS
 from ..limits import BATCH_TASKS
 from ..limits import COMMENT_FILES
 from ..limits import PARAMETER_LENGTH
@@ -84,6 +84,40 @@ SHARE = {
     },
 }
 MOMENT = {"type": "string", "format": "date-time"}
+NOTIFICATION = {  # one of GET /notifications' items: unread ones first, then newest first
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "user_id": {"type": "integer"},
+        "at": MOMENT,
+        "kind": {
+            "type": "string",
+            "description": "task, cc, result, returned, urge, remind, revoke, revoke_refused, mention, "
+            "automation",
+        },
+        "entity": {"type": "string", "nullable": True},
+        "record_id": {"type": "integer", "nullable": True},
+        "instance_id": {"type": "integer", "nullable": True},
+        "flow": {"type": "string", "nullable": True, "description": "The approval's flow, from message.flow"},
+        "message": {"type": "object", "description": "The kind's details: node, task, outcome, comment, by…"},
+        "read_at": {**MOMENT, "nullable": True},
+        "mailed_at": {**MOMENT, "nullable": True},
+        "initiator_id": {"type": "integer", "nullable": True},
+        "initiator_name": {"type": "string", "nullable": True},
+        "title": {"nullable": True, "description": "The record's title field, as stored"},
+        "headline": {
+            "type": "string",
+            "nullable": True,
+            "description": "Who asked for what: 杨磊提交的请假申请",
+        },
+        "summary": {
+            "type": "string",
+            "nullable": True,
+            "description": "The flow's summary line for this reader, else the entity's",
+        },
+    },
+}
+NOTIFICATIONS = {"type": "object", "properties": {"items": {"type": "array", "items": NOTIFICATION}}}
 TASK_ITEM = {
     "type": "object",
     "description": "A task (boxes todo, done, cc) or an approval the caller started (box started)",
@@ -112,6 +146,10 @@ TASK_ITEM = {
             "type": "boolean",
             "description": "Box todo only: the flow lets it be approved with others (POST /tasks/approve)",
         },
+        "signature_required": {
+            "type": "boolean",
+            "description": "Box todo only: approving takes a handwritten signature (signature: required)",
+        },
         "title": {"nullable": True, "description": "The record's title field, as stored"},
         "headline": {
             "type": "string",
@@ -121,8 +159,8 @@ TASK_ITEM = {
         "summary": {
             "type": "string",
             "nullable": True,
-            "description": "The entity's summary line for this reader (事假 1天 · 12月4日–12月5日); "
-            "null when the entity declares none",
+            "description": "The flow's summary line for this reader, else the entity's "
+            "(事假 1天 · 12月4日–12月5日); null when neither declares one",
         },
     },
 }
@@ -326,7 +364,11 @@ class _Builder:
                 "items": {"type": "array", "items": ref},
                 "page": {"type": "integer"},
                 "page_size": {"type": "integer"},
-                "total": {"type": "integer", "nullable": True},
+                "total": {
+                    "type": "integer",
+                    "nullable": True,
+                    "description": "Matching records (see count); null on a cursor page or with count=none",
+                },
                 "total_is_lower_bound": {"type": "boolean"},
                 "next_cursor": {"type": "string", "nullable": True},
             },
@@ -651,6 +693,11 @@ class _Builder:
             "properties": {
                 "tasks": {"type": "array", "items": ID, "maxItems": BATCH_TASKS},
                 "comment": {"type": "string", "nullable": True},
+                "signature": {
+                    **ID,
+                    "nullable": True,
+                    "description": "A PNG the caller uploaded, signing every task whose step requires it",
+                },
             },
             "required": ["tasks"],
         }
@@ -697,11 +744,12 @@ class _Builder:
             "/notifications": ("get", "My notifications", [unread], None, ("401", "403")),
             "/notifications/read": ("post", "Mark notifications read", [], read, ("400", "401", "403")),
         }
+        answers = {"/tasks": _json(listed), "/notifications": _json(NOTIFICATIONS)}
         for path, (method, summary, parameters, request_body, errors) in routes.items():
             operation: dict[str, Any] = {
                 "summary": summary,
                 "parameters": parameters,
-                "responses": {"200": _json(listed) if path == "/tasks" else anything, **_errors(*errors)},
+                "responses": {"200": answers.get(path, anything), **_errors(*errors)},
             }
             if request_body:
                 operation["requestBody"] = {
@@ -776,6 +824,72 @@ class _Builder:
             },
         )
 
+    def _personal_view_paths(self) -> None:
+        names = {"type": "array", "items": {"type": "string"}}
+        params = {
+            "type": "object",
+            "additionalProperties": {"type": "string", "maxLength": 200},
+            "description": "List parameters: the entity's filters (REST syntax), q, sort, view",
+        }
+        view = {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "user_id": {"type": "integer"},
+                "entity": {"type": "string"},
+                "label": {"type": "string"},
+                "params": params,
+                "columns": names,
+            },
+        }
+        label = {"type": "string", "minLength": 1, "maxLength": 40}
+        given = {
+            "type": "object",
+            "properties": {"entity": {"type": "string"}, "label": label, "params": params, "columns": names},
+            "required": ["entity", "label"],
+            "additionalProperties": False,
+        }
+        renamed = {
+            "type": "object",
+            "properties": {"label": label},
+            "required": ["label"],
+            "additionalProperties": False,
+        }
+        listed = {"type": "object", "properties": {"items": {"type": "array", "items": view}}}
+        qualified = {"type": "string", "pattern": r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$"}  # app.entity
+        entity = {"name": "entity", "in": "query", "required": True, "schema": qualified}
+        self.api.path(
+            path="/views",
+            operations={
+                "get": {
+                    "summary": "My own saved views of an entity's list (我的视图)",
+                    "parameters": [entity],
+                    "responses": {"200": _json(listed), **_errors("400", "401", "403", "404")},
+                },
+                "post": {
+                    "summary": "Save a list's filters, search, sort and columns as my view",
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": given}}},
+                    "responses": {"201": _json(view), **_errors("400", "401", "403", "404", "422")},
+                },
+            },
+        )
+        view_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+        self.api.path(
+            path="/views/{id}",
+            parameters=[view_id],
+            operations={
+                "patch": {
+                    "summary": "Rename my view",
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": renamed}}},
+                    "responses": {"200": _json(view), **_errors("400", "401", "404", "422")},
+                },
+                "delete": {
+                    "summary": "Delete my view",
+                    "responses": {"204": {"description": "Deleted"}, **_errors("401", "404")},
+                },
+            },
+        )
+
     def _search_paths(self) -> None:
         group = {
             "type": "object",
@@ -816,6 +930,7 @@ class _Builder:
     def _fixed_paths(self) -> None:
         self._inbox_paths()
         self._delegation_paths()
+        self._personal_view_paths()
         self._search_paths()
         anything = {"type": "object"}
         self.api.path(
@@ -1019,7 +1134,13 @@ def _list_parameters(entity: Entity, property_of: Any) -> list[dict[str, Any]]:
             "schema": {"type": "array", "items": chosen, "minItems": 1},
             "description": "Fields to return",
         },
-        {"name": "count", "in": "query", "schema": {"type": "string", "enum": ["exact", "auto", "none"]}},
+        {
+            "name": "count",
+            "in": "query",
+            "schema": {"type": "string", "enum": ["exact", "auto", "none"]},
+            "description": "auto (default): total exact up to 10000, then a lower bound; a cursor page "
+            "is not counted again (total null) unless exact; none: total null",
+        },
     ]
     if entity.list.views:
         parameters.append(

@@ -26,6 +26,7 @@ from ..records.errors import PermissionDenied
 from ..records.errors import RecordError
 from ..records.errors import Stale
 from ..records.errors import ValidationFailed
+from .i18n import Worded
 from .i18n import lang
 from .i18n import text
 
@@ -96,7 +97,9 @@ def from_record_error(error: RecordError) -> Response:
 def from_http_error(error: HTTPException) -> Response:
     status = error.code or 500
     detail = error.description or ""
-    if status >= 500 or detail == type(error).description:
+    if isinstance(error, Worded):
+        detail = text(error.texts)
+    elif status >= 500 or detail == type(error).description:
         # Werkzeug's stock sentences are English only; ours come from the error, in the caller's language.
         detail = text(DETAILS.get(status) or TITLES.get(status, TITLES[500]))
     response = problem(status, detail)

@@ -18,9 +18,7 @@ from flask import Blueprint
 from flask import Response
 from flask import jsonify
 from flask import request
-from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import NotFound as HttpNotFound
-from werkzeug.exceptions import PreconditionFailed
 from werkzeug.exceptions import PreconditionRequired
 
 from ..limits import BadInput
@@ -32,6 +30,8 @@ from ..records.query import ListQuery
 from ..records.schemas import MAX_ID
 from .auth import require_actor
 from .auth import services
+from .i18n import BadParameter
+from .i18n import BadPrecondition
 from .i18n import text
 
 bp = Blueprint("records", __name__)
@@ -124,7 +124,7 @@ def record_response(record: dict[str, Any], status: int = 200) -> Response:
 def json_body() -> dict[str, Any]:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise BadRequest("The body must be a JSON object.")
+        raise BadParameter("The body must be a JSON object.", "请求体须为 JSON 对象。")
     return data
 
 
@@ -141,7 +141,9 @@ def expected_version(changes: dict[str, Any]) -> int | None:
     if raw and raw != "*":
         tag = raw.removeprefix("W/").strip('"')
         if not tag.isdigit() or len(tag) > 9:
-            raise PreconditionFailed("If-Match takes one ETag as returned by GET.")
+            raise BadPrecondition(
+                "If-Match takes one ETag as returned by GET.", "If-Match 只能带一个 GET 返回的 ETag。"
+            )
         version = int(tag)
         if "version" in changes and changes["version"] != version:
             raise Conflict(expected=version, actual=changes["version"])

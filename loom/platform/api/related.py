@@ -6,13 +6,13 @@ from flask import Blueprint
 from flask import Response
 from flask import jsonify
 from flask import request
-from werkzeug.exceptions import BadRequest
 
 from ..records.audit import jsonable
 from ..records.related import MAX_LIMIT
 from ..records.related import related
 from .auth import require_actor
 from .auth import services
+from .i18n import BadParameter
 from .records import entity_name
 from .records import existing_id
 
@@ -23,7 +23,9 @@ bp = Blueprint("related", __name__)
 def related_records(app: str, entity: str, record_id: int) -> Response:
     limit = request.args.get("limit", "5")
     if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
-        raise BadRequest(f"limit is a whole number from 1 to {MAX_LIMIT}.")
+        raise BadParameter(
+            f"limit is a whole number from 1 to {MAX_LIMIT}.", f"limit 须为 1 到 {MAX_LIMIT} 之间的整数。"
+        )
     name = entity_name(app, entity)
     found = related(services().records, name, existing_id(record_id), require_actor(), limit=int(limit))
     return jsonify({"items": jsonable(found)})

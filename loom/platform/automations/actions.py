@@ -30,6 +30,7 @@ from ..records.errors import RecordError
 from ..records.logic import cel_value
 from ..records.logic import variables
 from ..records.rows import read_record
+from ..records.rows import read_related
 from ..records.schemas import Schemas
 from ..tables import RecordTables
 from .definitions import Automation
@@ -120,15 +121,22 @@ class Actions:
         tables = self.records.runtime.schema.of(entity)
         # The selected row is what the values are compared with, unless one sets related rows.
         related = any(name in tables.children or name in tables.links for name in spec["set"])
-        for row, own in self._matching(step, pointer, spec):
+        # As the system, the rows are locked as they are found and handed to the update, which
+        # then need not select each again (its permission checks have nothing to read).
+        locked = step.actor.is_system
+        for row, own in self._matching(step, pointer, spec, lock=locked):
             current = read_record(step.c, tables, row["id"]) if related else row
-            self._write(step, entity, current, step.assignments(f"{pointer}/set", spec["set"], own))
+            if locked and not related and (tables.links or tables.children):
+                read_related(step.c, tables, [current])
+            wanted = step.assignments(f"{pointer}/set", spec["set"], own)
+            self._write(step, entity, current, wanted, locked=locked)
 
     def _matching(
-        self, step: Step, pointer: str, spec: Mapping[str, Any]
+        self, step: Step, pointer: str, spec: Mapping[str, Any], lock: bool = False
     ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         """The records of ``spec["entity"]`` the run-as actor may read and ``where`` admits (all of
-        them without one), in id order, each with the names its own expressions read."""
+        them without one), in id order, each with the names its own expressions read; ``lock``:
+        locked for update (PostgreSQL; a SQLite write transaction has the database to itself)."""
         entity = step.automation.entity_of(spec["entity"])
         tables = self.records.runtime.schema.of(entity)
         where = step.automation.expression(f"{pointer}/where")
@@ -140,6 +148,8 @@ class Actions:
             query = query.where(found.clause)
         if scope is not None:
             query = query.where(scope)
+        if lock and step.c.dialect.name == "postgresql":
+            query = query.with_for_update()
         chosen = []
         for row in step.c.execute(query).mappings().all():
             own = {**variables(tables.entity, row, step.actor, step.now), **step.names}
@@ -147,12 +157,23 @@ class Actions:
                 chosen.append((dict(row), own))
         return chosen
 
-    def _write(self, step: Step, entity: str, current: Mapping[str, Any], wanted: Mapping[str, Any]) -> None:
-        """Update a record with the values that differ; a no-op write would only re-trigger automations."""
-        changes = {k: v for k, v in wanted.items() if cel_value(current.get(k)) != cel_value(v)}
+    def _write(
+        self,
+        step: Step,
+        entity: str,
+        current: Mapping[str, Any],
+        wanted: Mapping[str, Any],
+        locked: bool = False,
+    ) -> None:
+        """Update a record with the values that differ; a no-op write would only re-trigger automations.
+
+        ``locked``: ``current`` is the whole record, locked in this transaction (see ``_update``).
+        """
+        changes = differing(current, wanted)
         if not changes:
             return
-        updated = self.records.update(entity, current["id"], changes, step.actor, conn=step.c)
+        held = current if locked else None
+        updated = self.records.update(entity, current["id"], changes, step.actor, conn=step.c, locked=held)
         if entity == step.entity and step.record is not None and current["id"] == step.record["id"]:
             if not step.actor.is_system:  # the service hid what the actor may not see
                 updated = read_record(step.c, self.records.runtime.schema.of(entity), current["id"])
@@ -197,6 +218,11 @@ class Actions:
 
     def _fail(self, step: Step, pointer: str, spec: Any) -> None:
         raise BusinessError(spec)
+
+
+def differing(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> dict[str, Any]:
+    """The values of ``wanted`` a record does not hold yet (a no-op write would re-trigger automations)."""
+    return {k: v for k, v in wanted.items() if cel_value(current.get(k)) != cel_value(v)}
 
 
 def _exists(c: Connection, schemas: Schemas, tables: RecordTables, values: Mapping[str, Any]) -> bool:

@@ -17,7 +17,7 @@ from sqlalchemy import Connection
 from loom.metadata.catalog import Catalog
 
 from ..actor import Actor
-from ..flows.engine import walk
+from ..flows.nodes import walk
 from ..records.errors import RecordError
 from ..services import Services
 from .company import Company

@@ -1,4 +1,8 @@
-"""What flow operations raise beyond the records service's errors."""
+"""What flow operations raise beyond the records service's errors.
+
+They are records errors so that every interface maps them as it maps the others (409, 403);
+``code`` says which, for clients and translations.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +17,12 @@ class FlowError(Conflict):
 
 
 class NoFlow(Conflict):
+    """The entity has no flow, or none of its flows applies to the record (409)."""
+
     code = "no_flow"
 
 
 class NotYourTask(PermissionDenied):
+    """The actor holds no task here, or is not the one an operation is for (403)."""
+
     code = "not_your_task"

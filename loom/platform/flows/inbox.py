@@ -17,6 +17,9 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
 
+from loom.metadata.catalog import Label
+from loom.metadata.catalog import template_fields
+
 from ..actor import Actor
 from ..database import reading
 from ..permissions import Permissions
@@ -24,7 +27,8 @@ from ..records.errors import FieldError
 from ..records.errors import ValidationFailed
 from ..records.schemas import MAX_ID
 from ..runtime import Runtime
-from .engine import walk
+from .nodes import node_named
+from .snapshots import upgraded
 
 BOXES = ("todo", "done", "cc", "started")
 
@@ -78,7 +82,10 @@ class Inbox:
             ]
             for row in rows:
                 if row.get("task_status") == "pending":  # may be approved with others (批量同意)
-                    row["batch_approve"] = bool(row["definition"].get("batch_approve", False))
+                    definition = upgraded(row["definition"])
+                    row["batch_approve"] = bool(definition.get("batch_approve", False))
+                    signed = _step(definition, row["node"]).get("signature") == "required"
+                    row["signature_required"] = signed
             self._add_titles(conn, actor, rows)
         return {"box": box, "items": rows, "total": total, "page": page, "page_size": page_size}
 
@@ -177,38 +184,46 @@ class Inbox:
         node_of: Callable[[dict[str, Any]], str | None] = lambda row: row.get("node"),
     ) -> None:
         """One query per entity for the titles of the records listed and the values their
-        summaries show (``summary_values``), less what the actor may not see (by their role,
-        and by the step ``node_of`` a row names)."""
+        summaries show (``summary_values``: the flow's summary where it declares one, else the
+        entity's), less what the actor may not see (by their role, and by the step ``node_of``
+        a row names)."""
+        catalog = self.runtime.catalog
+        shows: dict[tuple[str, str | None], Label | None] = {}  # (entity, flow): its summary
         by_entity: dict[str, set[int]] = {}
         for row in rows:
             by_entity.setdefault(row["entity"], set()).add(row["record_id"])
+            entity = catalog.entities.get(row["entity"])
+            if entity is not None and (row["entity"], row.get("flow")) not in shows:
+                shows[(row["entity"], row.get("flow"))] = catalog.summary_of(entity, row.get("flow"))
         found: dict[tuple[str, int], dict[str, Any]] = {}
         for name, ids in by_entity.items():
-            entity = self.runtime.catalog.entities.get(name)
+            entity = catalog.entities.get(name)
             if entity is None:
                 continue
             table = self.runtime.schema.of(name).table
-            wanted = entity.summary_fields - self.permissions.hidden_fields(actor, entity)
+            summed = frozenset().union(*(template_fields(t) for (e, _flow), t in shows.items() if e == name))
+            wanted = summed - self.permissions.hidden_fields(actor, entity)
             columns = [c for c in (entity.title_field, *sorted(wanted)) if c and c in table.c]
             if columns:
                 query = select(table.c.id, *(table.c[c] for c in columns)).where(table.c.id.in_(ids))
                 found.update({(name, r["id"]): dict(r) for r in conn.execute(query).mappings()})
         for row in rows:
-            entity = self.runtime.catalog.entities.get(row["entity"])
+            entity = catalog.entities.get(row["entity"])
             values = found.get((row["entity"], row["record_id"]), {})
             row["title"] = values.get(entity.title_field) if entity and entity.title_field else None
-            if entity is not None and entity.summary is not None:
-                hidden = _step_hidden(row.get("definition"), node_of(row))
-                row["summary_values"] = {
-                    k: v for k, v in values.items() if k in entity.summary_fields and k not in hidden
-                }
+            template = shows.get((row["entity"], row.get("flow")))
+            if template is not None:
+                fields = template_fields(template)
+                stored = row.get("definition")
+                hidden = _step_hidden(upgraded(stored) if stored else None, node_of(row))
+                row["summary_values"] = {k: v for k, v in values.items() if k in fields and k not in hidden}
             row.pop("definition", None)
 
     def notifications_of(
         self, actor: Actor, unread_only: bool = False, limit: int = 50
     ) -> list[dict[str, Any]]:
-        """The actor's notifications, newest first, each with its record's title, who started
-        the approval and the values its summary shows (as inbox items have them)."""
+        """The actor's notifications, unread ones first, then newest first, each with its record's
+        title, who started the approval and the values its summary shows (as inbox items have them)."""
         n, i = self.notifications, self.instances
         query = (
             select(n, i.c.initiator_id, i.c.definition)
@@ -217,11 +232,29 @@ class Inbox:
         )
         if unread_only:
             query = query.where(n.c.read_at.is_(None))
-        query = query.order_by(n.c.id.desc()).limit(min(max(limit, 1), 200))
+        unread_first = n.c.read_at.is_(None).desc()
+        query = query.order_by(unread_first, n.c.id.desc()).limit(min(max(limit, 1), 200))
         with reading(self.runtime.engine) as conn:
-            rows = [dict(r) for r in conn.execute(query).mappings()]
+            rows = [{**r, "flow": (r["message"] or {}).get("flow")} for r in conn.execute(query).mappings()]
             self._add_titles(conn, actor, rows, node_of=lambda row: (row["message"] or {}).get("node"))
         return rows
+
+    def open_notification(self, actor: Actor, note_id: int) -> dict[str, Any] | None:
+        """Mark one of the actor's notifications read and say what it is about (its ``entity``
+        and ``record_id``); None when the actor has no such notification."""
+        n = self.notifications
+        with reading(self.runtime.engine) as conn:
+            found = (
+                conn.execute(
+                    select(n.c.entity, n.c.record_id).where(n.c.id == note_id, n.c.user_id == actor.id)
+                )
+                .mappings()
+                .first()
+            )
+        if found is None:
+            return None
+        self.mark_read(actor, [note_id])
+        return dict(found)
 
     def mark_read(self, actor: Actor, ids: list[int] | None = None) -> int:
         n = self.notifications
@@ -236,9 +269,11 @@ class Inbox:
 
 def _step_hidden(definition: dict[str, Any] | None, node: str | None) -> frozenset[str]:
     """The fields the actor's step hides from them (nothing for the initiator's own box)."""
+    return frozenset(_step(definition, node).get("hidden", []))
+
+
+def _step(definition: dict[str, Any] | None, node: str | None) -> dict[str, Any]:
+    """The node of the definition named ``node`` ({} when there is none)."""
     if not definition or not node:
-        return frozenset()
-    for item in walk(definition.get("nodes", [])):
-        if item.get("name") == node:
-            return frozenset(item.get("hidden", []))
-    return frozenset()
+        return {}
+    return node_named(definition.get("nodes", []), node) or {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..limits import COMMENT_FILES
 from ..records.errors import FieldError
 from ..records.errors import ValidationFailed
 from ..records.schemas import MAX_ID
@@ -37,6 +38,8 @@ def checked_payload(payload: dict[str, Any]) -> dict[str, Any]:
     for key in ("users", "attachments", "mentions"):
         if isinstance(payload.get(key), list) and not all(_is_id(i) for i in payload[key]):
             errors.append(FieldError(key, "invalid", {"kind": "id"}))
+    if isinstance(payload.get("attachments"), list) and len(payload["attachments"]) > COMMENT_FILES:
+        errors.append(FieldError("attachments", "files_max", {"max": COMMENT_FILES}))
     for key in ("task", "to", "signature"):  # `to` is a user's id, or the name of a node to return to
         if isinstance(payload.get(key), int) and not _is_id(payload[key]):
             errors.append(FieldError(key, "invalid", {"kind": "id"}))

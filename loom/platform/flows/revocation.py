@@ -1,7 +1,8 @@
 """Revoking an approved record (DingTalk's 撤销): the initiator takes back an approval that
 already went through, giving a reason.
 
-A flow says whether it may be revoked (``revoke.allowed``, off unless declared) and whether the
+A flow says whether it may be revoked (``revoke.allowed``, off unless declared), for how long
+after its approval (``revoke.within``, e.g. ``30d``; no limit unless declared) and whether the
 revocation needs approval (``revoke.approval``: ``last_approver`` by default, the person whose
 approval finished it; ``none`` revokes at once). While a revocation waits, the instance is
 ``revoking`` and the record stays ``approved`` (still in effect, still locked): only the
@@ -16,6 +17,7 @@ records it approved before.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,6 +29,8 @@ from loom.metadata.catalog import Catalog
 from ..records.errors import FieldError
 from ..records.errors import PermissionDenied
 from ..records.errors import ValidationFailed
+from .durations import duration
+from .durations import spoken
 from .engine import Engine
 from .engine import Run
 from .errors import NotYourTask
@@ -47,7 +51,17 @@ class Revocations:
         spec = current.spec if current is not None else started or {}
         rule = dict(spec.get("revoke") or {})
         approval = rule.get("approval", "last_approver")
-        return {"allowed": bool(rule.get("allowed", False)), "approval": approval}
+        return {
+            "allowed": bool(rule.get("allowed", False)),
+            "approval": approval,
+            "within": rule.get("within"),
+        }
+
+    def allows(self, flow: str, approved_at: dt.datetime | None, now: dt.datetime) -> bool:
+        """Whether the flow allows revoking, ``now``, an approval finished at ``approved_at``."""
+        rule = self.rule(flow)
+        until = _deadline(rule, approved_at)
+        return rule["allowed"] and (until is None or now <= until)
 
     def request(self, run: Run, payload: dict[str, Any]) -> None:
         """The initiator asks to revoke the approved record; the reason (``comment``) is required."""
@@ -56,6 +70,11 @@ class Revocations:
         rule = self.rule(run.instance["flow"], run.definition)
         if not rule["allowed"]:
             raise ValidationFailed([FieldError("operation", "revoke_not_allowed")])
+        until = _deadline(rule, run.instance["finished_at"])
+        if until is not None and run.now > until:
+            local = until.astimezone(self.engine.records.schemas.tz).strftime("%Y-%m-%d %H:%M")
+            params = {"within": spoken(rule["within"]), "until": local}
+            raise ValidationFailed([FieldError("operation", "revoke_expired", params)])
         reason = (payload.get("comment") or "").strip()
         if not reason:
             raise ValidationFailed([FieldError("comment", "required")])
@@ -125,3 +144,9 @@ class Revocations:
             .values(status=status, version=instances.c.version + 1)
         )
         run.instance["status"] = status
+
+
+def _deadline(rule: Mapping[str, Any], approved_at: dt.datetime | None) -> dt.datetime | None:
+    """Until when an approval finished at ``approved_at`` may be revoked (None: no limit)."""
+    within = rule["within"]
+    return approved_at + duration(within) if within and approved_at is not None else None

@@ -25,7 +25,7 @@ from loom.metadata.catalog import Label
 from loom.metadata.catalog import thaw
 
 from ..runtime import Runtime
-from .engine import walk
+from .nodes import node_named
 
 log = logging.getLogger("loom.notify")
 HEADLINE = {"zh": "{name}提交的{what}", "en": "{name}'s {what}"}  # as the inbox's cards say it
@@ -37,6 +37,8 @@ SUBJECTS = {
     "remind": {"zh": "审批提醒", "en": "Approval reminder"},
     "returned": {"zh": "已退回", "en": "Returned to you"},
     "mention": {"zh": "有人@了您", "en": "You were mentioned"},
+    "revoke": {"zh": "撤销待您审批", "en": "A revocation waits for your approval"},
+    "revoke_refused": {"zh": "撤销未获同意", "en": "Revocation refused"},
 }
 
 
@@ -165,5 +167,5 @@ def _step_label(runtime: Runtime, flow: str | None, node: str | None, lang: str)
     definition = runtime.catalog.definitions.get(("flow", flow or ""))
     if definition is None or not node:
         return node
-    found = next((n for n in walk(thaw(definition.spec)["nodes"]) if n["name"] == node), None)
+    found = node_named(thaw(definition.spec)["nodes"], node)
     return Label.of(found.get("label"), node).get(lang) if found else node

@@ -1,5 +1,5 @@
-"""Flow operations as users perform them: submit, approve, reject, return, withdraw,
-transfer, add approver, comment, urge, CC, batch approve.
+"""Flow operations as users perform them: submit, act (approve, reject, return… see
+``operations``), batch approve, and the summary clients read.
 
 Each runs in one transaction with the record change it causes, checks who may do it,
 and records a timeline event. Operations on one instance are serialized by locking the
@@ -10,7 +10,7 @@ task's status and version, so two approvals of one task can never both win.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection
@@ -20,13 +20,13 @@ from sqlalchemy import update
 
 from loom.metadata.catalog import Definition
 from loom.metadata.catalog import Entity
-from loom.metadata.catalog import thaw
 from loom.metadata.expressions import compile_expression
 
 from ..actor import SYSTEM
 from ..actor import Actor
 from ..database import reading
 from ..database import transaction
+from ..files import FileStore
 from ..records import logic
 from ..records.errors import FieldError
 from ..records.errors import NotFound
@@ -38,15 +38,22 @@ from ..runtime import Runtime
 from .approvers import Org
 from .engine import Engine
 from .engine import Run
-from .engine import walk
 from .errors import FlowError
 from .errors import NoFlow
 from .errors import NotYourTask
+from .nodes import node_named
+from .nodes import people_of
+from .nodes import walk
 from .notes import KEYS
 from .notes import Notes
+from .operations import OPERATIONS
+from .operations import SYSTEM_OPERATIONS
+from .operations import Operations
 from .payloads import checked_payload
 from .revocation import DECISIONS
 from .revocation import Revocations
+from .snapshots import snapshot
+from .snapshots import upgraded
 
 RESTARTABLE = frozenset({"draft", "rejected", "withdrawn", "revoked"})
 # The instance status an operation acts on, when it is not a running approval.
@@ -54,12 +61,13 @@ ACTS_ON = {"revoke": "approved"}
 
 
 class FlowService:
-    def __init__(self, runtime: Runtime, records: RecordService) -> None:
+    def __init__(self, runtime: Runtime, records: RecordService, files: FileStore) -> None:
         self.runtime = runtime
         self.records = records
         self.engine = Engine(runtime, records)
         self.revocations = Revocations(self.engine, runtime.catalog)
-        self.notes = Notes(self.engine)
+        self.notes = Notes(self.engine, files)
+        self.operations = Operations(self.engine, records, self.notes, self.revocations)
         self.clock = records.clock
 
     # -- starting --------------------------------------------------------------------------
@@ -117,7 +125,7 @@ class FlowService:
         comment: str | None,
     ) -> dict[str, Any]:
         now = self.clock()
-        definition = thaw(flow.spec)
+        definition = snapshot(flow.spec)
         org = Org.load(c, self.runtime)
         state = {
             "done": [],
@@ -144,7 +152,7 @@ class FlowService:
         self.engine.set_flow_status(run, "in_approval")
         self.engine.event(run, "start", None, actor.id, comment=comment)
         self.engine.advance(run)
-        return self.summary(c, instance["id"])
+        return self.summary(c, instance["id"], run.instance)
 
     def _checked_choice(
         self, definition: dict[str, Any], chosen: dict[str, list[int]], org: Org
@@ -152,7 +160,7 @@ class FlowService:
         """Approvers the initiator picked, for every node that asks for them."""
         errors, result = [], {}
         for node in walk(definition["nodes"]):
-            spec = node.get("approve") or node.get("cc") or {}
+            spec = people_of(node)
             if "chosen" not in spec:
                 continue
             users = chosen.get(node["name"]) or []
@@ -214,9 +222,8 @@ class FlowService:
         """Run ``operation`` (approve, reject, return, withdraw, transfer, add_approver,
         comment, urge, cc) on the record's running approval; ``revoke`` on its approved one,
         and approve or reject on a revocation waiting for the actor (see ``revocation``)."""
-        handler = getattr(self, f"_{operation}", None)
-        internal = operation == "timeout" and actor.is_system
-        if not (operation in OPERATIONS or internal) or handler is None:
+        handler = OPERATIONS.get(operation) or (SYSTEM_OPERATIONS.get(operation) if actor.is_system else None)
+        if handler is None:
             raise NotFound(operation=operation)
         payload = checked_payload(payload or {})
         with transaction(self.runtime.engine, conn) as c:
@@ -228,98 +235,15 @@ class FlowService:
                 raise FlowError(state=status)
             record = self.records.get(entity, record_id, SYSTEM, conn=c)
             run = self._run(c, found, record, instance, actor)
+            run.deferred = []
             notes = self.notes.checked(run, "decide" if deciding else operation, payload)
             payload = {**{k: v for k, v in payload.items() if k not in KEYS}, **notes}
             if deciding:
                 self.revocations.decide(run, payload, operation)
             else:
-                handler(run, payload)
-            return self.summary(c, instance["id"])
-
-    def _approve(self, run: Run, payload: dict[str, Any]) -> None:
-        task, node = self._my_task(run, payload)
-        self._require_comment(node, "approve", payload)
-        if node.get("signature") == "required" and "signature" not in payload:
-            raise ValidationFailed([FieldError("signature", "signature_required")])
-        values = payload.get("values") or {}
-        if values:
-            editable = set(node.get("editable", []))
-            refused = [FieldError(k, "readonly") for k in values if k not in editable]
-            if refused:
-                raise ValidationFailed(refused)
-            # The step may edit these whatever the approver's own rights; the audit names the approver.
-            as_step = replace(run.actor, is_system=True)
-            run.record = self.records.update(
-                run.entity.qualified_name, run.record["id"], values, as_step, conn=run.conn
-            )
-        self.engine.close_task(run, task, "approved", payload.get("comment"))
-        self._noted_event(run, "approve", task["node"], payload, on_behalf_of=task["on_behalf_of"])
-        self.engine.advance(run)
-
-    def _reject(self, run: Run, payload: dict[str, Any]) -> None:
-        task, node = self._my_task(run, payload)
-        self._require_comment(node, "reject", payload)
-        self.engine.close_task(run, task, "rejected", payload.get("comment"))
-        self._noted_event(run, "reject", task["node"], payload)
-        self.engine.finish(run, "rejected")
-
-    def _return(self, run: Run, payload: dict[str, Any]) -> None:
-        task, node = self._my_task(run, payload)
-        target = payload.get("to", "initiator")
-        allowed = node.get("return_to", ["initiator"])
-        order = [n["name"] for n in walk(run.definition["nodes"])]
-        if target not in allowed or (target != "initiator" and target not in run.state.get("done", [])):
-            raise ValidationFailed([FieldError("to", "bad_target", {"allowed": ", ".join(allowed)})])
-        self.engine.close_task(run, task, "returned", payload.get("comment"))
-        self._noted_event(run, "return", task["node"], payload, to=target)
-        if target == "initiator":
-            run.state["returned_from"] = task["node"]
-            self.engine.finish(run, "returned")
-            self.engine.notify(run, run.initiator, "returned", node=task["node"])
-            return
-        later = set(order[order.index(target) :])
-        run.state["done"] = [n for n in run.state.get("done", []) if n not in later]
-        run.state["active"] = [n for n in run.state.get("active", []) if n not in later]
-        run.state["branches"] = {k: v for k, v in run.state.get("branches", {}).items() if k not in later}
-        for name in later:
-            self.engine.close_open_tasks(run, name)
-        self.engine.advance(run)
-
-    def _withdraw(self, run: Run, payload: dict[str, Any]) -> None:
-        if run.actor.id != run.initiator:
-            raise NotYourTask()
-        policy = run.definition.get("withdraw", "until_acted")
-        acted = run.conn.execute(
-            select(self.engine.events.c.id).where(
-                self.engine.events.c.instance_id == run.instance["id"],
-                self.engine.events.c.kind.in_(["approve", "reject", "return", "transfer", "add_approver"]),
-            )
-        ).first()
-        if policy == "never" or (policy == "until_acted" and acted is not None):
-            raise FlowError(state="acted")
-        self.engine.event(run, "withdraw", None, run.actor.id, comment=payload.get("comment"))
-        self.engine.finish(run, "withdrawn")
-
-    def _revoke(self, run: Run, payload: dict[str, Any]) -> None:
-        self.revocations.request(run, payload)
-
-    def _transfer(self, run: Run, payload: dict[str, Any]) -> None:
-        task, _ = self._my_task(run, payload)
-        target = self._user(run, payload.get("to"), "to")
-        self.engine.close_task(run, task, "transferred", payload.get("comment"))
-        new = self.engine.assign(
-            run,
-            task["node"],
-            target,
-            stage=task["stage"],
-            stage_mode=task["stage_mode"],
-            kind="approve",
-            status="pending",
-        )
-        self.engine.notify(run, target, "task", node=task["node"], task=new)
-        self.engine.event(
-            run, "transfer", task["node"], run.actor.id, to=target, comment=payload.get("comment")
-        )
+                handler(self.operations, run, payload)
+            self.engine.flush(run)
+            return self.summary(c, instance["id"], run.instance)
 
     def reassign_pending(
         self, from_user: int, to_user: int, actor: Actor, reason: str, conn: Connection
@@ -334,86 +258,21 @@ class FlowService:
         ).all()
         moved = 0
         for row in rows:
-            instance = (
+            instance = _read(
                 conn.execute(
                     select(self.engine.instances)
                     .where(self.engine.instances.c.id == row.instance_id)
                     .with_for_update()
                 )
+                .mappings()
                 .one()
-                ._asdict()
             )
             record = self.records.get(instance["entity"], instance["record_id"], SYSTEM, conn=conn)
             run = self._run(conn, self._entity(instance["entity"]), record, instance, actor)
-            task = next(t for t in self._pending(run) if t["id"] == row.id)
-            self.engine.close_task(run, task, "transferred", reason)
-            new = self.engine.assign(
-                run, task["node"], to_user, stage=task["stage"], stage_mode=task["stage_mode"],
-                kind="approve", status="pending",
-            )  # fmt: skip
-            self.engine.notify(run, to_user, "task", node=task["node"], task=new)
-            self.engine.event(run, "transfer", task["node"], actor.id, to=to_user, comment=reason)
+            task = next(t for t in self.operations.pending(run) if t["id"] == row.id)
+            self.operations.hand_over(run, task, to_user, reason)
             moved += 1
         return moved
-
-    def _add_approver(self, run: Run, payload: dict[str, Any]) -> None:
-        task, _ = self._my_task(run, payload)
-        users = [self._user(run, u, "users") for u in payload.get("users") or []]
-        if not users:
-            raise ValidationFailed([FieldError("users", "required")])
-        position = payload.get("position", "after")
-        offsets = {"before": -1, "after": 1, "with": 0}  # every one of POSITIONS: the payload was checked
-        mode = task["stage_mode"] if position == "with" else payload.get("mode", "all")
-        for user in users:
-            self.engine.assign(
-                run,
-                task["node"],
-                user,
-                stage=task["stage"] + offsets[position],
-                stage_mode=mode,
-                kind="approve",
-            )
-        self.engine.event(
-            run, "add_approver", task["node"], run.actor.id, users=users, position=position, mode=mode
-        )
-        self.engine.advance(run)
-
-    def _comment(self, run: Run, payload: dict[str, Any]) -> None:
-        self._participant(run)
-        if not payload.get("comment"):
-            raise ValidationFailed([FieldError("comment", "required")])
-        self._noted_event(run, "comment", None, payload)
-
-    def _urge(self, run: Run, payload: dict[str, Any]) -> None:
-        if run.actor.id != run.initiator:
-            raise NotYourTask()
-        pending = self._pending(run)
-        for task in pending:
-            self.engine.notify(
-                run, task["assignee_id"], "urge", node=task["node"], comment=payload.get("comment")
-            )
-        self.engine.event(run, "urge", None, run.actor.id, users=[t["assignee_id"] for t in pending])
-
-    def _cc(self, run: Run, payload: dict[str, Any]) -> None:
-        self._participant(run)
-        users = [self._user(run, u, "users") for u in payload.get("users") or []]
-        if not users:
-            raise ValidationFailed([FieldError("users", "required")])
-        node = next((t["node"] for t in self._pending(run)), None)
-        self.engine.copy_to(run, node or "", users)
-
-    def _timeout(self, run: Run, payload: dict[str, Any]) -> None:
-        """A node's timeout acts for its approver (system only; see flows.timeouts)."""
-        task = next((t for t in self._pending(run) if t["id"] == payload.get("task")), None)
-        if task is None:
-            raise NotYourTask()
-        outcome = payload.get("then", "approve")
-        self.engine.close_task(run, task, "approved" if outcome == "approve" else "rejected", "timeout")
-        self.engine.event(run, "timeout", task["node"], None, then=outcome, user=task["assignee_id"])
-        if outcome == "approve":
-            self.engine.advance(run)
-        else:
-            self.engine.finish(run, "rejected")
 
     def remind_once(self, task: dict[str, Any], now: dt.datetime) -> bool:
         """Remind a task's approver, unless they were reminded of it already."""
@@ -439,16 +298,21 @@ class FlowService:
             return True
 
     def batch_approve(
-        self, task_ids: list[int], actor: Actor, comment: str | None = None
+        self, task_ids: list[int], actor: Actor, comment: str | None = None, signature: int | None = None
     ) -> list[dict[str, Any]]:
-        """Approve several tasks, each in its own transaction; report each outcome."""
+        """Approve several tasks, each in its own transaction; report each outcome. One
+        ``signature`` (the actor's PNG), drawn once, signs the tasks whose step asks for one
+        (``signature: required``; refused without it); the others are approved unsigned, as
+        they would be one by one."""
         outcomes: list[dict[str, Any]] = []
         for task_id in task_ids:
             try:
                 instance = self._instance_of_task(task_id, actor)
                 if not instance["definition"].get("batch_approve", False):
                     raise FlowError(state="no_batch")
-                payload = {"task": task_id, "comment": comment}
+                step = node_named(instance["definition"]["nodes"], instance["node"]) or {}
+                signs = step.get("signature")
+                payload = {"task": task_id, "comment": comment, "signature": signature if signs else None}
                 self.act(instance["entity"], instance["record_id"], actor, "approve", payload)
                 outcomes.append({"task": task_id, "ok": True})
             except RecordError as exc:
@@ -458,7 +322,7 @@ class FlowService:
     def _instance_of_task(self, task_id: int, actor: Actor) -> dict[str, Any]:
         tasks, instances = self.engine.tasks, self.engine.instances
         query = (
-            select(instances)
+            select(instances, tasks.c.node)
             .join(tasks, tasks.c.instance_id == instances.c.id)
             .where(tasks.c.id == task_id, tasks.c.assignee_id == actor.id)
         )
@@ -466,55 +330,9 @@ class FlowService:
             row = c.execute(query).mappings().first()
         if row is None:
             raise NotYourTask()
-        return dict(row)
+        return _read(row)
 
     # -- helpers ---------------------------------------------------------------------------
-
-    def _my_task(self, run: Run, payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The actor's pending task in this instance (``task`` picks one when there are several)."""
-        mine = [t for t in self._pending(run) if t["assignee_id"] == run.actor.id]
-        wanted = payload.get("task")
-        if wanted is not None:
-            mine = [t for t in mine if t["id"] == wanted]
-        if not mine:
-            raise NotYourTask()
-        task = mine[0]
-        return task, _node(run.definition["nodes"], task["node"])
-
-    def _noted_event(
-        self, run: Run, kind: str, node: str | None, payload: dict[str, Any], **detail: Any
-    ) -> None:
-        """The actor's event with its comment and notes; then the notes' files are linked and
-        the people mentioned notified."""
-        notes = {key: payload[key] for key in KEYS if key in payload}
-        comment = payload.get("comment")
-        self.engine.event(run, kind, node, run.actor.id, comment=comment, **notes, **detail)
-        self.notes.keep(run, node, notes, comment)
-
-    def _pending(self, run: Run) -> list[dict[str, Any]]:
-        rows = run.conn.execute(self.engine.sql.pending, {"b_instance": run.instance["id"]})
-        return [dict(r) for r in rows.mappings()]
-
-    def _require_comment(self, node: dict[str, Any], operation: str, payload: dict[str, Any]) -> None:
-        if operation in node.get("comment_required", []) and not (payload.get("comment") or "").strip():
-            raise ValidationFailed([FieldError("comment", "required")])
-
-    def _participant(self, run: Run) -> None:
-        if run.actor.id == run.initiator:
-            return
-        tasks = self.engine.tasks
-        found = run.conn.execute(
-            select(tasks.c.id).where(
-                tasks.c.instance_id == run.instance["id"], tasks.c.assignee_id == run.actor.id
-            )
-        ).first()
-        if found is None:
-            raise NotYourTask()
-
-    def _user(self, run: Run, value: Any, field: str) -> int:
-        if not isinstance(value, int) or value not in run.org.active:
-            raise ValidationFailed([FieldError(field, "link_not_found", {"id": value})])
-        return value
 
     def _run(self, c: Connection, entity: Entity, record: dict, instance: dict, actor: Actor) -> Run:
         return Run(
@@ -532,7 +350,7 @@ class FlowService:
         locked = lock and c.dialect.name == "postgresql"
         query = self.engine.sql.latest_locked if locked else self.engine.sql.latest
         row = c.execute(query, {"b_entity": entity, "b_record": record_id}).mappings().first()
-        return dict(row) if row else None
+        return _read(row) if row else None
 
     def _entity(self, name: str) -> Entity:
         entity = self.runtime.catalog.entities.get(name)
@@ -546,10 +364,14 @@ class FlowService:
             latest = self.latest(c, entity, record_id)
             return self.summary(c, latest["id"]) if latest else None
 
-    def summary(self, c: Connection, instance_id: int) -> dict[str, Any]:
-        """The instance as clients see it: status, open tasks and the timeline."""
+    def summary(
+        self, c: Connection, instance_id: int, instance: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The instance as clients see it: status, open tasks and the timeline. An operation
+        passes the instance row it kept up to date, which saves reading it again."""
         sql, key = self.engine.sql, {"b_instance": instance_id}
-        instance = c.execute(sql.instance, key).mappings().one()
+        if instance is None:
+            instance = dict(c.execute(sql.instance, key).mappings().one())
         tasks = c.execute(sql.instance_tasks, key).mappings()
         events = c.execute(sql.instance_events, key).mappings()
         return {
@@ -583,10 +405,6 @@ class FlowService:
         }
 
 
-OPERATIONS = frozenset(
-    {"approve", "reject", "return", "withdraw", "transfer", "add_approver", "comment", "urge", "cc", "revoke"}
-)
-
-
-def _node(nodes: list[dict[str, Any]], name: str) -> dict[str, Any]:
-    return next(n for n in walk(nodes) if n["name"] == name)
+def _read(row: Mapping[Any, Any]) -> dict[str, Any]:
+    """An instance row as operations use it, its definition in today's format."""
+    return {**row, "definition": upgraded(row["definition"])}

@@ -23,16 +23,12 @@ from loom.metadata.catalog import thaw
 
 from ..actor import Actor
 from ..services import Services
-from .engine import walk
+from .nodes import KINDS
+from .nodes import walk
 
 MAX_STEPS = 200
-CLI_NOTES = {
-    "branch": "takes lane {label}",
-    "skip": "no approver found: skipped",
-    "auto_pass": "the initiator passes automatically",
-    "dedupe": "{user} approved before: passes",
-    "to_admin": "no approver found: sent to role {role}",
-}
+# The timeline events a dry run notes, each with the node kind that writes it.
+NOTED_BY = {event: kind for kind in KINDS.values() for event in kind.notes}
 
 
 class SimulationError(LookupError):
@@ -143,17 +139,10 @@ def _steps(summary: dict[str, Any], order: list[str]) -> list[dict[str, Any]]:
         if who not in users:
             users.append(who)
     for event in summary["timeline"]:
-        node, kind = event.get("node"), event["kind"]
-        if kind not in CLI_NOTES or not node:
+        node, owner = event.get("node"), NOTED_BY.get(event["kind"])
+        if owner is None or not node:
             continue
-        note = {"code": kind}
-        if kind == "branch":
-            note["label"] = event.get("label") or event.get("lane")
-        elif kind == "dedupe":
-            note["user"] = event.get("user")
-        elif kind == "to_admin":
-            note["role"] = event.get("role")
-        step(node, "branch" if kind == "branch" else "approve")["notes"].append(note)
+        step(node, owner.key)["notes"].append(owner.note(event))
     return sorted(steps.values(), key=lambda s: order.index(s["node"]) if s["node"] in order else len(order))
 
 
@@ -163,10 +152,14 @@ def _in_words(steps: list[dict[str, Any]], logins: dict[int, str]) -> list[dict[
 
     def words(note: dict[str, Any]) -> str:
         label = note.get("label")
-        return CLI_NOTES[note["code"]].format(
-            label=label.get("en") if isinstance(label, dict) else label,
-            user=logins.get(note.get("user") or 0, "?"),
-            role=note.get("role"),
+        return (
+            NOTED_BY[note["code"]]
+            .notes[note["code"]]
+            .format(
+                label=label.get("en") if isinstance(label, dict) else label,
+                user=logins.get(note.get("user") or 0, "?"),
+                role=note.get("role"),
+            )
         )
 
     return [

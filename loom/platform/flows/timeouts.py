@@ -10,23 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 
 from sqlalchemy import select
 
 from ..actor import SYSTEM
 from ..records.errors import RecordError
-from .engine import walk
+from .durations import duration
+from .nodes import node_named
 from .service import FlowService
+from .snapshots import upgraded
 
 log = logging.getLogger("loom.flows")
-_DURATION = re.compile(r"^(\d+)([mhd])$")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
-
-
-def duration(text: str) -> dt.timedelta:
-    number, unit = _DURATION.match(text).groups()  # type: ignore[union-attr]  # validated by the schema
-    return dt.timedelta(**{_UNITS[unit]: int(number)})
 
 
 def run_timeouts(flows: FlowService, now: dt.datetime | None = None) -> dict[str, int]:
@@ -52,7 +46,7 @@ def run_timeouts(flows: FlowService, now: dt.datetime | None = None) -> dict[str
         due = [dict(r) for r in conn.execute(query).mappings()]
     counts = {"reminded": 0, "approved": 0, "rejected": 0}
     for task in due:
-        node = next((n for n in walk(task["definition"]["nodes"]) if n["name"] == task["node"]), {})
+        node = node_named(upgraded(task["definition"])["nodes"], task["node"]) or {}
         timeout = node.get("timeout") or {}
         waited = now - task["created_at"]
         try:

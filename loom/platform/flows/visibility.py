@@ -19,7 +19,8 @@ from loom.metadata.catalog import Entity
 from loom.metadata.catalog import thaw
 
 from ..actor import Actor
-from .engine import walk
+from .nodes import walk
+from .snapshots import upgraded
 
 if TYPE_CHECKING:
     from .service import FlowService
@@ -62,7 +63,7 @@ class StepHiding:
         )
         hidden: dict[int, set[str]] = {}
         for row in mine:
-            hidden.setdefault(row.record_id, set()).update(_hidden_at(row.definition, {row.node}))
+            hidden.setdefault(row.record_id, set()).update(_hidden_at(upgraded(row.definition), {row.node}))
         return [frozenset(hidden.get(r["id"], ())) for r in records]
 
     def anywhere(self, c: Connection, actor: Actor, entity: Entity) -> frozenset[str]:

@@ -22,13 +22,11 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import TypeVar
 from typing import cast
 
-from alembic.migration import MigrationContext
-from alembic.operations import BatchOperations
-from alembic.operations import Operations
 from sqlalchemy import Column
 from sqlalchemy import ColumnClause
 from sqlalchemy import Connection
@@ -53,6 +51,10 @@ from .errors import MigrationFailed
 from .errors import MigrationRefused
 from .typediff import changed_values
 from .typediff import resolve
+
+if TYPE_CHECKING:  # Alembic is imported when a plan is applied, not when a web worker starts
+    from alembic.operations import BatchOperations
+    from alembic.operations import Operations
 
 # Names for SQLite's unnamed foreign keys, so a rebuild can tell which one to drop.
 FK_CONVENTION = {"fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s"}
@@ -94,6 +96,9 @@ def apply(
     steps = plan.pending
     if not steps and finish is None:
         return
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+
     with engine.connect() as conn, _sqlite_foreign_keys_off(conn), conn.begin():
         context = _Context(conn, Operations(MigrationContext.configure(conn)))
         for number, step in enumerate(steps, 1):
@@ -240,8 +245,8 @@ def _alter_type(context: _Context, step: ops.ColumnTypeOp, **options: Any) -> No
 
 @applies(ops.AddIndex)
 def _add_index(context: _Context, step: ops.AddIndex) -> None:
-    names = [c.name for c in step.index.columns]
-    context.operations.create_index(step.column or "", step.table, names, unique=bool(step.index.unique))
+    # The target's own index, so a sort index keeps its columns' order (loom.platform.ordering).
+    context.conn.execute(CreateIndex(step.index))
 
 
 @applies(ops.DropIndex)

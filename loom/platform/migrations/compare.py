@@ -14,10 +14,9 @@ from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from typing import Any
 
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import Connection
 from sqlalchemy import MetaData
 from sqlalchemy.exc import SAWarning
@@ -27,6 +26,9 @@ from loom.metadata.catalog import Catalog
 from .archive import is_archive
 from .typediff import TypeChange
 from .typediff import classify
+
+if TYPE_CHECKING:  # Alembic is imported when a schema is compared, not when a web worker starts
+    from alembic.migration import MigrationContext
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,9 @@ def owner(catalog: Catalog, metadata: MetaData) -> Callable[[str], bool]:
 
 
 def compare(conn: Connection, metadata: MetaData, owned: Callable[[str], bool]) -> list[Diff]:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
     def include_name(name: str | None, type_: str, _parents: dict[str, Any]) -> bool:
         return type_ != "table" or (name is not None and owned(name))
 

@@ -80,7 +80,7 @@ def plan(
     elif catalog is None:
         raise TypeError("plan(engine, ...) needs the catalog")
     else:
-        engine, schema = source, schema or build_schema(catalog)
+        engine, schema = source, schema or build_schema(catalog, engine.dialect.name)
     flags = {ops.PURGE_RETIRED: purge_retired, ops.ALLOW_DESTRUCTIVE: allow_destructive}
     with reading(engine) as conn:  # a plan only reads; on SQLite it need not block writers
         planner = _Planner(conn, schema, purge_retired)

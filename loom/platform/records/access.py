@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement
@@ -159,5 +160,13 @@ class Access:
         return declared | self.permissions.readonly_fields(actor, entity)
 
     def shown(self, actor: Actor, entity: Entity, record: Mapping[str, Any]) -> dict[str, Any]:
+        return self.shown_all(actor, entity, [record])[0]
+
+    def shown_all(
+        self, actor: Actor, entity: Entity, records: Sequence[Mapping[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """The records without the fields hidden from the actor, decided once for a whole page."""
         hidden = self.hidden(actor, entity)
-        return {k: v for k, v in record.items() if k not in hidden} if hidden else dict(record)
+        if not hidden:
+            return [dict(r) for r in records]
+        return [{k: v for k, v in r.items() if k not in hidden} for r in records]

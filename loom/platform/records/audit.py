@@ -60,5 +60,17 @@ def record_change(
     user_id: int | None,
     at: dt.datetime,
 ) -> None:
+    conn.execute(insert(table), change_row(entity, record_id, action, changes, user_id, at))
+
+
+def change_row(
+    entity: str,
+    record_id: int,
+    action: str,
+    changes: Mapping[str, Any],
+    user_id: int | None,
+    at: dt.datetime,
+) -> dict[str, Any]:
+    """One audit entry as a row of the log (entries of many records go in with one INSERT)."""
     row = {"at": at, "user_id": user_id, "entity": entity, "record_id": record_id, "action": action}
-    conn.execute(insert(table), {**row, "changes": dict(changes)})
+    return {**row, "changes": dict(changes)}

@@ -90,6 +90,31 @@ def conjuncts(source: str) -> tuple[str, ...]:
     return tuple(_unwrap(p.strip()) for p in parts)
 
 
+def equality_columns(expression: Expression, entity: Entity, columns: set[str]) -> tuple[str, ...]:
+    """The columns a condition pins to one value (``field == value``, ``flag``, ``!flag``), in order.
+
+    Whatever the value is at run time (``current_user``, a constant), rows matching such a
+    condition lie together in an index that starts with those columns, so a view's index can
+    lead with them (loom.platform.ordering).
+    """
+    found: list[str] = []
+    for part in conjuncts(expression.source):
+        bare = _BARE.match(part)
+        if bare and bare.group(2) in columns and _is_boolean(entity, bare.group(2)):
+            found.append(bare.group(2))
+            continue
+        for match in (_COMPARISON.match(part), _COMPARISON.match(_mirror(part))):
+            if (
+                match
+                and match.group(2) == "=="
+                and match.group(1) in columns
+                and _reads_no(match.group(3), columns)
+            ):
+                found.append(match.group(1))
+                break
+    return tuple(dict.fromkeys(found))
+
+
 def _unwrap(text: str) -> str:
     while text.startswith("(") and text.endswith(")") and _closes_at_end(text):
         text = text[1:-1].strip()
@@ -127,6 +152,14 @@ def _clause(
     if not found:
         return None
     return _compare(table.c[name], operator, _as_column_value(entity, name, value))
+
+
+def _reads_no(source: str, columns: set[str]) -> bool:
+    """Whether an expression compiles and reads none of the record's own columns."""
+    try:
+        return not compile_expression(source).variables & columns
+    except ValueError:
+        return False
 
 
 def _mirror(part: str) -> str:

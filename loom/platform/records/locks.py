@@ -22,6 +22,7 @@ from loom.metadata.catalog import Catalog
 from loom.metadata.catalog import Entity
 
 from ..actor import Actor
+from ..flows.snapshots import upgraded
 from ..permissions import Permissions
 from .errors import Conflict
 from .errors import InApproval
@@ -85,7 +86,7 @@ class Locks:
         if row is None:
             return {}
         current = self.catalog.definitions.get(("flow", row.flow))
-        return current.spec if current is not None else row.definition
+        return current.spec if current is not None else upgraded(row.definition)
 
 
 def lock_refusal(lock: Lock) -> Conflict:

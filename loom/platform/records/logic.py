@@ -37,18 +37,19 @@ class Names(MutableMapping[str, Any]):
     are taken as already converted.
     """
 
-    __slots__ = ("_converted", "_fields", "_raw")
+    __slots__ = ("_converted", "_entity", "_raw")
 
-    def __init__(self, raw: dict[str, Any], fields: Mapping[str, Field]) -> None:
+    def __init__(self, raw: dict[str, Any], entity: Entity) -> None:
         self._raw = raw
-        self._fields = fields
+        self._entity = entity  # its fields by name, without building a mapping per record
         self._converted: dict[str, Any] = {}
 
     def __getitem__(self, name: str) -> Any:
         try:
             return self._converted[name]
         except KeyError:
-            value = self._converted[name] = cel_of(self._fields.get(name), self._raw[name])
+            field = self._entity.field(name) if self._entity.has_field(name) else None
+            value = self._converted[name] = cel_of(field, self._raw[name])
             return value
 
     def __setitem__(self, name: str, value: Any) -> None:
@@ -75,7 +76,7 @@ def variables(entity: Entity, record: Mapping[Any, Any], actor: Actor, now: dt.d
     for column in SYSTEM_NAMES:
         raw[column] = record.get(column)
     raw.update(current_user=actor.id, today=now.date().isoformat(), now=now)
-    return Names(raw, {f.name: f for f in entity.fields})
+    return Names(raw, entity)
 
 
 def cel_of(field: Field | None, value: Any) -> Any:

@@ -103,6 +103,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "This approval cannot be revoked: its flow does not allow it.",
         "zh": "该审批流程不允许撤销已通过的审批。",
     },
+    "revoke_expired": {
+        "en": (
+            "This approval can no longer be revoked: its flow allows revoking within {within} "
+            "of the approval (until {until})."
+        ),
+        "zh": "已超过撤销期限：该审批流程只允许在审批通过后{within}内撤销（截至 {until}）。",
+    },
     "not_your_file": {
         "en": "File {id} was not uploaded by you: upload it yourself to attach it.",
         "zh": "文件 {id} 不是您上传的，请自行上传后再附上。",
@@ -111,6 +118,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "not_in_chain": {
         "en": "User {id} takes no part in this approval: mention its initiator, approvers or copied people.",
         "zh": "用户 {id} 不在此审批中：只能@发起人、审批人和抄送人。",
+    },
+    "signature_image": {
+        "en": "The signature is not a PNG image of at most 4096 × 2048 pixels and 2 MB: sign again.",
+        "zh": "签名不是不超过 4096 × 2048 像素、2 MB 的 PNG 图片，请重新签名。",
     },
     "signature_required": {
         "en": "This step requires your handwritten signature.",

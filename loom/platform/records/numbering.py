@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy import Table
+from sqlalchemy import bindparam
 from sqlalchemy import insert
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from loom.metadata.catalog import Field
 
@@ -47,10 +51,15 @@ def next_number(conn: Connection, series_table: Table, series: str, field: Field
 
 
 def _increment(conn: Connection, table: Table, series: str, period: str) -> int | None:
-    statement = (
+    return conn.execute(_incrementing(table), {"_series": series, "_period": period}).scalar_one_or_none()
+
+
+@lru_cache(maxsize=16)
+def _incrementing(table: Table) -> ReturningUpdate[Any]:
+    """The statement, built once: building it cost more than running it on SQLite."""
+    return (
         update(table)
-        .where(table.c.series == series, table.c.period == period)
+        .where(table.c.series == bindparam("_series"), table.c.period == bindparam("_period"))
         .values(value=table.c.value + 1)
         .returning(table.c.value)
     )
-    return conn.execute(statement).scalar_one_or_none()

@@ -99,6 +99,10 @@ class Rollups:
         ]
         return _stored(field, _aggregate(rollup.aggregate, [v for v in values if v is not None]))
 
+    def sources(self, entity: str) -> bool:
+        """Whether a write of the entity's records can change a rollup."""
+        return entity in self._by_source
+
     def fields_of(self, qualified: str) -> Iterator[tuple[str, Field]]:
         """Every rollup of the Catalog as (parent entity, field), for bulk recomputation."""
         for groups in self._by_source.values():

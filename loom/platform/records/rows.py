@@ -8,20 +8,46 @@ related table for any number of records.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy import Select
+from sqlalchemy import Table
 from sqlalchemy import bindparam
 from sqlalchemy import delete
 from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import update
+from sqlalchemy.sql.dml import ReturningInsert
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from loom.metadata.catalog import Entity
 
 from ..tables import RecordTables
 from ..tables import has_column
 from .errors import NotFound
+
+
+@lru_cache(maxsize=256)
+def by_ids(table: Table, whole: bool) -> Select[Any]:
+    """Rows (``whole``) or ids of ``table`` whose id is in the list ``_ids``; built once per table,
+    as building a statement cost about as much as running it."""
+    return select(table if whole else table.c.id).where(table.c.id.in_(bindparam("_ids", expanding=True)))
+
+
+@lru_cache(maxsize=256)
+def inserting(table: Table) -> ReturningInsert[Any]:
+    """An INSERT of one or many rows of ``table`` that returns them as stored; built once per table."""
+    return insert(table).returning(*table.c)
+
+
+@lru_cache(maxsize=256)
+def updating(table: Table) -> ReturningUpdate[Any]:
+    """An UPDATE of the row ``_id`` at version ``_version`` that returns it as stored (none: the
+    version moved on); built once per table."""
+    id_and_version = (table.c.id == bindparam("_id"), table.c.version == bindparam("_version"))
+    return update(table).where(*id_and_version).returning(*table.c)
 
 
 def row_values(entity: Entity, record: Mapping[str, Any]) -> dict[str, Any]:
@@ -31,32 +57,41 @@ def row_values(entity: Entity, record: Mapping[str, Any]) -> dict[str, Any]:
 
 def write_related(
     c: Connection, tables: RecordTables, record_id: int, values: Mapping[str, Any], replace: bool = False
-) -> None:
-    """Store the link and child rows of the related fields present in ``values``.
+) -> dict[str, Any]:
+    """Store the link and child rows of the related fields present in ``values``; return them as
+    ``read_related`` would read them back, so a write needs no second read for its reply.
 
     ``replace`` for a record that may have related rows already; without it (a record just
-    inserted) there is nothing to look for or delete.
+    inserted) there is nothing to look for or delete. A child table whose rows have related
+    fields of their own is not returned when replaced (its kept rows may leave them out).
     """
+    written: dict[str, Any] = {}
     for name, link in tables.links.items():
-        if name in values and values[name] is not None:
-            if replace:
-                c.execute(delete(link).where(link.c.record_id == record_id))
-            rows = [
-                {"record_id": record_id, "target_id": t, "position": i} for i, t in enumerate(values[name])
-            ]
-            if rows:
-                c.execute(insert(link), rows)
+        targets = values.get(name)
+        if targets is None:
+            continue
+        if replace:
+            c.execute(delete(link).where(link.c.record_id == record_id))
+        rows = [{"record_id": record_id, "target_id": t, "position": i} for i, t in enumerate(targets)]
+        if rows:
+            c.execute(insert(link), rows)
+        written[name] = list(targets)
     for name, child in tables.children.items():
-        if name in values and values[name] is not None:
-            write_children(c, child, record_id, values[name], replace)
+        if values.get(name) is not None:
+            stored = write_children(c, child, record_id, values[name], replace)
+            if not (replace and (child.children or child.links)):
+                written[name] = stored
+    return written
 
 
 def write_children(
     c: Connection, child: RecordTables, parent_id: int, rows: list[dict], replace: bool = True
-) -> None:
-    """Replace a parent's child rows, keeping the ids of rows that come back with one.
+) -> list[dict[str, Any]]:
+    """Replace a parent's child rows, keeping the ids of rows that come back with one; return
+    the rows as stored, in order.
 
-    New rows go in with one multi-row INSERT whatever their number.
+    New rows go in with one multi-row INSERT whatever their number; kept rows are updated
+    one by one. Both statements return the rows they wrote.
     """
     table = child.table
     existing = (
@@ -68,23 +103,33 @@ def write_children(
     if existing - kept:
         c.execute(delete(table).where(table.c.id.in_(existing - kept)))
     fresh: list[tuple[dict, dict[str, Any]]] = []
+    stored: list[dict[str, Any]] = []
     for position, row in enumerate(rows):
         values = row_values(child.entity, row)
         values.update(parent_id=parent_id, position=position)
         if row.get("id") in kept:
-            c.execute(update(table).where(table.c.id == bindparam("_id")), {**values, "_id": row["id"]})
-            write_related(c, child, row["id"], row, replace=True)
+            statement = update(table).where(table.c.id == bindparam("_id")).returning(*table.c)
+            written = dict(c.execute(statement, {**values, "_id": row["id"]}).mappings().one())
+            stored.append({**written, **write_related(c, child, row["id"], row, replace=True)})
         else:
             fresh.append((row, values))
-    if not fresh:
-        return
-    if not (child.children or child.links):  # no ids needed: one executemany
-        c.execute(insert(table), [values for _, values in fresh])
-        return
-    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    ids = c.execute(statement, [values for _, values in fresh]).scalars().all()
-    for (row, _), row_id in zip(fresh, ids, strict=True):
-        write_related(c, child, row_id, row)
+    if fresh:
+        # Matched to their input by position, which is unique among a parent's rows: asking
+        # for the parameters' order instead makes SQLite insert the rows one at a time.
+        returned = c.execute(inserting(table), [values for _, values in fresh]).mappings()
+        inserted = sorted((dict(r) for r in returned), key=lambda r: r["position"])
+        for (row, _), written in zip(fresh, inserted, strict=True):
+            written.update(write_related(c, child, written["id"], row))
+        stored += inserted
+    stored.sort(key=lambda r: r["position"])
+    for written in stored:
+        del written["parent_id"], written["position"]
+    return stored
+
+
+def related_of(tables: RecordTables, written: Mapping[str, Any]) -> dict[str, Any]:
+    """Every related field of a new record: those written, the others empty (as read back)."""
+    return {name: written.get(name, []) for name in (*tables.links, *tables.children)}
 
 
 def read_record(

@@ -39,6 +39,7 @@ from ..tables import RecordTables
 from . import derived
 from . import views
 from .access import Access
+from .audit import change_row
 from .audit import diff
 from .audit import differs
 from .audit import record_change
@@ -64,10 +65,13 @@ from .query import Lister
 from .query import ListQuery
 from .query import Page
 from .rollups import Rollups
+from .rows import inserting
 from .rows import read_record
 from .rows import read_related
+from .rows import related_of
 from .rows import related_subset
 from .rows import row_values
+from .rows import updating
 from .rows import write_related
 from .schemas import Schemas
 from .staleness import stale
@@ -140,7 +144,7 @@ class RecordService:
     def _visible(
         self, c: Connection, actor: Actor, entity: Entity, records: Sequence[Mapping[str, Any]]
     ) -> list[dict[str, Any]]:
-        shown = [self.access.shown(actor, entity, r) for r in records]
+        shown = self.access.shown_all(actor, entity, records)
         for rule in self.hiding_rules:
             for record, hidden in zip(shown, rule.of_records(c, actor, entity, records), strict=True):
                 for name in hidden:
@@ -203,11 +207,10 @@ class RecordService:
             table = tables.table
             with _integrity_as_conflict():
                 # Values as parameters, not in the statement: one cached statement per table.
-                stored = c.execute(insert(table).returning(*table.c), row).mappings().one()
-                record_id = stored["id"]
-                write_related(c, tables, record_id, values)
-            record = dict(stored)
-            read_related(c, tables, [record])
+                record = dict(c.execute(inserting(table), row).mappings().one())
+                record_id = record["id"]
+                # The response and the audit entry are built from what was written, as stored.
+                record.update(related_of(tables, write_related(c, tables, record_id, values)))
             self._audit_entry(c, tables.entity, record_id, "create", diff({}, _audited(record)), actor, now)
             if self.follow(c, Change(tables.entity, "create", None, record, actor, now)):
                 record = read_record(c, tables, record_id)
@@ -222,11 +225,17 @@ class RecordService:
         *,
         version: int | None = None,
         conn: Connection | None = None,
+        locked: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
+        """Change a record. ``locked``, for the system only: the whole record as the caller read
+        and locked it in ``conn`` (an automation's update), so it is not selected again."""
         tables = self._tables(entity)
         now = self.clock()
         with transaction(self.runtime.engine, conn) as c:
-            before, lock = self._for_update(c, tables, record_id, actor)
+            if locked is not None and actor.is_system and conn is not None:
+                before, lock = dict(locked), None  # the system may write any record, locked or not
+            else:
+                before, lock = self._for_update(c, tables, record_id, actor)
             if lock is not None and not lock.editable:
                 raise lock_refusal(lock)
             expected = version if version is not None else changes.get("version")
@@ -235,23 +244,16 @@ class RecordService:
             values = self.validator.prepare(c, tables, dict(changes), actor, now, existing=before)
             if lock is not None:
                 _only_editable(tables.entity, lock, changes, before, values)
-            row = row_values(tables.entity, values)
-            row.update(updated_at=now, updated_by=actor.id, version=before["version"] + 1)
-            if actor.is_system and changes.get("owner"):  # a claim or a transfer, done by an automation
-                row["owner"] = changes["owner"]
-            table = tables.table
-            statement = sql_update(table).where(
-                table.c.id == bindparam("_id"), table.c.version == bindparam("_version")
-            )
+            row = _updated_row(tables.entity, values, before, changes, actor, now)
             with _integrity_as_conflict():
-                if (
-                    c.execute(statement, {**row, "_id": record_id, "_version": before["version"]}).rowcount
-                    != 1
-                ):
+                parameters = {**row, "_id": record_id, "_version": before["version"]}
+                stored = c.execute(updating(tables.table), parameters).mappings().first()
+                if stored is None:
                     raise Conflict(expected=before["version"], actual=before["version"] + 1)
-                write_related(c, tables, record_id, values, replace=True)
+                written = write_related(c, tables, record_id, values, replace=True)
             note_write(c, tables.entity.qualified_name, record_id)
-            after = read_record(c, tables, record_id)
+            # The record as stored, from what the statements returned: no second read.
+            after = _after(c, tables, before, dict(stored), written)
             changed = diff(_audited(before), _audited(after))
             self._audit_entry(c, tables.entity, record_id, "update", changed, actor, now)
             if self.follow(c, Change(tables.entity, "update", before, after, actor, now)):
@@ -286,6 +288,57 @@ class RecordService:
             self._audit_entry(c, tables.entity, record_id, "delete", diff(_audited(before), {}), actor, now)
             self.follow(c, Change(tables.entity, "delete", before, None, actor, now))
 
+    def update_many(self, entity: str, changes: Mapping[int, Mapping[str, Any]], *, conn: Connection) -> bool:
+        """Update records as the system, set-based: one locking read, one UPDATE run over all of
+        them, one read of the results and one INSERT of their audit entries.
+
+        The values, checks and audit entries are those of ``update`` record by record, but no
+        after-write work runs: for callers that know none concerns the entity (a scheduled
+        rule's plain ``set``, see AutomationService). Returns False, having written nothing,
+        when it cannot stand in for ``update``: a record is gone or a change is refused (one by
+        one, each is reported), or the entity has related rows.
+        """
+        tables = self._tables(entity)
+        if tables.links or tables.children:
+            return False
+        now = self.clock()
+        table = tables.table
+        ids = sorted(changes)
+        query = select(table).where(table.c.id.in_(ids))
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        before = {row["id"]: dict(row) for row in conn.execute(query).mappings()}
+        if len(before) != len(ids):
+            return False
+        rows = []
+        for record_id in ids:
+            current, wanted = before[record_id], changes[record_id]
+            try:
+                values = self.validator.prepare(conn, tables, dict(wanted), SYSTEM, now, existing=current)
+            except ValidationFailed:
+                return False
+            row = _updated_row(tables.entity, values, current, wanted, SYSTEM, now)
+            row.setdefault("owner", current["owner"])  # one set of columns for every record
+            rows.append({**row, "_id": record_id, "_version": current["version"]})
+        statement = sql_update(table).where(
+            table.c.id == bindparam("_id"), table.c.version == bindparam("_version")
+        )
+        with _integrity_as_conflict():
+            done = conn.execute(statement, rows).rowcount
+        if conn.dialect.supports_sane_multi_rowcount and done != len(rows):
+            raise Conflict()  # the rows are locked: not expected
+        if tables.entity.audit:
+            after = {
+                row["id"]: dict(row)
+                for row in conn.execute(select(table).where(table.c.id.in_(ids))).mappings()
+            }
+            entries = [
+                change_row(entity, i, "update", diff(_audited(before[i]), _audited(after[i])), SYSTEM.id, now)
+                for i in ids
+            ]
+            conn.execute(insert(self._audit), entries)
+        return True
+
     def store_derived(
         self,
         c: Connection,
@@ -317,10 +370,11 @@ class RecordService:
         unfit = derived.unfit(tables.entity, after, only=changes)
         if unfit:  # a sum past its column's digits: the write that changed the rows is refused
             raise ValidationFailed(unfit)
-        statement = sql_update(table).where(table.c.id == record_id)
-        c.execute(statement.values(**changes, updated_at=now, version=table.c.version + 1))
+        statement = sql_update(table).where(table.c.id == record_id).returning(*table.c)
+        values = {**changes, "updated_at": now, "version": table.c.version + 1}
+        stored = c.execute(statement.values(**values)).mappings().one()
         note_write(c, tables.entity.qualified_name, record_id)
-        after = read_record(c, tables, record_id)
+        after = _after(c, tables, before, dict(stored), {})
         changed = diff(_audited(before), _audited(after))
         self._audit_entry(c, tables.entity, record_id, "update", changed, SYSTEM, now)
         self.follow(c, Change(tables.entity, "update", before, after, SYSTEM, now))
@@ -422,6 +476,43 @@ def _only_editable(
     ]
     if refused:
         raise ValidationFailed(refused)
+
+
+def _updated_row(
+    entity: Entity,
+    values: Mapping[str, Any],
+    before: Mapping[str, Any],
+    changes: Mapping[str, Any],
+    actor: Actor,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """The row an update stores: the record's values and the next version."""
+    row = row_values(entity, values)
+    row.update(updated_at=now, updated_by=actor.id, version=before["version"] + 1)
+    if actor.is_system and changes.get("owner"):  # a claim or a transfer, done by an automation
+        row["owner"] = changes["owner"]
+    return row
+
+
+def _after(
+    c: Connection,
+    tables: RecordTables,
+    before: Mapping[str, Any],
+    stored: Mapping[str, Any],
+    written: Mapping[str, Any],
+) -> dict[str, Any]:
+    """An updated record: its row as the UPDATE returned it, the related fields it wrote, the
+    others as they were; only a rewritten table whose rows have related rows is read again."""
+    after = {name: before[name] for name in (*tables.links, *tables.children)}
+    after.update(stored, **written)
+    unread = tuple(
+        name
+        for name, child in tables.children.items()
+        if name not in written and (child.children or child.links)
+    )
+    if unread:
+        read_related(c, related_subset(tables, unread), [after])
+    return after
 
 
 def _audited(record: Mapping[str, Any]) -> dict[str, Any]:

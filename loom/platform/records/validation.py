@@ -8,7 +8,10 @@ reported at once, one per field.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from collections.abc import Iterator
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from marshmallow import ValidationError
@@ -31,6 +34,7 @@ from .audit import jsonable
 from .errors import FieldError
 from .errors import ValidationFailed
 from .rollups import empty_rollups
+from .rows import by_ids
 from .schemas import SERVER_OWNED
 from .schemas import Schemas
 from .schemas import field_errors
@@ -216,44 +220,77 @@ class Validator:
         loaded: Mapping[str, Any],
         actor: Actor,
         existing: Mapping[str, Any] | None,
-        prefix: str = "",
     ) -> list[FieldError]:
         """Linked records must exist and be readable by the actor (no probing by linking),
-        files must be the actor's own uploads (or already on the record); child rows too."""
+        files must be the actor's own uploads (or already on the record); child rows too.
+
+        One query per linked entity for the whole write, however many rows and fields link
+        to it; it reads the linked rows whole only when a field's ``filter`` needs them.
+        """
+        uses = list(self._link_uses(entity, loaded, existing, ""))
+        wanted: dict[str, set[int]] = {}
+        for use in uses:
+            if use.field.type not in ("file", "image"):
+                wanted.setdefault(use.target, set()).update(use.ids)
+        filtered = {u.target for u in uses if u.field.filter is not None}
+        found = {
+            target: self._readable_links(c, target, ids, actor, whole=target in filtered)
+            for target, ids in wanted.items()
+        }
         errors = []
+        for use in uses:
+            field, prefix = use.field, use.prefix
+            if field.type in ("file", "image"):
+                held = (existing or {}).get(field.name) if not prefix else None
+                kept = set(held if isinstance(held, list) else [held])
+                files = self._target_table(field)
+                errors += [
+                    FieldError(prefix + e.field, e.code, e.params)
+                    for e in self._file_errors(c, field, files, [i for i in use.ids if i not in kept], actor)
+                ]
+                continue
+            rows = found[use.target]
+            errors += [
+                FieldError(prefix + field.name, "link_not_found", {"id": i}) for i in use.ids if i not in rows
+            ]
+            present = [rows[i] for i in sorted(set(use.ids) & rows.keys())]
+            if field.filter is not None and present:
+                errors += self._filtered_out(field, present, use.context, actor, prefix)
+        return errors
+
+    def _link_uses(
+        self, entity: Entity, loaded: Mapping[str, Any], existing: Mapping[str, Any] | None, prefix: str
+    ) -> Iterator[_LinkUse]:
+        """The ids each link, many and file field of a record and its child rows names."""
         for field in entity.fields:
             value = loaded.get(field.name)
             if field.type == "table" and isinstance(value, list):
                 child = self.catalog.entity(field.entity or "")
                 for index, row in enumerate(value):
-                    errors += self._links_exist(c, child, row, actor, None, f"{prefix}{field.name}.{index}.")
+                    yield from self._link_uses(child, row, None, f"{prefix}{field.name}.{index}.")
                 continue
             ids = [i for i in (value if isinstance(value, list) else [value]) if isinstance(i, int)]
             target = self._target_table(field)
-            if not ids or target is None:
-                continue
-            if field.type in ("file", "image"):
-                held = (existing or {}).get(field.name)
-                kept = set(held if isinstance(held, list) else [held])
-                errors += [
-                    FieldError(prefix + e.field, e.code, e.params)
-                    for e in self._file_errors(c, field, target, [i for i in ids if i not in kept], actor)
-                ]
-                continue
-            query = select(target.c.id).where(target.c.id.in_(ids))
-            if field.type in ("link", "many"):
-                linked = self.runtime.schema.of(field.entity or "")
-                decision = self.access.permissions.decide(actor, linked.entity, "read")
-                scope = self.access.clause(c, actor, linked, decision) if decision.allowed else false()
-                query = query.where(scope) if scope is not None else query
-            found = set(c.execute(query).scalars())
-            errors += [
-                FieldError(prefix + field.name, "link_not_found", {"id": i}) for i in ids if i not in found
-            ]
-            if field.filter is not None and found:
-                context = {**(existing or {}), **loaded}
-                errors += self._filtered_out(c, field, sorted(found), context, actor, prefix)
-        return errors
+            if ids and target is not None:
+                linked = field.entity if field.type in ("link", "many") else None
+                yield _LinkUse(field, ids, prefix, {**(existing or {}), **loaded}, linked or target.name)
+
+    def _readable_links(
+        self, c: Connection, target: str, ids: set[int], actor: Actor, whole: bool
+    ) -> dict[int, Mapping[str, Any]]:
+        """The rows of ``ids`` that exist, by id (whole, or only their ids); of an entity, those
+        the actor may read. ``target`` is an entity's name, or a platform table's (users)."""
+        parameters = {"_ids": sorted(ids)}
+        if target not in self.runtime.schema.records:
+            query = by_ids(self.runtime.schema.metadata.tables[target], whole=False)
+            return {i: {"id": i} for i in c.execute(query, parameters).scalars()}
+        linked = self.runtime.schema.of(target)
+        query = by_ids(linked.table, whole)
+        decision = self.access.permissions.decide(actor, linked.entity, "read")
+        scope = self.access.clause(c, actor, linked, decision) if decision.allowed else false()
+        if scope is not None:
+            query = query.where(scope)
+        return {row["id"]: dict(row) for row in c.execute(query, parameters).mappings()}
 
     def still_offered(self, c: Connection, entity: Entity, record: Mapping[str, Any], actor: Actor) -> None:
         """Raise if a stored link is no longer one its field's ``filter`` offers.
@@ -266,15 +303,16 @@ class Validator:
             value = record.get(field.name)
             ids = [i for i in (value if isinstance(value, list) else [value]) if isinstance(i, int)]
             if field.type in ("link", "many") and field.filter is not None and ids:
-                errors += self._filtered_out(c, field, ids, record, actor, "")
+                table = self.runtime.schema.of(field.entity or "").table
+                rows = [dict(r) for r in c.execute(select(table).where(table.c.id.in_(ids))).mappings()]
+                errors += self._filtered_out(field, rows, record, actor, "")
         if errors:
             raise ValidationFailed(errors)
 
     def _filtered_out(
         self,
-        c: Connection,
         field: Field,
-        ids: list[int],
+        rows: Iterable[Mapping[str, Any]],
         record: Mapping[str, Any],
         actor: Actor,
         prefix: str,
@@ -283,13 +321,13 @@ class Validator:
         if field.filter is None:
             return []
         offered = field.filter
-        linked = self.runtime.schema.of(field.entity or "")
-        rows = c.execute(select(linked.table).where(linked.table.c.id.in_(ids))).mappings()
+        linked = self.catalog.entity(field.entity or "")
         now = self.access.clock()  # the site's clock: `today` in a filter is the site's day
+        context = {k: logic.cel_value(v) for k, v in record.items()}
         errors = []
         for row in rows:
-            names = logic.variables(linked.entity, row, actor, now)
-            names["record"] = {k: logic.cel_value(v) for k, v in record.items()}
+            names = logic.variables(linked, row, actor, now)
+            names["record"] = context
             if logic.evaluate(offered, names) is False:
                 errors.append(FieldError(prefix + field.name, "link_filtered", {"id": row["id"]}))
         return errors
@@ -371,6 +409,17 @@ def _accepted(field: Field, name: str, content_type: str) -> bool:
         if pattern.endswith("/*") and content_type.startswith(pattern[:-1]):
             return True
     return False
+
+
+@dataclass(frozen=True, slots=True)
+class _LinkUse:
+    """The ids one field of a record (or of one of its child rows) links to."""
+
+    field: Field
+    ids: list[int]
+    prefix: str  # where the field is: "" on the record, "lines.0." on a child row
+    context: Mapping[str, Any]  # the record a ``filter`` reads as ``record``
+    target: str  # the linked entity, or the platform table (users, departments) of the ids
 
 
 def _unique_fields(entity: Entity) -> list[Field]:

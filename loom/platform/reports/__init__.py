@@ -6,6 +6,6 @@ CEL-to-SQL filter, so a report never counts what its viewer could not list.
 """
 
 from .model import Report as Report
+from .results import Result as Result
 from .service import ReportService as ReportService
 from .service import Request as Request
-from .service import Result as Result

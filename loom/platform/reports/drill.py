@@ -22,14 +22,15 @@ from loom.metadata.expressions import compile_expression
 
 from ..records.cel_filter import conjuncts
 from ..records.query import Condition
+from .model import Dimension
 from .model import Report
 from .periods import Period
 from .periods import local_midnight
 from .periods import shift
 
 if TYPE_CHECKING:
-    from .service import Axis
-    from .service import Result
+    from .results import Axis
+    from .results import Result
 
 _COMPARISON = re.compile(r"^([a-z][a-z0-9_]*)\s*(==|!=|<=|>=|<|>)\s*(.+)$", re.S)
 _BARE = re.compile(r"^(!?)\s*([a-z][a-z0-9_]*)$")
@@ -110,7 +111,10 @@ class Drill:
         found = list(base)
         for axis, key in zip(axes, keys, strict=True):
             dimension = axis.dimension
-            if dimension.granularity:
+            if dimension.aging:
+                aged = self._aged(dimension, key) if key is not None else None
+                found += aged or [Condition(dimension.path, "is_null", "true")]
+            elif dimension.granularity:
                 if key is None:
                     return None
                 dated = axis.kind == "date"
@@ -133,6 +137,18 @@ class Drill:
             else:
                 found.append(Condition(dimension.path, "eq", _text(key)))
         return tuple(found)
+
+    def _aged(self, dimension: Dimension, start: int) -> list[Condition]:
+        """The dates of a days-ago bucket: from ``today - end`` to ``today - start``, both included."""
+        name = dimension.path
+        if start == 0:
+            return [Condition(name, "gte", self.today.isoformat())]
+        latest = self.today - dt.timedelta(days=start - 1)
+        found = [Condition(name, "lt", latest.isoformat())]
+        end = dimension.aging_end(start)
+        if end is not None:
+            found.append(Condition(name, "gte", (self.today - dt.timedelta(days=end)).isoformat()))
+        return found
 
 
 def _text(value: Any) -> str:

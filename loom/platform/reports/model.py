@@ -28,6 +28,11 @@ class Dimension:
     path: str
     label: Label | None  # None: the field's own label
     granularity: str | None = None
+    aging: tuple[int, ...] = ()  # days-ago buckets up to the site's today (receivables aging)
+
+    def aging_end(self, start: int) -> int | None:
+        """The last day of the days-ago bucket that starts at ``start`` (None: the open-ended one)."""
+        return next((bound for bound in self.aging if bound >= start), None)
 
     @property
     def head(self) -> str:
@@ -48,6 +53,18 @@ class Measure:
 
 
 @dataclass(frozen=True, slots=True)
+class Series:
+    """One entity's share of a report over several: its own filter and measures, and the field
+    of the entity that each of the report's shared dimensions reads."""
+
+    entity: str
+    keys: Mapping[str, str]  # the report's dimension name -> this entity's field
+    measures: tuple[Measure, ...]
+    filter: Expression | None = None
+    date_field: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     app: str
     name: str
@@ -64,6 +81,8 @@ class Report:
     roles: tuple[str, ...] = ()
     description: Label | None = None
     source: str | None = None  # platform data (approvals, approval_tasks) instead of an entity
+    series: tuple[Series, ...] = ()  # several entities on shared dimensions instead of one
+    scope: tuple[tuple[str, str], ...] = ()  # approval statistics: (role, how far it sees)
 
     @property
     def qualified_name(self) -> str:
@@ -89,8 +108,34 @@ def _label(value: Any, fallback: str) -> Label:
     return Label.of(dict(value) if isinstance(value, Mapping) else value, fallback)
 
 
+def _measure(spec: Mapping[str, Any]) -> Measure:
+    return Measure(
+        spec["name"],
+        _label(spec.get("label"), spec["name"]),
+        spec["aggregate"],
+        spec.get("field"),
+        (spec["of"][0], spec["of"][1]) if "of" in spec else None,
+    )
+
+
+def _series(definition: Definition) -> tuple[Series, ...]:
+    return tuple(
+        Series(
+            entity=part["entity"] if "." in part["entity"] else f"{definition.app}.{part['entity']}",
+            keys=dict(part.get("dimensions", {})),
+            measures=tuple(_measure(m) for m in part["measures"]),
+            filter=definition.expressions.get(f"/series/{i}/filter"),
+            date_field=part.get("date_field"),
+        )
+        for i, part in enumerate(definition.spec.get("series", ()))
+    )
+
+
 def report_of(definition: Definition) -> Report:
+    """The runtime's report; over several entities, its measures are every series' followed by
+    its own ratios, so presenting and totalling see one list."""
     spec = definition.spec
+    series = _series(definition)
     return Report(
         app=definition.app,
         name=definition.name,
@@ -98,19 +143,16 @@ def report_of(definition: Definition) -> Report:
         entity=definition.entity or "",
         dimensions=tuple(
             Dimension(
-                d["field"], _label(d["label"], d["field"]) if "label" in d else None, d.get("granularity")
+                d.get("field") or d["name"],
+                _label(d["label"], d.get("field") or d["name"]) if "label" in d else None,
+                d.get("granularity"),
+                tuple(d.get("aging", ())),
             )
             for d in spec.get("dimensions", ())
         ),
-        measures=tuple(
-            Measure(
-                m["name"],
-                _label(m.get("label"), m["name"]),
-                m["aggregate"],
-                m.get("field"),
-                (m["of"][0], m["of"][1]) if "of" in m else None,
-            )
-            for m in spec["measures"]
+        measures=(
+            *(m for part in series for m in part.measures),
+            *(_measure(m) for m in spec.get("measures", ())),
         ),
         chart=spec.get("chart", "table"),
         filter=definition.expressions.get("/filter"),
@@ -121,4 +163,6 @@ def report_of(definition: Definition) -> Report:
         roles=tuple(spec.get("roles", ())),
         description=_label(spec["description"], "") if spec.get("description") else None,
         source=spec.get("source"),
+        series=series,
+        scope=tuple(spec.get("scope", {}).items()),
     )

@@ -20,11 +20,12 @@ from ..money import READERS
 from ..money import compact_steps
 from ..money import currency_symbol
 from ..money import format_money
+from .model import Dimension
 from .model import Measure
 from .periods import bucket_label
-from .service import Axis
-from .service import Result
-from .service import Row
+from .results import Axis
+from .results import Result
+from .results import Row
 
 Links = Callable[[tuple[Any, ...] | None], dict[str, str] | None]
 FLOW_STATUSES = {
@@ -44,6 +45,9 @@ YES_NO = {True: Label("是", "Yes"), False: Label("否", "No")}
 # Charts a result may be switched to: any of these read one dimension's categories.
 ONE_DIMENSION = ("bar", "horizontal_bar", "line", "area", "pie", "donut", "funnel", "table", "number")
 TWO_DIMENSIONS = ("stacked_bar", "bar", "line", "area", "pivot", "table", "number")
+
+
+SIDE_BY_SIDE = ("bar", "horizontal_bar", "line", "area")
 
 
 def present(result: Result, lang: str, links: Links, measure: str | None = None) -> dict[str, Any]:
@@ -103,7 +107,9 @@ def present(result: Result, lang: str, links: Links, measure: str | None = None)
             "values": result.previous,
             "label": result.period.previous().label.get(lang) if result.period else None,
         },
-        "chart": _chart(result, lang, primary, rows, units, links),
+        "chart": _chart(
+            result, lang, primary, rows, units, links, _companions(result, primary, units, measure)
+        ),
     }
     return body
 
@@ -141,6 +147,8 @@ def key_label(result: Result, index: int, key: Any, lang: str) -> str:
     axis: Axis = result.axes[index]
     if key is None:
         return EMPTY.get(lang)
+    if axis.dimension.aging and isinstance(key, int):
+        return aging_label(key, axis.dimension).get(lang)
     if axis.dimension.granularity and isinstance(key, dt.date):
         return bucket_label(key, axis.dimension.granularity, lang)
     if key in result.labels.get(index, {}):
@@ -157,6 +165,17 @@ def key_label(result: Result, index: int, key: Any, lang: str) -> str:
     if isinstance(key, dt.date):
         return key.isoformat()
     return str(key)
+
+
+def aging_label(start: int, dimension: Dimension) -> Label:
+    """How a days-ago bucket reads: 未到期, 1–30 天, 90 天以上."""
+    if start == 0:
+        return Label("未到期", "Not yet due")
+    end = dimension.aging_end(start)
+    if end is None:
+        last = dimension.aging[-1]
+        return Label(f"{last} 天以上", f"Over {last} days")
+    return Label(f"{start}–{end} 天", f"{start}–{end} days")
 
 
 def format_value(value: Any, unit: dict[str, Any], lang: str) -> str:
@@ -243,6 +262,22 @@ def _filters(result: Result, lang: str) -> dict[str, Any]:
     }
 
 
+def _companions(
+    result: Result, primary: Measure, units: dict[str, dict[str, Any]], chosen: str | None
+) -> list[Measure]:
+    """Measures drawn beside the primary one, on its axis: those in the same unit (actual and
+    target, contracts and receipts), on bar, line and area charts of one dimension, unless the
+    viewer chose one measure."""
+    if chosen or result.pivot is not None or result.chart not in SIDE_BY_SIDE:
+        return []
+    same = units[primary.name]
+    return [
+        m
+        for m in result.report.measures
+        if m is not primary and m.aggregate != "ratio" and units[m.name] == same
+    ]
+
+
 def _chart(
     result: Result,
     lang: str,
@@ -250,6 +285,7 @@ def _chart(
     rows: list[dict[str, Any]],
     units: dict[str, dict[str, Any]],
     links: Links,
+    companions: list[Measure],
 ) -> dict[str, Any]:
     """A neutral chart spec: categories, series of numbers and a drill-down link per point."""
     spec: dict[str, Any] = {
@@ -279,15 +315,16 @@ def _chart(
             )
         return spec
     spec["categories"] = [" / ".join(row["labels"]) for row in rows]
-    data = [row["values"][primary.name] for row in rows]
-    spec["series"].append(
-        {
-            "name": primary.label.get(lang),
-            "data": data,
-            "labels": [compact_value(v, units[primary.name], lang) for v in data],
-            "links": [(row["drill"] or {}).get("portal") for row in rows],
-        }
-    )
+    for measure in (primary, *companions):
+        data = [row["values"][measure.name] for row in rows]
+        spec["series"].append(
+            {
+                "name": measure.label.get(lang),
+                "data": data,
+                "labels": [compact_value(v, units[measure.name], lang) for v in data],
+                "links": [(row["drill"] or {}).get("portal") for row in rows],
+            }
+        )
     return spec
 
 

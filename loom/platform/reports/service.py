@@ -11,26 +11,29 @@ same rows, so an average or a distinct count is right in the totals too.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
-from dataclasses import field as dc_field
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from sqlalchemy import ColumnElement
 from sqlalchemy import Connection
 from sqlalchemy import FromClause
+from sqlalchemy import Select
+from sqlalchemy import literal
 from sqlalchemy import select
+from sqlalchemy import union
 
 from loom.metadata.catalog import Entity
 from loom.metadata.catalog import Field
-from loom.metadata.catalog import Label
 
 from ..actor import Actor
 from ..database import transaction
+from ..identity import department_subtree
 from ..money import DEFAULT_CURRENCY
 from ..money import DEFAULT_LOCALE
+from ..permissions import SCOPES
 from ..records.cel_filter import sql_filter
 from ..records.errors import FieldError
 from ..records.errors import ValidationFailed
@@ -40,6 +43,7 @@ from ..records.service import RecordService
 from ..tables import RecordTables
 from . import sources
 from . import sql
+from .combined import merge
 from .drill import Drill
 from .errors import BadReportParameter
 from .errors import HiddenField
@@ -50,9 +54,17 @@ from .errors import TooManyGroups
 from .model import CHARTS
 from .model import Dimension
 from .model import Report
+from .model import Series
 from .model import report_of
 from .periods import Period
 from .periods import period as make_period
+from .results import Axis
+from .results import Pivot
+from .results import Result
+from .results import Row
+from .results import measured
+from .results import natural_order
+from .results import ordered
 
 SYSTEM_KINDS = {
     "id": "integer",
@@ -77,52 +89,6 @@ class Request:
     chart: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Axis:
-    """A dimension as run: what its values are (``kind``) and where they come from."""
-
-    dimension: Dimension
-    kind: str  # a field type, or flow_status
-    field: Field | None
-    target: str | None  # the entity or platform table ("user", "department") values refer to
-
-
-@dataclass(slots=True)
-class Row:
-    keys: tuple[Any, ...]
-    values: dict[str, Any]
-    drill: tuple[Condition, ...] | None = None
-    others: bool = False
-
-
-@dataclass(slots=True)
-class Pivot:
-    rows: list[Any]
-    columns: list[Any]
-    cells: dict[tuple[Any, Any], Row]
-    row_totals: dict[Any, Row]
-    column_totals: dict[Any, Row]
-
-
-@dataclass(slots=True)
-class Result:
-    report: Report
-    entity: Entity | None  # None for a platform source
-    axes: list[Axis]
-    rows: list[Row]
-    totals: Row
-    chart: str
-    filters: tuple[Condition, ...]
-    period: Period | None = None
-    previous: dict[str, Any] | None = None
-    pivot: Pivot | None = None
-    titles: dict[int, dict[Any, str]] = dc_field(default_factory=dict)  # per axis: key -> title
-    kinds: dict[str, tuple[str, str | None]] = dc_field(default_factory=dict)  # measure -> (type, currency)
-    currency: str = DEFAULT_CURRENCY  # the site's, for money fields that name none
-    locale: str = DEFAULT_LOCALE  # the site's, which writes the currency symbol
-    labels: dict[int, dict[Any, Label]] = dc_field(default_factory=dict)  # per axis: flows, nodes, statuses
-
-
 class ReportService:
     """The reports of one runtime, run as a viewer through the records service's rules."""
 
@@ -137,7 +103,7 @@ class ReportService:
         self.reports = {
             d.qualified_name: report_of(d)
             for d in self.runtime.catalog.of_kind("report")
-            if d.entity or d.spec.get("source")
+            if d.entity or d.spec.get("source") or d.spec.get("series")
         }
 
     # -- which reports -----------------------------------------------------------------------
@@ -149,12 +115,10 @@ class ReportService:
         for report in self.reports.values():
             if not self._may_open(actor, report):
                 continue
-            if report.source:
-                found.append(report)
-                continue
-            entity = self.runtime.catalog.entity(report.entity)
+            parts = [self._part(report, s) for s in report.series] or [report]
             try:
-                self._check_visible(actor, report, entity)
+                for part in parts if not report.source else ():
+                    self._check_visible(actor, part, self.runtime.catalog.entity(part.entity))
             except HiddenField:
                 continue
             found.append(report)
@@ -172,8 +136,9 @@ class ReportService:
         permissions = self.access.permissions
         if report.source:  # platform data: admins and the roles the report names, none else
             return permissions.is_superuser(actor) or bool(permissions.roles_of(actor) & set(report.roles))
-        entity = self.runtime.catalog.entity(report.entity)
-        if not permissions.decide(actor, entity, "read").allowed:
+        entities = [s.entity for s in report.series] or [report.entity]
+        catalog = self.runtime.catalog
+        if not all(permissions.decide(actor, catalog.entity(name), "read").allowed for name in entities):
             return False
         return (
             permissions.is_superuser(actor)
@@ -189,6 +154,14 @@ class ReportService:
         report = self.report(name, actor)
         if report.source:
             return self._run_source(report, actor, request, conn)
+        if report.series:
+            return self._run_series(report, actor, request, conn)
+        return self._run_entity(report, actor, request, conn)
+
+    def _run_entity(
+        self, report: Report, actor: Actor, request: Request, conn: Connection | None, *, drill: bool = True
+    ) -> Result:
+        """A report over one entity; ``drill`` attaches each figure's list of records."""
         tables = self.runtime.schema.of(report.entity)
         entity = tables.entity
         chart = request.chart or report.chart
@@ -198,7 +171,6 @@ class ReportService:
         self._check_visible(actor, report, entity)
         now = self.records.clock()
         chosen = self._period(request, now) if request.period else None
-        drill = Drill(report, entity, self.zone, now)
         with transaction(self.runtime.engine, conn, read=True) as c:
             sql.prepare(c)
             plan = self._plan(c, actor, report, tables, axes, request.filters, now, chosen)
@@ -208,9 +180,36 @@ class ReportService:
             self._fill(c, actor, plan, result)
             if chosen is not None:
                 before = self._plan(c, actor, report, tables, axes, request.filters, now, chosen.previous())
-                result.previous = self._values(report, sql.group(c, before, [])[0][1])
-            drill.attach(result, lambda user_department: self._members(c, user_department))
+                result.previous = measured(report, sql.group(c, before, [])[0][1])
+            if drill:
+                members = partial(self._members, c)
+                Drill(report, entity, self.zone, now).attach(result, members)
         return result
+
+    def _run_series(self, report: Report, actor: Actor, request: Request, conn: Connection | None) -> Result:
+        """A report over several entities: each series runs as a report of its own entity, in
+        the viewer's scope and period, and the results meet on the shared dimensions' values."""
+        _refuse_filters(request)  # a viewer filter names one entity's field; the series have several
+        with transaction(self.runtime.engine, conn, read=True) as c:
+            parts = [
+                self._run_entity(self._part(report, s), actor, request, c, drill=False) for s in report.series
+            ]
+        return merge(report, parts, request.chart or report.chart)
+
+    def _part(self, report: Report, series: Series) -> Report:
+        """One series as a report of its entity, its dimensions renamed to the entity's fields."""
+        return replace(
+            report,
+            entity=series.entity,
+            dimensions=tuple(replace(d, path=series.keys[d.path]) for d in report.dimensions),
+            measures=series.measures,
+            filter=series.filter,
+            date_field=series.date_field,
+            sort=None,
+            limit=None,
+            others=False,
+            series=(),
+        )
 
     def _run_source(self, report: Report, actor: Actor, request: Request, conn: Connection | None) -> Result:
         """A report over approvals or approval tasks: the same grouping, totals and periods, no
@@ -219,9 +218,7 @@ class ReportService:
         chart = request.chart or report.chart
         if chart not in CHARTS:
             raise BadReportParameter("chart", chart)
-        if request.filters:
-            condition = request.filters[0]
-            raise ValidationFailed([FieldError("filter.0", "bad_field", {"field": condition.field})])
+        _refuse_filters(request)
         axes = []
         for declared in report.dimensions:
             d = declared if declared.label else replace(declared, label=sources.LABELS.get(declared.path))
@@ -236,6 +233,10 @@ class ReportService:
             sql.prepare(c)
             metadata, catalog = self.runtime.schema.metadata, self.runtime.catalog
             rows = sources.rows_of(source, metadata, c.dialect.name, catalog, now)
+            people = self._people(c, actor, report)
+            if people is not None:  # by the initiator of an approval, the approver of a task
+                person = rows.c["initiator" if source == "approvals" else "assignee"]
+                rows = select(rows).where(person.in_(people)).subquery(source)
             plan = self._source_plan(c, report, rows, axes, chosen)
             result = Result(report, None, axes, [], Row((), {}), chart, (), chosen)
             result.currency, result.locale = self.currency, self.locale
@@ -247,13 +248,32 @@ class ReportService:
             self._fill(c, actor, plan, result)
             if chosen is not None:
                 before = self._source_plan(c, report, rows, axes, chosen.previous())
-                result.previous = self._values(report, sql.group(c, before, [])[0][1])
+                result.previous = measured(report, sql.group(c, before, [])[0][1])
         for i, axis in enumerate(axes):
             keys = {row.keys[i] for row in result.rows} | set(
                 result.pivot.columns if result.pivot and i else ()
             )
             result.labels[i] = sources.titles(self.runtime.catalog, axis.kind, keys)
         return result
+
+    def _people(self, c: Connection, actor: Actor, report: Report) -> Select[Any] | None:
+        """The people whose approvals the viewer's widest role counts (None: everyone's)."""
+        permissions = self.access.permissions
+        scopes = dict(report.scope)
+        held = permissions.roles_of(actor) & set(report.roles)
+        widest = max((SCOPES.index(scopes.get(role, "all")) for role in held), default=len(SCOPES) - 1)
+        if permissions.is_superuser(actor) or SCOPES[widest] == "all":
+            return None
+        me = select(literal(actor.id))
+        if SCOPES[widest] == "subordinates":
+            return union(me, self.access.subordinates(c, actor))  # type: ignore[return-value]
+        if SCOPES[widest] == "own" or actor.department_id is None:
+            return me
+        users = self.runtime.schema.metadata.tables["loom_users"]
+        subtree = department_subtree(
+            c, self.runtime.schema.metadata.tables["loom_departments"], actor.department_id
+        )
+        return select(users.c.id).where(users.c.department_id.in_(subtree))
 
     def _source_plan(
         self, c: Connection, report: Report, rows: Any, axes: list[Axis], chosen: Period | None
@@ -346,6 +366,9 @@ class ReportService:
         columns = []
         for i, axis in enumerate(axes):
             column, source = self._dimension_column(c, actor, tables, axis, source, i)
+            if axis.dimension.aging:
+                today = now.astimezone(self.zone).date()
+                column = sql.aging(column, axis.dimension.aging, today, c.dialect.name)
             columns.append(column)
         measures = []
         for measure in report.measures:
@@ -374,7 +397,7 @@ class ReportService:
                 on = joined.c.id == column
                 column = joined.c.department_id
             source = source.outerjoin(joined, on)
-        if dimension.granularity:
+        if dimension.granularity and axis.kind in ("date", "datetime"):  # else a year number
             is_datetime = axis.kind == "datetime"
             column = sql.bucket(column, dimension.granularity, is_datetime, c.dialect.name, self.zone.key)
         return column, source
@@ -410,8 +433,11 @@ class ReportService:
     def _within(self, tables: RecordTables, name: str, chosen: Period) -> ColumnElement[bool]:
         column = tables.table.c[name]
         entity = tables.entity
-        is_date = entity.has_field(name) and _kind(entity.field(name)) == "date"
-        if is_date:
+        kind = _kind(entity.field(name)) if entity.has_field(name) else None
+        if kind == "integer":  # a year number (a yearly target): the years the period touches
+            last = chosen.end - dt.timedelta(days=1)
+            return (column >= chosen.start.year) & (column <= last.year)
+        if kind == "date":
             return (column >= chosen.start) & (column < chosen.end)
         start, end = chosen.bounds(self.zone)
         return (column >= start) & (column < end)
@@ -424,14 +450,14 @@ class ReportService:
         if len(grouped) > sql.MAX_GROUPS:
             raise TooManyGroups(report=report.qualified_name, limit=sql.MAX_GROUPS)
         rows = [self._row(report, axes, keys, values) for keys, values in grouped]
-        result.totals = Row((), self._values(report, sql.group(c, plan, [])[0][1]))
+        result.totals = Row((), measured(report, sql.group(c, plan, [])[0][1]))
         ranks: dict[int, dict[Any, int]] = {}
         for i, axis in enumerate(axes):
             ids = {row.keys[i] for row in rows if isinstance(row.keys[i], int)}
             result.titles[i], ranks[i] = self._references(c, actor, axis, ids)
 
         def natural(i: int, key: Any) -> tuple[Any, ...]:
-            return _natural(axes[i], key, ranks[i])
+            return natural_order(axes[i], key, ranks[i])
 
         if not axes:
             result.rows = [Row((), dict(result.totals.values))]
@@ -441,7 +467,7 @@ class ReportService:
             if len(axes) == 1
             else [self._row(report, axes[:1], k, v) for k, v in sql.group(c, plan, [0])]
         )
-        firsts = _ordered(report, axes[0], firsts, lambda key: natural(0, key))
+        firsts = ordered(report, axes[0], firsts, lambda key: natural(0, key))
         top = firsts if report.limit is None else firsts[: report.limit]
         rank = {r.keys[0]: i for i, r in enumerate(top)}
         rows = [r for r in rows if r.keys[0] in rank]
@@ -469,19 +495,7 @@ class ReportService:
             )
 
     def _row(self, report: Report, axes: Sequence[Axis], keys: Sequence[Any], values: dict[str, Any]) -> Row:
-        return Row(tuple(_key(a, k) for a, k in zip(axes, keys, strict=True)), self._values(report, values))
-
-    def _values(self, report: Report, raw: dict[str, Any]) -> dict[str, Any]:
-        """Measures as numbers, with ratios worked out from the measures they divide."""
-        values = {name: _number(value) for name, value in raw.items()}
-        for measure in report.measures:
-            if measure.aggregate == "ratio" and measure.of:
-                top, bottom = values.get(measure.of[0]), values.get(measure.of[1])
-                values[measure.name] = (top or 0) / bottom if bottom else None
-        for measure in report.measures:
-            if measure.aggregate in ("count", "count_distinct") and values.get(measure.name) is None:
-                values[measure.name] = 0
-        return values
+        return Row(tuple(_key(a, k) for a, k in zip(axes, keys, strict=True)), measured(report, values))
 
     # -- titles of values --------------------------------------------------------------------
 
@@ -526,6 +540,13 @@ class ReportService:
         return [row.id for row in c.execute(select(users.c.id).where(users.c.department_id == department))]
 
 
+def _refuse_filters(request: Request) -> None:
+    """A report that takes no viewer filter but the period refuses the first one it is given."""
+    if request.filters:
+        field = request.filters[0].field
+        raise ValidationFailed([FieldError("filter.0", "bad_field", {"field": field})])
+
+
 def _kind(field: Field | None) -> str:
     if field is None:
         return "string"
@@ -546,6 +567,10 @@ def _key(axis: Axis, value: Any) -> Any:
     """A grouped value in Python terms: buckets as dates, dates as dates."""
     if value is None:
         return None
+    if axis.dimension.aging:  # the first day of a days-ago bucket
+        return int(value)
+    if axis.dimension.granularity and axis.kind == "integer":  # a year number in a yearly series
+        return dt.date(int(value), 1, 1)
     if axis.dimension.granularity or axis.kind == "date":
         return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
     if axis.kind == "boolean":
@@ -553,46 +578,6 @@ def _key(axis: Axis, value: Any) -> Any:
     return value
 
 
-def _ordered(report: Report, axis: Axis, rows: list[Row], natural: Callable[[Any], Any]) -> list[Row]:
-    """Rows by the report's sort: a measure (empty values last) or the dimension (its own order)."""
-    sort = report.sort or ""
-    name, descending = sort.lstrip("-"), sort.startswith("-")
-    if name in {m.name for m in report.measures}:
-        present = [r for r in rows if r.values.get(name) is not None]
-        missing = [r for r in rows if r.values.get(name) is None]
-        present.sort(key=lambda r: (float(r.values[name]), natural(r.keys[0])), reverse=descending)
-        return present + missing
-    ordered = sorted(rows, key=lambda r: natural(r.keys[0]))
-    return ordered[::-1] if descending and name == axis.dimension.path else ordered
-
-
 def _raw(key: Any) -> Any:
     """A key back as the query compares it (a bucket is compared as its text)."""
     return key.isoformat() if isinstance(key, dt.date) else key
-
-
-def _natural(axis: Axis, key: Any, ranks: dict[Any, int]) -> tuple[Any, ...]:
-    """The order values of a dimension read in: options as declared, records in their list's
-    order, everything else by value; empty last."""
-    if key is None:
-        return (1, 0, "")
-    if key in ranks:
-        return (0, ranks[key], "")
-    if axis.field is not None and axis.field.options:
-        option = axis.field.option(str(key))
-        return (0, option.order if option else 10_000, str(key))
-    if isinstance(key, bool):
-        return (0, int(not key), "")
-    if isinstance(key, int | float):
-        return (0, key, "")
-    return (0, 0, str(key))
-
-
-def _number(value: Any) -> Any:
-    if value is None or isinstance(value, int):
-        return value
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    return int(number) if number.is_integer() and abs(number) < 2**53 else number

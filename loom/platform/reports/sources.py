@@ -26,8 +26,8 @@ from loom.metadata.catalog import Catalog
 from loom.metadata.catalog import Label
 from loom.metadata.checks.reports import SOURCES
 
-from ..flows.engine import walk
-from ..flows.timeouts import duration
+from ..flows.durations import duration
+from ..flows.nodes import walk
 from ..types import UTCDateTime
 
 LABELS = {

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement
 from sqlalchemy import Connection
+from sqlalchemy import Date
 from sqlalchemy import DateTime
 from sqlalchemy import FromClause
 from sqlalchemy import Integer
@@ -29,6 +30,8 @@ from sqlalchemy import case
 from sqlalchemy import cast
 from sqlalchemy import distinct
 from sqlalchemy import func
+from sqlalchemy import literal
+from sqlalchemy import null
 from sqlalchemy import or_
 from sqlalchemy import select
 
@@ -113,6 +116,19 @@ def aggregate(measure: Measure, column: ColumnElement[Any] | None) -> ColumnElem
     if measure.aggregate == "count_distinct":
         return func.count(distinct(column))
     return AGGREGATES[measure.aggregate](column)
+
+
+def aging(column: ColumnElement[Any], bounds: Sequence[int], today: dt.date, dialect: str) -> Any:
+    """The first day of the days-ago bucket a date falls in: 0 when not yet past, 1 for the days
+    up to the first bound, one past each bound after; empty for an empty date."""
+    if dialect == "sqlite":
+        days: Any = func.julianday(literal(today.isoformat())) - func.julianday(column)
+    else:
+        days = literal(today, Date()) - column
+    whens = [(column.is_(None), null()), (days <= 0, literal(0))]
+    starts = [1, *(b + 1 for b in bounds)]
+    whens += [(days <= bound, literal(start)) for start, bound in zip(starts, bounds, strict=False)]
+    return case(*whens, else_=literal(starts[-1]))
 
 
 def prepare(conn: Connection) -> None:

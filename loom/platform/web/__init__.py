@@ -22,9 +22,12 @@ from . import inbox
 from . import launcher
 from . import lists
 from . import me
+from . import my_views
+from . import notifications
 from . import records
 from . import reports
 from . import search
+from . import settings
 from .i18n import init_babel
 from .portal import install_template_helpers
 
@@ -35,7 +38,8 @@ def init_app(app: Flask) -> None:
         "web", __name__, template_folder="templates", static_folder="static", static_url_path="/assets"
     )
     parts = (auth.bp, launcher.bp, inbox.bp, delegations.bp, search.bp, reports.bp, forms.bp, chain.bp)
-    for part in (*parts, me.bp, board.bp, calendar.bp, lists.bp, records.bp):
+    mine = (me.bp, settings.bp, my_views.bp, notifications.bp)
+    for part in (*parts, *mine, board.bp, calendar.bp, lists.bp, records.bp):
         web.register_blueprint(part)
     web.before_request(auth.guard)
     errors.install(web)

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 from ..actor import Actor
 from ..api import auth as api_auth
 from ..api.i18n import LANGS
-from .i18n import choose_lang
+from .i18n import current_lang
 from .redirects import local_path
 
 bp = Blueprint("auth", __name__)
@@ -29,7 +29,7 @@ PUBLIC = frozenset({"web.auth.login", "web.auth.switch_lang", "web.static"})
 
 def guard() -> Response | None:
     """Before every portal request: language, signed-in user, CSRF on posts, sign-in required."""
-    choose_lang()
+    current_lang()
     api_auth.load_actor()
     if g.actor is None and request.endpoint not in PUBLIC:
         if request.headers.get("HX-Request"):

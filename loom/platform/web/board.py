@@ -45,12 +45,14 @@ from .cards import chip
 from .i18n import current_lang
 from .i18n import label
 from .lists import active_filters
+from .lists import active_personal
 from .lists import active_view
 from .lists import display_args
 from .lists import drill_parameters
 from .lists import list_columns
 from .lists import list_filters
 from .lists import list_query
+from .lists import personal_views
 from .lists import shown_field
 from .lists import view_tabs
 from .portal import entity_or_404
@@ -102,8 +104,9 @@ def index(app: str, entity: str) -> str:
     services().records.access.require(actor(), found, "read")
     views = services().records.offered_views(found.qualified_name, actor())
     active = active_view(views)
+    mine = personal_views(found)
     hidden = services().records.access.hidden(actor(), found)
-    columns = list_columns(found, active)
+    columns = list_columns(found, active, active_personal(mine))
     card = _board_card(card_of(found, columns, lambda name: shown_field(found, name, hidden)), board)
     refs = References(services(), actor())
     error, lanes, groups = None, [], []
@@ -132,8 +135,9 @@ def index(app: str, entity: str) -> str:
         may_move=may(found, "write") and board.field not in hidden,
         drill=drill_parameters(found),
         kept_args=display_args(),
-        tabs=view_tabs(found, views, active),
+        tabs=view_tabs(found, views, active, mine),
         view=active,
+        mine=active_personal(mine),
         back=request.full_path.rstrip("?"),
         cell=lambda field, record: as_cell(field, record.get(field.name), refs.title, site_zone()),
     )

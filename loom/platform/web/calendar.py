@@ -17,6 +17,7 @@ automations hold as on the form, and a refused move changes nothing and says why
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -42,13 +43,17 @@ from .board import refusal
 from .cards import CHIP_COLORS
 from .cards import card_of
 from .i18n import current_lang
+from .i18n import label
 from .lists import active_filters
+from .lists import active_personal
 from .lists import active_view
 from .lists import display_args
 from .lists import drill_parameters
+from .lists import flow_status_field
 from .lists import list_columns
 from .lists import list_filters
 from .lists import list_query
+from .lists import personal_views
 from .lists import shown_field
 from .lists import view_tabs
 from .portal import entity_or_404
@@ -64,6 +69,7 @@ from .widgets import as_cell
 bp = Blueprint("calendar", __name__)
 MAX_DAYS = 62  # a month grid asks for six weeks; two months is the most any view needs
 MAX_EVENTS = 500  # the records service's largest page
+HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 DAY = dt.timedelta(days=1)
 # Days whose midnight is a moment in every zone (year 1's would fall before the first UTC day).
 EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(9999, 12, 1)
@@ -80,6 +86,7 @@ def index(app: str, entity: str) -> str:
     services().records.access.require(actor(), found, "read")
     views = services().records.offered_views(found.qualified_name, actor())
     active = active_view(views)
+    mine = personal_views(found)
     kept = display_args()
     return render_template(
         "calendar.html",
@@ -100,8 +107,10 @@ def index(app: str, entity: str) -> str:
         may_export=may(found, "export"),
         drill=drill_parameters(found),
         kept_args=kept,
-        tabs=view_tabs(found, views, active),
+        legend=legend(found, calendar),
+        tabs=view_tabs(found, views, active, mine),
         view=active,
+        mine=active_personal(mine),
     )
 
 
@@ -238,6 +247,7 @@ def _records(
         calendar.start,
         *((end,) if end else ()),
         *((calendar.color,) if calendar.color else ()),
+        *(name for name in (calendar.event_color, calendar.all_day) if name),
         *sorted(calendar.title_fields),
         *((entity.title_field,) if entity.title_field else ()),
         *(c.name for c in list_columns(entity)[:1]),
@@ -282,7 +292,11 @@ def _event(
     """One record as a FullCalendar event: whole days (the end day included, so the day
     after as FullCalendar's end) or the site's wall-clock times."""
     start, finish = row[calendar.start], row.get(end) if end else None
-    if entity.field(calendar.start).type == "date":
+    whole_days = bool(calendar.all_day and row.get(calendar.all_day) is True)
+    if whole_days and isinstance(start, dt.datetime):
+        start = local_time(start, reader.tz).date()
+        finish = local_time(finish, reader.tz).date() if isinstance(finish, dt.datetime) else None
+    if entity.field(calendar.start).type == "date" or whole_days:
         last = finish if isinstance(finish, dt.date) and finish >= start else start
         timing = {"start": start.isoformat(), "end": (last + DAY).isoformat(), "allDay": True}
     else:
@@ -298,6 +312,7 @@ def _event(
     if not text and title is not None:
         text = as_cell(title, row.get(title.name), refs.title, reader.tz)
     color = calendar.color if calendar.color and calendar.color not in hidden else None
+    own = calendar.event_color if calendar.event_color and calendar.event_color not in hidden else None
     return {
         "id": str(row["id"]),
         "title": text or entity.label.get(reader.lang),
@@ -305,7 +320,38 @@ def _event(
         "version": row.get("version"),
         "url": url_for("web.records.show", app=entity.app, entity=entity.name, record_id=row["id"]),
         "classNames": ["loom-event", _tint(entity, color, row.get(color or ""))],
+        **_painted(row.get(own or "")),
     }
+
+
+def _painted(value: Any) -> dict[str, str]:
+    """A record's own colour (``#rrggbb``) for its event, with black or white text, whichever
+    contrasts more; nothing for an empty or malformed value (the option's tint stays)."""
+    if not isinstance(value, str) or not HEX_COLOR.fullmatch(value):
+        return {}
+    return {"backgroundColor": value, "borderColor": value, "textColor": _text_on(value)}
+
+
+def _text_on(background: str) -> str:
+    """Black or white: the text colour with the higher WCAG contrast on ``background``."""
+
+    def channel(hex_pair: str) -> float:
+        c = int(hex_pair, 16) / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (channel(background[i : i + 2]) for i in (1, 3, 5))
+    luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
+    return "#000000" if (luminance + 0.05) / 0.05 > 1.05 / (luminance + 0.05) else "#ffffff"
+
+
+def legend(entity: Entity, calendar: ListCalendar) -> list[tuple[str, str]]:
+    """The calendar's legend (图例): each option of its colour field (or each approval status)
+    with its event class; none when the events are not tinted or the user may not see why."""
+    color = calendar.color
+    if color is None or color in services().records.access.hidden(actor(), entity):
+        return []
+    field = flow_status_field() if color == "flow_status" else entity.field(color)
+    return [(label(o.label), _tint(entity, color, o.key)) for o in field.options]
 
 
 def _tint(entity: Entity, color: str | None, value: Any) -> str:

@@ -19,7 +19,8 @@ from loom.metadata.catalog import Label
 from loom.metadata.catalog import thaw
 
 from ..database import reading
-from ..flows.engine import walk
+from ..flows.nodes import people_of
+from ..flows.nodes import walk
 from .portal import services
 
 PREFIX = "chosen-"
@@ -43,7 +44,7 @@ def chosen_steps(entity: Entity, posted: dict[str, list[int]] | None = None) -> 
     steps: dict[str, ChosenStep] = {}
     names = _names({u for users in (posted or {}).values() for u in users})
     for node in _chosen_nodes(entity):
-        spec = node.get("approve") or node.get("cc") or {}
+        spec = people_of(node)
         rule = spec["chosen"] if isinstance(spec["chosen"], dict) else {}
         picked = tuple((u, names[u]) for u in (posted or {}).get(node["name"], []) if u in names)
         steps.setdefault(
@@ -75,7 +76,7 @@ def posted_chosen(entity: Entity) -> dict[str, list[int]]:
 def _chosen_nodes(entity: Entity) -> Iterator[dict[str, Any]]:
     for flow in services().runtime.catalog.flows_of(entity.qualified_name):
         for node in walk(thaw(flow.spec)["nodes"]):
-            if "chosen" in (node.get("approve") or node.get("cc") or {}):
+            if "chosen" in people_of(node):
                 yield node
 
 

@@ -103,7 +103,8 @@ def _word(cards: list[Card], refs: References) -> None:
         item["when"] = _when(moment, today)
         entity = catalog.entities[item["entity"]]
         what = label(entity.label)
-        summary = summary_text(entity, item.get("summary_values"), refs, reader)
+        flow = item.get("flow") if card.type in ("todos", "my_requests") else None  # records have none
+        summary = summary_text(entity, item.get("summary_values"), refs, reader, flow)
         if card.type == "todos":
             item["line"] = headline(entity, refs.name("user", item["initiator_id"]), reader)
             item["detail"] = summary or item.get("title") or ""

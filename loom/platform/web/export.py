@@ -14,8 +14,6 @@ from collections.abc import Iterable
 from collections.abc import Sequence
 from typing import Any
 
-from openpyxl import Workbook
-
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -33,6 +31,8 @@ def as_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
 
 
 def as_xlsx(header: Sequence[str], rows: Iterable[Sequence[Any]], title: str) -> bytes:
+    from openpyxl import Workbook  # a tenth of a worker's imports: loaded by the first export
+
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title=_sheet_title(title))
     sheet.append(list(header))

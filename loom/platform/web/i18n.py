@@ -1,8 +1,7 @@
 """The portal's language: Flask-Babel for the page chrome, ``{zh, en}`` labels for metadata.
 
-The choice is made once per request: ``?lang=``, then the language picked with the switch
-(kept in the session), then ``Accept-Language``; Chinese when nothing says otherwise. It is
-also stored in ``g.lang``, so messages of the records service follow the same choice.
+The choice is the API's (``api/i18n.py``: ``?lang=``, the switch kept in the session,
+``Accept-Language``), so the portal, the console and the API's problem details agree.
 """
 
 from __future__ import annotations
@@ -10,31 +9,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask
-from flask import g
-from flask import request
-from flask import session
 from flask_babel import Babel
 
 from loom.metadata.catalog import Label
 
-from ..api.i18n import LANGS
+from ..api.i18n import lang
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 BABEL_LOCALES = {"zh": "zh_CN", "en": "en"}
 
 
-def choose_lang() -> str:
-    """Decide the request's language and remember it in ``g.lang``."""
-    asked = request.args.get("lang") or session.get("lang")
-    if asked not in LANGS:
-        best = request.accept_languages.best_match(["zh", "zh-CN", "en"]) or "zh"
-        asked = "en" if best.startswith("en") else "zh"
-    g.lang = asked
-    return asked
-
-
 def current_lang() -> str:
-    return g.get("lang") or choose_lang()
+    return lang()
 
 
 def label(value: Label | str | None) -> str:

@@ -75,6 +75,7 @@ def index() -> str:
         total=found["total"],
         items=items,
         batchable=any(i.get("batch_approve") for i in items),
+        signing=any(i.get("batch_approve") and i.get("signature_required") for i in items),
         kinds=[(e, label(services().runtime.catalog.entity(e).label)) for e in facets["entities"]],
         initiators=[(u, refs.name("user", u)) for u in facets["initiators"]],
         periods=PERIODS,
@@ -86,14 +87,16 @@ def index() -> str:
 
 @bp.post("/inbox/approve")
 def approve_several() -> Response:
-    """批量同意: approve the ticked tasks with one comment; each task is decided on its own, so
-    one the flow does not allow to batch (or no longer open) is reported and the rest go on."""
+    """批量同意: approve the ticked tasks with one comment (and one handwritten signature, for the
+    steps that require one); each task is decided on its own, so one the flow does not allow to
+    batch (or no longer open) is reported and the rest go on."""
     ids = [int(v) for v in request.form.getlist("tasks") if v.isdigit()][:BATCH_TASKS]
     if not ids:
         flash(_("Tick the tasks to approve first."), "warning")
         return redirect(url_for("web.inbox.index"))
     comment = request.form.get("comment", "").strip() or None
-    outcomes = services().flows.batch_approve(ids, actor(), comment)
+    signature = int(request.form["signature"]) if request.form.get("signature", "").isdigit() else None
+    outcomes = services().flows.batch_approve(ids, actor(), comment, signature)
     done = sum(1 for o in outcomes if o["ok"])
     if done:
         flash(_("Approved %(count)s.", count=done), "success")
@@ -132,7 +135,7 @@ def card(
         "entity_name": item["entity"].split(".", 1)[1],
         "asked": headline(entity, initiator, reader) if entity else item["entity"],
         "initials": initials(initiator),
-        "line": summary_text(entity, item.get("summary_values"), refs, reader),
+        "line": summary_text(entity, item.get("summary_values"), refs, reader, item["flow"]),
         "step": step,
         "behalf": refs.name("user", item["on_behalf_of"]) if item.get("on_behalf_of") else "",
         "when": ago(arrived, reader.now, reader.tz, reader.lang) if arrived else "",

@@ -38,5 +38,7 @@ def apps() -> str:
     for app in catalog.apps.values():
         entities = [e for e in catalog.entities.values() if e.app == app.name and not e.child and readable(e)]
         if entities or reports.get(app.name):
-            found.append((app, entities, reports.get(app.name, [])))
+            everyday = [e for e in entities if e.category != "setup"]
+            setup = [e for e in entities if e.category == "setup"]
+            found.append((app, everyday, setup, reports.get(app.name, [])))
     return render_template("launcher.html", apps=found)

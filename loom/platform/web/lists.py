@@ -2,7 +2,10 @@
 pages and an export of the same rows to CSV or XLSX. Below 768 px the same rows are cards
 (``cards.py``) and a 加载更多 button appends the next rows through htmx, by cursor. The
 entity's saved views (场景) are tabs above it: ``?view=name`` narrows the list by the view's
-filter and shows its columns and sort, together with the user's filters and search.
+filter and shows its columns and sort, together with the user's filters and search. The
+user's own views (我的视图, ``personal_views.py``) follow as tabs too: ``?mine=id`` with the
+parameters they saved. Each tab shows its record count, one count query per tab inside the
+user's read scope (the open tab reuses its page's count).
 
 Filter parameters use the REST API's syntax (``category=travel``, ``paid_on__gte=…``),
 limited to the filters the entity declares; empty form controls filter nothing.
@@ -13,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from collections.abc import Iterator
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import replace
 from typing import Any
@@ -22,6 +26,7 @@ from flask import Response
 from flask import render_template
 from flask import request
 from flask import url_for
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import NotFound
 
 from loom.metadata.catalog import Entity
@@ -31,9 +36,11 @@ from loom.metadata.catalog import ListView
 from loom.metadata.catalog import Option
 
 from .. import fieldtypes
+from ..personal_views import FILTER_SUFFIXES
 from ..records.errors import ValidationFailed
 from ..records.query import Condition
 from ..records.query import ListQuery
+from ..records.query import Page
 from .auth import actor
 from .cards import card_of
 from .cards import chip
@@ -59,11 +66,14 @@ STATUS_KEYS = ("draft", "in_approval", "approved", "rejected", "withdrawn", "ret
 EXPORT_PAGE = 500
 EXPORT_LIMIT = 10_000
 DEFAULT_COLUMNS = 6
-# The request parameters of each kind of filter control (the REST API's operators).
-FILTER_SUFFIXES = {"eq": ("",), "contains": ("__contains",), "range": ("__gte", "__lte")}
 # ``group``: the board's chosen group (board.py), kept when switching between list and board;
 # ``on``, ``from``, ``to``: the calendar's day and range (calendar.py), SQL words no field is named.
-LIST_PARAMETERS = frozenset({"q", "sort", "page", "view", "lang", "cursor", "group", "on", "from", "to"})
+# ``mine``: the personal view a list shows (personal_views.py).
+LIST_PARAMETERS = frozenset(
+    {"q", "sort", "page", "view", "mine", "lang", "cursor", "group", "on", "from", "to"}
+)
+# What a tab does not keep from the open list: the view, its place, and its sort.
+TAB_DROPS = ("view", "page", "sort", "mine", "cursor")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,11 +92,12 @@ def index(app: str, entity: str) -> str:
     services().records.access.require(actor(), found, "read")
     views = services().records.offered_views(found.qualified_name, actor())
     active = active_view(views)
-    columns = list_columns(found, active)
+    mine = personal_views(found)
+    columns = list_columns(found, active, active_personal(mine))
     hidden = services().records.access.hidden(actor(), found)
     card = card_of(found, columns, lambda name: shown_field(found, name, hidden))
     more = bool(request.headers.get("HX-Request") and request.args.get("cursor"))
-    error, next_cursor = None, None
+    error, next_cursor, page = None, None, None
     try:
         query = list_query(found, [*(c.name for c in columns), *card.names], cursor=more)
         page = services().records.list(found.qualified_name, query, actor())
@@ -116,8 +127,10 @@ def index(app: str, entity: str) -> str:
         sort_link=lambda name, ascending: _sort_link(found, name, ascending),
         drill=drill_parameters(found),
         kept_args=display_args(),
-        tabs=view_tabs(found, views, active),
+        tabs=[] if more else view_tabs(found, views, active, mine, page),
         view=active,
+        mine=active_personal(mine),
+        saved_params=saved_parameters(found),
         cell=lambda field, record: as_cell(field, record.get(field.name), refs.title, site_zone()),
     )
 
@@ -129,7 +142,7 @@ def export(app: str, entity: str, fmt: str) -> Response:
         raise NotFound()
     services().records.access.require(actor(), found, "export")
     views = services().records.offered_views(found.qualified_name, actor())
-    columns = list_columns(found, active_view(views))
+    columns = list_columns(found, active_view(views), active_personal(personal_views(found)))
     header = [label(c.label) for c in columns]
     rows = list(_export_rows(found, columns))
     body = as_csv(header, rows) if fmt == "csv" else as_xlsx(header, rows, label(found.label))
@@ -146,12 +159,15 @@ def _sort_link(entity: Entity, name: str, ascending: bool) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Tab:
-    """A saved view's tab above the list (``name`` None: the whole list, 全部)."""
+    """A view's tab above the list: ``name`` a declared view's name, None for the whole list
+    (全部); ``mine`` a personal view's id. ``count`` is its number of records as text."""
 
     name: str | None
     label: str
     href: str
     active: bool
+    count: str = ""
+    mine: int | None = None
 
 
 def active_view(views: list[ListView]) -> ListView | None:
@@ -160,21 +176,71 @@ def active_view(views: list[ListView]) -> ListView | None:
     return next((v for v in views if v.name == name), None)
 
 
-def view_tabs(entity: Entity, views: list[ListView], active: ListView | None) -> list[Tab]:
-    """全部 and one tab per view, each keeping the search and filters but starting on page 1
-    in the view's own sort."""
-    if not views:
+def personal_views(entity: Entity) -> list[dict[str, Any]]:
+    """The user's own views of ``entity`` (我的视图), in the order they saved them."""
+    return services().personal_views.list_for(actor(), entity.qualified_name)
+
+
+def active_personal(mine: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The personal view ``?mine=`` names, if it is one of the user's."""
+    chosen = request.args.get("mine", "")
+    return next((v for v in mine if str(v["id"]) == chosen), None)
+
+
+def view_tabs(
+    entity: Entity,
+    views: list[ListView],
+    active: ListView | None,
+    mine: list[dict[str, Any]] | None = None,
+    shown: Page | None = None,
+) -> list[Tab]:
+    """全部, one tab per declared view, each keeping the search and filters but starting on
+    page 1 in the view's own sort, then the user's own views with the parameters they saved.
+    Each counts its records; the open one takes ``shown``'s count, the page already counted."""
+    mine = mine or []
+    if not views and not mine:
         return []
-    kept: dict[str, Any] = {
-        k: v for k, v in request.args.to_dict().items() if k not in ("view", "page", "sort")
-    }
+    kept = MultiDict([(k, v) for k, v in request.args.items(multi=True) if k not in TAB_DROPS])
+    endpoint = request.endpoint or "web.lists.index"
+    personal = active_personal(mine)
 
-    def href(name: str | None) -> str:
-        chosen = {**kept, "view": name} if name else kept
-        return url_for(request.endpoint or "web.lists.index", app=entity.app, entity=entity.name, **chosen)
+    def tab(name: str | None, text: str, args: MultiDict[str, str], on: bool, own: int | None = None) -> Tab:
+        multi: dict[str, Any] = args.to_dict(flat=False)
+        href = url_for(endpoint, app=entity.app, entity=entity.name, **multi)
+        count = _count_text(shown) if on and shown is not None else _count(entity, args)
+        return Tab(name, text, href, on, count, own)
 
-    whole = Tab(None, str(ALL_RECORDS), href(None), active is None and not request.args.get("view"))
-    return [whole, *(Tab(v.name, label(v.label), href(v.name), v is active) for v in views)]
+    def declared(name: str | None) -> MultiDict[str, str]:
+        return MultiDict([*kept.items(multi=True), *([("view", name)] if name else [])])
+
+    plain = personal is None and not request.args.get("view")
+    tabs = [tab(None, str(ALL_RECORDS), declared(None), plain)]
+    tabs += [tab(v.name, label(v.label), declared(v.name), personal is None and v is active) for v in views]
+    for saved in mine:
+        args = MultiDict([*saved["params"].items(), ("mine", str(saved["id"]))])
+        tabs.append(tab(None, saved["label"], args, saved is personal, saved["id"]))
+    return tabs
+
+
+def _count(entity: Entity, args: Mapping[str, Any]) -> str:
+    """The number of records a tab opens: one counted query of one row, inside the read scope."""
+    query = replace(list_query(entity, ("id",), 1, args=MultiDict(args)), page=1)
+    try:
+        return _count_text(services().records.list(entity.qualified_name, query, actor()))
+    except ValidationFailed:
+        return ""
+
+
+def _count_text(page: Page) -> str:
+    if page.total is None:
+        return ""
+    return f"{page.total}+" if page.total_is_lower_bound else str(page.total)
+
+
+def saved_parameters(entity: Entity) -> dict[str, str]:
+    """The list's current parameters a personal view keeps (filters, search, sort, view)."""
+    keep = {"q", "sort", "view"} | {f.name + s for f in list_filters(entity) for s in FILTER_SUFFIXES[f.kind]}
+    return {k: v for k, v in request.args.items() if k in keep and v.strip()}
 
 
 def display_args() -> dict[str, Any]:
@@ -182,11 +248,15 @@ def display_args() -> dict[str, Any]:
     return {k: v for k, v in request.args.to_dict().items() if k not in ("page", "cursor", "on")}
 
 
-def list_columns(entity: Entity, view: ListView | None = None) -> list[Field]:
-    """The view's or the declared columns (else the first few fields) the user may see."""
+def list_columns(
+    entity: Entity, view: ListView | None = None, personal: Mapping[str, Any] | None = None
+) -> list[Field]:
+    """The personal view's, the view's or the declared columns (else the first few fields)
+    the user may see."""
     hidden = services().records.access.hidden(actor(), entity)
     fallback = [f.name for f in entity.fields if f.type not in ("table", "json") and not f.hidden]
-    names = (view.columns if view else ()) or entity.list.columns or fallback[:DEFAULT_COLUMNS]
+    own = tuple(personal["columns"]) if personal else ()
+    names = own or (view.columns if view else ()) or entity.list.columns or fallback[:DEFAULT_COLUMNS]
     shown = [field for n in names if (field := shown_field(entity, n, hidden)) is not None]
     return shown or [f for f in entity.fields if f.name not in hidden][:1]
 
@@ -236,20 +306,26 @@ def list_filters(entity: Entity) -> list[Filter]:
 
 
 def list_query(
-    entity: Entity, names: Iterable[str], page_size: int | None = None, *, cursor: bool = False
+    entity: Entity,
+    names: Iterable[str],
+    page_size: int | None = None,
+    *,
+    cursor: bool = False,
+    args: MultiDict[str, str] | None = None,
 ) -> ListQuery:
     """The list's query reading ``names``; with ``cursor``, the rows after the request's
-    cursor, uncounted."""
+    cursor, uncounted. ``args`` stands for the request's parameters (a tab's count)."""
+    given = request.args if args is None else args
     return ListQuery(
-        filters=tuple(_conditions(entity)),
-        q=request.args.get("q", "").strip() or None,
-        sort=(request.args["sort"],) if request.args.get("sort") else (),
+        filters=tuple(_conditions(entity, given)),
+        q=given.get("q", "").strip() or None,
+        sort=(given["sort"],) if given.get("sort") else (),
         page=page_number(),
         page_size=page_size or entity.list.page_size,
-        cursor=request.args.get("cursor") if cursor else None,
+        cursor=given.get("cursor") if cursor else None,
         fields=tuple(dict.fromkeys(names)),
         count="none" if cursor else "auto",
-        view=request.args.get("view") or None,
+        view=given.get("view") or None,
     )
 
 
@@ -261,18 +337,18 @@ def active_filters(entity: Entity) -> int:
     )
 
 
-def _conditions(entity: Entity) -> Iterator[Condition]:
+def _conditions(entity: Entity, args: MultiDict[str, str]) -> Iterator[Condition]:
     for control in list_filters(entity):
         for suffix in FILTER_SUFFIXES[control.kind]:
-            value = request.args.get(control.name + suffix, "").strip()
+            value = args.get(control.name + suffix, "").strip()
             if value:
                 yield Condition(control.name, suffix.lstrip("_") or "eq", value)
-    for key, value in drill_parameters(entity):
+    for key, value in drill_parameters(entity, args):
         field, _, op = key.partition("__")
         yield Condition(field, op or "eq", value.split(",") if op in ("in", "not_in", "between") else value)
 
 
-def drill_parameters(entity: Entity) -> list[tuple[str, str]]:
+def drill_parameters(entity: Entity, args: MultiDict[str, str] | None = None) -> list[tuple[str, str]]:
     """Filters in the REST API's syntax beyond the list's own controls: a report cell's drill-down.
 
     The records service checks them like any filter (a hidden or unknown field is an error
@@ -281,7 +357,7 @@ def drill_parameters(entity: Entity) -> list[tuple[str, str]]:
     own = {f.name + suffix for f in list_filters(entity) for suffix in FILTER_SUFFIXES[f.kind]}
     return [
         (key, value)
-        for key, values in request.args.lists()
+        for key, values in (request.args if args is None else args).lists()
         if key not in own and key not in LIST_PARAMETERS
         for value in values
         if value

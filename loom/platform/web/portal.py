@@ -30,8 +30,16 @@ from .i18n import label
 MAX_PAGE = 100_000
 
 
-TAB_PAGES = frozenset(  # the pages that show the phone's tab bar (首页, 审批, 搜索, 我的): the top level only
-    {"web.launcher.home", "web.launcher.apps", "web.inbox.index", "web.search.index", "web.me.index"}
+# The pages that show the phone's tab bar (首页, 审批, 通知, 搜索, 我的): the top level only.
+TAB_PAGES = frozenset(
+    {
+        "web.launcher.home",
+        "web.launcher.apps",
+        "web.inbox.index",
+        "web.notifications.index",
+        "web.search.index",
+        "web.me.index",
+    }
 )
 
 
@@ -104,7 +112,7 @@ def install_template_helpers(app: Flask) -> None:
             "money_sign": lambda field: widgets.money_sign(field.currency)[1],
             "option_selected": _option_selected,
             # Called by the navigation bar only, so partial pages (htmx answers) cost no query.
-            "todo_count": lambda: Inbox(services().runtime).counts(actor)["todo"] if actor else 0,
+            "nav_counts": _nav_counts,
             "actor": actor,
             "text_of": lambda field, value, refs: widgets.as_text(field, value, refs.title, site_zone()),
             "computed_text": lambda field, value: widgets.as_text(
@@ -115,6 +123,17 @@ def install_template_helpers(app: Flask) -> None:
             "moment": _moment,
             **wording.helpers(),
         }
+
+
+def _nav_counts() -> dict[str, int]:
+    """Open tasks and unread notifications for the badges, counted once per page (the top bar
+    and the phone's tab bar both show them)."""
+    actor = g.get("actor")
+    if actor is None:
+        return {"todo": 0, "unread": 0}
+    if "nav_counts" not in g:
+        g.nav_counts = Inbox(services().runtime).counts(actor)
+    return g.nav_counts
 
 
 def _moment(value: Any) -> str:

@@ -26,8 +26,8 @@ from loom.metadata.catalog import Label
 from loom.metadata.catalog import thaw
 
 from ..actor import Actor
-from ..flows.engine import walk
 from ..flows.inbox import Inbox
+from ..flows.nodes import walk
 from ..flows.notes import NOTED
 from ..flows.revocation import DECISIONS
 from ..records.errors import RecordError
@@ -91,7 +91,7 @@ def show(app: str, entity: str, record_id: int) -> str:
         refs=refs,
         history=entries,
         summary=summary,
-        line=summary_text(found, shown, refs, reader),
+        line=summary_text(found, shown, refs, reader, summary["flow"] if summary else None),
         asked=headline(found, refs.name("user", summary["initiator"]), reader) if summary else "",
         steps=people_timeline(summary, nodes, refs, reader) if summary else [],
         actions=actions,
@@ -128,7 +128,8 @@ def flow_actions(
     if summary is None or summary["status"] != "running":
         submittable = record.get("flow_status") in SUBMITTABLE and may(entity, "submit")
         if summary is not None and summary["status"] == "approved" and summary["initiator"] == who.id:
-            return ["revoke"] if services().flows.revocations.rule(summary["flow"])["allowed"] else []
+            revocations, now = services().flows.revocations, services().records.clock()
+            return ["revoke"] if revocations.allows(summary["flow"], summary["finished_at"], now) else []
         return ["submit"] if submittable else []
     tasks = summary["tasks"]
     actions: list[str] = []
@@ -217,6 +218,13 @@ def node_labels(flow_name: str | None) -> dict[str, Label]:
     return {
         node["name"]: Label.of(node.get("label"), node["name"]) for node in walk(thaw(flow.spec)["nodes"])
     }
+
+
+def _said(field: str, code: str) -> str | None:
+    """A refused operation's problem as the page's own hint says it: a step that wants a reason,
+    posted without one (before the page's script ran, or with scripts off), reads as the hint
+    beside the comment box, not as a bare "required"."""
+    return _("Please give a reason in the comment.") if (field, code) == ("comment", "required") else None
 
 
 @bp.post("/<app>/<entity>/<int:record_id>/flow/<operation>")
@@ -365,6 +373,6 @@ def _flash_error(error: RecordError) -> None:
     lang = current_lang()
     if isinstance(error, ValidationFailed):
         for item in error.errors:
-            flash(item.message(lang), "danger")
+            flash(_said(item.field, item.code) or item.message(lang), "danger")
     else:
         flash(error.message(lang), "danger")

@@ -1,4 +1,6 @@
-"""The search page (全局搜索): one box over every entity the user may read, hits by entity."""
+"""The search page (全局搜索): one box over every entity the user may read, hits by entity, and
+above them the forms (表单) whose name holds the text that the user may fill in: "请假" finds
+the leave form as well as leave requests."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from ..records.search import search
 from .auth import actor
 from .i18n import current_lang
 from .i18n import label
+from .portal import may
 from .portal import services
 from .portal import site_zone
 from .widgets import as_cell
@@ -40,6 +43,7 @@ def index() -> str:
     return render_template(
         "search.html",
         text=text,
+        forms=forms_named(text) if text else [],
         groups=groups,
         refused=refused,
         max_text=MAX_TEXT,
@@ -57,3 +61,15 @@ def details(entity: Entity, record: Mapping[str, Any]) -> str:
             value = as_cell(field, record[name], bare_title, site_zone())
             shown.append(f"{label(field.label)}{colon}{value}")
     return " · ".join(shown)
+
+
+def forms_named(text: str) -> list[Entity]:
+    """The entities whose label (in either language) holds ``text`` that the user may create."""
+    wanted = text.casefold()
+    return [
+        entity
+        for entity in services().runtime.catalog.entities.values()
+        if not entity.child
+        and any(wanted in name.casefold() for name in (entity.label.zh, entity.label.en) if name)
+        and may(entity, "create")
+    ][:PER_ENTITY]

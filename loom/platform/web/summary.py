@@ -71,12 +71,18 @@ def want_summary_titles(catalog: Catalog, items: Iterable[Mapping[str, Any]], re
 
 
 def summary_text(
-    entity: Entity | None, values: Mapping[str, Any] | None, refs: References, reader: Reader
+    entity: Entity | None,
+    values: Mapping[str, Any] | None,
+    refs: References,
+    reader: Reader,
+    flow: str | None = None,
 ) -> str:
-    """The summary line, or "" when the entity declares none."""
-    if entity is None or entity.summary is None or values is None:
+    """The summary line (of the approval ``flow`` where it declares its own, else of the
+    entity), or "" when there is none."""
+    template = refs.services.runtime.catalog.summary_of(entity, flow) if entity is not None else None
+    if entity is None or template is None or values is None:
         return ""
-    return template_text(entity, entity.summary, values, refs, reader)
+    return template_text(entity, template, values, refs, reader)
 
 
 def template_text(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ...flows.test_notes import png
+
 
 def test_an_external_contract_seal_request_is_approved_stamped_and_logged(company) -> None:
     seal = company.login("office").create(
@@ -29,7 +31,7 @@ def test_an_external_contract_seal_request_is_approved_stamped_and_logged(compan
     assert unsigned.status_code == 422  # the general manager signs for an external key seal
     [problem] = unsigned.get_json()["errors"]
     assert (problem["field"], problem["code"]) == ("signature", "signature_required")
-    signature = gm.upload("签名.png", b"\x89PNG\r\n\x1a\n signed")
+    signature = gm.upload("签名.png", png())
     summary = gm.flow("seal_request", request["id"], "approve", signature=signature)
     [signed] = [e for e in summary["timeline"] if e["kind"] == "approve" and e["node"] == "general_manager"]
     assert signed["signature"] == signature

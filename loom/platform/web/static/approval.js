@@ -1,7 +1,5 @@
-/* The task page's comment box: @ offers the approval's people, and a step that requires it
-   takes a handwritten signature (signature_pad: pointer events, so a finger or a mouse),
-   uploaded as a PNG through the files API when 同意 is pressed. The server checks again:
-   mentions must be people of the approval, the signature the approver's own upload. */
+/* The task page's comment box: @ offers the approval's people (the server checks again: mentions
+   must be people of the approval). A step's handwritten signature is signature.js's. */
 (function () {
   "use strict";
 
@@ -71,64 +69,6 @@
     });
   }
 
-  /* -- the signature pad -------------------------------------------------------------- */
-
-  const canvas = form.querySelector("#signature-pad");
-  let pad = null;
-
-  function fit() {
-    // The canvas draws in device pixels; resizing clears it, so the strokes are drawn again.
-    const ratio = Math.max(window.devicePixelRatio || 1, 1);
-    const strokes = pad.toData();
-    canvas.width = canvas.offsetWidth * ratio;
-    canvas.height = canvas.offsetHeight * ratio;
-    canvas.getContext("2d").scale(ratio, ratio);
-    pad.clear();
-    pad.fromData(strokes);
-  }
-
-  if (canvas && window.SignaturePad) {
-    pad = new window.SignaturePad(canvas, { backgroundColor: "rgb(255, 255, 255)", penColor: "rgb(20, 20, 20)" });
-    fit();
-    let width = canvas.offsetWidth;
-    window.addEventListener("resize", () => {
-      if (canvas.offsetWidth !== width) { width = canvas.offsetWidth; fit(); }
-    });
-    pad.addEventListener("endStroke", () => {
-      form.querySelector("#signature-box").classList.remove("is-invalid");
-      form.querySelector("#signature-value").value = "";  // a new stroke: upload again
-    });
-    form.querySelector("#signature-clear").addEventListener("click", () => {
-      pad.clear();
-      form.querySelector("#signature-value").value = "";
-    });
-  }
-
-  function uploadSignature(then, failed) {
-    canvas.toBlob((blob) => {
-      const body = new FormData();
-      body.append("file", blob, "signature.png");
-      fetch(form.dataset.uploadUrl, {
-        method: "POST",
-        body,
-        headers: { "X-CSRF-Token": document.querySelector('meta[name="csrf-token"]').content, Accept: "application/json" },
-        credentials: "same-origin",
-      })
-        .then((answer) => answer.json().then((json) => ({ ok: answer.ok, json })))
-        .then(({ ok, json }) => {
-          if (!ok) throw new Error(json.detail || json.title || "upload");
-          form.querySelector("#signature-value").value = String(json.id);
-          then();
-        })
-        .catch((error) => {
-          const problem = form.querySelector("#signature-problem");
-          problem.textContent = error.message;
-          problem.classList.remove("d-none");
-          failed();
-        });
-    }, "image/png");
-  }
-
   /* -- posting -------------------------------------------------------------------------- */
 
   // On the document, after loom.js's own listener: a post it stopped (a required comment) stays stopped.
@@ -138,18 +78,5 @@
     for (const hidden of chosen ? [...chosen.querySelectorAll("input")] : []) {
       if (!comment.value.includes(`@${hidden.dataset.mentionName}`)) hidden.remove();
     }
-    const approving = event.submitter && event.submitter.dataset.operation === "approve";
-    if (!pad || !approving || form.querySelector("#signature-value").value) return;
-    event.preventDefault();
-    if (pad.isEmpty()) {
-      const box = form.querySelector("#signature-box");
-      box.classList.add("is-invalid");
-      box.scrollIntoView({ block: "center" });
-      return;
-    }
-    const submitter = event.submitter;
-    submitter.disabled = true;
-    const again = () => { submitter.disabled = false; };
-    uploadSignature(() => { again(); form.requestSubmit(submitter); }, again);
   });
 })();
