@@ -204,12 +204,16 @@ def claim_body(i: int, categories: list[int]) -> dict[str, Any]:
 def start_processes(
     site: Path, env: dict[str, str], port: int, workers: int, logs: Path, runner: bool = True
 ):
-    """gunicorn with ``workers`` sync workers on the site, and (unless told not to) ``loom worker``."""
+    """gunicorn with ``workers`` sync workers on the site, with Loom's settings (docs/deploy.md
+    §4: workers forked from a master that built the app), and (unless told not to) ``loom worker``."""
     gunicorn = Path(sys.prefix, "bin", "gunicorn")
     logs.mkdir(parents=True, exist_ok=True)
     with (logs / "gunicorn.err").open("w") as web_log, (logs / "runner.err").open("w") as job_log:
         web = subprocess.Popen(
-            [str(gunicorn), "-w", str(workers), "-b", f"127.0.0.1:{port}", "loom.platform.wsgi:app"],
+            [
+                str(gunicorn), "-c", "python:loom.platform.gunicorn_conf", "-w", str(workers),
+                "-b", f"127.0.0.1:{port}", "loom.platform.wsgi:app",
+            ],
             env=env, stdout=subprocess.DEVNULL, stderr=web_log,
         )  # fmt: skip
         if not runner:

@@ -49,14 +49,16 @@ def site_env(folder: Path) -> dict[str, str]:
 
 
 def start_gunicorn(folder: Path, port: int, logs: Path, workers: int = 2) -> subprocess.Popen:
-    """gunicorn on the site, as docs/deploy.md §4 starts it. Its access log (``logs/access.log``)
+    """gunicorn on the site, as docs/deploy.md §4 starts it (with Loom's settings: the master
+    builds the app and forks the workers from it). Its access log (``logs/access.log``)
     has one line per answered request: worker pid, revision header, path; its error log goes to
     ``logs/gunicorn.err`` rather than a pipe nobody reads while it runs."""
     logs.mkdir(parents=True, exist_ok=True)
     with (logs / "gunicorn.err").open("w") as errors:  # the child keeps its own copy
         return subprocess.Popen(
             [
-                str(GUNICORN), "-w", str(workers), "-b", f"127.0.0.1:{port}",
+                str(GUNICORN), "-c", "python:loom.platform.gunicorn_conf",
+                "-w", str(workers), "-b", f"127.0.0.1:{port}",
                 "--access-logfile", str(logs / "access.log"),
                 "--access-logformat", "%(p)s %({x-loom-revision}o)s %(U)s",
                 "loom.platform.wsgi:app",
