@@ -207,7 +207,9 @@ def define_flow_tables(metadata: MetaData) -> None:
         # Set when the node runs again (after a return): the earlier pass no longer counts.
         Column("superseded", Boolean, nullable=False, server_default=false()),
         Column("version", Integer, nullable=False, server_default="1"),
-        Index("ix_loom_flow_tasks__assignee_status", "assignee_id", "status", "created_at"),
+        # An inbox's page, newest first: read backwards from its end, never sorted (with the id,
+        # as its order breaks ties by id).
+        Index("ix_loom_flow_tasks__inbox", "assignee_id", "status", "created_at", "id"),
         Index("ix_loom_flow_tasks__instance", "instance_id"),
     )
     _table(
