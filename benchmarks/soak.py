@@ -449,8 +449,13 @@ def main() -> None:
                 process.terminate()
             for process in (web, runner):
                 process.wait(timeout=60)
-        logs = [p.read_text() for p in (Path(folder) / "logs").glob("*.err")]
-        result["tracebacks"] = sum(text.count("Traceback") for text in logs)
+        logs = {p.name: p.read_text() for p in (Path(folder) / "logs").glob("*.err")}
+        result["tracebacks"] = sum(text.count("Traceback") for text in logs.values())
+        result["traceback_samples"] = [
+            f"{name}: {text[text.index('Traceback') :][:1500]}"
+            for name, text in logs.items()
+            if "Traceback" in text
+        ]
     report(result, args.format)
     failed = (
         result["errors_total"] or result["restarted"] or result["tracebacks"] or not result["jobs"]["kept_up"]

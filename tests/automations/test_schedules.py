@@ -14,6 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from loom.platform.jobs.catalog import TIMEOUTS
+from loom.platform.jobs.queue import perform
+from loom.platform.jobs.queue import queue_name
 from loom.platform.jobs.runner import LEASE
 from loom.platform.jobs.runner import Scheduler
 from loom.platform.jobs.runner import runs_report
@@ -149,11 +151,23 @@ def redis_available() -> bool:
     not redis_available(), reason="Redis not running on 127.0.0.1:6379: the RQ runner is not tested"
 )
 def test_with_redis_claimed_runs_go_through_an_rq_worker(sales_site) -> None:
+    """…on the site's own queue: a run of another site on the same Redis server (one whose
+    folder is gone) stays on that site's queue, untouched."""
+    from redis import Redis
+    from rq import Queue
+
     services, folder = sales_site
     env = {**os.environ, "LOOM_REDIS_URL": "redis://127.0.0.1:6379/15"}
+    elsewhere = Queue(queue_name("sqlite:////gone/loom.db"), connection=Redis.from_url(env["LOOM_REDIS_URL"]))
+    assert elsewhere.name != queue_name(services.runtime.site.settings.database_url)
+    elsewhere.empty()
+    elsewhere.enqueue(perform, "/gone/site", TIMEOUTS, MORNING.isoformat())
     process = worker(folder, env)
     out, err = process.communicate(timeout=120)
     assert process.returncode == 0, err
+    assert "Traceback" not in err
+    assert elsewhere.count == 1
+    elsewhere.empty()
     assert "sales.pool_reclaim" in out
     [run] = runs(services, "sales.pool_reclaim")
     assert run["status"] == "done" and run["counts"] == {

@@ -35,6 +35,7 @@ def serve(site_dir: str, host: str, port: int, with_demo: bool) -> None:
 
     from loom.platform import migrations
     from loom.platform.app import create_app
+    from loom.platform.jobs.queue import queue_name
     from loom.platform.jobs.queue import redis_url
     from loom.platform.jobs.queue import rq_dispatch
     from loom.platform.jobs.runner import Scheduler
@@ -55,7 +56,8 @@ def serve(site_dir: str, host: str, port: int, with_demo: bool) -> None:
     app = create_app(services.runtime.site, runtime=services.runtime)
     # Scheduled automations, reminders and node timeouts: run here, or by `loom worker` via Redis.
     url = redis_url()
-    dispatch = rq_dispatch(url, str(services.runtime.site.folder)) if url else None
+    site = services.runtime.site
+    dispatch = rq_dispatch(url, str(site.folder), queue_name(site.settings.database_url)) if url else None
     start_background(Scheduler(app.extensions["loom"], dispatch))
     watch(app)  # a published metadata revision is built before a request needs it
     click.echo(f"Loom is serving {services.runtime.site.folder} at http://{host}:{port}/ (Ctrl+C stops it)")

@@ -27,7 +27,7 @@ def worker(site_dir: str, once: bool, interval: float, status: bool, output: str
     that queue; any number of workers (and `loom serve` processes) may run side by side.
     A run whose process died is run again once its lease ends; `--status` shows them.
     """
-    from loom.platform.jobs.queue import QUEUE
+    from loom.platform.jobs.queue import queue_name
     from loom.platform.jobs.queue import redis_url
     from loom.platform.jobs.queue import rq_dispatch
     from loom.platform.jobs.runner import Scheduler
@@ -39,21 +39,22 @@ def worker(site_dir: str, once: bool, interval: float, status: bool, output: str
         return
     folder = str(services.runtime.site.folder)
     url = redis_url()
-    scheduler = Scheduler(services, rq_dispatch(url, folder) if url else None)
+    queue = queue_name(services.runtime.site.settings.database_url)
+    scheduler = Scheduler(services, rq_dispatch(url, folder, queue) if url else None)
     if once:
         try:
             claimed = scheduler.tick()
         except Exception as exc:  # the queue is unreachable: the claim was given back
             fail(f"could not hand the due jobs to the queue at {url}: {exc}; nothing was left claimed")
         if url:
-            _work_queue(url, QUEUE, burst=True)
+            _work_queue(url, queue, burst=True)
         text = json.dumps({"claimed": claimed}) if output == "json" else f"ran: {', '.join(claimed) or '-'}"
         click.echo(text)
         return
     if url:
         start_background(scheduler, interval)
-        click.echo(f"worker for {folder}: queue '{QUEUE}' on {url}")
-        _work_queue(url, QUEUE, burst=False)
+        click.echo(f"worker for {folder}: queue '{queue}' on {url}")
+        _work_queue(url, queue, burst=False)
         return
     click.echo(f"worker for {folder}: checking schedules every {interval:g}s (Ctrl+C stops it)")
     while True:
