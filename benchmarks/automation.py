@@ -6,7 +6,9 @@ Writes: creating a receivable through the records service, for three entities of
 package that differ only in what follows the write: nothing (the baseline), a typical
 automation (on create, update the contract it belongs to), and a rollup (the contract's
 received total). The three take turns, round after round; each ratio is the median of
-the per-round ratios, with the smallest and largest. Scheduled rule: the public-pool rule
+the per-round ratios, with the smallest and largest; beside the automation's, the same two
+writes by hand (a receivable, then its contract read, updated and audited), against the
+receivable alone: what the automation's work costs, whoever writes it. Scheduled rule: the public-pool rule
 over ``--rows`` customers (a tenth of them stale), against the hand-written SQL that does
 the same (one UPDATE and one INSERT … SELECT); then the same rule without its log entry, a
 plain ``set`` that runs set-based, against the one UPDATE.
@@ -23,6 +25,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +35,9 @@ from scratch import package_runtime
 from scratch import scratch_database
 from sqlalchemy import event
 from sqlalchemy import insert
+from sqlalchemy import select
 from sqlalchemy import text
+from sqlalchemy import update
 
 from loom.platform.actor import SYSTEM
 from loom.platform.services import Services
@@ -201,6 +206,79 @@ def bench_writes(
     return result
 
 
+def bench_by_hand(services: Services, writes: int, rounds: int) -> dict[str, Any]:
+    """The same two writes by hand, in turns: a receivable created (its contract checked to
+    exist, its audit entry), and the same with the automation's work (the contract read,
+    updated with its version and audited). Their ratio is what the automation's own work
+    costs, whoever writes it: the floor under the service's ratio."""
+    runtime = services.runtime
+    receivables, contracts = (
+        runtime.schema.of("bench.receivable").table,
+        runtime.schema.of("bench.contract").table,
+    )
+    audit = runtime.schema.metadata.tables["loom_audit"]
+    contract = services.records.create("bench.contract", {"title": "C", "amount": "100000"}, SYSTEM)["id"]
+    per_round = max(writes // rounds, 1)
+
+    def entry(conn: Any, entity: str, record: int, action: str, changes: dict[str, Any]) -> None:
+        at = dt.datetime.now(dt.UTC)
+        values = {"at": at, "user_id": None, "entity": entity, "record_id": record, "action": action}
+        conn.execute(insert(audit).values(**values, changes=changes))
+
+    def create(conn: Any) -> None:
+        if conn.execute(select(contracts.c.id).where(contracts.c.id.in_([contract]))).first() is None:
+            raise ValueError("no such contract")
+        now = dt.datetime.now(dt.UTC)
+        values = {"contract": contract, "amount": Decimal("100.00"), "created_at": now, "updated_at": now}
+        record = conn.execute(
+            insert(receivables).returning(receivables.c.id), {**values, "version": 1}
+        ).scalar_one()
+        entry(
+            conn,
+            "bench.receivable",
+            record,
+            "create",
+            {"contract": [None, contract], "amount": [None, "100.00"]},
+        )
+
+    def follow(conn: Any) -> None:
+        row = conn.execute(select(contracts).where(contracts.c.id == contract)).mappings().one()
+        now = dt.datetime.now(dt.UTC)
+        changed = {"last_paid_at": now, "payments": (row["payments"] or 0) + 1}
+        conn.execute(
+            update(contracts)
+            .where(contracts.c.id == contract, contracts.c.version == row["version"])
+            .values(**changed, version=row["version"] + 1, updated_at=now)
+        )
+        old = {"last_paid_at": str(row["last_paid_at"]), "payments": row["payments"]}
+        entry(conn, "bench.contract", contract, "update", {k: [old[k], str(v)] for k, v in changed.items()})
+
+    def plain() -> None:
+        for _ in range(per_round):
+            with runtime.engine.begin() as conn:
+                create(conn)
+
+    def automated() -> None:
+        for _ in range(per_round):
+            with runtime.engine.begin() as conn:
+                create(conn)
+                follow(conn)
+
+    times: dict[str, list[float]] = {"plain": [], "automation": []}
+    sides = {"plain": plain, "automation": automated}
+    for r in range(rounds + 1):  # the first round warms up
+        for kind in list(sides) if r % 2 == 0 else list(sides)[::-1]:
+            started = time.perf_counter()
+            sides[kind]()
+            if r:
+                times[kind].append(time.perf_counter() - started)
+    ratios = [a / b for a, b in zip(times["automation"], times["plain"], strict=True)]
+    return {
+        "ratio": round(statistics.median(ratios), 2),
+        "spread": [round(min(ratios), 2), round(max(ratios), 2)],
+    }
+
+
 @contextmanager
 def counting(services: Services) -> Iterator[list[str]]:
     """The SQL statements run inside: a figure that, unlike time, a busy machine does not blur."""
@@ -275,6 +353,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder, scratch_database(args.database, folder) as url:
         root = Path(folder)
         writes = bench_writes(services_for(WRITES, url, root), args.writes, args.rounds, args.profile)
+        writes["automation"]["by_hand"] = bench_by_hand(
+            services_for(WRITES, url, root), args.writes, args.rounds
+        )
         scheduled = baseline = plain = plain_sql = 0.0
         changed = 0
         if args.rows:
@@ -312,6 +393,10 @@ def main() -> None:
         w = r["writes"][kind]
         spread = f"{w['spread'][0]}-{w['spread'][1]}"
         print(f"  {name:42}{w['ms']:>10}{w['ratio']:>8}{spread:>12}{w['statements']:>12}")
+        if "by_hand" in w:
+            hand = w["by_hand"]
+            spread = f"{hand['spread'][0]}-{hand['spread'][1]}"
+            print(f"  {'  the same two writes by hand':42}{'':>10}{hand['ratio']:>8}{spread:>12}")
         if "profile" in w:
             print(f"  {'':42}Loom's time: {said(w['profile'])}")
     if args.rows:

@@ -76,7 +76,7 @@ def metadata_rows(entities: int) -> list[Row]:
 def record_rows(database: list[str], name: str, scale: argparse.Namespace) -> list[Row]:
     args = [*database, "--rows", str(scale.rows), "--creates", str(scale.creates)]
     report = run("records.py", *args, "--profile")
-    listing = report["list"]
+    listing, lines = report["list"], report["create_with_lines"]
     list_ms = f"{listing['loom_ms']:.2f} ms vs {listing['baseline_ms']:.2f} ms, {ratio(listing)}"
     list_met = listing["ratio"] <= 1.5 and listing["loom_ms"] < 30
     return [
@@ -90,9 +90,12 @@ def record_rows(database: list[str], name: str, scale: argparse.Namespace) -> li
         Row(
             f"create a claim with 2 lines, {name}",
             "≤ 2.0× raw inserts",
-            ratio(report["create_with_lines"]),
-            report["create_with_lines"]["ratio"] <= 2.0,
-            said(report["create_with_lines"]["profile"]),
+            f"{ratio(lines)} (against the same work by hand: {ratio(lines['same_work'])})",
+            lines["ratio"] <= 2.0,
+            f"{said(lines['profile'])}; the raw inserts skip what the claim declares (the category"
+            f" checked, the rules, the number series, the audit entry): written by hand, that work"
+            f" takes {lines['same_work']['baseline_ms']:.2f} ms against {lines['baseline_ms']:.2f} ms"
+            " for the bare inserts",
         ),
         Row(
             f"list page (filter, sort -amount, page of 50) at {scale.rows:,} rows, {name}",
@@ -108,13 +111,15 @@ def automation_rows(database: list[str], name: str, scale: argparse.Namespace) -
     args = [*database, "--writes", str(scale.creates // 2), "--rows", str(scale.rows // 10)]
     report = run("automation.py", *args, "--profile")
     automated = report["writes"]["automation"]
+    floor = automated["by_hand"]
     rows = [
         Row(
             f"create that fires one automation vs none, {name}",
             "≤ 1.3×",
-            ratio(automated),
+            f"{ratio(automated)} (the same two writes by hand: {ratio(floor)})",
             automated["ratio"] <= 1.3,
-            said(automated["profile"]),
+            f"{said(automated['profile'])}; the automation's own write (its target read, updated with"
+            f" its version, audited) costs {floor['ratio']}× by hand, above the goal whoever writes it",
         )
     ]
     if report["schedule_ratio"] is not None:
