@@ -7,9 +7,9 @@ On a scratch schema of the PostgreSQL database it migrates a site whose app has 
 claim with lines, a one-step manager approval, a report and a job that archives approved
 claims every minute; then it starts gunicorn (``--workers`` sync workers, as docs/deploy.md §4
 does) and ``loom worker`` on RQ/Redis (the runner ticking twice a second), and a bounded load
-generator on loopback: ``--clients`` threads, together at most ``--rate`` requests a second,
-each request on a new connection, mixing lists, creates with two lines (then their submit),
-approvals by the department head, reports and the head's inbox.
+generator on loopback: ``--clients`` threads, together at most ``--rate`` steps a second (a
+create and its submit are one step), each request on a new connection, mixing lists, creates
+with two lines (then their submit), approvals by the department head, reports and the head's inbox.
 
 It prints per operation the count, p50 and p99 in milliseconds and the errors (any answer but
 the expected one, or a broken connection: there must be none), the resident memory of each
@@ -427,7 +427,9 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=600, help="seconds of load")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--rate", type=float, default=40, help="at most this many requests a second")
+    parser.add_argument(
+        "--rate", type=float, default=40, help="steps a second at most (a create and its submit: one)"
+    )
     parser.add_argument("--seed-claims", type=int, default=2000)
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/7")
     parser.add_argument("--smoke", action="store_true", help="a short run: ≤ 10 s, 2 workers, 20 claims")
@@ -520,7 +522,7 @@ def report(result: dict[str, Any], fmt: str) -> None:
         print(json.dumps(result))
         return
     print(f"soak {result['started']} → {result['ended']}: {result['workers']} gunicorn workers, "
-          f"{result['clients']} clients, ≤ {result['rate_cap']:g} req/s, "
+          f"{result['clients']} clients, ≤ {result['rate_cap']:g} steps/s, "
           f"achieved {result['requests_per_s']} req/s")  # fmt: skip
     print(f"  {'operation':10}{'count':>8}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
     for op, row in result["operations"].items():
