@@ -16,22 +16,12 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-from click.testing import CliRunner
-from scratch import scratch_database
-
-from loom.platform.app import create_app
-from loom.platform.cli import cli
-from loom.platform.cli.demo import DEFAULT_SEED
-from loom.platform.demo import populate
-from loom.platform.demo.company import PASSWORD
-from loom.platform.services import Services
-from loom.platform.site import open_site
+from scratch import against_target
+from scratch import demo_app
+from scratch import signed_in
 
 TARGET_MS = 1500.0
 HOMES = ("chenjing", "zhangwei", "wangjianguo", "malihua", "luoming")  # salesperson … employee
@@ -53,43 +43,16 @@ def open_home(client, login: str) -> tuple[float, int]:
 
 
 def measure(url: str | None, runs: int) -> list[dict]:
-    with tempfile.TemporaryDirectory() as folder, scratch_database(url, folder) as database:
-        site = Path(folder) / "site"
-        site.mkdir()
-        (site / "site.yaml").write_text(
-            f"database: '{database}'\napps: [oa, crm]\nsecret_key: bench\n", encoding="utf-8"
-        )
-        migrated = CliRunner().invoke(cli, ["migrate", "--apply", "--site", str(site)])
-        if migrated.exit_code != 0:
-            raise SystemExit(migrated.output)
-        app = create_app(open_site(str(site), create=False), config={"TESTING": True})
-        services = app.extensions["loom"]
-        print("  filling the demo company…", file=sys.stderr, flush=True)
-        built = Services.build(services.runtime, services.files.folder, services.records.clock)
-        populate(built, seed=DEFAULT_SEED)
+    with demo_app(url) as app:
         found = []
         for login in HOMES:
-            client = app.test_client()
-            signed = client.post("/api/v1/auth/login", json={"login": login, "password": PASSWORD})
-            if signed.status_code != 200:
-                raise SystemExit(f"{login} cannot sign in: {signed.get_json()}")
+            client = signed_in(app, login)
             open_home(client, login)  # warm-up: first queries, template compilation
             times, charts = [], 0
             for _ in range(runs):
                 elapsed, charts = open_home(client, login)
                 times.append(elapsed)
-            median = statistics.median(times)
-            found.append(
-                {
-                    "login": login,
-                    "charts": charts,
-                    "median_ms": round(median, 1),
-                    "spread_ms": [round(min(times), 1), round(max(times), 1)],
-                    "target_ms": TARGET_MS,
-                    "met": median < TARGET_MS,
-                }
-            )
-        services.runtime.engine.dispose()
+            found.append({"login": login, "charts": charts, **against_target(times, TARGET_MS)})
         return found
 
 

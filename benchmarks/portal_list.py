@@ -22,24 +22,17 @@ import argparse
 import json
 import random
 import re
-import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import click
-from click.testing import CliRunner
-from scratch import scratch_database
+from scratch import against_target
+from scratch import demo_app
+from scratch import signed_in
 from sqlalchemy import text
 
-from loom.platform.app import create_app
-from loom.platform.cli import cli
 from loom.platform.cli.demo import DEFAULT_SEED
-from loom.platform.demo import populate
-from loom.platform.demo.company import PASSWORD
 from loom.platform.services import Services
-from loom.platform.site import open_site
 
 TARGET_MS = 200.0
 SALESPEOPLE = ("chenjing", "yanglei", "zhaomin", "wuting", "xupeng", "sunli")
@@ -120,40 +113,12 @@ def time_pages(client, runs: int) -> dict[str, list[float]]:
 
 
 def measure(url: str | None, records: int, runs: int) -> list[dict]:
-    with tempfile.TemporaryDirectory() as folder, scratch_database(url, folder) as database:
-        site = Path(folder) / "site"
-        site.mkdir()
-        (site / "site.yaml").write_text(
-            f"database: '{database}'\napps: [oa, crm]\nsecret_key: bench\n", encoding="utf-8"
-        )
-        migrated = CliRunner().invoke(cli, ["migrate", "--apply", "--site", str(site)])
-        if migrated.exit_code != 0:
-            raise SystemExit(migrated.output)
-        app = create_app(open_site(str(site), create=False), config={"TESTING": True})
-        services = app.extensions["loom"]
-        print("  filling the demo company…", file=sys.stderr, flush=True)
-        built = Services.build(services.runtime, services.files.folder, services.records.clock)
-        populate(built, seed=DEFAULT_SEED)
-        add_customers(services, records)
+    with demo_app(url) as app:
+        add_customers(app.extensions["loom"], records)
         found = []
         for login in READERS:
-            client = app.test_client()
-            signed = client.post("/api/v1/auth/login", json={"login": login, "password": PASSWORD})
-            if signed.status_code != 200:
-                raise SystemExit(f"{login} cannot sign in: {signed.get_json()}")
-            for page, times in time_pages(client, runs).items():
-                median = statistics.median(times)
-                found.append(
-                    {
-                        "login": login,
-                        "page": page,
-                        "median_ms": round(median, 1),
-                        "spread_ms": [round(min(times), 1), round(max(times), 1)],
-                        "target_ms": TARGET_MS,
-                        "met": median < TARGET_MS,
-                    }
-                )
-        services.runtime.engine.dispose()
+            for page, times in time_pages(signed_in(app, login), runs).items():
+                found.append({"login": login, "page": page, **against_target(times, TARGET_MS)})
         return found
 
 
